@@ -1,0 +1,141 @@
+#include "matrix/settings.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+namespace iddl::matrix {
+namespace {
+
+Setting make(std::string name, Kind kind, nlohmann::json default_value, std::string help) {
+  Setting s{};
+  s.name = std::move(name);
+  s.kind = kind;
+  s.default_value = std::move(default_value);
+  s.help = std::move(help);
+  return s;
+}
+
+Setting text(std::string name, std::string default_value, std::vector<std::string> choices,
+             std::string help) {
+  Setting s = make(std::move(name), Kind::String, std::move(default_value), std::move(help));
+  s.choices = std::move(choices);
+  return s;
+}
+
+Setting axis(std::string name, std::string default_value, std::vector<std::string> choices,
+             std::string help) {
+  Setting s = text(std::move(name), std::move(default_value), std::move(choices), std::move(help));
+  s.axis = true;
+  return s;
+}
+
+Setting integer(std::string name, std::int64_t default_value, double min, std::string help) {
+  Setting s = make(std::move(name), Kind::Int, default_value, std::move(help));
+  s.min = min;
+  return s;
+}
+
+Setting number(std::string name, double default_value, std::string help) {
+  return make(std::move(name), Kind::Float, default_value, std::move(help));
+}
+
+Setting with_min(Setting s, double min, bool exclusive) {
+  s.min = min;
+  s.min_exclusive = exclusive;
+  return s;
+}
+
+Setting with_max(Setting s, double max, bool exclusive) {
+  s.max = max;
+  s.max_exclusive = exclusive;
+  return s;
+}
+
+Setting flag(std::string name, bool default_value, std::string help) {
+  return make(std::move(name), Kind::Bool, default_value, std::move(help));
+}
+
+Setting int_list(std::string name, std::vector<std::int64_t> default_value, double min,
+                 std::string help) {
+  Setting s = make(std::move(name), Kind::IntList, default_value, std::move(help));
+  s.min = min;
+  return s;
+}
+
+std::vector<Setting> make_registry() {
+  const bool inclusive = false;
+  const bool exclusive = true;
+  return {
+      text("dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "synthetic"},
+           "the data set to train and test on"),
+      text("data_dir", "", {}, "directory of the data set files (empty: the data set's default location)"),
+      integer("train_samples", 0, 0, "use the first N training samples (0: all)"),
+      integer("test_samples", 0, 0, "use the first N test samples (0: all)"),
+      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18"}, "the network to train"),
+      int_list("hidden", {112, 56}, 1, "hidden layer widths of the MLP (may be empty)"),
+      integer("epochs", 2, 1, "passes over the training set"),
+      integer("batch_size", 64, 1, "samples per optimizer step on each rank"),
+      with_min(number("lr", 0.05, "peak learning rate of SGD"), 0, exclusive),
+      with_max(with_min(number("momentum", 0.9, "SGD momentum"), 0, inclusive), 1, exclusive),
+      flag("nesterov", false, "use Nesterov momentum (needs momentum > 0)"),
+      with_min(number("weight_decay", 0.0, "L2 weight decay of SGD"), 0, inclusive),
+      text("schedule", "constant", {"constant", "step", "warmup_linear"},
+           "learning-rate schedule over the epochs"),
+      integer("lr_step_epochs", 10, 1, "step schedule: epochs between two decays"),
+      with_max(with_min(number("lr_gamma", 0.1, "step schedule: factor applied at each decay"), 0,
+                        exclusive),
+               1, inclusive),
+      integer("warmup_epochs", 1, 0,
+              "warmup_linear schedule: epochs of linear warm-up, then linear decay to 0 at the last epoch"),
+      integer("seed", 1, 0, "random seed of initialization and data order"),
+      integer("ranks", 1, 1, "number of MPI processes of the run"),
+      integer("threads", 0, 0, "compute threads per rank (0: cores / ranks)"),
+      text("device", "auto", {"auto", "cpu", "cuda"}, "where to train (auto: cuda when available)"),
+      axis("sparsification", "none", {"none"}, "IDDL axis: sparsification (only none so far)"),
+      axis("vertical", "none", {"none"}, "IDDL axis: vertical (only none so far)"),
+      axis("horizontal", "none", {"none"}, "IDDL axis: horizontal (only none so far)"),
+      axis("compression", "none", {"none"}, "IDDL axis: compression (only none so far)"),
+      axis("parallelism", "single", {"single", "sync"},
+           "IDDL axis: one process, or synchronous data parallelism over the ranks"),
+  };
+}
+
+}  // namespace
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> registry = make_registry();
+  return registry;
+}
+
+const Setting* find_setting(std::string_view name) {
+  const auto& all = settings();
+  const auto it = std::find_if(all.begin(), all.end(), [&](const Setting& s) { return s.name == name; });
+  return it == all.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> setting_names() {
+  std::vector<std::string> names;
+  for (const auto& s : settings()) names.push_back(s.name);
+  return names;
+}
+
+std::vector<std::string> axis_names() {
+  std::vector<std::string> names;
+  for (const auto& s : settings())
+    if (s.axis) names.push_back(s.name);
+  return names;
+}
+
+std::string kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::String: return "string";
+    case Kind::Int: return "integer";
+    case Kind::Float: return "number";
+    case Kind::Bool: return "boolean";
+    case Kind::IntList: return "list of integers";
+  }
+  return "unknown kind";
+}
+
+}  // namespace iddl::matrix

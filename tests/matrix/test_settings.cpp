@@ -1,0 +1,179 @@
+// The settings registry, value checks, config resolution, name suggestions and run keys.
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "matrix/run_key.hpp"
+#include "matrix/settings.hpp"
+
+namespace iddl::matrix {
+namespace {
+
+using nlohmann::json;
+
+// The message of the ConfigError that resolving `partial` throws ("" when it resolves).
+std::string resolve_error(const json& partial) {
+  try {
+    resolve_config(partial);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
+  const std::vector<std::string> expected{
+      "dataset",  "data_dir",       "train_samples", "test_samples",  "model",    "hidden",      "epochs",
+      "batch_size", "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
+      "lr_gamma", "warmup_epochs",  "seed",          "ranks",         "threads",  "device",      "sparsification",
+      "vertical", "horizontal",     "compression",   "parallelism"};
+  EXPECT_EQ(setting_names(), expected);
+}
+
+TEST(matrix_settings, AxisNamesAreTheFiveIddlAxes) {
+  EXPECT_EQ(axis_names(),
+            (std::vector<std::string>{"sparsification", "vertical", "horizontal", "compression", "parallelism"}));
+}
+
+TEST(matrix_settings, EveryDefaultIsAValidValue) {
+  for (const auto& s : settings()) EXPECT_EQ(check_value(s, s.default_value), "") << s.name;
+}
+
+TEST(matrix_settings, FindSettingReturnsNullForUnknownNames) {
+  ASSERT_NE(find_setting("lr"), nullptr);
+  EXPECT_EQ(find_setting("lr")->kind, Kind::Float);
+  EXPECT_EQ(find_setting("lrr"), nullptr);
+}
+
+TEST(matrix_resolve_config, FillsEveryDefault) {
+  const json resolved = resolve_config(json::object());
+  EXPECT_EQ(resolved.size(), settings().size());
+  EXPECT_EQ(resolved["dataset"], "fashion-mnist");
+  EXPECT_EQ(resolved["epochs"], 2);
+  EXPECT_DOUBLE_EQ(resolved["lr"].get<double>(), 0.05);
+  EXPECT_EQ(resolved["hidden"], json::array({112, 56}));
+  EXPECT_EQ(resolved["parallelism"], "single");
+  EXPECT_EQ(resolved["ranks"], 1);
+  EXPECT_TRUE(resolved["weight_decay"].is_number_float());
+}
+
+TEST(matrix_resolve_config, KeepsGivenValuesAndIsIdempotent) {
+  const json resolved = resolve_config({{"model", "lenet"}, {"epochs", 7}, {"hidden", json::array()}});
+  EXPECT_EQ(resolved["model"], "lenet");
+  EXPECT_EQ(resolved["epochs"], 7);
+  EXPECT_EQ(resolved["hidden"], json::array());
+  EXPECT_EQ(resolve_config(resolved), resolved);
+}
+
+TEST(matrix_resolve_config, StoresIntegersGivenForFloatsAsFloats) {
+  const json resolved = resolve_config({{"lr", 1}});
+  EXPECT_TRUE(resolved["lr"].is_number_float());
+  EXPECT_EQ(resolved, resolve_config({{"lr", 1.0}}));
+}
+
+TEST(matrix_resolve_config, RejectsFloatsForIntegers) {
+  EXPECT_EQ(resolve_error({{"epochs", 2.0}}), "epochs = 2.0 is not an integer (write 2)");
+  EXPECT_EQ(resolve_error({{"epochs", 2.5}}), "epochs = 2.5 is not an integer");
+}
+
+TEST(matrix_resolve_config, RejectsUnknownSettingsWithASuggestion) {
+  EXPECT_EQ(resolve_error({{"lrr", 0.1}}), "unknown setting 'lrr' (did you mean 'lr'?)");
+  const std::string far = resolve_error({{"zzzzzz", 1}});
+  EXPECT_NE(far.find("unknown setting 'zzzzzz' (known settings: dataset, data_dir"), std::string::npos) << far;
+}
+
+TEST(matrix_resolve_config, RejectsValuesNotAmongTheChoices) {
+  EXPECT_EQ(resolve_error({{"model", "resnt9"}}),
+            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18 (did you mean \"resnet9\"?)");
+  EXPECT_EQ(resolve_error({{"sparsification", "topk"}}), "sparsification = \"topk\" is not one of none");
+}
+
+TEST(matrix_resolve_config, RejectsValuesOfTheWrongType) {
+  EXPECT_EQ(resolve_error({{"model", 3}}), "model = 3 is not a string");
+  EXPECT_EQ(resolve_error({{"lr", "fast"}}), "lr = \"fast\" is not a number");
+  EXPECT_EQ(resolve_error({{"nesterov", "yes"}}), "nesterov = \"yes\" is not true or false");
+  EXPECT_EQ(resolve_error({{"hidden", 64}}), "hidden = 64 is not a list of integers");
+  EXPECT_EQ(resolve_error({{"hidden", {64, "a"}}}), "hidden = [64, \"a\"] is not a list of integers");
+  EXPECT_EQ(resolve_error(json::array()), "a config must be an object of settings, got []");
+}
+
+TEST(matrix_resolve_config, ChecksInclusiveAndExclusiveBounds) {
+  EXPECT_EQ(resolve_error({{"epochs", 0}}), "epochs = 0 is out of range: must be >= 1");
+  EXPECT_EQ(resolve_error({{"lr", 0}}), "lr = 0 is out of range: must be > 0");
+  EXPECT_EQ(resolve_error({{"momentum", 1.0}}), "momentum = 1.0 is out of range: must be >= 0 and < 1");
+  EXPECT_EQ(resolve_error({{"momentum", 0.0}}), "");
+  EXPECT_EQ(resolve_error({{"lr_gamma", 1.0}}), "");
+  EXPECT_EQ(resolve_error({{"lr_gamma", 0.0}}), "lr_gamma = 0.0 is out of range: must be > 0 and <= 1");
+  EXPECT_EQ(resolve_error({{"hidden", {64, 0}}}),
+            "hidden = [64, 0] is out of range: every element must be >= 1, got 0");
+  EXPECT_EQ(resolve_error({{"train_samples", -1}}), "train_samples = -1 is out of range: must be >= 0");
+}
+
+TEST(matrix_resolve_config, RejectsNonFiniteFloats) {
+  EXPECT_EQ(resolve_error({{"lr", std::numeric_limits<double>::infinity()}}), "lr = inf is not a finite number");
+}
+
+TEST(matrix_resolve_config, SingleParallelismNeedsOneRank) {
+  try {
+    resolve_config({{"parallelism", "single"}, {"ranks", 2}});
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "parallelism = \"single\" runs one process but ranks = 2; use ranks = 1 or parallelism = \"sync\"");
+    EXPECT_EQ(e.settings, (std::vector<std::string>{"parallelism", "ranks"}));
+  }
+  EXPECT_EQ(resolve_error({{"parallelism", "sync"}, {"ranks", 2}}), "");
+}
+
+TEST(matrix_resolve_config, NesterovNeedsMomentum) {
+  EXPECT_EQ(resolve_error({{"nesterov", true}, {"momentum", 0}}),
+            "nesterov = true needs momentum > 0, got momentum = 0.0");
+  EXPECT_EQ(resolve_error({{"nesterov", true}, {"momentum", 0.5}}), "");
+}
+
+TEST(matrix_resolve_config, WarmupMustEndBeforeTheLastEpoch) {
+  EXPECT_EQ(resolve_error({{"schedule", "warmup_linear"}, {"warmup_epochs", 3}, {"epochs", 3}}),
+            "schedule = \"warmup_linear\" needs warmup_epochs < epochs, got warmup_epochs = 3 and epochs = 3");
+  EXPECT_EQ(resolve_error({{"schedule", "warmup_linear"}, {"warmup_epochs", 2}, {"epochs", 3}}), "");
+  EXPECT_EQ(resolve_error({{"schedule", "constant"}, {"warmup_epochs", 3}, {"epochs", 3}}), "");
+}
+
+TEST(matrix_closest_name, SuggestsNearNamesOnly) {
+  const std::vector<std::string> names = setting_names();
+  EXPECT_EQ(closest_name("lrr", names), "lr");
+  EXPECT_EQ(closest_name("modle", names), "model");
+  EXPECT_EQ(closest_name("paralelism", names), "parallelism");
+  EXPECT_EQ(closest_name("batch", names), "batch_size");
+  EXPECT_EQ(closest_name("zzzzzz", names), "");
+  EXPECT_EQ(closest_name("MLP", {"mlp", "lenet"}), "mlp");
+  EXPECT_EQ(closest_name("cifar", {"fashion-mnist", "mnist", "cifar10", "synthetic"}), "cifar10");
+  EXPECT_EQ(closest_name("anything", {}), "");
+}
+
+TEST(matrix_value_text, WritesValuesAsInASweepFile) {
+  EXPECT_EQ(value_text("mlp"), "\"mlp\"");
+  EXPECT_EQ(value_text(2.0), "2.0");
+  EXPECT_EQ(value_text(json::array({64, 32})), "[64, 32]");
+  EXPECT_EQ(value_text(json{{"parallelism", "sync"}, {"ranks", 2}}), "{parallelism = \"sync\", ranks = 2}");
+}
+
+TEST(matrix_run_key, IsTheFnv1aHashOfTheCanonicalDump) {
+  EXPECT_EQ(run_key(json::object()), "08f44b07b5901a25");
+  EXPECT_EQ(run_key(json{{"lr", 0.05}, {"epochs", 2}}), "8809370ae015ea3c");
+}
+
+TEST(matrix_run_key, IsEqualForEqualConfigsAndDiffersOtherwise) {
+  const json a = resolve_config({{"model", "lenet"}, {"lr", 0.1}});
+  const json b = resolve_config({{"lr", 0.1}, {"model", "lenet"}});
+  const json c = resolve_config({{"model", "lenet"}, {"lr", 0.2}});
+  EXPECT_EQ(run_key(a), run_key(b));
+  EXPECT_NE(run_key(a), run_key(c));
+  const std::string key = run_key(a);
+  EXPECT_EQ(key.size(), 16u);
+  EXPECT_EQ(key.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iddl::matrix

@@ -1,0 +1,229 @@
+// Sweep files: parsing, checking with file:line:col errors, matrix expansion, inline tables, repeats.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "matrix/settings.hpp"
+#include "matrix/sweep_file.hpp"
+
+namespace iddl::matrix {
+namespace {
+
+using nlohmann::json;
+
+// Writes `text` to a fresh file in the test's temporary directory and returns its path.
+std::string write_sweep(const std::string& text) {
+  static int counter = 0;
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
+                                     (std::string(test->name()) + "_" + std::to_string(counter++) + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+// The error message of loading `text` from a file, which must start with "file:line:col: ".
+std::string load_error(const std::string& text, int line, int column) {
+  const std::string path = write_sweep(text);
+  try {
+    load_sweep(path);
+  } catch (const SweepError& e) {
+    const std::string message = e.what();
+    const std::string prefix = path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+    EXPECT_EQ(message.rfind(prefix, 0), 0u) << "expected prefix " << prefix << "\nin: " << message;
+    return message.substr(std::min(message.size(), prefix.size()));
+  }
+  ADD_FAILURE() << "no SweepError for:\n" << text;
+  return "";
+}
+
+Sweep load_text(const std::string& text) { return load_sweep(write_sweep(text)); }
+
+std::vector<std::string> values_of(const Sweep& sweep, const std::string& setting) {
+  std::vector<std::string> values;
+  for (const auto& run : sweep.runs) values.push_back(value_text(run.config[setting]));
+  return values;
+}
+
+const std::string kHeader = "[sweep]\nname = \"t\"\n";
+
+TEST(matrix_sweep_file, MinimalSweepIsOneRunOfDefaults) {
+  const Sweep sweep = load_text(kHeader);
+  EXPECT_EQ(sweep.name, "t");
+  EXPECT_EQ(sweep.repeats, 1);
+  EXPECT_TRUE(sweep.varying.empty());
+  ASSERT_EQ(sweep.runs.size(), 1u);
+  EXPECT_EQ(sweep.runs[0].config, resolve_config(json::object()));
+  EXPECT_EQ(sweep.runs[0].repeat, 0);
+}
+
+TEST(matrix_sweep_file, BaseAppliesToEveryRunAndIsKeptAsGiven) {
+  const Sweep sweep = load_text(kHeader + "[base]\nepochs = 5\nlr = 1\n[matrix]\nmodel = [\"mlp\", \"lenet\"]\n");
+  EXPECT_EQ(sweep.base, (json{{"epochs", 5}, {"lr", 1}}));
+  EXPECT_EQ(values_of(sweep, "epochs"), (std::vector<std::string>{"5", "5"}));
+  EXPECT_EQ(values_of(sweep, "lr"), (std::vector<std::string>{"1.0", "1.0"}));
+}
+
+TEST(matrix_sweep_file, MatrixIsCrossedFirstAxisSlowestInFileOrder) {
+  const Sweep sweep = load_text(kHeader + "[matrix]\nmodel = [\"mlp\", \"lenet\"]\nbatch_size = [32, 64, 128]\n");
+  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"model", "batch_size"}));
+  ASSERT_EQ(sweep.runs.size(), 6u);
+  EXPECT_EQ(values_of(sweep, "model"),
+            (std::vector<std::string>{"\"mlp\"", "\"mlp\"", "\"mlp\"", "\"lenet\"", "\"lenet\"", "\"lenet\""}));
+  EXPECT_EQ(values_of(sweep, "batch_size"), (std::vector<std::string>{"32", "64", "128", "32", "64", "128"}));
+}
+
+TEST(matrix_sweep_file, InlineTableValuesSetSeveralSettingsTogether) {
+  const Sweep sweep = load_text(kHeader +
+                                "[matrix]\nparallelism = [{parallelism = \"single\", ranks = 1}, "
+                                "{parallelism = \"sync\", ranks = 4, batch_size = 16}]\n");
+  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"parallelism"}));
+  EXPECT_EQ(values_of(sweep, "parallelism"), (std::vector<std::string>{"\"single\"", "\"sync\""}));
+  EXPECT_EQ(values_of(sweep, "ranks"), (std::vector<std::string>{"1", "4"}));
+  EXPECT_EQ(values_of(sweep, "batch_size"), (std::vector<std::string>{"64", "16"}));
+}
+
+TEST(matrix_sweep_file, HiddenInMatrixIsAnArrayOfArrays) {
+  const Sweep sweep = load_text(kHeader + "[matrix]\nhidden = [[64], [128, 64], []]\n");
+  EXPECT_EQ(values_of(sweep, "hidden"), (std::vector<std::string>{"[64]", "[128, 64]", "[]"}));
+}
+
+TEST(matrix_sweep_file, RepeatsAreInnermostAndChangeSeedAndKey) {
+  const Sweep sweep =
+      load_text("[sweep]\nname = \"r\"\nrepeats = 3\n[base]\nseed = 7\n[matrix]\nmodel = [\"mlp\", \"lenet\"]\n");
+  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"model", "seed"}));
+  ASSERT_EQ(sweep.runs.size(), 6u);
+  EXPECT_EQ(values_of(sweep, "seed"), (std::vector<std::string>{"7", "8", "9", "7", "8", "9"}));
+  EXPECT_EQ(values_of(sweep, "model")[2], "\"mlp\"");
+  std::vector<int> repeats;
+  std::set<std::string> keys;
+  for (const auto& run : sweep.runs) {
+    repeats.push_back(run.repeat);
+    keys.insert(run.key);
+  }
+  EXPECT_EQ(repeats, (std::vector<int>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(keys.size(), 6u);
+}
+
+TEST(matrix_sweep_file, RunKeysAreStableAcrossLoads) {
+  const std::string text = kHeader + "[matrix]\nmodel = [\"mlp\", \"lenet\"]\n";
+  const Sweep first = load_text(text);
+  const Sweep second = parse_sweep(text, "other-name.toml");
+  ASSERT_EQ(first.runs.size(), second.runs.size());
+  for (std::size_t i = 0; i < first.runs.size(); ++i) EXPECT_EQ(first.runs[i].key, second.runs[i].key);
+  EXPECT_NE(first.runs[0].key, first.runs[1].key);
+}
+
+TEST(matrix_sweep_errors, UnknownSettingInBaseNamesLineAndSuggestion) {
+  EXPECT_EQ(load_error(kHeader + "[base]\nepochs = 3\nlrr = 0.1\n", 5, 1), "unknown setting 'lrr' (did you mean 'lr'?)");
+}
+
+TEST(matrix_sweep_errors, ValueNotAmongChoicesPointsAtTheValue) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nmodel = [\"mlp\", \"resnt9\"]\n", 4, 17),
+            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18 (did you mean \"resnet9\"?)");
+}
+
+TEST(matrix_sweep_errors, ValueOutOfRange) {
+  EXPECT_EQ(load_error(kHeader + "\n[base]\nepochs = 0\n", 5, 10), "epochs = 0 is out of range: must be >= 1");
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nmomentum = [0.5, 1.5]\n", 4, 18),
+            "momentum = 1.5 is out of range: must be >= 0 and < 1");
+}
+
+TEST(matrix_sweep_errors, ValueOfTheWrongType) {
+  EXPECT_EQ(load_error(kHeader + "[base]\nepochs = 2.0\n", 4, 10), "epochs = 2.0 is not an integer (write 2)");
+  EXPECT_EQ(load_error(kHeader + "[base]\nlr = \"fast\"\n", 4, 6), "lr = \"fast\" is not a number");
+  EXPECT_EQ(load_error(kHeader + "[base]\nepochs = 1979-05-27\n", 4, 10), "dates and times are not setting values");
+}
+
+TEST(matrix_sweep_errors, FlatHiddenListInMatrixGetsAHint) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nhidden = [64, 32]\n", 4, 11),
+            "hidden = 64 is not a list of integers; in [matrix], hidden takes a list of lists, "
+            "e.g. hidden = [[64], [128, 64]]");
+}
+
+TEST(matrix_sweep_errors, MatrixValuesMustBeNonEmptyArrays) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nmodel = \"mlp\"\n", 4, 9),
+            "[matrix] model = \"mlp\" must be an array of values to cross, e.g. model = [\"mlp\"]; "
+            "a value shared by every run belongs in [base]");
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nmodel = []\n", 4, 9), "[matrix] model = [] has no values");
+}
+
+TEST(matrix_sweep_errors, SettingInBothBaseAndMatrix) {
+  EXPECT_EQ(load_error(kHeader + "[base]\nepochs = 2\n[matrix]\nepochs = [1, 2]\n", 6, 1),
+            "setting 'epochs' is in both [base] (line 4) and [matrix]; keep one");
+}
+
+TEST(matrix_sweep_errors, InlineTableMustSetItsAxisAndNothingDecidedElsewhere) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{ranks = 2}]\n", 4, 16),
+            "the table {ranks = 2} in [matrix] parallelism does not set parallelism itself");
+  EXPECT_EQ(load_error(kHeader + "[base]\nranks = 2\n[matrix]\nparallelism = [{parallelism = \"sync\", ranks = 2}]\n",
+                       6, 39),
+            "setting 'ranks' is set by the values of [matrix] parallelism and by [base] (line 4); keep one");
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nranks = [1, 2]\nparallelism = [{parallelism = \"sync\", ranks = 2}]\n", 5,
+                       39),
+            "setting 'ranks' is set by the values of [matrix] parallelism and by [matrix] ranks (line 4); keep one");
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{parallelism = \"sync\", lrr = 2}]\n", 4, 39),
+            "unknown setting 'lrr' (did you mean 'lr'?)");
+}
+
+TEST(matrix_sweep_errors, CombinationBreakingACrossRuleNamesTheRunAndTheMatrixValue) {
+  EXPECT_EQ(load_error(kHeader + "[base]\nranks = 2\n[matrix]\nparallelism = [\"sync\", \"single\"]\n", 6, 24),
+            "run {parallelism = \"single\"}: parallelism = \"single\" runs one process but ranks = 2; "
+            "use ranks = 1 or parallelism = \"sync\"");
+  EXPECT_EQ(load_error(kHeader + "[base]\nnesterov = true\nmomentum = 0.0\n", 4, 12),
+            "nesterov = true needs momentum > 0, got momentum = 0.0");
+}
+
+TEST(matrix_sweep_errors, DuplicateRunsNameBothCombinations) {
+  const std::string message = load_error(kHeader + "[matrix]\nmodel = [\"mlp\", \"lenet\", \"mlp\"]\n", 4, 26);
+  EXPECT_EQ(message.rfind("runs {model = \"mlp\"} and {model = \"mlp\"} have the same settings (run key ", 0), 0u)
+      << message;
+  EXPECT_EQ(load_error("[sweep]\nname = \"d\"\nrepeats = 2\n[matrix]\nseed = [1, 2]\n", 5, 12)
+                .rfind("runs {seed = 1} repeat 1 and {seed = 2} repeat 0 have the same settings", 0),
+            0u);
+}
+
+TEST(matrix_sweep_errors, TooManyRunsNameTheAxisThatPassesTheLimit) {
+  const std::string twenty = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]\n";
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nepochs = " + twenty + "batch_size = " + twenty + "seed = " + twenty +
+                           "lr_step_epochs = " + twenty,
+                       7, 19),
+            "[matrix] lr_step_epochs takes the sweep past 100000 runs");
+}
+
+TEST(matrix_sweep_errors, SweepTableProblems) {
+  EXPECT_EQ(load_error("[base]\nepochs = 2\n", 1, 1), "missing the [sweep] table, e.g. [sweep] name = \"quickstart\"");
+  EXPECT_EQ(load_error("[sweep]\nrepeats = 2\n", 1, 1), "[sweep] needs a name, e.g. name = \"quickstart\"");
+  EXPECT_EQ(load_error("[sweep]\nname = \"my sweep\"\n", 2, 8),
+            "[sweep] name = \"my sweep\" must be a string of letters, digits, '_', '.' and '-'");
+  EXPECT_EQ(load_error(kHeader + "repeats = 0\n", 3, 11), "[sweep] repeats = 0 must be an integer from 1 to 100000");
+  EXPECT_EQ(load_error("[sweep]\nnmae = \"x\"\n", 2, 1), "unknown key 'nmae' in [sweep] (did you mean 'name'?)");
+}
+
+TEST(matrix_sweep_errors, UnknownTablesAndStrayKeys) {
+  EXPECT_EQ(load_error(kHeader + "[bse]\nepochs = 2\n", 3, 2), "unknown table [bse] (did you mean [base]?)");
+  EXPECT_EQ(load_error("epochs = 2\n" + kHeader, 1, 1),
+            "setting 'epochs' is outside any table; put it under [base] or [matrix]");
+  EXPECT_EQ(load_error(kHeader + "[[base]]\nepochs = 2\n", 3, 3), "base must be a table, written [base]");
+}
+
+TEST(matrix_sweep_errors, TomlSyntaxErrorsKeepTheirPosition) {
+  const std::string message = load_error(kHeader + "[base]\nepochs = \n", 4, 10);
+  EXPECT_NE(message.find("expected"), std::string::npos) << message;
+}
+
+TEST(matrix_sweep_errors, MissingFileIsNamed) {
+  try {
+    load_sweep("/nonexistent/dir/sweep.toml");
+    FAIL() << "no SweepError";
+  } catch (const SweepError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("/nonexistent/dir/sweep.toml: cannot open the sweep file", 0), 0u)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace iddl::matrix
