@@ -1,0 +1,154 @@
+#include "results/schema.hpp"
+
+#include <stdexcept>
+
+namespace iddl::results {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+const char* const kVersion1 = R"sql(
+CREATE TABLE sweeps (
+  id INTEGER PRIMARY KEY,
+  name TEXT UNIQUE NOT NULL,
+  file TEXT,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  run_key TEXT NOT NULL,
+  repeat INTEGER NOT NULL,
+  config TEXT NOT NULL,
+  dataset TEXT,
+  model TEXT,
+  sparsification TEXT,
+  vertical TEXT,
+  horizontal TEXT,
+  compression TEXT,
+  parallelism TEXT,
+  ranks INTEGER,
+  seed INTEGER,
+  epochs INTEGER,
+  batch_size INTEGER,
+  lr REAL,
+  status TEXT NOT NULL
+    CHECK (status IN ('pending', 'running', 'done', 'failed', 'timeout', 'interrupted')),
+  exit_code INTEGER,
+  error TEXT,
+  stderr_tail TEXT,
+  host TEXT,
+  device TEXT,
+  threads INTEGER,
+  blas_library TEXT,
+  blas_kernel TEXT,
+  torch_version TEXT,
+  mpi_version TEXT,
+  started_at TEXT,
+  finished_at TEXT,
+  train_loss REAL,
+  test_loss REAL,
+  test_accuracy REAL,
+  train_time_s REAL,
+  inference_time_s REAL,
+  latency_ms REAL,
+  params INTEGER,
+  flops INTEGER,
+  bytes_sent INTEGER,
+  bytes_received INTEGER,
+  comm_time_s REAL,
+  bandwidth_Bps REAL,
+  UNIQUE (sweep_id, run_key)
+);
+
+CREATE TABLE epochs (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  train_loss REAL,
+  test_loss REAL,
+  test_accuracy REAL,
+  epoch_time_s REAL,
+  bytes_sent INTEGER,
+  bytes_received INTEGER,
+  comm_time_s REAL,
+  bandwidth_Bps REAL,
+  PRIMARY KEY (run_id, epoch)
+);
+
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_sweep_status ON runs(sweep_id, status);
+CREATE INDEX runs_by_model_dataset ON runs(model, dataset);
+)sql";
+
+void use_wal(Database& db) {
+  Statement pragma = db.prepare("PRAGMA journal_mode = WAL");
+  const std::string mode = pragma.step() ? pragma.column_text(0) : "";
+  if (mode != "wal") {
+    throw std::runtime_error(db.path() + ": cannot switch to WAL journal mode (journal mode is '" + mode + "')");
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> scripts = {kVersion1};
+  return scripts;
+}
+
+void configure_connection(Database& db) {
+  db.exec("PRAGMA foreign_keys = ON");
+  db.set_busy_timeout(kBusyTimeoutMs);
+}
+
+int schema_version(Database& db) {
+  Statement pragma = db.prepare("PRAGMA user_version");
+  pragma.step();
+  return static_cast<int>(pragma.column_int(0));
+}
+
+void refuse_newer_schema(Database& db) {
+  const int version = schema_version(db);
+  if (version > kSchemaVersion) {
+    throw std::runtime_error(db.path() + ": schema version " + std::to_string(version) +
+                             " is newer than this build knows (" + std::to_string(kSchemaVersion) +
+                             "); use a newer IDDL");
+  }
+}
+
+void migrate(Database& db) {
+  refuse_newer_schema(db);
+  use_wal(db);
+  const auto& scripts = migrations();
+  for (size_t i = 0; i < scripts.size(); ++i) {
+    const int target = static_cast<int>(i) + 1;
+    Transaction transaction(db);
+    const int version = schema_version(db);  // re-read under the write lock: another writer may have migrated
+    if (version > target - 1) continue;
+    db.exec(scripts[i]);
+    db.exec("PRAGMA user_version = " + std::to_string(target));
+    transaction.commit();
+  }
+  refuse_newer_schema(db);  // another writer may have moved the file past this build meanwhile
+}
+
+void require_current_schema(Database& db) {
+  refuse_newer_schema(db);
+  const int version = schema_version(db);
+  if (version != kSchemaVersion) {
+    throw std::runtime_error(db.path() + ": schema version " + std::to_string(version) + " is not " +
+                             std::to_string(kSchemaVersion) +
+                             (version == 0 ? " (not an IDDL results database)"
+                                           : " (open it with iddl-sweep once to migrate it)"));
+  }
+}
+
+Database open_for_reading(const std::string& path) {
+  Database db(path, Database::Mode::ReadOnly);
+  configure_connection(db);
+  require_current_schema(db);
+  return db;
+}
+
+}  // namespace iddl::results

@@ -1,0 +1,37 @@
+// The results database schema: its version (PRAGMA user_version) and the migrations that build it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "results/sqlite.hpp"
+
+namespace iddl::results {
+
+// The schema version this build writes and reads.
+constexpr int kSchemaVersion = 1;
+
+// The SQL scripts of the schema: element N-1 brings a database from version N-1 to N.
+const std::vector<std::string>& migrations();
+
+// Sets what every IDDL connection uses: foreign_keys=ON and a 5000 ms busy timeout.
+void configure_connection(Database& db);
+
+// The database's PRAGMA user_version (0 for a new, empty file).
+int schema_version(Database& db);
+
+// Throws, naming the file, when the database's schema is newer than this build knows.
+void refuse_newer_schema(Database& db);
+
+// Makes a writable database current: refuses a newer schema, switches to WAL mode and applies
+// each missing migration in its own transaction.
+void migrate(Database& db);
+
+// Throws, naming the file, unless a read-only database has exactly the current schema.
+void require_current_schema(Database& db);
+
+// Opens the results database at path for reading: read-only (a missing file is an error, never
+// created), connection configured, current schema required.
+Database open_for_reading(const std::string& path);
+
+}  // namespace iddl::results

@@ -1,0 +1,290 @@
+#include "results/store.hpp"
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <stdexcept>
+
+#include "results/schema.hpp"
+
+namespace iddl::results {
+
+namespace {
+
+enum class Kind { Integer, Real, Text };
+
+// A run or epoch column filled from the JSON field of the same name.
+struct Field {
+  const char* name;
+  Kind kind;
+};
+
+// Settings copied from the resolved config into their own columns at register time.
+const std::vector<Field> kConfigFields = {
+    {"dataset", Kind::Text},       {"model", Kind::Text},        {"sparsification", Kind::Text},
+    {"vertical", Kind::Text},      {"horizontal", Kind::Text},   {"compression", Kind::Text},
+    {"parallelism", Kind::Text},   {"ranks", Kind::Integer},     {"seed", Kind::Integer},
+    {"epochs", Kind::Integer},     {"batch_size", Kind::Integer}, {"lr", Kind::Real},
+};
+
+// Fields of the run_started event.
+const std::vector<Field> kStartedFields = {
+    {"host", Kind::Text},          {"device", Kind::Text},        {"threads", Kind::Integer},
+    {"blas_library", Kind::Text},  {"blas_kernel", Kind::Text},   {"torch_version", Kind::Text},
+    {"mpi_version", Kind::Text},   {"params", Kind::Integer},     {"flops", Kind::Integer},
+};
+
+// Fields of the run_finished event.
+const std::vector<Field> kFinishedFields = {
+    {"train_loss", Kind::Real},      {"test_loss", Kind::Real},        {"test_accuracy", Kind::Real},
+    {"train_time_s", Kind::Real},    {"inference_time_s", Kind::Real}, {"latency_ms", Kind::Real},
+    {"params", Kind::Integer},       {"flops", Kind::Integer},         {"bytes_sent", Kind::Integer},
+    {"bytes_received", Kind::Integer}, {"comm_time_s", Kind::Real},    {"bandwidth_Bps", Kind::Real},
+};
+
+// Fields of the epoch event besides the epoch number.
+const std::vector<Field> kEpochFields = {
+    {"train_loss", Kind::Real},    {"test_loss", Kind::Real},         {"test_accuracy", Kind::Real},
+    {"epoch_time_s", Kind::Real},  {"bytes_sent", Kind::Integer},     {"bytes_received", Kind::Integer},
+    {"comm_time_s", Kind::Real},   {"bandwidth_Bps", Kind::Real},
+};
+
+const std::array<const char*, 3> kFailureStatuses = {"failed", "timeout", "interrupted"};
+
+// The current time as ISO-8601 UTC text, e.g. 2024-05-01T12:34:56Z.
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Binds object[field.name] at index: NULL when missing or null; throws naming the field when
+// its type does not fit the column.
+void bind_field(Statement& statement, int index, const nlohmann::json& object, const Field& field,
+                const std::string& context) {
+  const auto found = object.find(field.name);
+  if (found == object.end() || found->is_null()) {
+    statement.bind_null(index);
+    return;
+  }
+  const nlohmann::json& value = *found;
+  const auto wrong = [&](const char* expected) {
+    return std::runtime_error(context + ": field '" + field.name + "' must be " + expected + ", got " + value.dump());
+  };
+  switch (field.kind) {
+    case Kind::Text:
+      if (!value.is_string()) throw wrong("a string");
+      statement.bind_text(index, value.get<std::string>());
+      return;
+    case Kind::Real:
+      if (!value.is_number()) throw wrong("a number");
+      statement.bind_real(index, value.get<double>());
+      return;
+    case Kind::Integer:
+      if (value.is_number_integer() &&
+          !(value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))) {
+        statement.bind_int(index, value.get<int64_t>());
+        return;
+      }
+      if (value.is_number_float() && std::trunc(value.get<double>()) == value.get<double>() &&
+          std::abs(value.get<double>()) < 9.2e18) {
+        statement.bind_int(index, static_cast<int64_t>(value.get<double>()));
+        return;
+      }
+      throw wrong("an integer");
+  }
+}
+
+// Binds the fields to consecutive parameters starting at first_index.
+void bind_fields(Statement& statement, int first_index, const nlohmann::json& object, const std::vector<Field>& fields,
+                 const std::string& context) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    bind_field(statement, first_index + static_cast<int>(i), object, fields[i], context);
+  }
+}
+
+// "a = COALESCE(?1, a), b = COALESCE(?2, b)": a missing field never erases a recorded value.
+std::string keep_unless_given(const std::vector<Field>& fields) {
+  std::string sql;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string name = fields[i].name;
+    sql += (i == 0 ? "" : ", ") + name + " = COALESCE(?" + std::to_string(i + 1) + ", " + name + ")";
+  }
+  return sql;
+}
+
+// "a = NULL, b = NULL".
+std::string cleared(const std::vector<Field>& fields) {
+  std::string sql;
+  for (const Field& field : fields) sql += std::string(sql.empty() ? "" : ", ") + field.name + " = NULL";
+  return sql;
+}
+
+// "a, b, c".
+std::string names(const std::vector<Field>& fields) {
+  std::string sql;
+  for (const Field& field : fields) sql += std::string(sql.empty() ? "" : ", ") + field.name;
+  return sql;
+}
+
+// "?first, ?first+1, ...".
+std::string placeholders(size_t count, int first) {
+  std::string sql;
+  for (size_t i = 0; i < count; ++i) sql += (i == 0 ? "?" : ", ?") + std::to_string(first + static_cast<int>(i));
+  return sql;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path) : db_(path) {
+  configure_connection(db_);
+  migrate(db_);
+}
+
+int64_t Store::register_sweep(const std::string& name, const std::string& file,
+                              const std::vector<PlannedRunRow>& runs) {
+  Transaction transaction(db_);
+  Statement add_sweep =
+      db_.prepare("INSERT INTO sweeps (name, file, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING");
+  add_sweep.bind_text(1, name).bind_text(3, utc_now());
+  if (file.empty()) {
+    add_sweep.bind_null(2);
+  } else {
+    add_sweep.bind_text(2, file);
+  }
+  add_sweep.run();
+
+  Statement find_sweep = db_.prepare("SELECT id FROM sweeps WHERE name = ?1");
+  find_sweep.bind_text(1, name);
+  find_sweep.step();
+  const int64_t sweep_id = find_sweep.column_int(0);
+
+  Statement add_run = db_.prepare("INSERT INTO runs (sweep_id, run_key, repeat, config, status, " +
+                                  names(kConfigFields) + ") VALUES (?1, ?2, ?3, ?4, 'pending', " +
+                                  placeholders(kConfigFields.size(), 5) +
+                                  ") ON CONFLICT (sweep_id, run_key) DO NOTHING");
+  for (const PlannedRunRow& run : runs) {
+    const std::string context = db_.path() + ": sweep '" + name + "' run " + run.key + " config";
+    if (!run.config.is_object()) throw std::runtime_error(context + " is not a JSON object: " + run.config.dump());
+    add_run.reset();
+    add_run.bind_int(1, sweep_id).bind_text(2, run.key).bind_int(3, run.repeat).bind_text(4, run.config.dump());
+    bind_fields(add_run, 5, run.config, kConfigFields, context);
+    add_run.run();
+  }
+  transaction.commit();
+  return sweep_id;
+}
+
+std::vector<RunRow> Store::runs_of(int64_t sweep_id) {
+  Statement select =
+      db_.prepare("SELECT id, run_key, repeat, status, config FROM runs WHERE sweep_id = ?1 ORDER BY id");
+  select.bind_int(1, sweep_id);
+  std::vector<RunRow> rows;
+  while (select.step()) {
+    rows.push_back({select.column_int(0), select.column_text(1), static_cast<int>(select.column_int(2)),
+                    select.column_text(3), nlohmann::json::parse(select.column_text(4))});
+  }
+  return rows;
+}
+
+void Store::require_changed(int64_t run_id) {
+  if (db_.changes() == 0) throw std::runtime_error(db_.path() + ": no run with id " + std::to_string(run_id));
+}
+
+void Store::mark_running(int64_t run_id) {
+  Transaction transaction(db_);
+  Statement update = db_.prepare(
+      "UPDATE runs SET status = 'running', started_at = ?1, finished_at = NULL, exit_code = NULL, error = NULL, "
+      "stderr_tail = NULL, " +
+      cleared(kStartedFields) + ", " + cleared(kFinishedFields) + " WHERE id = ?2");
+  update.bind_text(1, utc_now()).bind_int(2, run_id).run();
+  require_changed(run_id);
+  db_.prepare("DELETE FROM epochs WHERE run_id = ?1").bind_int(1, run_id).run();
+  transaction.commit();
+}
+
+void Store::record_started(int64_t run_id, const nlohmann::json& event) {
+  Transaction transaction(db_);
+  const int id_index = static_cast<int>(kStartedFields.size()) + 1;
+  Statement update = db_.prepare("UPDATE runs SET " + keep_unless_given(kStartedFields) + " WHERE id = ?" +
+                                 std::to_string(id_index));
+  bind_fields(update, 1, event, kStartedFields, db_.path() + ": run_started event of run " + std::to_string(run_id));
+  update.bind_int(id_index, run_id).run();
+  require_changed(run_id);
+  transaction.commit();
+}
+
+void Store::record_epoch(int64_t run_id, const nlohmann::json& event) {
+  const std::string context = db_.path() + ": epoch event of run " + std::to_string(run_id);
+  const auto epoch = event.find("epoch");
+  if (epoch == event.end() || !epoch->is_number_integer()) {
+    throw std::runtime_error(context + ": field 'epoch' must be an integer");
+  }
+  std::string updates;
+  for (const Field& field : kEpochFields) {
+    const std::string name = field.name;
+    updates += (updates.empty() ? "" : ", ") + name + " = COALESCE(excluded." + name + ", " + name + ")";
+  }
+  Transaction transaction(db_);
+  Statement upsert = db_.prepare("INSERT INTO epochs (run_id, epoch, " + names(kEpochFields) + ") VALUES (?1, ?2, " +
+                                 placeholders(kEpochFields.size(), 3) + ") ON CONFLICT (run_id, epoch) DO UPDATE SET " +
+                                 updates);
+  upsert.bind_int(1, run_id).bind_int(2, epoch->get<int64_t>());
+  bind_fields(upsert, 3, event, kEpochFields, context);
+  upsert.run();
+  transaction.commit();
+}
+
+void Store::record_finished(int64_t run_id, const nlohmann::json& event) {
+  Transaction transaction(db_);
+  const int first_extra = static_cast<int>(kFinishedFields.size()) + 1;
+  Statement update = db_.prepare("UPDATE runs SET " + keep_unless_given(kFinishedFields) +
+                                 ", status = 'done', finished_at = ?" + std::to_string(first_extra) + " WHERE id = ?" +
+                                 std::to_string(first_extra + 1));
+  bind_fields(update, 1, event, kFinishedFields, db_.path() + ": run_finished event of run " + std::to_string(run_id));
+  update.bind_text(first_extra, utc_now()).bind_int(first_extra + 1, run_id).run();
+  require_changed(run_id);
+  transaction.commit();
+}
+
+void Store::record_failure(int64_t run_id, const std::string& status, std::optional<int> exit_code,
+                           const std::string& error, const std::string& stderr_tail) {
+  bool known = false;
+  for (const char* allowed : kFailureStatuses) known = known || status == allowed;
+  if (!known) {
+    throw std::invalid_argument(db_.path() + ": run " + std::to_string(run_id) + " cannot end with status '" + status +
+                                "' (expected failed, timeout or interrupted)");
+  }
+  Transaction transaction(db_);
+  Statement update = db_.prepare(
+      "UPDATE runs SET status = ?1, exit_code = ?2, error = ?3, stderr_tail = ?4, finished_at = ?5 WHERE id = ?6");
+  update.bind_text(1, status).bind_text(3, error).bind_text(4, stderr_tail).bind_text(5, utc_now()).bind_int(6, run_id);
+  if (exit_code) {
+    update.bind_int(2, *exit_code);
+  } else {
+    update.bind_null(2);
+  }
+  update.run();
+  require_changed(run_id);
+  transaction.commit();
+}
+
+int Store::mark_stale_running_interrupted(int64_t sweep_id) {
+  Transaction transaction(db_);
+  Statement update = db_.prepare(
+      "UPDATE runs SET status = 'interrupted', error = COALESCE(error, 'left running by a sweep that stopped') "
+      "WHERE sweep_id = ?1 AND status = 'running'");
+  update.bind_int(1, sweep_id).run();
+  const int count = db_.changes();
+  transaction.commit();
+  return count;
+}
+
+const std::string& Store::path() const { return db_.path(); }
+
+}  // namespace iddl::results

@@ -1,0 +1,73 @@
+// The results store: the one writer's view of the database (sweeps, runs, epochs). Every
+// method is one transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results/sqlite.hpp"
+
+namespace iddl::results {
+
+// A run as planned by the matrix: its key, repeat index and resolved config (keys as in
+// docs/architecture.md).
+struct PlannedRunRow {
+  std::string key;
+  int repeat;
+  nlohmann::json config;
+};
+
+// A run as stored.
+struct RunRow {
+  int64_t id;
+  std::string key;
+  int repeat;
+  std::string status;
+  nlohmann::json config;
+};
+
+class Store {
+ public:
+  // Opens or creates the database at path and migrates it to the current schema.
+  explicit Store(const std::string& path);
+
+  // Adds the sweep row (kept as is when present) and one pending row per run not yet present;
+  // existing run rows are untouched. Returns the sweep id.
+  int64_t register_sweep(const std::string& name, const std::string& file, const std::vector<PlannedRunRow>& runs);
+
+  // The sweep's runs in planned order (by id).
+  std::vector<RunRow> runs_of(int64_t sweep_id);
+
+  // Status running, started_at now; clears the previous attempt's error, metrics and epochs.
+  void mark_running(int64_t run_id);
+
+  // Stores a run_started event: host, device, threads, BLAS library and kernel, versions, params, flops.
+  void record_started(int64_t run_id, const nlohmann::json& event);
+
+  // Stores an epoch event as one epochs row (replacing the same epoch's row).
+  void record_epoch(int64_t run_id, const nlohmann::json& event);
+
+  // Stores a run_finished event: summary metrics, status done, finished_at now.
+  void record_finished(int64_t run_id, const nlohmann::json& event);
+
+  // Ends a run as failed, timeout or interrupted, with its exit code, error and stderr tail.
+  void record_failure(int64_t run_id, const std::string& status, std::optional<int> exit_code,
+                      const std::string& error, const std::string& stderr_tail);
+
+  // Turns the sweep's rows left 'running' (by a killed sweep) into 'interrupted'; returns how many.
+  int mark_stale_running_interrupted(int64_t sweep_id);
+
+  // The database file.
+  const std::string& path() const;
+
+ private:
+  void require_changed(int64_t run_id);
+
+  Database db_;
+};
+
+}  // namespace iddl::results

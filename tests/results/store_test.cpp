@@ -1,0 +1,308 @@
+#include "results/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <stdexcept>
+
+#include "tests/results/temp_dir.hpp"
+
+namespace iddl::results {
+namespace {
+
+using nlohmann::json;
+
+json config_with_seed(int seed, const std::string& parallelism = "sync") {
+  return {{"dataset", "fashion-mnist"}, {"model", "mlp"},       {"sparsification", "none"},
+          {"vertical", "none"},         {"horizontal", "none"}, {"compression", "none"},
+          {"parallelism", parallelism}, {"ranks", 2},           {"seed", seed},
+          {"epochs", 2},                {"batch_size", 64},     {"lr", 0.05}};
+}
+
+std::vector<PlannedRunRow> three_runs() {
+  return {{"key-a", 0, config_with_seed(1)}, {"key-b", 1, config_with_seed(2)}, {"key-c", 2, config_with_seed(3)}};
+}
+
+const json kStarted = {{"event", "run_started"},   {"run_key", "key-a"},       {"world_size", 2},
+                       {"host", "node-1"},         {"device", "cpu"},          {"threads", 4},
+                       {"blas_library", "openblas"}, {"blas_kernel", "Haswell"}, {"torch_version", "2.1.0"},
+                       {"mpi_version", "Open MPI v4.1.4"}, {"params", 101770},  {"flops", 557890000},
+                       {"not_a_column", "ignored"}};
+
+json epoch_event(int epoch, double accuracy) {
+  return {{"event", "epoch"},       {"epoch", epoch},         {"train_loss", 0.5 / epoch},
+          {"test_loss", 0.6 / epoch}, {"test_accuracy", accuracy}, {"epoch_time_s", 12.25},
+          {"bytes_sent", 1048576 * epoch}, {"bytes_received", 2097152 * epoch}, {"comm_time_s", 0.125},
+          {"bandwidth_Bps", 8388608.5}};
+}
+
+const json kFinished = {{"event", "run_finished"},   {"train_loss", 0.25},      {"test_loss", 0.3125},
+                        {"test_accuracy", 0.8765},   {"train_time_s", 114.5},   {"inference_time_s", 1.75},
+                        {"latency_ms", 0.0625},      {"params", 101770},        {"flops", 557890000},
+                        {"bytes_sent", 3145728},     {"bytes_received", 6291456}, {"comm_time_s", 0.375},
+                        {"bandwidth_Bps", 8388608.5}};
+
+// One row of a query against the database file, read with a fresh connection.
+class Row {
+ public:
+  Row(const std::string& path, const std::string& sql) : db_(path), statement_(db_.prepare(sql)) {
+    EXPECT_TRUE(statement_.step()) << sql;
+  }
+  std::string text(int column) const { return statement_.column_text(column); }
+  int64_t integer(int column) const { return statement_.column_int(column); }
+  double real(int column) const { return statement_.column_real(column); }
+  bool null(int column) const { return statement_.column_is_null(column); }
+
+ private:
+  Database db_;
+  Statement statement_;
+};
+
+int64_t count(const std::string& path, const std::string& sql) { return Row(path, sql).integer(0); }
+
+const std::regex kIsoUtc(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
+
+TEST(results_store, RoundTripOfEventsSurvivesReopening) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  int64_t sweep_id = 0;
+  int64_t run_id = 0;
+  {
+    Store store(path);
+    EXPECT_EQ(store.path(), path);
+    sweep_id = store.register_sweep("quickstart", "sweeps/quickstart.toml", three_runs());
+    run_id = store.runs_of(sweep_id).front().id;
+    store.mark_running(run_id);
+    store.record_started(run_id, kStarted);
+    store.record_epoch(run_id, epoch_event(1, 0.8125));
+    store.record_epoch(run_id, epoch_event(2, 0.875));
+    store.record_finished(run_id, kFinished);
+  }
+  Store reopened(path);
+  const std::vector<RunRow> runs = reopened.runs_of(sweep_id);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].key, "key-a");
+  EXPECT_EQ(runs[1].key, "key-b");
+  EXPECT_EQ(runs[2].key, "key-c");
+  EXPECT_EQ(runs[2].repeat, 2);
+  EXPECT_EQ(runs[0].status, "done");
+  EXPECT_EQ(runs[1].status, "pending");
+  EXPECT_EQ(runs[1].config, config_with_seed(2));
+
+  Row sweep(path, "SELECT name, file, created_at FROM sweeps");
+  EXPECT_EQ(sweep.text(0), "quickstart");
+  EXPECT_EQ(sweep.text(1), "sweeps/quickstart.toml");
+  EXPECT_TRUE(std::regex_match(sweep.text(2), kIsoUtc)) << sweep.text(2);
+
+  Row settings(path,
+               "SELECT dataset, model, sparsification, vertical, horizontal, compression, parallelism, ranks, seed, "
+               "epochs, batch_size, lr, config FROM runs WHERE run_key = 'key-b'");
+  EXPECT_EQ(settings.text(0), "fashion-mnist");
+  EXPECT_EQ(settings.text(1), "mlp");
+  for (int axis = 2; axis <= 5; ++axis) EXPECT_EQ(settings.text(axis), "none");
+  EXPECT_EQ(settings.text(6), "sync");
+  EXPECT_EQ(settings.integer(7), 2);
+  EXPECT_EQ(settings.integer(8), 2);
+  EXPECT_EQ(settings.integer(9), 2);
+  EXPECT_EQ(settings.integer(10), 64);
+  EXPECT_EQ(settings.real(11), 0.05);
+  EXPECT_EQ(json::parse(settings.text(12)), config_with_seed(2));
+
+  Row run(path,
+          "SELECT host, device, threads, blas_library, blas_kernel, torch_version, mpi_version, params, flops, "
+          "train_loss, test_loss, test_accuracy, train_time_s, inference_time_s, latency_ms, bytes_sent, "
+          "bytes_received, comm_time_s, bandwidth_Bps, started_at, finished_at, exit_code, error FROM runs "
+          "WHERE id = " + std::to_string(run_id));
+  EXPECT_EQ(run.text(0), "node-1");
+  EXPECT_EQ(run.text(1), "cpu");
+  EXPECT_EQ(run.integer(2), 4);
+  EXPECT_EQ(run.text(3), "openblas");
+  EXPECT_EQ(run.text(4), "Haswell");
+  EXPECT_EQ(run.text(5), "2.1.0");
+  EXPECT_EQ(run.text(6), "Open MPI v4.1.4");
+  EXPECT_EQ(run.integer(7), 101770);
+  EXPECT_EQ(run.integer(8), 557890000);
+  EXPECT_EQ(run.real(9), 0.25);
+  EXPECT_EQ(run.real(10), 0.3125);
+  EXPECT_EQ(run.real(11), 0.8765);
+  EXPECT_EQ(run.real(12), 114.5);
+  EXPECT_EQ(run.real(13), 1.75);
+  EXPECT_EQ(run.real(14), 0.0625);
+  EXPECT_EQ(run.integer(15), 3145728);
+  EXPECT_EQ(run.integer(16), 6291456);
+  EXPECT_EQ(run.real(17), 0.375);
+  EXPECT_EQ(run.real(18), 8388608.5);
+  EXPECT_TRUE(std::regex_match(run.text(19), kIsoUtc)) << run.text(19);
+  EXPECT_TRUE(std::regex_match(run.text(20), kIsoUtc)) << run.text(20);
+  EXPECT_TRUE(run.null(21));
+  EXPECT_TRUE(run.null(22));
+
+  Row epoch(path,
+            "SELECT epoch, train_loss, test_loss, test_accuracy, epoch_time_s, bytes_sent, bytes_received, "
+            "comm_time_s, bandwidth_Bps FROM epochs WHERE run_id = " + std::to_string(run_id) + " AND epoch = 2");
+  EXPECT_EQ(epoch.integer(0), 2);
+  EXPECT_EQ(epoch.real(1), 0.25);
+  EXPECT_EQ(epoch.real(2), 0.3);
+  EXPECT_EQ(epoch.real(3), 0.875);
+  EXPECT_EQ(epoch.real(4), 12.25);
+  EXPECT_EQ(epoch.integer(5), 2097152);
+  EXPECT_EQ(epoch.integer(6), 4194304);
+  EXPECT_EQ(epoch.real(7), 0.125);
+  EXPECT_EQ(epoch.real(8), 8388608.5);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 2);
+}
+
+TEST(results_store, MissingEventFieldsAreNullAndNeverEraseRecordedValues) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  store.record_started(run_id, {{"host", "node-1"}, {"params", 10}, {"flops", 20}});
+  store.record_epoch(run_id, {{"epoch", 1}, {"train_loss", 1.5}});
+  store.record_finished(run_id, {{"test_accuracy", 0.5}});
+  Row run(path, "SELECT host, device, params, flops, test_accuracy, train_time_s FROM runs WHERE id = " +
+                    std::to_string(run_id));
+  EXPECT_EQ(run.text(0), "node-1");
+  EXPECT_TRUE(run.null(1));
+  EXPECT_EQ(run.integer(2), 10);
+  EXPECT_EQ(run.integer(3), 20);
+  EXPECT_EQ(run.real(4), 0.5);
+  EXPECT_TRUE(run.null(5));
+  Row epoch(path, "SELECT train_loss, test_loss FROM epochs");
+  EXPECT_EQ(epoch.real(0), 1.5);
+  EXPECT_TRUE(epoch.null(1));
+}
+
+TEST(results_store, RepeatedEpochEventReplacesItsRow) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  store.record_epoch(run_id, epoch_event(1, 0.5));
+  store.record_epoch(run_id, epoch_event(1, 0.75));
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 1);
+  EXPECT_EQ(Row(path, "SELECT test_accuracy FROM epochs").real(0), 0.75);
+}
+
+TEST(results_store, WrongFieldTypeIsAnErrorNamingTheField) {
+  test_support::TempDir dir;
+  Store store(dir.file("iddl.db"));
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  try {
+    store.record_started(run_id, {{"threads", "four"}});
+    FAIL() << "expected a type error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("'threads'"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW(store.record_epoch(run_id, {{"train_loss", 1.0}}), std::runtime_error);
+}
+
+TEST(results_store, ReRegisteringKeepsDoneRunsAndAddsOnlyNewOnes) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t sweep_id = store.register_sweep("s", "a.toml", three_runs());
+  const int64_t done_id = store.runs_of(sweep_id)[1].id;
+  store.mark_running(done_id);
+  store.record_finished(done_id, kFinished);
+
+  std::vector<PlannedRunRow> grown = three_runs();
+  grown[1].config["lr"] = 0.5;  // same key: the stored row must not change
+  grown.push_back({"key-d", 3, config_with_seed(4)});
+  EXPECT_EQ(store.register_sweep("s", "b.toml", grown), sweep_id);
+
+  const std::vector<RunRow> runs = store.runs_of(sweep_id);
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[1].id, done_id);
+  EXPECT_EQ(runs[1].status, "done");
+  EXPECT_EQ(runs[1].config, config_with_seed(2));
+  EXPECT_EQ(runs[3].key, "key-d");
+  EXPECT_EQ(runs[3].status, "pending");
+  EXPECT_EQ(count(path, "SELECT count(*) FROM sweeps"), 1);
+  EXPECT_EQ(Row(path, "SELECT file FROM sweeps").text(0), "a.toml");
+  EXPECT_EQ(Row(path, "SELECT test_accuracy FROM runs WHERE id = " + std::to_string(done_id)).real(0), 0.8765);
+}
+
+TEST(results_store, SweepsKeepTheirOwnRuns) {
+  test_support::TempDir dir;
+  Store store(dir.file("iddl.db"));
+  const int64_t first = store.register_sweep("first", "", three_runs());
+  const int64_t second = store.register_sweep("second", "", {{"key-a", 0, config_with_seed(1)}});
+  EXPECT_NE(first, second);
+  EXPECT_EQ(store.runs_of(first).size(), 3u);
+  EXPECT_EQ(store.runs_of(second).size(), 1u);
+}
+
+TEST(results_store, RetriedRunStartsClean) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  store.record_started(run_id, kStarted);
+  store.record_epoch(run_id, epoch_event(1, 0.5));
+  store.record_failure(run_id, "failed", 134, "iddl-train aborted", "terminate called after ...");
+
+  Row failed(path, "SELECT status, exit_code, error, stderr_tail, finished_at FROM runs");
+  EXPECT_EQ(failed.text(0), "failed");
+  EXPECT_EQ(failed.integer(1), 134);
+  EXPECT_EQ(failed.text(2), "iddl-train aborted");
+  EXPECT_EQ(failed.text(3), "terminate called after ...");
+  EXPECT_TRUE(std::regex_match(failed.text(4), kIsoUtc));
+
+  store.mark_running(run_id);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 0);
+  Row retried(path,
+              "SELECT status, exit_code, error, stderr_tail, finished_at, host, params, test_accuracy, started_at "
+              "FROM runs WHERE id = " + std::to_string(run_id));
+  EXPECT_EQ(retried.text(0), "running");
+  for (int column = 1; column <= 7; ++column) EXPECT_TRUE(retried.null(column)) << "column " << column;
+  EXPECT_TRUE(std::regex_match(retried.text(8), kIsoUtc));
+}
+
+TEST(results_store, FailureStatusMustBeAFailure) {
+  test_support::TempDir dir;
+  Store store(dir.file("iddl.db"));
+  const int64_t sweep_id = store.register_sweep("s", "", three_runs());
+  const int64_t run_id = store.runs_of(sweep_id).front().id;
+  EXPECT_THROW(store.record_failure(run_id, "done", 0, "", ""), std::invalid_argument);
+  store.record_failure(run_id, "timeout", std::nullopt, "exceeded 600 s", "");
+  EXPECT_EQ(store.runs_of(sweep_id).front().status, "timeout");
+}
+
+TEST(results_store, UnknownRunIsAnError) {
+  test_support::TempDir dir;
+  Store store(dir.file("iddl.db"));
+  store.register_sweep("s", "", three_runs());
+  EXPECT_THROW(store.mark_running(999), std::runtime_error);
+  EXPECT_THROW(store.record_finished(999, kFinished), std::runtime_error);
+  EXPECT_THROW(store.record_epoch(999, epoch_event(1, 0.5)), std::runtime_error);  // foreign key
+}
+
+TEST(results_store, StaleRunningRowsBecomeInterrupted) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t sweep_id = store.register_sweep("s", "", three_runs());
+  const int64_t other_sweep = store.register_sweep("other", "", {{"key-x", 0, config_with_seed(9)}});
+  const std::vector<RunRow> runs = store.runs_of(sweep_id);
+  store.mark_running(runs[0].id);
+  store.mark_running(runs[1].id);
+  store.record_finished(runs[1].id, kFinished);
+  store.mark_running(runs[2].id);
+  store.mark_running(store.runs_of(other_sweep).front().id);
+
+  EXPECT_EQ(store.mark_stale_running_interrupted(sweep_id), 2);
+  const std::vector<RunRow> after = store.runs_of(sweep_id);
+  EXPECT_EQ(after[0].status, "interrupted");
+  EXPECT_EQ(after[1].status, "done");
+  EXPECT_EQ(after[2].status, "interrupted");
+  EXPECT_EQ(store.runs_of(other_sweep).front().status, "running");
+  EXPECT_EQ(count(path, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND error IS NOT NULL"), 2);
+  EXPECT_EQ(store.mark_stale_running_interrupted(sweep_id), 0);
+}
+
+}  // namespace
+}  // namespace iddl::results
