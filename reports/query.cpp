@@ -1,0 +1,47 @@
+#include "reports/query.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+#include "results/schema.hpp"
+#include "results/sqlite.hpp"
+
+namespace iddl::reports {
+
+namespace {
+
+bool is_numeric(results::ValueType type) {
+  return type == results::ValueType::Integer || type == results::ValueType::Real;
+}
+
+}  // namespace
+
+Table run_query(const std::string& db_path, const std::string& sql) {
+  results::Database db(db_path, results::Database::Mode::ReadOnly);
+  results::configure_connection(db);
+  results::Statement statement = db.prepare(sql);
+  if (!statement.is_read_only()) {
+    throw std::invalid_argument(db_path + ": refusing a statement that writes (queries are read-only): " + sql);
+  }
+  Table table;
+  const int width = statement.column_count();
+  for (int column = 0; column < width; ++column) table.columns.push_back({statement.column_name(column), Align::Left});
+  std::vector<bool> has_number(static_cast<size_t>(width), false);
+  std::vector<bool> has_text(static_cast<size_t>(width), false);
+  while (statement.step()) {
+    std::vector<std::string> cells;
+    for (int column = 0; column < width; ++column) {
+      const results::ValueType type = statement.column_type(column);
+      if (is_numeric(type)) has_number[static_cast<size_t>(column)] = true;
+      if (type == results::ValueType::Text || type == results::ValueType::Blob) has_text[static_cast<size_t>(column)] = true;
+      cells.push_back(statement.column_text(column));
+    }
+    table.add_row(std::move(cells));
+  }
+  for (size_t column = 0; column < table.columns.size(); ++column) {
+    if (has_number[column] && !has_text[column]) table.columns[column].align = Align::Right;  // all values numeric
+  }
+  return table;
+}
+
+}  // namespace iddl::reports

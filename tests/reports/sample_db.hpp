@@ -1,0 +1,60 @@
+// A small results database written through the real store: sweep "demo" with two seeds of a
+// sync run, one single run, one failed run and one pending run; sweep "other" with one done run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "results/store.hpp"
+
+namespace iddl::test_support {
+
+inline nlohmann::json demo_config(const std::string& parallelism, int ranks, int seed, double lr = 0.05) {
+  return {{"dataset", "fashion-mnist"}, {"model", "mlp"},       {"sparsification", "none"},
+          {"vertical", "none"},         {"horizontal", "none"}, {"compression", "none"},
+          {"parallelism", parallelism}, {"ranks", ranks},       {"seed", seed},
+          {"epochs", 2},                {"batch_size", 64},     {"lr", lr}};
+}
+
+inline nlohmann::json finished(double train_time_s, double accuracy, int64_t bytes_sent,
+                               std::optional<double> bandwidth) {
+  nlohmann::json event = {{"train_time_s", train_time_s}, {"test_accuracy", accuracy},
+                          {"bytes_sent", bytes_sent},     {"params", 101770},
+                          {"flops", 557890000}};
+  if (bandwidth) event["bandwidth_Bps"] = *bandwidth;
+  return event;
+}
+
+inline void run_to_done(results::Store& store, int64_t run_id, const nlohmann::json& finished_event) {
+  store.mark_running(run_id);
+  store.record_started(run_id, {{"host", "node-1"},
+                                {"blas_library", "openblas"},
+                                {"blas_kernel", "Haswell"},
+                                {"torch_version", "2.1.0"}});
+  store.record_finished(run_id, finished_event);
+}
+
+// Writes the sample database at path.
+inline void write_sample_db(const std::string& path) {
+  results::Store store(path);
+  const int64_t demo = store.register_sweep("demo", "sweeps/demo.toml",
+                                            {{"sync-1", 0, demo_config("sync", 2, 1)},
+                                             {"sync-2", 1, demo_config("sync", 2, 2)},
+                                             {"single-1", 0, demo_config("single", 1, 1)},
+                                             {"fast-1", 0, demo_config("sync", 2, 1, 0.5)},
+                                             {"later-1", 0, demo_config("sync", 4, 1)}});
+  const auto runs = store.runs_of(demo);
+  run_to_done(store, runs[0].id, finished(100, 0.80, 1048576, 1.5e6));
+  run_to_done(store, runs[1].id, finished(110, 0.90, 1048576, 2.5e6));
+  run_to_done(store, runs[2].id, finished(12.34, 0.75, 0, std::nullopt));
+  store.mark_running(runs[3].id);
+  store.record_failure(runs[3].id, "failed", 1, "loss | diverged\nat epoch 1", "nan");
+
+  const int64_t other = store.register_sweep("other", "", {{"only-1", 0, demo_config("single", 1, 7)}});
+  run_to_done(store, store.runs_of(other).front().id, finished(1.5, 0.5, 0, std::nullopt));
+}
+
+}  // namespace iddl::test_support
