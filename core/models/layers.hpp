@@ -1,0 +1,87 @@
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+
+// IDDL's layers: thin wrappers of the torch modules that report their FLOPs (multiply-accumulates,
+// docs/models.md) to the FlopMeter active on the calling thread, computed from the real shapes.
+namespace iddl::models {
+
+// Sums the FLOPs that layers report on this thread while it lives; the newest live meter counts.
+class FlopMeter {
+ public:
+  // Becomes this thread's active meter.
+  FlopMeter();
+  // Gives the thread back to the meter that was active before.
+  ~FlopMeter();
+  FlopMeter(const FlopMeter&) = delete;
+  FlopMeter& operator=(const FlopMeter&) = delete;
+
+  // FLOPs reported since construction.
+  int64_t total() const { return total_; }
+  // Adds `flops` to this thread's active meter, if there is one.
+  static void report(int64_t flops);
+
+ private:
+  FlopMeter* previous_;
+  int64_t total_ = 0;
+};
+
+// Fully connected layer over the last dimension: in*out (+ out with bias) per row.
+class LinearImpl : public torch::nn::Module {
+ public:
+  explicit LinearImpl(const torch::nn::LinearOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Linear linear{nullptr};
+};
+TORCH_MODULE(Linear);
+
+// 2-D convolution: (in/groups * kh * kw (+1 with bias)) per output element.
+class Conv2dImpl : public torch::nn::Module {
+ public:
+  explicit Conv2dImpl(const torch::nn::Conv2dOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Conv2d conv{nullptr};
+};
+TORCH_MODULE(Conv2d);
+
+// Batch normalisation over channels: 2 per element.
+class BatchNorm2dImpl : public torch::nn::Module {
+ public:
+  explicit BatchNorm2dImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::BatchNorm2d bn{nullptr};
+};
+TORCH_MODULE(BatchNorm2d);
+
+// Max pooling: kh * kw per output element.
+class MaxPool2dImpl : public torch::nn::Module {
+ public:
+  explicit MaxPool2dImpl(const torch::nn::MaxPool2dOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::MaxPool2d pool{nullptr};
+};
+TORCH_MODULE(MaxPool2d);
+
+// Adaptive average pooling: 1 per input element.
+class AdaptiveAvgPool2dImpl : public torch::nn::Module {
+ public:
+  explicit AdaptiveAvgPool2dImpl(const torch::nn::AdaptiveAvgPool2dOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::AdaptiveAvgPool2d pool{nullptr};
+};
+TORCH_MODULE(AdaptiveAvgPool2d);
+
+// Adaptive max pooling: 1 per input element.
+class AdaptiveMaxPool2dImpl : public torch::nn::Module {
+ public:
+  explicit AdaptiveMaxPool2dImpl(const torch::nn::AdaptiveMaxPool2dOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::AdaptiveMaxPool2d pool{nullptr};
+};
+TORCH_MODULE(AdaptiveMaxPool2d);
+
+// The multiplicative weights of `module` if it is a Linear or Conv2d layer, else 0.
+int64_t multiplicative_weights(const torch::nn::Module& module);
+
+}  // namespace iddl::models

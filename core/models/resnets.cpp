@@ -1,0 +1,128 @@
+#include "core/models/resnets.hpp"
+
+#include "core/models/layers.hpp"
+
+namespace iddl::models {
+
+namespace {
+
+// A bias-free convolution (3x3 padded by 1, or 1x1 unpadded) followed by batch normalisation.
+class ConvBnImpl : public torch::nn::Module {
+ public:
+  ConvBnImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride)
+      : conv(register_module("conv", Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                                                 .stride(stride)
+                                                 .padding(kernel / 2)
+                                                 .bias(false)))),
+        bn(register_module("bn", BatchNorm2d(out))) {}
+
+  torch::Tensor forward(const torch::Tensor& x) { return bn(conv(x)); }
+
+  Conv2d conv;
+  BatchNorm2d bn;
+};
+TORCH_MODULE(ConvBn);
+
+// ResNet-9's stage: conv-BN-ReLU to `out` channels, max pool 2 when `pool`, and when `residual`
+// x + two further conv-BN-ReLU of x.
+class Res9StageImpl : public torch::nn::Module {
+ public:
+  Res9StageImpl(int64_t in, int64_t out, bool pool, bool residual)
+      : conv(register_module("conv", ConvBn(in, out, 3, 1))) {
+    if (pool) this->pool = register_module("pool", MaxPool2d(torch::nn::MaxPool2dOptions(2)));
+    if (residual) {
+      res1 = register_module("res1", ConvBn(out, out, 3, 1));
+      res2 = register_module("res2", ConvBn(out, out, 3, 1));
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& input) {
+    torch::Tensor x = torch::relu(conv(input));
+    if (pool) x = pool(x);
+    if (res1) x = x + torch::relu(res2(torch::relu(res1(x))));
+    return x;
+  }
+
+  ConvBn conv;
+  MaxPool2d pool{nullptr};
+  ConvBn res1{nullptr}, res2{nullptr};
+};
+TORCH_MODULE(Res9Stage);
+
+class ResNet9Impl : public ModelImpl {
+ public:
+  explicit ResNet9Impl(const InputShape& shape)
+      : prep_(register_module("prep", Res9Stage(shape.channels, 64, false, false))),
+        layer1_(register_module("layer1", Res9Stage(64, 128, true, true))),
+        layer2_(register_module("layer2", Res9Stage(128, 256, true, false))),
+        layer3_(register_module("layer3", Res9Stage(256, 512, true, true))),
+        pool_(register_module("pool", AdaptiveMaxPool2d(torch::nn::AdaptiveMaxPool2dOptions(1)))),
+        fc_(register_module("fc", Linear(torch::nn::LinearOptions(512, shape.classes).bias(false)))) {}
+
+  torch::Tensor forward(torch::Tensor x) override {
+    x = layer3_(layer2_(layer1_(prep_(x))));
+    return fc_(pool_(x).flatten(1)) * 0.125;
+  }
+
+ private:
+  Res9Stage prep_, layer1_, layer2_, layer3_;
+  AdaptiveMaxPool2d pool_;
+  Linear fc_;
+};
+
+// ResNet-18's BasicBlock: relu(bn(conv(relu(bn(conv(x))))) + shortcut(x)), the shortcut a 1x1
+// conv-BN when the stride or the channel count changes, else the identity.
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride)
+      : conv1(register_module("conv1", ConvBn(in, out, 3, stride))),
+        conv2(register_module("conv2", ConvBn(out, out, 3, 1))) {
+    if (stride != 1 || in != out) shortcut = register_module("shortcut", ConvBn(in, out, 1, stride));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor y = conv2(torch::relu(conv1(x)));
+    return torch::relu(y + (shortcut ? shortcut(x) : x));
+  }
+
+  ConvBn conv1, conv2;
+  ConvBn shortcut{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+// Two BasicBlocks, the first with `stride`.
+torch::nn::Sequential resnet18_stage(int64_t in, int64_t out, int64_t stride) {
+  return torch::nn::Sequential(BasicBlock(in, out, stride), BasicBlock(out, out, 1));
+}
+
+class ResNet18Impl : public ModelImpl {
+ public:
+  explicit ResNet18Impl(const InputShape& shape)
+      : stem_(register_module("stem", ConvBn(shape.channels, 64, 3, 1))),
+        layer1_(register_module("layer1", resnet18_stage(64, 64, 1))),
+        layer2_(register_module("layer2", resnet18_stage(64, 128, 2))),
+        layer3_(register_module("layer3", resnet18_stage(128, 256, 2))),
+        layer4_(register_module("layer4", resnet18_stage(256, 512, 2))),
+        pool_(register_module("pool", AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)))),
+        fc_(register_module("fc", Linear(torch::nn::LinearOptions(512, shape.classes)))) {}
+
+  torch::Tensor forward(torch::Tensor x) override {
+    x = torch::relu(stem_(x));
+    x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
+    return fc_(pool_(x).flatten(1));
+  }
+
+ private:
+  ConvBn stem_;
+  torch::nn::Sequential layer1_, layer2_, layer3_, layer4_;
+  AdaptiveAvgPool2d pool_;
+  Linear fc_;
+};
+
+}  // namespace
+
+Model make_resnet9(const InputShape& shape) { return std::make_shared<ResNet9Impl>(shape); }
+
+Model make_resnet18(const InputShape& shape) { return std::make_shared<ResNet18Impl>(shape); }
+
+}  // namespace iddl::models

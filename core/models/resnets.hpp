@@ -1,0 +1,14 @@
+#pragma once
+#include "core/models/model.hpp"
+
+namespace iddl::models {
+
+// The cifar10-fast ResNet-9 (Myrtle.ai, David Page): prep 64, layer1 128 + residual, layer2 256,
+// layer3 512 + residual, adaptive max pool, Linear 512→classes without bias, logits × 0.125.
+Model make_resnet9(const InputShape& shape);
+
+// The CIFAR ResNet-18 (kuangliu/pytorch-cifar): 3x3 stem 64, four stages of two BasicBlocks
+// (64, 128, 256, 512; strides 1, 2, 2, 2), adaptive average pool, Linear 512→classes.
+Model make_resnet18(const InputShape& shape);
+
+}  // namespace iddl::models
