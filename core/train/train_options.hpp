@@ -1,0 +1,22 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace iddl::train {
+
+// The optimizer, schedule and loop settings of one run (names as in the settings registry).
+struct TrainOptions {
+  int64_t epochs = 2;
+  int64_t batch_size = 64;  // per rank
+  double lr = 0.05;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+  std::string schedule = "constant";  // constant, step, warmup_linear
+  int64_t lr_step_epochs = 10;
+  double lr_gamma = 0.1;
+  int64_t warmup_epochs = 1;
+  uint64_t seed = 1;
+};
+
+}  // namespace iddl::train
