@@ -1,0 +1,20 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace iddl::launch {
+
+// How one run is started under mpirun on this machine.
+struct MpirunOptions {
+  std::string mpirun = "mpirun";       // the launcher executable (path or name on PATH)
+  std::string train_exe;               // path of iddl-train
+  int ranks = 1;
+  int threads_per_rank = 1;
+  bool as_root = false;                // adds --allow-run-as-root (Open MPI refuses root otherwise)
+  std::string blas_coretype;           // exported as OPENBLAS_CORETYPE to every rank when not empty
+};
+
+// The argument vector `mpirun ... iddl-train --spec-json SPEC` (never a shell string).
+std::vector<std::string> mpirun_argv(const MpirunOptions& options, const std::string& spec_json);
+
+}  // namespace iddl::launch

@@ -1,0 +1,22 @@
+#pragma once
+#include "core/comm/communicator.hpp"
+#include "runners/event_writer.hpp"
+#include "runners/run_spec.hpp"
+
+namespace iddl::runners {
+
+// Facts about the process a run executes in, reported in its run_started event.
+struct RunEnvironment {
+  std::string host;
+  std::string blas_library;
+  std::string blas_kernel;
+  std::string mpi_version;
+  int cores = 1;
+};
+
+// Trains the run described by `spec` on this rank, emitting its events; returns the exit code
+// (0 done, 3 when the loss stopped being finite). Throws on invalid settings or data.
+int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
+                 EventWriter& events);
+
+}  // namespace iddl::runners

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "results/store.hpp"
+#include "runners/launch/child_process.hpp"
+#include "runners/launch/mpirun_command.hpp"
+#include "runners/launch/run_recorder.hpp"
+
+namespace fs = std::filesystem;
+using namespace iddl::launch;
+
+TEST(MpirunCommand, BuildsAnArgumentVectorWithBindingAndEnvironment) {
+  MpirunOptions o;
+  o.train_exe = "/opt/iddl/bin/iddl-train";
+  o.ranks = 2;
+  o.threads_per_rank = 1;
+  o.as_root = true;
+  o.blas_coretype = "SkylakeX";
+  const std::string spec = R"({"config": {"model": "mlp; rm -rf /"}})";
+  const auto argv = mpirun_argv(o, spec);
+  const std::vector<std::string> expected{"mpirun", "-np", "2", "--oversubscribe", "--allow-run-as-root", "--bind-to",
+                                          "core", "-x", "OMP_NUM_THREADS=1", "-x", "OPENBLAS_CORETYPE=SkylakeX",
+                                          "/opt/iddl/bin/iddl-train", "--spec-json", spec};
+  EXPECT_EQ(argv, expected);
+}
+
+TEST(MpirunCommand, RanksWithSeveralThreadsAreUnbound) {
+  MpirunOptions o;
+  o.train_exe = "iddl-train";
+  o.threads_per_rank = 2;
+  const auto argv = mpirun_argv(o, "{}");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--allow-run-as-root"), argv.end());
+  const auto bind = std::find(argv.begin(), argv.end(), "--bind-to");
+  ASSERT_NE(bind, argv.end());
+  EXPECT_EQ(*(bind + 1), "none");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "OMP_NUM_THREADS=2") - argv.begin(), bind - argv.begin() + 3);
+}
+
+TEST(ChildProcess, StreamsStdoutLinesAndKeepsTheStderrTail) {
+  std::vector<std::string> lines;
+  const auto result = run_child({"sh", "-c", "echo one; echo two; echo oops >&2; exit 3"},
+                                [&](const std::string& line) { lines.push_back(line); });
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.stderr_tail, "oops\n");
+}
+
+TEST(ChildProcess, ArgumentsReachTheProgramUnchanged) {
+  std::vector<std::string> lines;
+  run_child({"printf", "%s\\n", "a b; $(touch /tmp/never)", "*"}, [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_EQ(lines, (std::vector<std::string>{"a b; $(touch /tmp/never)", "*"}));
+}
+
+TEST(ChildProcess, ReportsAKillingSignal) {
+  const auto result = run_child({"sh", "-c", "kill -9 $$"}, [](const std::string&) {});
+  EXPECT_EQ(result.exit_code, 128 + 9);
+}
+
+TEST(ChildProcess, MissingProgramIsAnError) {
+  EXPECT_THROW(run_child({"iddl-no-such-program"}, [](const std::string&) {}), std::runtime_error);
+}
+
+TEST(RunRecorder, StoresEventsAndKeepsOtherOutput) {
+  const fs::path dir = fs::temp_directory_path() / ("iddl-recorder-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    iddl::results::Store store((dir / "r.db").string());
+    const nlohmann::json config{{"dataset", "synthetic"}, {"model", "mlp"}, {"parallelism", "single"}, {"ranks", 1}};
+    const int64_t sweep = store.register_sweep("s", "s.toml", {{"k1", 0, config}});
+    const int64_t run = store.runs_of(sweep).at(0).id;
+    store.mark_running(run);
+    std::vector<std::string> seen;
+    RunRecorder recorder(store, run, [&](const nlohmann::json& e) { seen.push_back(e.at("event")); });
+    recorder.on_line("a warning from mpirun");
+    recorder.on_line(R"({"event":"run_started","host":"h","params":10,"flops":20})");
+    recorder.on_line(R"({"event":"epoch","epoch":1,"train_loss":0.5,"test_loss":0.4,"test_accuracy":0.9,"epoch_time_s":1.0})");
+    EXPECT_FALSE(recorder.finished());
+    recorder.on_line(R"({"event":"run_finished","test_accuracy":0.9,"train_time_s":1.0,"params":10,"flops":20})");
+    EXPECT_TRUE(recorder.finished());
+    EXPECT_EQ(seen, (std::vector<std::string>{"run_started", "epoch", "run_finished"}));
+    EXPECT_EQ(recorder.other_output(), "a warning from mpirun\n");
+    EXPECT_EQ(store.runs_of(sweep).at(0).status, "done");
+  }
+  fs::remove_all(dir);
+}
