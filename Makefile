@@ -1,0 +1,27 @@
+# The two commands of the README: `make demo` (set up, build, run the quickstart sweep, print the
+# report) and `make test` (set up, build, run every test). The rest are their steps.
+BUILD ?= build
+DB ?= iddl.db
+JOBS ?= $(shell nproc)
+
+.PHONY: demo test setup build bench clean
+
+demo: build
+	$(BUILD)/bin/iddl-sweep run sweeps/quickstart.toml --db $(DB)
+	$(BUILD)/bin/iddl-report markdown --db $(DB) --sweep quickstart
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+bench: build
+	$(BUILD)/bin/iddl-bench-train --benchmark_min_time=2
+
+clean:
+	rm -rf $(BUILD)
