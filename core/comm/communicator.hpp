@@ -1,7 +1,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include <memory>
+#include <string>
 
 #include "core/comm/comm_stats.hpp"
 
@@ -42,8 +42,5 @@ class Communicator {
  private:
   CommStats stats_;
 };
-
-// The communicator for tensors on `device` over MPI_COMM_WORLD (MPI must be initialized).
-std::unique_ptr<Communicator> make_communicator(const torch::Device& device);
 
 }  // namespace iddl::comm

@@ -79,8 +79,4 @@ void MpiCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic
 
 void MpiCommunicator::barrier() { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
-std::unique_ptr<Communicator> make_communicator(const torch::Device&) {
-  return std::make_unique<MpiCommunicator>();
-}
-
 }  // namespace iddl::comm
