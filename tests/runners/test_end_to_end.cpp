@@ -144,3 +144,20 @@ TEST_F(EndToEnd, BadSweepFileNamesTheFileAndLine) {
   EXPECT_NE(result.err.find("bad.toml:4"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("model"), std::string::npos) << result.err;
 }
+
+TEST_F(EndToEnd, TheChosenBlasKernelReachesEveryRunAndIsRecorded) {
+  const auto file = write("blas.toml", R"([sweep]
+name = "blas"
+[base]
+dataset = "synthetic"
+train_samples = 128
+test_samples = 32
+hidden = [8]
+epochs = 1
+[matrix]
+parallelism = [{parallelism = "single", ranks = 1}, {parallelism = "sync", ranks = 2}]
+)");
+  const auto result = sweep({"run", file.string(), "--db", db.string(), "--blas-coretype", "Prescott"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(query(db, "SELECT DISTINCT blas_kernel FROM runs"), (std::vector<std::vector<std::string>>{{"Prescott"}}));
+}
