@@ -1,0 +1,18 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace iddl::matrix {
+
+// In a resolved config every IDDL axis holds an object: {"method": NAME, PARAM: VALUE, ...}
+// with every parameter of the method present (defaults filled in).
+
+// The method of a resolved axis value, e.g. "topk" for {"method": "topk", "ratio": 0.01}.
+std::string axis_method(const nlohmann::json& axis_value);
+
+// How reports and progress lines show an axis value: "sync", or "topk(ratio=0.01)" with the
+// parameters in name order.
+std::string axis_label(const nlohmann::json& axis_value);
+
+}  // namespace iddl::matrix
