@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "matrix/axis_methods.hpp"
+#include "matrix/axis_value.hpp"
 #include "matrix/settings.hpp"
 
 namespace iddl::matrix {
@@ -100,20 +102,8 @@ std::string check_int_list(const Setting& s, const json& v) {
   return "";
 }
 
-// `v` stored the way a resolved config holds values of `s` (floats as floats, integers as int64).
-json normalized(const Setting& s, const json& v) {
-  switch (s.kind) {
-    case Kind::Float: return v.get<double>();
-    case Kind::Int: return v.get<std::int64_t>();
-    case Kind::IntList: return v.get<std::vector<std::int64_t>>();
-    case Kind::String:
-    case Kind::Bool: return v;
-  }
-  return v;
-}
-
 void check_parallelism_ranks(const json& c) {
-  if (c["parallelism"] == "single" && c["ranks"] != 1)
+  if (axis_method(c["parallelism"]) == "single" && c["ranks"] != 1)
     throw ConfigError(fmt::format("parallelism = \"single\" runs one process but ranks = {}; "
                                   "use ranks = 1 or parallelism = \"sync\"",
                                   value_text(c["ranks"])),
@@ -146,7 +136,9 @@ std::string value_text(const json& value) {
   }
   if (value.is_object()) {
     std::vector<std::string> parts;
-    for (const auto& [key, element] : value.items()) parts.push_back(key + " = " + value_text(element));
+    if (value.contains("method")) parts.push_back("method = " + value_text(value["method"]));
+    for (const auto& [key, element] : value.items())
+      if (key != "method") parts.push_back(key + " = " + value_text(element));
     return "{" + join(parts, ", ") + "}";
   }
   return value.dump();
@@ -159,8 +151,21 @@ std::string check_value(const Setting& s, const json& v) {
     case Kind::Float: return check_float(s, v);
     case Kind::Bool: return check_bool(s, v);
     case Kind::IntList: return check_int_list(s, v);
+    case Kind::Axis: return check_axis_value(s, v);
   }
   return "unknown kind of setting " + s.name;
+}
+
+json normalized_value(const Setting& s, const json& v) {
+  switch (s.kind) {
+    case Kind::Float: return v.get<double>();
+    case Kind::Int: return v.get<std::int64_t>();
+    case Kind::IntList: return v.get<std::vector<std::int64_t>>();
+    case Kind::Axis: return method_value(*find_axis_method(s.name, axis_method(v)), v);
+    case Kind::String:
+    case Kind::Bool: return v;
+  }
+  return v;
 }
 
 std::string unknown_setting_message(std::string_view name) {
@@ -183,7 +188,7 @@ json resolve_config(const json& partial) {
   json resolved = json::object();
   for (const auto& s : settings()) {
     const auto given = partial.find(s.name);
-    resolved[s.name] = normalized(s, given == partial.end() ? s.default_value : *given);
+    resolved[s.name] = normalized_value(s, given == partial.end() ? s.default_value : *given);
   }
   check_parallelism_ranks(resolved);
   check_nesterov_momentum(resolved);

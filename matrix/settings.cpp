@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <utility>
+
+#include "matrix/axis_methods.hpp"
 
 namespace iddl::matrix {
 namespace {
@@ -23,11 +27,8 @@ Setting text(std::string name, std::string default_value, std::vector<std::strin
   return s;
 }
 
-Setting axis(std::string name, std::string default_value, std::vector<std::string> choices,
-             std::string help) {
-  Setting s = text(std::move(name), std::move(default_value), std::move(choices), std::move(help));
-  s.axis = true;
-  return s;
+Setting axis(std::string name, std::string default_method, std::string help) {
+  return make(std::move(name), Kind::Axis, std::move(default_method), std::move(help));
 }
 
 Setting integer(std::string name, std::int64_t default_value, double min, std::string help) {
@@ -92,12 +93,27 @@ std::vector<Setting> make_registry() {
       integer("ranks", 1, 1, "number of MPI processes of the run"),
       integer("threads", 0, 0, "compute threads per rank (0: cores / ranks)"),
       text("device", "auto", {"auto", "cpu", "cuda"}, "where to train (auto: cuda when available)"),
-      axis("sparsification", "none", {"none"}, "IDDL axis: sparsification (only none so far)"),
-      axis("vertical", "none", {"none"}, "IDDL axis: vertical (only none so far)"),
-      axis("horizontal", "none", {"none"}, "IDDL axis: horizontal (only none so far)"),
-      axis("compression", "none", {"none"}, "IDDL axis: compression (only none so far)"),
-      axis("parallelism", "single", {"single", "sync"},
-           "IDDL axis: one process, or synchronous data parallelism over the ranks"),
+      axis("sparsification", "none", "IDDL axis: which gradient entries are sent"),
+      axis("vertical", "none", "IDDL axis: vertical split of the model"),
+      axis("horizontal", "none", "IDDL axis: horizontal split of the model"),
+      axis("compression", "none", "IDDL axis: how the values sent are encoded"),
+      axis("parallelism", "single", "IDDL axis: how the ranks train together"),
+  };
+}
+
+AxisMethod method(std::string name, std::string help, std::vector<Setting> params = {}) {
+  return AxisMethod{std::move(name), std::move(help), std::move(params)};
+}
+
+std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry() {
+  return {
+      {"sparsification", {method("none", "every gradient entry is sent")}},
+      {"vertical", {method("none", "no vertical split")}},
+      {"horizontal", {method("none", "no horizontal split")}},
+      {"compression", {method("none", "values are sent as they are")}},
+      {"parallelism",
+       {method("single", "one process (needs ranks = 1)"),
+        method("sync", "synchronous data parallelism: every step averages the gradients of all ranks")}},
   };
 }
 
@@ -123,8 +139,27 @@ std::vector<std::string> setting_names() {
 std::vector<std::string> axis_names() {
   std::vector<std::string> names;
   for (const auto& s : settings())
-    if (s.axis) names.push_back(s.name);
+    if (s.kind == Kind::Axis) names.push_back(s.name);
   return names;
+}
+
+const std::vector<AxisMethod>& axis_methods(std::string_view axis) {
+  static const auto registry = make_method_registry();
+  static const std::vector<AxisMethod> none;
+  const auto it = registry.find(axis);
+  return it == registry.end() ? none : it->second;
+}
+
+const AxisMethod* find_axis_method(std::string_view axis, std::string_view name) {
+  const auto& methods = axis_methods(axis);
+  const auto it = std::find_if(methods.begin(), methods.end(), [&](const AxisMethod& m) { return m.name == name; });
+  return it == methods.end() ? nullptr : &*it;
+}
+
+const Setting* find_method_param(const AxisMethod& method, std::string_view name) {
+  const auto it = std::find_if(method.params.begin(), method.params.end(),
+                               [&](const Setting& p) { return p.name == name; });
+  return it == method.params.end() ? nullptr : &*it;
 }
 
 std::string kind_name(Kind kind) {
@@ -134,6 +169,7 @@ std::string kind_name(Kind kind) {
     case Kind::Float: return "number";
     case Kind::Bool: return "boolean";
     case Kind::IntList: return "list of integers";
+    case Kind::Axis: return "axis method";
   }
   return "unknown kind";
 }

@@ -15,14 +15,25 @@ struct PlannedRun {
   nlohmann::json config;  // resolved
 };
 
+// How iddl-sweep launches the runs of a sweep: the [launch] table.
+struct LaunchSettings {
+  std::string launcher = "mpirun";       // the program that starts each run's ranks (only "mpirun" so far)
+  std::vector<std::string> mpirun_args;  // extra arguments for mpirun, placed before the program
+  double timeout_s = 0;                  // wall-clock limit of one run in seconds; 0: none
+  int jobs = 1;                          // runs at once (>= 1)
+};
+
 // A checked sweep file and the runs it expands to.
 struct Sweep {
   std::string name;
   std::string file;
-  int repeats = 1;
-  nlohmann::json base;                // the [base] table as given
-  std::vector<std::string> varying;   // setting names given as [matrix] axes, in file order (plus "seed" when repeats > 1)
-  std::vector<PlannedRun> runs;       // first matrix axis slowest, repeats innermost
+  int repeats = 1;                   // runs of each combination: [sweep] repeats, or the number of [sweep] seeds
+  nlohmann::json base;               // the [base] table as given
+  std::vector<std::string> varying;  // settings taking more than one value across the runs: axis settings in
+                                     // axis order, then [[include]] settings, then "seed"
+  std::vector<PlannedRun> runs;      // the crossed axes (first slowest) less the [[exclude]]d combinations, then
+                                     // the [[include]] runs in file order; repeats innermost
+  LaunchSettings launch;             // the [launch] table
 };
 
 // A sweep file that cannot be used; the message starts with "file:line:col: " where a place is known.

@@ -1,54 +1,16 @@
-// Sweep files: parsing, checking with file:line:col errors, matrix expansion, inline tables, repeats.
+// Sweep files: parsing, checking with file:line:col errors, matrix expansion, axis methods, repeats and seeds.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "matrix/settings.hpp"
-#include "matrix/sweep_file.hpp"
+#include "tests/matrix/sweep_text.hpp"
 
 namespace iddl::matrix {
 namespace {
 
 using nlohmann::json;
-
-// Writes `text` to a fresh file in the test's temporary directory and returns its path.
-std::string write_sweep(const std::string& text) {
-  static int counter = 0;
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
-                                     (std::string(test->name()) + "_" + std::to_string(counter++) + ".toml");
-  std::ofstream(path) << text;
-  return path.string();
-}
-
-// The error message of loading `text` from a file, which must start with "file:line:col: ".
-std::string load_error(const std::string& text, int line, int column) {
-  const std::string path = write_sweep(text);
-  try {
-    load_sweep(path);
-  } catch (const SweepError& e) {
-    const std::string message = e.what();
-    const std::string prefix = path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
-    EXPECT_EQ(message.rfind(prefix, 0), 0u) << "expected prefix " << prefix << "\nin: " << message;
-    return message.substr(std::min(message.size(), prefix.size()));
-  }
-  ADD_FAILURE() << "no SweepError for:\n" << text;
-  return "";
-}
-
-Sweep load_text(const std::string& text) { return load_sweep(write_sweep(text)); }
-
-std::vector<std::string> values_of(const Sweep& sweep, const std::string& setting) {
-  std::vector<std::string> values;
-  for (const auto& run : sweep.runs) values.push_back(value_text(run.config[setting]));
-  return values;
-}
-
-const std::string kHeader = "[sweep]\nname = \"t\"\n";
 
 TEST(matrix_sweep_file, MinimalSweepIsOneRunOfDefaults) {
   const Sweep sweep = load_text(kHeader);
@@ -76,14 +38,31 @@ TEST(matrix_sweep_file, MatrixIsCrossedFirstAxisSlowestInFileOrder) {
   EXPECT_EQ(values_of(sweep, "batch_size"), (std::vector<std::string>{"32", "64", "128", "32", "64", "128"}));
 }
 
-TEST(matrix_sweep_file, InlineTableValuesSetSeveralSettingsTogether) {
+TEST(matrix_sweep_file, AnySettingMayBeAnAxis) {
   const Sweep sweep = load_text(kHeader +
-                                "[matrix]\nparallelism = [{parallelism = \"single\", ranks = 1}, "
-                                "{parallelism = \"sync\", ranks = 4, batch_size = 16}]\n");
-  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"parallelism"}));
-  EXPECT_EQ(values_of(sweep, "parallelism"), (std::vector<std::string>{"\"single\"", "\"sync\""}));
-  EXPECT_EQ(values_of(sweep, "ranks"), (std::vector<std::string>{"1", "4"}));
-  EXPECT_EQ(values_of(sweep, "batch_size"), (std::vector<std::string>{"64", "16"}));
+                                "[matrix]\ndevice = [\"cpu\"]\ndata_dir = [\"a\", \"b\"]\nnesterov = [false, true]\n");
+  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"data_dir", "nesterov"}));
+  EXPECT_EQ(values_of(sweep, "data_dir"), (std::vector<std::string>{"\"a\"", "\"a\"", "\"b\"", "\"b\""}));
+  EXPECT_EQ(values_of(sweep, "nesterov"), (std::vector<std::string>{"false", "true", "false", "true"}));
+}
+
+TEST(matrix_sweep_file, AxisValuesAreMethodNamesOrTablesResolvedToObjects) {
+  const Sweep by_name = load_text(kHeader + "[base]\nparallelism = \"sync\"\nranks = 2\n");
+  const Sweep by_table = load_text(kHeader + "[base]\nparallelism = {method = \"sync\"}\nranks = 2\n");
+  EXPECT_EQ(by_name.runs[0].config["parallelism"], (json{{"method", "sync"}}));
+  EXPECT_EQ(by_name.runs[0].key, by_table.runs[0].key);
+  EXPECT_EQ(by_table.base["parallelism"], (json{{"method", "sync"}}));
+  EXPECT_EQ(by_name.base["parallelism"], "sync");
+}
+
+TEST(matrix_sweep_file, AnAxisNamedAndWrittenAsATableIsOneRun) {
+  const std::string message =
+      load_error(kHeader + "[base]\nranks = 2\n[matrix]\nparallelism = [\"sync\", {method = \"sync\"}]\n", 6, 24);
+  EXPECT_EQ(message.rfind("runs {parallelism = \"sync\"} and {parallelism = {method = \"sync\"}} have the same "
+                          "settings (run key ",
+                          0),
+            0u)
+      << message;
 }
 
 TEST(matrix_sweep_file, HiddenInMatrixIsAnArrayOfArrays) {
@@ -156,17 +135,28 @@ TEST(matrix_sweep_errors, SettingInBothBaseAndMatrix) {
             "setting 'epochs' is in both [base] (line 4) and [matrix]; keep one");
 }
 
-TEST(matrix_sweep_errors, InlineTableMustSetItsAxisAndNothingDecidedElsewhere) {
-  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{ranks = 2}]\n", 4, 16),
-            "the table {ranks = 2} in [matrix] parallelism does not set parallelism itself");
-  EXPECT_EQ(load_error(kHeader + "[base]\nranks = 2\n[matrix]\nparallelism = [{parallelism = \"sync\", ranks = 2}]\n",
-                       6, 39),
-            "setting 'ranks' is set by the values of [matrix] parallelism and by [base] (line 4); keep one");
-  EXPECT_EQ(load_error(kHeader + "[matrix]\nranks = [1, 2]\nparallelism = [{parallelism = \"sync\", ranks = 2}]\n", 5,
-                       39),
-            "setting 'ranks' is set by the values of [matrix] parallelism and by [matrix] ranks (line 4); keep one");
-  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{parallelism = \"sync\", lrr = 2}]\n", 4, 39),
-            "unknown setting 'lrr' (did you mean 'lr'?)");
+TEST(matrix_sweep_errors, UnknownAxisMethodsPointAtTheName) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [\"single\", \"synk\"]\n", 4, 26),
+            "unknown parallelism method 'synk' (did you mean 'sync'?)");
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{method = \"synk\"}]\n", 4, 26),
+            "unknown parallelism method 'synk' (did you mean 'sync'?)");
+  EXPECT_EQ(load_error(kHeader + "[base]\nsparsification = \"topk\"\n", 4, 18),
+            "unknown sparsification method 'topk' (methods: none)");
+  EXPECT_EQ(load_error(kHeader + "[base]\nparallelism = {method = 3}\n", 4, 25),
+            "parallelism method = 3 is not a string");
+}
+
+TEST(matrix_sweep_errors, UnknownAxisParametersPointAtTheKey) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{method = \"sync\", ratio = 0.1}]\n", 4, 34),
+            "'sync' takes no parameter 'ratio' (it has no parameters)");
+}
+
+TEST(matrix_sweep_errors, OldInlineTablesThatBundleSettingsPointToZip) {
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{parallelism = \"sync\", ranks = 2}]\n", 4, 16),
+            "parallelism = {parallelism = \"sync\", ranks = 2} has no method; write e.g. {method = \"single\"} "
+            "(to set other settings together with this axis, use [[zip]])");
+  EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [7]\n", 4, 16),
+            "parallelism = 7 is not a method name or a {method = ...} table");
 }
 
 TEST(matrix_sweep_errors, CombinationBreakingACrossRuleNamesTheRunAndTheMatrixValue) {
@@ -201,12 +191,57 @@ TEST(matrix_sweep_errors, SweepTableProblems) {
             "[sweep] name = \"my sweep\" must be a string of letters, digits, '_', '.' and '-'");
   EXPECT_EQ(load_error(kHeader + "repeats = 0\n", 3, 11), "[sweep] repeats = 0 must be an integer from 1 to 100000");
   EXPECT_EQ(load_error("[sweep]\nnmae = \"x\"\n", 2, 1), "unknown key 'nmae' in [sweep] (did you mean 'name'?)");
+  EXPECT_EQ(load_error("[sweep]\nzzzzzz = 1\n", 2, 1),
+            "unknown key 'zzzzzz' in [sweep] (it takes name, repeats and seeds)");
+}
+
+TEST(matrix_sweep_file, SeedsRunEveryCombinationOncePerSeed) {
+  const Sweep sweep = load_text("[sweep]\nname = \"s\"\nseeds = [1, 7, 42]\n[matrix]\nmodel = [\"mlp\", \"lenet\"]\n");
+  EXPECT_EQ(sweep.repeats, 3);
+  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"model", "seed"}));
+  EXPECT_EQ(values_of(sweep, "seed"), (std::vector<std::string>{"1", "7", "42", "1", "7", "42"}));
+  std::vector<int> repeats;
+  for (const auto& run : sweep.runs) repeats.push_back(run.repeat);
+  EXPECT_EQ(repeats, (std::vector<int>{0, 1, 2, 0, 1, 2}));
+}
+
+TEST(matrix_sweep_file, OneSeedIsNotVarying) {
+  const Sweep sweep = load_text("[sweep]\nname = \"s\"\nseeds = [5]\n");
+  EXPECT_EQ(values_of(sweep, "seed"), (std::vector<std::string>{"5"}));
+  EXPECT_TRUE(sweep.varying.empty());
+}
+
+TEST(matrix_sweep_errors, SeedsProblems) {
+  EXPECT_EQ(load_error(kHeader + "repeats = 2\nseeds = [1, 2]\n", 4, 1),
+            "[sweep] has both repeats (line 3) and seeds (line 4); keep one");
+  EXPECT_EQ(load_error(kHeader + "seeds = [1, 2]\nrepeats = 2\n", 4, 1),
+            "[sweep] has both repeats (line 4) and seeds (line 3); keep one");
+  EXPECT_EQ(load_error(kHeader + "seeds = [1, 2]\n[base]\nseed = 3\n", 5, 1),
+            "setting 'seed' is in both [sweep] seeds (line 3) and [base]; keep one");
+  EXPECT_EQ(load_error(kHeader + "seeds = [1, 2]\n[matrix]\nseed = [3]\n", 5, 1),
+            "setting 'seed' is in both [sweep] seeds (line 3) and [matrix]; keep one");
+  EXPECT_EQ(load_error(kHeader + "seeds = [1, 2]\n[[zip]]\nseed = [3]\n", 5, 1),
+            "setting 'seed' is in both [sweep] seeds (line 3) and [[zip]]; keep one");
+  EXPECT_EQ(load_error(kHeader + "seeds = [1, 2]\n[[include]]\nseed = 3\n", 5, 1),
+            "setting 'seed' is in both [sweep] seeds (line 3) and [[include]]; keep one");
+  EXPECT_EQ(load_error(kHeader + "seeds = 7\n", 3, 9),
+            "[sweep] seeds = 7 must be an array of seeds, e.g. seeds = [1, 7, 42]");
+  EXPECT_EQ(load_error(kHeader + "seeds = []\n", 3, 9), "[sweep] seeds = [] has no seeds");
+  EXPECT_EQ(load_error(kHeader + "seeds = [7, 1, 7]\n", 3, 16), "[sweep] seeds lists seed 7 twice");
+  EXPECT_EQ(load_error(kHeader + "seeds = [1, -1]\n", 3, 13), "seed = -1 is out of range: must be >= 0");
 }
 
 TEST(matrix_sweep_errors, UnknownTablesAndStrayKeys) {
   EXPECT_EQ(load_error(kHeader + "[bse]\nepochs = 2\n", 3, 2), "unknown table [bse] (did you mean [base]?)");
+  EXPECT_EQ(load_error(kHeader + "[[zp]]\nlr = [1]\n", 3, 3), "unknown table [[zp]] (did you mean [[zip]]?)");
+  EXPECT_EQ(load_error(kHeader + "[zzzzzz]\n", 3, 2),
+            "unknown table [zzzzzz] (a sweep file has [sweep], [launch], [base], [matrix], [[zip]], [[exclude]], "
+            "[[include]])");
+  EXPECT_EQ(load_error(kHeader + "[zip]\nlr = [1]\n", 3, 2), "zip must be an array of tables, each written [[zip]]");
   EXPECT_EQ(load_error("epochs = 2\n" + kHeader, 1, 1),
             "setting 'epochs' is outside any table; put it under [base] or [matrix]");
+  EXPECT_EQ(load_error("lr = [0.1, 0.2]\n" + kHeader, 1, 1),
+            "setting 'lr' is outside any table; put it under [base] or [matrix]");
   EXPECT_EQ(load_error(kHeader + "[[base]]\nepochs = 2\n", 3, 3), "base must be a table, written [base]");
 }
 

@@ -1,0 +1,106 @@
+// [launch]: launcher, mpirun arguments, timeouts in every form, parallel jobs, and the ranks of every run.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/matrix/sweep_text.hpp"
+
+namespace iddl::matrix {
+namespace {
+
+// The [launch] table of the sweep with `launch_lines` under [launch] (which is line 3).
+LaunchSettings launch_of(const std::string& launch_lines) {
+  return load_text(kHeader + "[launch]\n" + launch_lines).launch;
+}
+
+// The error of a [launch] table holding `line` as line 4.
+std::string launch_error(const std::string& line, int column) {
+  return load_error(kHeader + "[launch]\n" + line + "\n", 4, column);
+}
+
+TEST(matrix_launch, DefaultsWithoutALaunchTable) {
+  const LaunchSettings launch = load_text(kHeader).launch;
+  EXPECT_EQ(launch.launcher, "mpirun");
+  EXPECT_TRUE(launch.mpirun_args.empty());
+  EXPECT_EQ(launch.timeout_s, 0);
+  EXPECT_EQ(launch.jobs, 1);
+}
+
+TEST(matrix_launch, ReadsEveryKey) {
+  const LaunchSettings launch = launch_of(
+      "launcher = \"mpirun\"\nmpirun_args = [\"--oversubscribe\", \"--bind-to\", \"none\"]\ntimeout = \"1h30m\"\njobs "
+      "= 2\n");
+  EXPECT_EQ(launch.launcher, "mpirun");
+  EXPECT_EQ(launch.mpirun_args, (std::vector<std::string>{"--oversubscribe", "--bind-to", "none"}));
+  EXPECT_EQ(launch.timeout_s, 5400);
+  EXPECT_EQ(launch.jobs, 2);
+}
+
+TEST(matrix_launch, TimeoutsInEveryForm) {
+  const std::vector<std::pair<std::string, double>> cases{
+      {"90", 90},       {"2.5", 2.5},        {"0", 0},          {"\"90s\"", 90},     {"\"30m\"", 1800},
+      {"\"2h\"", 7200}, {"\"1h30m\"", 5400}, {"\"1h30m15s\"", 5415}, {"\"2m30s\"", 150}, {"\"1.5h\"", 5400},
+      {"\"0s\"", 0}};
+  for (const auto& [written, seconds] : cases)
+    EXPECT_EQ(launch_of("timeout = " + written + "\n").timeout_s, seconds) << written;
+}
+
+TEST(matrix_launch, BadTimeoutsShowTheForms) {
+  const std::string forms = " is not a duration; write seconds (90; 0 for no limit) or a string such as \"90s\", "
+                            "\"30m\", \"2h\" or \"1h30m\"";
+  for (const std::string bad : {"\"30x\"", "\"1h30\"", "\"30m1h\"", "\"1h1h\"", "\"\"", "\"-5s\"", "\"1..5h\"", "\"h\"",
+                                "-5", "true", "nan"})
+    EXPECT_EQ(launch_error("timeout = " + bad, 11), "[launch] timeout = " + bad + forms) << bad;
+}
+
+TEST(matrix_launch, OnlyMpirunLaunches) {
+  EXPECT_EQ(launch_error("launcher = \"srun\"", 12),
+            "[launch] launcher = \"srun\" is not available; the only launcher so far is \"mpirun\"");
+}
+
+TEST(matrix_launch, UnknownKeysGetTheClosestName) {
+  EXPECT_EQ(launch_error("timout = 3", 1), "unknown key 'timout' in [launch] (did you mean 'timeout'?)");
+  EXPECT_EQ(launch_error("zzzzzz = 3", 1),
+            "unknown key 'zzzzzz' in [launch] (it takes launcher, mpirun_args, timeout, jobs, ranks)");
+}
+
+TEST(matrix_launch, JobsAndMpirunArgsAreChecked) {
+  EXPECT_EQ(launch_error("jobs = 0", 8), "[launch] jobs = 0 must be an integer from 1 to 100000");
+  EXPECT_EQ(launch_error("jobs = 2.0", 8), "[launch] jobs = 2.0 must be an integer from 1 to 100000");
+  EXPECT_EQ(launch_error("mpirun_args = \"--oversubscribe\"", 15),
+            "[launch] mpirun_args = \"--oversubscribe\" must be an array of strings, e.g. mpirun_args = "
+            "[\"--oversubscribe\"]");
+  EXPECT_EQ(launch_error("mpirun_args = [\"--bind-to\", 3]", 29),
+            "[launch] mpirun_args: 3 is not a string; quote it: \"3\"");
+}
+
+TEST(matrix_launch, RanksSetTheRanksOfEveryRun) {
+  const Sweep sweep = load_text(kHeader + "[launch]\nranks = 2\n[base]\nparallelism = \"sync\"\n" +
+                                "[matrix]\nmodel = [\"mlp\", \"lenet\"]\n[[include]]\nmodel = \"resnet9\"\n");
+  EXPECT_EQ(values_of(sweep, "ranks"), (std::vector<std::string>{"2", "2", "2"}));
+  EXPECT_TRUE(sweep.base.find("ranks") == sweep.base.end());
+  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"model"}));
+}
+
+TEST(matrix_launch, RanksAreDecidedInOnePlaceOnly) {
+  const std::string launch = kHeader + "[launch]\nranks = 2\n";
+  EXPECT_EQ(load_error(launch + "[base]\nranks = 2\n", 6, 1),
+            "setting 'ranks' is in both [launch] ranks (line 4) and [base]; keep one");
+  EXPECT_EQ(load_error(launch + "[matrix]\nranks = [2]\n", 6, 1),
+            "setting 'ranks' is in both [launch] ranks (line 4) and [matrix]; keep one");
+  EXPECT_EQ(load_error(launch + "[[zip]]\nranks = [2]\n", 6, 1),
+            "setting 'ranks' is in both [launch] ranks (line 4) and [[zip]]; keep one");
+  EXPECT_EQ(launch_error("ranks = 0", 9), "ranks = 0 is out of range: must be >= 1");
+}
+
+TEST(matrix_launch, RuleBrokenWithLaunchRanksPointsAtTheAxisValue) {
+  EXPECT_EQ(load_error(kHeader + "[launch]\nranks = 2\n[matrix]\nparallelism = [\"sync\", \"single\"]\n", 6, 24),
+            "run {parallelism = \"single\"}: parallelism = \"single\" runs one process but ranks = 2; "
+            "use ranks = 1 or parallelism = \"sync\"");
+  EXPECT_EQ(load_error(kHeader + "[launch]\nranks = 2\n", 4, 9),
+            "parallelism = \"single\" runs one process but ranks = 2; use ranks = 1 or parallelism = \"sync\"");
+}
+
+}  // namespace
+}  // namespace iddl::matrix
