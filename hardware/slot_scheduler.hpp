@@ -1,0 +1,40 @@
+#pragma once
+#include <optional>
+#include <vector>
+
+namespace iddl::hardware {
+
+// What one run needs at once: cores (ranks x threads per rank) and GPUs.
+struct SlotRequest {
+  int cores = 1;
+  int gpus = 0;
+};
+
+// The cores and GPUs (by index) lent to one run.
+struct Slot {
+  std::vector<int> cores;
+  std::vector<int> gpus;
+};
+
+// Lends this machine's cores and GPUs to concurrent runs so that no core or GPU is used twice.
+// A request larger than the machine gets the whole machine, but only when it is idle.
+class SlotScheduler {
+ public:
+  SlotScheduler(int cores, int gpus);
+
+  // The lowest-numbered free cores and GPUs for `request`, or nothing if they are not free now.
+  std::optional<Slot> acquire(const SlotRequest& request);
+  // Gives a slot's cores and GPUs back.
+  void release(const Slot& slot);
+  // Whether nothing is lent.
+  bool idle() const;
+
+ private:
+  std::vector<bool> core_busy_;
+  std::vector<bool> gpu_busy_;
+};
+
+// The number of NVIDIA GPU device files (/dev/nvidia0, /dev/nvidia1, ...) on this machine.
+int nvidia_gpu_count();
+
+}  // namespace iddl::hardware
