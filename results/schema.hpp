@@ -9,12 +9,13 @@
 namespace iddl::results {
 
 // The schema version this build writes and reads.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // The SQL scripts of the schema: element N-1 brings a database from version N-1 to N.
 const std::vector<std::string>& migrations();
 
-// Sets what every IDDL connection uses: foreign_keys=ON and a 5000 ms busy timeout.
+// Sets what every IDDL connection uses: foreign_keys=ON, synchronous=NORMAL, a checkpoint every
+// 10000 WAL pages and a 5000 ms busy timeout.
 void configure_connection(Database& db);
 
 // The database's PRAGMA user_version (0 for a new, empty file).

@@ -11,7 +11,7 @@ namespace iddl::results {
 namespace {
 
 [[noreturn]] void throw_error(const std::string& db_path, const std::string& what, const std::string& detail) {
-  throw std::runtime_error(db_path + ": " + what + ": " + detail);
+  throw SqliteError(db_path + ": " + what + ": " + detail, detail);
 }
 
 // Whether the SQL left after the first statement holds more than blanks and comments.
@@ -23,6 +23,13 @@ bool holds_another_statement(sqlite3* db, const char* tail) {
 }
 
 }  // namespace
+
+// ---- SqliteError ----
+
+SqliteError::SqliteError(const std::string& what, std::string sqlite_message)
+    : std::runtime_error(what), sqlite_message_(std::move(sqlite_message)) {}
+
+const std::string& SqliteError::sqlite_message() const { return sqlite_message_; }
 
 // ---- Statement ----
 
@@ -122,10 +129,29 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  sqlite3_finalize(begin_);
+  sqlite3_finalize(commit_);
+  sqlite3_finalize(rollback_);
+  sqlite3_close(db_);
+}
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      begin_(std::exchange(other.begin_, nullptr)),
+      commit_(std::exchange(other.commit_, nullptr)),
+      rollback_(std::exchange(other.rollback_, nullptr)) {}
+
+void Database::run_cached(sqlite3_stmt*& slot, const char* sql) {
+  if (slot == nullptr && sqlite3_prepare_v2(db_, sql, -1, &slot, nullptr) != SQLITE_OK) {
+    throw_error(path_, std::string("cannot prepare [") + sql + "]", sqlite3_errmsg(db_));
+  }
+  const int rc = sqlite3_step(slot);
+  const std::string detail = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db_);
+  sqlite3_reset(slot);
+  if (rc != SQLITE_DONE) throw_error(path_, std::string("SQL failed [") + sql + "]", detail);
+}
 
 void Database::exec(const std::string& sql) {
   char* message = nullptr;
@@ -158,19 +184,19 @@ const std::string& Database::path() const { return path_; }
 
 // ---- Transaction ----
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) { db_.run_cached(db_.begin_, "BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {
   if (committed_) return;
   try {
-    db_.exec("ROLLBACK");
+    db_.run_cached(db_.rollback_, "ROLLBACK");
   } catch (const std::exception&) {
     // SQLite already rolled back (e.g. after a failed COMMIT); nothing is left to undo.
   }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.run_cached(db_.commit_, "COMMIT");
   committed_ = true;
 }
 

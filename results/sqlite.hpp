@@ -3,12 +3,23 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace iddl::results {
+
+// An error SQLite reported: what() names the file and the SQL; sqlite_message() is SQLite's own text.
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(const std::string& what, std::string sqlite_message);
+  const std::string& sqlite_message() const;  // e.g. "no such column: x"
+
+ private:
+  std::string sqlite_message_;
+};
 
 // The storage class of one value in a result row.
 enum class ValueType { Null, Integer, Real, Text, Blob };
@@ -73,11 +84,18 @@ class Database {
   const std::string& path() const;              // the file this connection opened
 
  private:
+  friend class Transaction;
+  void run_cached(sqlite3_stmt*& slot, const char* sql);  // runs sql, prepared once into slot
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  sqlite3_stmt* begin_ = nullptr;     // BEGIN IMMEDIATE
+  sqlite3_stmt* commit_ = nullptr;    // COMMIT
+  sqlite3_stmt* rollback_ = nullptr;  // ROLLBACK
 };
 
-// A write transaction (BEGIN IMMEDIATE) that rolls back on destruction unless committed.
+// A write transaction (BEGIN IMMEDIATE) that rolls back on destruction unless committed. Its
+// statements are prepared once per connection.
 class Transaction {
  public:
   explicit Transaction(Database& db);

@@ -7,13 +7,16 @@
 #include <limits>
 #include <stdexcept>
 
+#include "matrix/axis_value.hpp"
 #include "results/schema.hpp"
+#include "results/sweep_status.hpp"
 
 namespace iddl::results {
 
 namespace {
 
-enum class Kind { Integer, Real, Text };
+// How a JSON field becomes a column value; Axis: an IDDL axis value stored as its method name.
+enum class Kind { Integer, Real, Text, Axis };
 
 // A run or epoch column filled from the JSON field of the same name.
 struct Field {
@@ -23,9 +26,9 @@ struct Field {
 
 // Settings copied from the resolved config into their own columns at register time.
 const std::vector<Field> kConfigFields = {
-    {"dataset", Kind::Text},       {"model", Kind::Text},        {"sparsification", Kind::Text},
-    {"vertical", Kind::Text},      {"horizontal", Kind::Text},   {"compression", Kind::Text},
-    {"parallelism", Kind::Text},   {"ranks", Kind::Integer},     {"seed", Kind::Integer},
+    {"dataset", Kind::Text},       {"model", Kind::Text},        {"sparsification", Kind::Axis},
+    {"vertical", Kind::Axis},      {"horizontal", Kind::Axis},   {"compression", Kind::Axis},
+    {"parallelism", Kind::Axis},   {"ranks", Kind::Integer},     {"seed", Kind::Integer},
     {"epochs", Kind::Integer},     {"batch_size", Kind::Integer}, {"lr", Kind::Real},
 };
 
@@ -34,6 +37,8 @@ const std::vector<Field> kStartedFields = {
     {"host", Kind::Text},          {"device", Kind::Text},        {"threads", Kind::Integer},
     {"blas_library", Kind::Text},  {"blas_kernel", Kind::Text},   {"torch_version", Kind::Text},
     {"mpi_version", Kind::Text},   {"params", Kind::Integer},     {"flops", Kind::Integer},
+    {"iddl_commit", Kind::Text},   {"compiler", Kind::Text},      {"cpu_model", Kind::Text},
+    {"cpu_cores", Kind::Integer},
 };
 
 // Fields of the run_finished event.
@@ -64,9 +69,10 @@ std::string utc_now() {
 }
 
 // Binds object[field.name] at index: NULL when missing or null; throws naming the field when
-// its type does not fit the column.
+// its type does not fit the column, prefixed by context() (built only then: ingest stays cheap).
+template <typename Context>
 void bind_field(Statement& statement, int index, const nlohmann::json& object, const Field& field,
-                const std::string& context) {
+                const Context& context) {
   const auto found = object.find(field.name);
   if (found == object.end() || found->is_null()) {
     statement.bind_null(index);
@@ -74,12 +80,18 @@ void bind_field(Statement& statement, int index, const nlohmann::json& object, c
   }
   const nlohmann::json& value = *found;
   const auto wrong = [&](const char* expected) {
-    return std::runtime_error(context + ": field '" + field.name + "' must be " + expected + ", got " + value.dump());
+    return std::runtime_error(context() + ": field '" + field.name + "' must be " + expected + ", got " + value.dump());
   };
   switch (field.kind) {
     case Kind::Text:
       if (!value.is_string()) throw wrong("a string");
       statement.bind_text(index, value.get<std::string>());
+      return;
+    case Kind::Axis:
+      if (!value.is_string() && !(value.is_object() && value.contains("method") && value["method"].is_string())) {
+        throw wrong("an axis value (a method name or an object with a \"method\" string)");
+      }
+      statement.bind_text(index, matrix::axis_method(value));
       return;
     case Kind::Real:
       if (!value.is_number()) throw wrong("a number");
@@ -101,8 +113,9 @@ void bind_field(Statement& statement, int index, const nlohmann::json& object, c
 }
 
 // Binds the fields to consecutive parameters starting at first_index.
+template <typename Context>
 void bind_fields(Statement& statement, int first_index, const nlohmann::json& object, const std::vector<Field>& fields,
-                 const std::string& context) {
+                 const Context& context) {
   for (size_t i = 0; i < fields.size(); ++i) {
     bind_field(statement, first_index + static_cast<int>(i), object, fields[i], context);
   }
@@ -139,12 +152,50 @@ std::string placeholders(size_t count, int first) {
   return sql;
 }
 
+// A writable connection to the database at path, migrated to the current schema.
+Database open_current(const std::string& path) {
+  Database db(path);
+  configure_connection(db);
+  migrate(db);
+  return db;
+}
+
+// "UPDATE runs SET <assignments> WHERE id = ?N" with N the parameter after the assignments' own.
+std::string update_run_sql(const std::string& assignments, int id_index) {
+  return "UPDATE runs SET " + assignments + " WHERE id = ?" + std::to_string(id_index);
+}
+
+// "a = COALESCE(excluded.a, a), ...": a repeated epoch event keeps what it does not report.
+std::string keep_unless_given_again(const std::vector<Field>& fields) {
+  std::string sql;
+  for (const Field& field : fields) {
+    const std::string name = field.name;
+    sql += (sql.empty() ? "" : ", ") + name + " = COALESCE(excluded." + name + ", " + name + ")";
+  }
+  return sql;
+}
+
+const int kStartedIdIndex = static_cast<int>(kStartedFields.size()) + 1;
+const int kFinishedTimeIndex = static_cast<int>(kFinishedFields.size()) + 1;
+
 }  // namespace
 
-Store::Store(const std::string& path) : db_(path) {
-  configure_connection(db_);
-  migrate(db_);
-}
+Store::Store(const std::string& path)
+    : db_(open_current(path)),
+      start_attempt_(db_.prepare(update_run_sql(
+          "status = 'running', started_at = ?1, finished_at = NULL, exit_code = NULL, error = NULL, "
+          "stderr_tail = NULL, " + cleared(kStartedFields) + ", " + cleared(kFinishedFields), 2))),
+      clear_epochs_(db_.prepare("DELETE FROM epochs WHERE run_id = ?1")),
+      update_started_(db_.prepare(update_run_sql(keep_unless_given(kStartedFields), kStartedIdIndex))),
+      upsert_epoch_(db_.prepare("INSERT INTO epochs (run_id, epoch, " + names(kEpochFields) + ") VALUES (?1, ?2, " +
+                                placeholders(kEpochFields.size(), 3) + ") ON CONFLICT (run_id, epoch) DO UPDATE SET " +
+                                keep_unless_given_again(kEpochFields))),
+      update_finished_(db_.prepare(update_run_sql(keep_unless_given(kFinishedFields) +
+                                                      ", status = 'done', finished_at = ?" +
+                                                      std::to_string(kFinishedTimeIndex),
+                                                  kFinishedTimeIndex + 1))),
+      update_failure_(db_.prepare(
+          update_run_sql("status = ?1, exit_code = ?2, error = ?3, stderr_tail = ?4, finished_at = ?5", 6))) {}
 
 int64_t Store::register_sweep(const std::string& name, const std::string& file,
                               const std::vector<PlannedRunRow>& runs) {
@@ -169,8 +220,8 @@ int64_t Store::register_sweep(const std::string& name, const std::string& file,
                                   placeholders(kConfigFields.size(), 5) +
                                   ") ON CONFLICT (sweep_id, run_key) DO NOTHING");
   for (const PlannedRunRow& run : runs) {
-    const std::string context = db_.path() + ": sweep '" + name + "' run " + run.key + " config";
-    if (!run.config.is_object()) throw std::runtime_error(context + " is not a JSON object: " + run.config.dump());
+    const auto context = [&] { return db_.path() + ": sweep '" + name + "' run " + run.key + " config"; };
+    if (!run.config.is_object()) throw std::runtime_error(context() + " is not a JSON object: " + run.config.dump());
     add_run.reset();
     add_run.bind_int(1, sweep_id).bind_text(2, run.key).bind_int(3, run.repeat).bind_text(4, run.config.dump());
     bind_fields(add_run, 5, run.config, kConfigFields, context);
@@ -192,62 +243,56 @@ std::vector<RunRow> Store::runs_of(int64_t sweep_id) {
   return rows;
 }
 
+std::map<std::string, std::string> Store::run_statuses(const std::string& sweep_name) {
+  return results::run_statuses(db_, sweep_name);
+}
+
+std::string Store::event_context(const char* event, int64_t run_id) const {
+  return db_.path() + ": " + event + " event of run " + std::to_string(run_id);
+}
+
 void Store::require_changed(int64_t run_id) {
   if (db_.changes() == 0) throw std::runtime_error(db_.path() + ": no run with id " + std::to_string(run_id));
 }
 
 void Store::mark_running(int64_t run_id) {
   Transaction transaction(db_);
-  Statement update = db_.prepare(
-      "UPDATE runs SET status = 'running', started_at = ?1, finished_at = NULL, exit_code = NULL, error = NULL, "
-      "stderr_tail = NULL, " +
-      cleared(kStartedFields) + ", " + cleared(kFinishedFields) + " WHERE id = ?2");
-  update.bind_text(1, utc_now()).bind_int(2, run_id).run();
+  start_attempt_.reset();
+  start_attempt_.bind_text(1, utc_now()).bind_int(2, run_id).run();
   require_changed(run_id);
-  db_.prepare("DELETE FROM epochs WHERE run_id = ?1").bind_int(1, run_id).run();
+  clear_epochs_.reset();
+  clear_epochs_.bind_int(1, run_id).run();
   transaction.commit();
 }
 
 void Store::record_started(int64_t run_id, const nlohmann::json& event) {
   Transaction transaction(db_);
-  const int id_index = static_cast<int>(kStartedFields.size()) + 1;
-  Statement update = db_.prepare("UPDATE runs SET " + keep_unless_given(kStartedFields) + " WHERE id = ?" +
-                                 std::to_string(id_index));
-  bind_fields(update, 1, event, kStartedFields, db_.path() + ": run_started event of run " + std::to_string(run_id));
-  update.bind_int(id_index, run_id).run();
+  update_started_.reset();
+  bind_fields(update_started_, 1, event, kStartedFields, [&] { return event_context("run_started", run_id); });
+  update_started_.bind_int(kStartedIdIndex, run_id).run();
   require_changed(run_id);
   transaction.commit();
 }
 
 void Store::record_epoch(int64_t run_id, const nlohmann::json& event) {
-  const std::string context = db_.path() + ": epoch event of run " + std::to_string(run_id);
+  const auto context = [&] { return event_context("epoch", run_id); };
   const auto epoch = event.find("epoch");
   if (epoch == event.end() || !epoch->is_number_integer()) {
-    throw std::runtime_error(context + ": field 'epoch' must be an integer");
-  }
-  std::string updates;
-  for (const Field& field : kEpochFields) {
-    const std::string name = field.name;
-    updates += (updates.empty() ? "" : ", ") + name + " = COALESCE(excluded." + name + ", " + name + ")";
+    throw std::runtime_error(context() + ": field 'epoch' must be an integer");
   }
   Transaction transaction(db_);
-  Statement upsert = db_.prepare("INSERT INTO epochs (run_id, epoch, " + names(kEpochFields) + ") VALUES (?1, ?2, " +
-                                 placeholders(kEpochFields.size(), 3) + ") ON CONFLICT (run_id, epoch) DO UPDATE SET " +
-                                 updates);
-  upsert.bind_int(1, run_id).bind_int(2, epoch->get<int64_t>());
-  bind_fields(upsert, 3, event, kEpochFields, context);
-  upsert.run();
+  upsert_epoch_.reset();
+  upsert_epoch_.bind_int(1, run_id).bind_int(2, epoch->get<int64_t>());
+  bind_fields(upsert_epoch_, 3, event, kEpochFields, context);
+  upsert_epoch_.run();
   transaction.commit();
 }
 
 void Store::record_finished(int64_t run_id, const nlohmann::json& event) {
   Transaction transaction(db_);
-  const int first_extra = static_cast<int>(kFinishedFields.size()) + 1;
-  Statement update = db_.prepare("UPDATE runs SET " + keep_unless_given(kFinishedFields) +
-                                 ", status = 'done', finished_at = ?" + std::to_string(first_extra) + " WHERE id = ?" +
-                                 std::to_string(first_extra + 1));
-  bind_fields(update, 1, event, kFinishedFields, db_.path() + ": run_finished event of run " + std::to_string(run_id));
-  update.bind_text(first_extra, utc_now()).bind_int(first_extra + 1, run_id).run();
+  update_finished_.reset();
+  bind_fields(update_finished_, 1, event, kFinishedFields, [&] { return event_context("run_finished", run_id); });
+  update_finished_.bind_text(kFinishedTimeIndex, utc_now()).bind_int(kFinishedTimeIndex + 1, run_id).run();
   require_changed(run_id);
   transaction.commit();
 }
@@ -261,15 +306,15 @@ void Store::record_failure(int64_t run_id, const std::string& status, std::optio
                                 "' (expected failed, timeout or interrupted)");
   }
   Transaction transaction(db_);
-  Statement update = db_.prepare(
-      "UPDATE runs SET status = ?1, exit_code = ?2, error = ?3, stderr_tail = ?4, finished_at = ?5 WHERE id = ?6");
-  update.bind_text(1, status).bind_text(3, error).bind_text(4, stderr_tail).bind_text(5, utc_now()).bind_int(6, run_id);
+  update_failure_.reset();
+  update_failure_.bind_text(1, status).bind_text(3, error).bind_text(4, stderr_tail).bind_text(5, utc_now());
+  update_failure_.bind_int(6, run_id);
   if (exit_code) {
-    update.bind_int(2, *exit_code);
+    update_failure_.bind_int(2, *exit_code);
   } else {
-    update.bind_null(2);
+    update_failure_.bind_null(2);
   }
-  update.run();
+  update_failure_.run();
   require_changed(run_id);
   transaction.commit();
 }

@@ -1,8 +1,9 @@
 // The results store: the one writer's view of the database (sweeps, runs, epochs). Every
-// method is one transaction.
+// method that writes is one transaction; the per-event statements are prepared once.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,10 +43,14 @@ class Store {
   // The sweep's runs in planned order (by id).
   std::vector<RunRow> runs_of(int64_t sweep_id);
 
+  // run_key -> status of the named sweep's runs ({} when the sweep is unknown).
+  std::map<std::string, std::string> run_statuses(const std::string& sweep_name);
+
   // Status running, started_at now; clears the previous attempt's error, metrics and epochs.
   void mark_running(int64_t run_id);
 
-  // Stores a run_started event: host, device, threads, BLAS library and kernel, versions, params, flops.
+  // Stores a run_started event: host, device, threads, BLAS library and kernel, versions, params, flops,
+  // and the reproducibility facts iddl_commit, compiler, cpu_model, cpu_cores.
   void record_started(int64_t run_id, const nlohmann::json& event);
 
   // Stores an epoch event as one epochs row (replacing the same epoch's row).
@@ -65,9 +70,16 @@ class Store {
   const std::string& path() const;
 
  private:
-  void require_changed(int64_t run_id);
+  void require_changed(int64_t run_id);                                // throws unless the last statement changed a row
+  std::string event_context(const char* event, int64_t run_id) const;  // "<path>: <event> event of run <id>"
 
   Database db_;
+  Statement start_attempt_;    // mark_running: status running, the previous attempt's results cleared
+  Statement clear_epochs_;     // mark_running: the previous attempt's epochs deleted
+  Statement update_started_;   // record_started
+  Statement upsert_epoch_;     // record_epoch
+  Statement update_finished_;  // record_finished
+  Statement update_failure_;   // record_failure
 };
 
 }  // namespace iddl::results

@@ -18,15 +18,17 @@ std::string pragma_text(Database& db, const std::string& pragma) {
 
 TEST(results_schema, OneMigrationPerVersion) { EXPECT_EQ(migrations().size(), static_cast<size_t>(kSchemaVersion)); }
 
-TEST(results_schema, NewStoreHasVersionOneWalAndForeignKeys) {
+TEST(results_schema, NewStoreHasCurrentVersionWalAndTheConnectionSettings) {
   test_support::TempDir dir;
   const std::string path = dir.file("iddl.db");
   Store store(path);
   Database db(path);
-  EXPECT_EQ(schema_version(db), 1);
+  EXPECT_EQ(schema_version(db), 2);
   EXPECT_EQ(pragma_text(db, "journal_mode"), "wal");
   configure_connection(db);
   EXPECT_EQ(pragma_text(db, "foreign_keys"), "1");
+  EXPECT_EQ(pragma_text(db, "synchronous"), "1");  // NORMAL
+  EXPECT_EQ(pragma_text(db, "wal_autocheckpoint"), "10000");
   EXPECT_EQ(pragma_text(db, "busy_timeout"), "5000");
 }
 
@@ -39,10 +41,12 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
       "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' "
       "ORDER BY name)");
   ASSERT_TRUE(names.step());
-  EXPECT_EQ(names.column_text(0), "epochs,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep_status,sweeps");
+  EXPECT_EQ(names.column_text(0),
+            "epochs,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,"
+            "runs_by_sweep_started,runs_by_sweep_status,sweeps");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 42);
+  EXPECT_EQ(columns.column_int(0), 46);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {
@@ -51,26 +55,89 @@ TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {
   Store(path).register_sweep("s", "", {{"k", 0, {{"seed", 1}}}});
   Store reopened(path);
   Database db(path);
-  EXPECT_EQ(schema_version(db), 1);
+  EXPECT_EQ(schema_version(db), 2);
   Statement count = db.prepare("SELECT count(*) FROM runs");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 1);
 }
 
+TEST(results_schema, VersionOneDatabaseMigratesInPlaceKeepingItsRows) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("v1.db");
+  {  // what the previous build wrote: migration 1 only, one sweep with one finished run
+    Database v1(path);
+    v1.exec(migrations().at(0));
+    v1.exec("PRAGMA user_version = 1");
+    v1.exec("INSERT INTO sweeps (id, name, file, created_at) VALUES (1, 'old', 'old.toml', '2024-01-01T00:00:00Z')");
+    v1.exec("INSERT INTO runs (id, sweep_id, run_key, repeat, config, parallelism, status, host, test_accuracy) "
+            "VALUES (1, 1, 'k1', 0, '{\"parallelism\":\"sync\",\"seed\":1}', 'sync', 'done', 'n1', 0.875)");
+    v1.exec("INSERT INTO epochs (run_id, epoch, train_loss) VALUES (1, 1, 0.5)");
+  }
+  Store store(path);
+  {
+    Database db(path);
+    EXPECT_EQ(schema_version(db), 2);
+    Statement run = db.prepare(
+        "SELECT run_key, parallelism, status, host, test_accuracy, iddl_commit, compiler, cpu_model, cpu_cores "
+        "FROM runs WHERE id = 1");
+    ASSERT_TRUE(run.step());
+    EXPECT_EQ(run.column_text(0), "k1");
+    EXPECT_EQ(run.column_text(1), "sync");
+    EXPECT_EQ(run.column_text(2), "done");
+    EXPECT_EQ(run.column_text(3), "n1");
+    EXPECT_EQ(run.column_real(4), 0.875);
+    for (int column = 5; column <= 8; ++column) EXPECT_TRUE(run.column_is_null(column)) << column;
+    Statement epoch = db.prepare("SELECT train_loss FROM epochs WHERE run_id = 1 AND epoch = 1");
+    ASSERT_TRUE(epoch.step());
+    EXPECT_EQ(epoch.column_real(0), 0.5);
+    EXPECT_NE(pragma_text(db, "foreign_key_list('epochs')").size(), 0u);  // still references runs
+    Statement epochs_sql = db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'epochs'");
+    ASSERT_TRUE(epochs_sql.step());
+    EXPECT_NE(epochs_sql.column_text(0).find("WITHOUT ROWID"), std::string::npos) << epochs_sql.column_text(0);
+  }
+  store.record_started(1, {{"iddl_commit", "abc123"}, {"cpu_cores", 16}});
+  Database db(path);
+  Statement recorded = db.prepare("SELECT iddl_commit, cpu_cores FROM runs WHERE id = 1");
+  ASSERT_TRUE(recorded.step());
+  EXPECT_EQ(recorded.column_text(0), "abc123");
+  EXPECT_EQ(recorded.column_int(1), 16);
+}
+
+TEST(results_schema, IndexesServeThePerSweepReads) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  Database db(path);
+  const auto plan = [&](const std::string& sql) {
+    Statement explain = db.prepare("EXPLAIN QUERY PLAN " + sql);
+    std::string details;
+    while (explain.step()) details += explain.column_text(3) + "\n";
+    return details;
+  };
+  const std::string in_order = plan("SELECT * FROM runs WHERE sweep_id = 1 ORDER BY id");
+  EXPECT_NE(in_order.find("USING INDEX runs_by_sweep "), std::string::npos) << in_order;
+  EXPECT_EQ(in_order.find("TEMP B-TREE"), std::string::npos) << in_order;
+  const std::string latest = plan("SELECT max(finished_at) FROM runs WHERE sweep_id = 1");
+  EXPECT_NE(latest.find("COVERING INDEX runs_by_sweep_finished"), std::string::npos) << latest;
+  const std::string counts = plan("SELECT sweep_id, status, count(*) FROM runs GROUP BY sweep_id, status");
+  EXPECT_NE(counts.find("COVERING INDEX runs_by_sweep_status"), std::string::npos) << counts;
+}
+
 TEST(results_schema, RefusesADatabaseFromANewerBuild) {
   test_support::TempDir dir;
   const std::string path = dir.file("future.db");
-  Database(path).exec("PRAGMA user_version = 2");
+  const int future = kSchemaVersion + 1;
+  Database(path).exec("PRAGMA user_version = " + std::to_string(future));
   try {
     Store store(path);
     FAIL() << "expected the newer schema to be refused";
   } catch (const std::runtime_error& error) {
     const std::string message = error.what();
     EXPECT_NE(message.find(path), std::string::npos) << message;
-    EXPECT_NE(message.find("schema version 2 is newer"), std::string::npos) << message;
+    EXPECT_NE(message.find("schema version " + std::to_string(future) + " is newer"), std::string::npos) << message;
   }
   Database db(path);
-  EXPECT_EQ(schema_version(db), 2);
+  EXPECT_EQ(schema_version(db), future);
   EXPECT_EQ(pragma_text(db, "journal_mode"), "delete");
 }
 

@@ -65,6 +65,17 @@ TEST(results_sqlite, ErrorsNameTheFileAndSqliteMessage) {
   }
 }
 
+TEST(results_sqlite, ErrorsCarrySqliteOwnMessage) {
+  test_support::TempDir dir;
+  Database db(dir.file("errors.db"));
+  try {
+    db.prepare("SELECT nope");
+    FAIL() << "expected an error";
+  } catch (const SqliteError& error) {
+    EXPECT_EQ(error.sqlite_message(), "no such column: nope");
+  }
+}
+
 TEST(results_sqlite, PrepareRefusesMoreThanOneStatement) {
   test_support::TempDir dir;
   Database db(dir.file("multi.db"));

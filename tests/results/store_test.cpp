@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <stdexcept>
 
@@ -27,7 +28,8 @@ const json kStarted = {{"event", "run_started"},   {"run_key", "key-a"},       {
                        {"host", "node-1"},         {"device", "cpu"},          {"threads", 4},
                        {"blas_library", "openblas"}, {"blas_kernel", "Haswell"}, {"torch_version", "2.1.0"},
                        {"mpi_version", "Open MPI v4.1.4"}, {"params", 101770},  {"flops", 557890000},
-                       {"not_a_column", "ignored"}};
+                       {"iddl_commit", "afd8833"}, {"compiler", "GNU 12.2.0"},  {"cpu_model", "AMD EPYC 7B13"},
+                       {"cpu_cores", 16},          {"not_a_column", "ignored"}};
 
 json epoch_event(int epoch, double accuracy) {
   return {{"event", "epoch"},       {"epoch", epoch},         {"train_loss", 0.5 / epoch},
@@ -111,8 +113,8 @@ TEST(results_store, RoundTripOfEventsSurvivesReopening) {
   Row run(path,
           "SELECT host, device, threads, blas_library, blas_kernel, torch_version, mpi_version, params, flops, "
           "train_loss, test_loss, test_accuracy, train_time_s, inference_time_s, latency_ms, bytes_sent, "
-          "bytes_received, comm_time_s, bandwidth_Bps, started_at, finished_at, exit_code, error FROM runs "
-          "WHERE id = " + std::to_string(run_id));
+          "bytes_received, comm_time_s, bandwidth_Bps, started_at, finished_at, exit_code, error, iddl_commit, "
+          "compiler, cpu_model, cpu_cores FROM runs WHERE id = " + std::to_string(run_id));
   EXPECT_EQ(run.text(0), "node-1");
   EXPECT_EQ(run.text(1), "cpu");
   EXPECT_EQ(run.integer(2), 4);
@@ -136,6 +138,10 @@ TEST(results_store, RoundTripOfEventsSurvivesReopening) {
   EXPECT_TRUE(std::regex_match(run.text(20), kIsoUtc)) << run.text(20);
   EXPECT_TRUE(run.null(21));
   EXPECT_TRUE(run.null(22));
+  EXPECT_EQ(run.text(23), "afd8833");
+  EXPECT_EQ(run.text(24), "GNU 12.2.0");
+  EXPECT_EQ(run.text(25), "AMD EPYC 7B13");
+  EXPECT_EQ(run.integer(26), 16);
 
   Row epoch(path,
             "SELECT epoch, train_loss, test_loss, test_accuracy, epoch_time_s, bytes_sent, bytes_received, "
@@ -150,6 +156,71 @@ TEST(results_store, RoundTripOfEventsSurvivesReopening) {
   EXPECT_EQ(epoch.real(7), 0.125);
   EXPECT_EQ(epoch.real(8), 8388608.5);
   EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 2);
+}
+
+TEST(results_store, AxisObjectsAreStoredAsTheirMethodWithTheFullConfigKept) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  json config = config_with_seed(1);
+  config["sparsification"] = {{"method", "topk"}, {"ratio", 0.01}};
+  config["parallelism"] = {{"method", "sync"}};
+  const int64_t sweep_id = store.register_sweep("s", "", {{"key-a", 0, config}});
+  Row row(path, "SELECT sparsification, vertical, parallelism, config FROM runs");
+  EXPECT_EQ(row.text(0), "topk");
+  EXPECT_EQ(row.text(1), "none");
+  EXPECT_EQ(row.text(2), "sync");
+  EXPECT_EQ(json::parse(row.text(3)), config);
+  EXPECT_EQ(store.runs_of(sweep_id).front().config["sparsification"]["ratio"], 0.01);
+}
+
+TEST(results_store, AnAxisValueWithoutAMethodIsAnErrorNamingTheAxis) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  json config = config_with_seed(1);
+  config["compression"] = {{"ratio", 0.5}};
+  try {
+    store.register_sweep("s", "", {{"key-a", 0, config}});
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("'compression'"), std::string::npos) << message;
+    EXPECT_NE(message.find("key-a"), std::string::npos) << message;
+  }
+  EXPECT_EQ(count(path, "SELECT count(*) FROM runs"), 0);  // the transaction rolled back
+}
+
+TEST(results_store, RunStatusesByKeyOfOneSweep) {
+  test_support::TempDir dir;
+  Store store(dir.file("iddl.db"));
+  const int64_t sweep_id = store.register_sweep("s", "", three_runs());
+  store.register_sweep("other", "", {{"key-x", 0, config_with_seed(9)}});
+  const std::vector<RunRow> runs = store.runs_of(sweep_id);
+  store.mark_running(runs[0].id);
+  store.record_finished(runs[0].id, kFinished);
+  store.mark_running(runs[1].id);
+  EXPECT_EQ(store.run_statuses("s"), (std::map<std::string, std::string>{
+                                         {"key-a", "done"}, {"key-b", "running"}, {"key-c", "pending"}}));
+  EXPECT_EQ(store.run_statuses("other"), (std::map<std::string, std::string>{{"key-x", "pending"}}));
+  EXPECT_TRUE(store.run_statuses("unknown").empty());
+}
+
+TEST(results_store, CachedStatementsServeManyEventsAndSurviveAFailedOne) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const std::vector<RunRow> runs = store.runs_of(store.register_sweep("s", "", three_runs()));
+  for (const RunRow& run : runs) store.mark_running(run.id);
+  for (int epoch = 1; epoch <= 50; ++epoch) {
+    for (const RunRow& run : runs) store.record_epoch(run.id, epoch_event(epoch, 0.5));
+  }
+  EXPECT_THROW(store.record_epoch(runs[0].id, {{"epoch", 51}, {"train_loss", "nan"}}), std::runtime_error);
+  store.record_epoch(runs[0].id, epoch_event(51, 0.75));
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 151);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs WHERE run_id = " + std::to_string(runs[0].id)), 51);
+  store.mark_running(runs[0].id);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 100);
 }
 
 TEST(results_store, MissingEventFieldsAreNullAndNeverEraseRecordedValues) {
