@@ -4,6 +4,9 @@
 #include <cmath>
 #include <set>
 
+#include "matrix/axis_value.hpp"
+#include "matrix/settings.hpp"
+
 namespace iddl::reports {
 
 namespace {
@@ -21,12 +24,31 @@ size_t leading_rank(const std::string& setting) {
   return static_cast<size_t>(found - kLeadingSettings.begin());
 }
 
-nlohmann::json value_of(const nlohmann::json& config, const std::string& setting) {
-  const auto found = config.find(setting);
-  return found == config.end() ? nlohmann::json() : *found;
+bool is_axis(const std::string& setting) {
+  static const std::vector<std::string> axes = matrix::axis_names();
+  return std::find(axes.begin(), axes.end(), setting) != axes.end();
+}
+
+bool is_axis_object(const nlohmann::json& value) {
+  return value.is_object() && value.contains("method") && value["method"].is_string();
 }
 
 }  // namespace
+
+nlohmann::json canonical_setting(const nlohmann::json& config, const std::string& setting) {
+  const auto found = config.find(setting);
+  if (found == config.end()) return nullptr;
+  if (found->is_string() && is_axis(setting)) return {{"method", *found}};
+  return *found;
+}
+
+nlohmann::json canonical_settings(const nlohmann::json& config) {
+  nlohmann::json canonical = nlohmann::json::object();
+  for (const auto& item : config.items()) {
+    if (item.key() != kSeed) canonical[item.key()] = canonical_setting(config, item.key());
+  }
+  return canonical;
+}
 
 std::vector<std::string> varying_settings(const std::vector<nlohmann::json>& configs) {
   std::set<std::string> names;
@@ -36,28 +58,34 @@ std::vector<std::string> varying_settings(const std::vector<nlohmann::json>& con
   names.erase(kSeed);
   std::vector<std::string> varying;
   for (const std::string& name : names) {
-    const nlohmann::json first = value_of(configs.front(), name);
-    const bool differs = std::any_of(configs.begin(), configs.end(),
-                                     [&](const nlohmann::json& config) { return value_of(config, name) != first; });
+    const nlohmann::json first = canonical_setting(configs.front(), name);
+    const bool differs = std::any_of(configs.begin(), configs.end(), [&](const nlohmann::json& config) {
+      return canonical_setting(config, name) != first;
+    });
     if (differs) varying.push_back(name);
   }
-  std::stable_sort(varying.begin(), varying.end(), [](const std::string& a, const std::string& b) {
-    return leading_rank(a) < leading_rank(b);
-  });
-  return varying;
+  return in_report_order(varying);
 }
 
-std::string fold_key(const nlohmann::json& config) {
-  nlohmann::json without_seed = config;
-  without_seed.erase(kSeed);
-  return without_seed.dump();
+std::vector<std::string> in_report_order(std::vector<std::string> settings) {
+  std::sort(settings.begin(), settings.end());
+  std::stable_sort(settings.begin(), settings.end(), [](const std::string& a, const std::string& b) {
+    return leading_rank(a) < leading_rank(b);
+  });
+  return settings;
+}
+
+std::string fold_key(const nlohmann::json& config) { return canonical_settings(config).dump(); }
+
+std::string value_cell(const nlohmann::json& value) {
+  if (value.is_null()) return "";
+  if (is_axis_object(value)) return matrix::axis_label(value);
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
 }
 
 std::string setting_cell(const nlohmann::json& config, const std::string& setting) {
-  const nlohmann::json value = value_of(config, setting);
-  if (value.is_null()) return "";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return value_cell(canonical_setting(config, setting));
 }
 
 Spread spread(const std::vector<double>& values) {

@@ -11,15 +11,29 @@
 
 namespace iddl::reports {
 
-// The settings whose values differ among the configs (seed ignored): the IDDL axes first
-// (sparsification, vertical, horizontal, compression, parallelism), then model, dataset,
-// ranks, batch_size, lr, then the rest by name.
+// A setting's value in canonical form, so both spellings of an axis value compare equal: an IDDL
+// axis given as a plain method name ("sync") becomes {"method": "sync"}; other values as they
+// are; a missing setting as null.
+nlohmann::json canonical_setting(const nlohmann::json& config, const std::string& setting);
+
+// The config without its seed, every axis in canonical form.
+nlohmann::json canonical_settings(const nlohmann::json& config);
+
+// The settings whose canonical values differ among the configs (seed ignored), in report order.
 std::vector<std::string> varying_settings(const std::vector<nlohmann::json>& configs);
 
-// The config without its seed as canonical text: runs with equal fold keys share a row.
+// The settings in report order: the IDDL axes, then model, dataset, ranks, batch_size, lr, then
+// the rest by name.
+std::vector<std::string> in_report_order(std::vector<std::string> settings);
+
+// The canonical settings as text: runs with equal fold keys share a row.
 std::string fold_key(const nlohmann::json& config);
 
-// A setting's value as a table cell: strings bare, other values as JSON, missing as "".
+// A value as a table cell: an axis value by its label ("sync", "topk(ratio=0.01)"), strings
+// bare, other values as JSON, null as "".
+std::string value_cell(const nlohmann::json& value);
+
+// A setting's value as a table cell (value_cell of its canonical value).
 std::string setting_cell(const nlohmann::json& config, const std::string& setting);
 
 // Mean and sample standard deviation (0 for fewer than two values) of some numbers.

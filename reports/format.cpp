@@ -49,7 +49,14 @@ std::string format_duration(double seconds) {
 std::string format_percent(double fraction) { return fmt::format("{:.2f}%", fraction * 100); }
 
 std::string format_count(double count) {
-  return scaled(count, 1000.0, std::array<const char*, 5>{"", "K", "M", "G", "T"});
+  // As papers print FLOPs and parameters: 950, 94.6K, 0.31M and 0.102M (from 100K on), 557.89M, 1.2G.
+  const double size = std::abs(count);
+  if (size >= 1e9) return two_decimals(count / 1e9) + "G";
+  if (size >= 1e6) return two_decimals(count / 1e6) + "M";
+  if (size >= 1e5 && std::round(size / 1e3) < 1e3) return fmt::format("{:.3g}M", count / 1e6);
+  if (size >= 1e5) return "1M";
+  if (size >= 1e3) return two_decimals(count / 1e3) + "K";
+  return two_decimals(count);
 }
 
 std::string format_bytes(double bytes) {
@@ -58,6 +65,23 @@ std::string format_bytes(double bytes) {
 
 std::string format_rate(double bytes_per_second) {
   return scaled(bytes_per_second, 1000.0, std::array<const char*, 5>{" B/s", " kB/s", " MB/s", " GB/s", " TB/s"});
+}
+
+std::string format_milliseconds(double milliseconds) {
+  if (std::abs(milliseconds) >= 999.5) return format_duration(milliseconds / 1000);
+  return fmt::format("{:.3g}ms", milliseconds);
+}
+
+std::string format_decimal(double value) { return fmt::format("{:.4g}", value); }
+
+std::string format_points(double fraction_difference) {
+  if (std::abs(fraction_difference) < 0.00005) return "0.00 pp";  // would round to a signed zero
+  return fmt::format("{:+.2f} pp", fraction_difference * 100);
+}
+
+std::string format_signed(double difference, std::string (*format)(double)) {
+  if (difference == 0) return format(0);
+  return (difference > 0 ? "+" : "-") + format(std::abs(difference));
 }
 
 }  // namespace iddl::reports

@@ -1,20 +1,32 @@
-// iddl-report: markdown tables of sweeps and read-only SQL queries on the results database.
-//   iddl-report markdown [--db PATH] [--sweep NAME]
+// iddl-report: tables, JSON, learning curves, comparisons and read-only SQL queries on the results
+// database (docs/reports.md).
+//   iddl-report markdown|csv [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] [--columns COLS] [--sort COL]
+//   iddl-report json [--db PATH] [--sweep NAME] [--where EXPR] [--sort KEY]
+//   iddl-report curves [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] --out FILE.svg
+//   iddl-report compare A [B] [--db PATH] [--where-a EXPR] [--where-b EXPR] [--columns COLS] [--format markdown|csv]
 //   iddl-report query [--db PATH] [--format markdown|csv] "SQL"
 // Exit code 0 on success, 2 on any error (one line on stderr).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
+#include "reports/compare.hpp"
+#include "reports/curves.hpp"
+#include "reports/json_report.hpp"
 #include "reports/markdown_report.hpp"
+#include "reports/names.hpp"
 #include "reports/query.hpp"
 #include "results/schema.hpp"
 
 namespace {
+
+namespace reports = iddl::reports;
 
 constexpr int kErrorExit = 2;
 
@@ -24,37 +36,147 @@ int fail(std::string message) {
   return kErrorExit;
 }
 
-void print_markdown(const std::string& db_path, const std::optional<std::string>& sweep) {
-  iddl::results::Database db = iddl::results::open_for_reading(db_path);
-  iddl::reports::write_markdown_report(std::cout, db, sweep);
+// Every option of every subcommand; each subcommand registers the ones it takes.
+struct Options {
+  std::string db_path = "iddl.db";
+  std::string sweep, where, group_by, columns, sort, out, sql, sweep_b, where_a, where_b;
+  std::string format = "markdown";
+};
+
+std::optional<std::string> given(const CLI::App& command, const std::string& option, const std::string& value) {
+  return command.count(option) > 0 ? std::optional<std::string>(value) : std::nullopt;
 }
 
-void print_query(const std::string& db_path, const std::string& sql, const std::string& format) {
-  const iddl::reports::Table table = iddl::reports::run_query(db_path, sql);
-  std::cout << (format == "csv" ? iddl::reports::render_csv(table) : iddl::reports::render_markdown(table));
+void add_db(CLI::App* command, Options& options) {
+  command->add_option("--db", options.db_path, "Results database file")->capture_default_str();
+}
+
+void add_selection(CLI::App* command, Options& options) {
+  add_db(command, options);
+  command->add_option("--sweep", options.sweep, "Only this sweep");
+  command->add_option("--where", options.where, "SQL boolean expression over the runs columns");
+}
+
+void add_layout(CLI::App* command, Options& options) {
+  command->add_option("--group-by", options.group_by, "Fold rows by these settings/columns (comma-separated)");
+  command->add_option("--columns", options.columns, "Metric columns to show, in order (comma-separated)");
+  command->add_option("--sort", options.sort, "Sort rows by a column; -COL for descending");
+}
+
+void add_format(CLI::App* command, Options& options) {
+  command->add_option("--format", options.format, "Output format")
+      ->check(CLI::IsMember({"markdown", "csv"}))
+      ->capture_default_str();
+}
+
+reports::Selection selection_of(const CLI::App& command, const Options& options) {
+  return {given(command, "--sweep", options.sweep), given(command, "--where", options.where)};
+}
+
+std::vector<std::string> group_by_of(const CLI::App& command, const Options& options) {
+  return command.count("--group-by") > 0 ? reports::split_names(options.group_by) : std::vector<std::string>{};
+}
+
+std::vector<const reports::Metric*> metrics_of(const CLI::App& command, const Options& options) {
+  return command.count("--columns") > 0 ? reports::parse_metric_list(options.columns) : reports::default_metrics();
+}
+
+std::optional<reports::SortOrder> sort_of(const CLI::App& command, const Options& options) {
+  if (command.count("--sort") == 0) return std::nullopt;
+  return reports::parse_sort(options.sort);
+}
+
+reports::ReportOptions report_options(const CLI::App& command, const Options& options) {
+  reports::ReportOptions report{selection_of(command, options), {}};
+  report.layout.group_by = group_by_of(command, options);
+  report.layout.metrics = metrics_of(command, options);
+  report.layout.sort = sort_of(command, options);
+  return report;
+}
+
+void print_table_report(const CLI::App& command, const Options& options, bool csv) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  const reports::ReportOptions report = report_options(command, options);
+  if (csv) {
+    reports::write_csv_report(std::cout, db, report);
+  } else {
+    reports::write_markdown_report(std::cout, db, report);
+  }
+}
+
+void print_json(const CLI::App& command, const Options& options) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  std::cout << reports::runs_json(db, selection_of(command, options), sort_of(command, options)).dump(2) << "\n";
+}
+
+void write_curves(const CLI::App& command, const Options& options) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  const std::string svg = reports::curves_svg(db, selection_of(command, options), group_by_of(command, options));
+  std::ofstream file(options.out);
+  file << svg;
+  file.close();
+  if (!file) throw std::runtime_error(options.out + ": cannot write the SVG file");
+}
+
+void print_comparison(const CLI::App& command, const Options& options) {
+  const reports::Selection a{options.sweep, given(command, "--where-a", options.where_a)};
+  const reports::Selection b{command.count("B") > 0 ? options.sweep_b : options.sweep,
+                             given(command, "--where-b", options.where_b)};
+  if (command.count("B") == 0 && !a.where && !b.where) {
+    throw std::invalid_argument("compare needs two sweeps, or one sweep with --where-a and/or --where-b");
+  }
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  const reports::Table table = reports::compare_table(db, a, b, metrics_of(command, options));
+  if (options.format == "csv") {
+    std::cout << reports::render_csv(table);
+    return;
+  }
+  std::cout << "A: " << reports::describe(a) << "\nB: " << reports::describe(b) << "\n\n"
+            << reports::render_markdown(table);
+}
+
+void print_query(const Options& options) {
+  const reports::Table table = reports::run_query(options.db_path, options.sql);
+  std::cout << (options.format == "csv" ? reports::render_csv(table) : reports::render_markdown(table));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Tables and read-only queries on the IDDL results database."};
+  CLI::App app{"Tables, JSON, learning curves, comparisons and read-only queries on the IDDL results database."};
   app.require_subcommand(1);
-
-  std::string db_path = "iddl.db";
-  std::string sweep;
-  std::string sql;
-  std::string format = "markdown";
+  Options options;
 
   CLI::App* markdown = app.add_subcommand("markdown", "One markdown table per sweep of its done runs.");
-  markdown->add_option("--db", db_path, "Results database file")->capture_default_str();
-  CLI::Option* sweep_option = markdown->add_option("--sweep", sweep, "Only this sweep");
+  add_selection(markdown, options);
+  add_layout(markdown, options);
+
+  CLI::App* csv = app.add_subcommand("csv", "One CSV table of the done runs of the selected sweeps.");
+  add_selection(csv, options);
+  add_layout(csv, options);
+
+  CLI::App* json = app.add_subcommand("json", "Every selected run as one JSON object, in one array.");
+  add_selection(json, options);
+  json->add_option("--sort", options.sort, "Sort runs by a key of the run objects; -KEY for descending");
+
+  CLI::App* curves = app.add_subcommand("curves", "Learning curves of the done runs as an SVG file.");
+  add_selection(curves, options);
+  curves->add_option("--group-by", options.group_by, "One line per value of these settings/columns (comma-separated)");
+  curves->add_option("--out", options.out, "The SVG file to write")->required();
+
+  CLI::App* compare = app.add_subcommand("compare", "Two sweeps, or two groups of one sweep, side by side.");
+  compare->add_option("A", options.sweep, "The first sweep")->required();
+  compare->add_option("B", options.sweep_b, "The second sweep (default: the first)");
+  add_db(compare, options);
+  compare->add_option("--where-a", options.where_a, "Only A's runs matching this SQL expression");
+  compare->add_option("--where-b", options.where_b, "Only B's runs matching this SQL expression");
+  compare->add_option("--columns", options.columns, "Metric columns to compare, in order (comma-separated)");
+  add_format(compare, options);
 
   CLI::App* query = app.add_subcommand("query", "Run one read-only SQL statement and print its rows.");
-  query->add_option("--db", db_path, "Results database file")->capture_default_str();
-  query->add_option("--format", format, "Output format")
-      ->check(CLI::IsMember({"markdown", "csv"}))
-      ->capture_default_str();
-  query->add_option("sql", sql, "The SQL statement")->required();
+  add_db(query, options);
+  add_format(query, options);
+  query->add_option("sql", options.sql, "The SQL statement")->required();
 
   try {
     app.parse(argc, argv);
@@ -64,11 +186,12 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (markdown->parsed()) {
-      print_markdown(db_path, sweep_option->count() > 0 ? std::optional<std::string>(sweep) : std::nullopt);
-    } else {
-      print_query(db_path, sql, format);
-    }
+    if (markdown->parsed()) print_table_report(*markdown, options, false);
+    if (csv->parsed()) print_table_report(*csv, options, true);
+    if (json->parsed()) print_json(*json, options);
+    if (curves->parsed()) write_curves(*curves, options);
+    if (compare->parsed()) print_comparison(*compare, options);
+    if (query->parsed()) print_query(options);
   } catch (const std::exception& error) {
     return fail(error.what());
   }

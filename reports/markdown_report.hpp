@@ -1,23 +1,41 @@
-// The markdown report: one table per sweep of its done runs, folded over seeds.
+// The table reports: per sweep in markdown (table, failures, counts and hardware), or one CSV
+// table; done runs folded into rows.
 #pragma once
 
 #include <optional>
 #include <ostream>
 #include <string>
 
+#include "reports/run_set.hpp"
+#include "reports/run_table.hpp"
 #include "reports/table.hpp"
 #include "results/sqlite.hpp"
 
 namespace iddl::reports {
+
+// What a table report covers and how its table is laid out.
+struct ReportOptions {
+  Selection selection;
+  TableLayout layout;
+};
 
 // The table of a sweep's done runs: the settings that vary among them, then runs, epochs,
 // training time, test accuracy, params, FLOPs, bytes sent and bandwidth; runs differing only
 // by seed share one row (mean ± std). Throws when the sweep is not in the database.
 Table sweep_table(results::Database& db, const std::string& sweep);
 
-// Writes, for the named sweep or every sweep (in creation order): a "## name" heading, its
-// table, a list item "failed: key (status): error" per failed, timed-out or interrupted run, and
-// a line with the counts by status and the hardware (host, BLAS library and kernel, torch).
+// Writes, for each selected sweep (in creation order; with a where expression, only sweeps
+// holding a selected run): a "## name" heading, the table of its selected done runs, a list item
+// "failed: key (status): error" per selected failed, timed-out or interrupted run, and a line
+// with the selected runs' counts by status and hardware (host, BLAS library and kernel, torch).
+// Nothing is written when it throws.
+void write_markdown_report(std::ostream& out, results::Database& db, const ReportOptions& options);
+
+// write_markdown_report of the named sweep or every sweep, default layout.
 void write_markdown_report(std::ostream& out, results::Database& db, const std::optional<std::string>& sweep);
+
+// Writes one CSV table of the selected done runs of every selected sweep: a leading "sweep"
+// column, then as the markdown table (settings varying over the whole selection).
+void write_csv_report(std::ostream& out, results::Database& db, const ReportOptions& options);
 
 }  // namespace iddl::reports

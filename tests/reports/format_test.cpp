@@ -24,6 +24,8 @@ TEST(reports_format, Counts) {
   EXPECT_EQ(format_count(0), "0");
   EXPECT_EQ(format_count(950), "950");
   EXPECT_EQ(format_count(94600), "94.6K");
+  EXPECT_EQ(format_count(310000), "0.31M");
+  EXPECT_EQ(format_count(101770), "0.102M");
   EXPECT_EQ(format_count(557890000), "557.89M");
   EXPECT_EQ(format_count(999999), "1M");
   EXPECT_EQ(format_count(1.2e9), "1.2G");
@@ -42,6 +44,28 @@ TEST(reports_format, Rates) {
   EXPECT_EQ(format_rate(12500), "12.5 kB/s");
   EXPECT_EQ(format_rate(3.2e6), "3.2 MB/s");
   EXPECT_EQ(format_rate(1.1e9), "1.1 GB/s");
+}
+
+TEST(reports_format, Milliseconds) {
+  EXPECT_EQ(format_milliseconds(0.0625), "0.0625ms");
+  EXPECT_EQ(format_milliseconds(12.34), "12.3ms");
+  EXPECT_EQ(format_milliseconds(450), "450ms");
+  EXPECT_EQ(format_milliseconds(1500), "1.5s");
+}
+
+TEST(reports_format, Decimals) {
+  EXPECT_EQ(format_decimal(0.3125), "0.3125");
+  EXPECT_EQ(format_decimal(2.302585), "2.303");
+  EXPECT_EQ(format_decimal(0), "0");
+}
+
+TEST(reports_format, SignedDifferences) {
+  EXPECT_EQ(format_points(0.0125), "+1.25 pp");
+  EXPECT_EQ(format_points(-0.5), "-50.00 pp");
+  EXPECT_EQ(format_signed(12.34, format_duration), "+12.3s");
+  EXPECT_EQ(format_signed(-62, format_duration), "-1m02s");
+  EXPECT_EQ(format_signed(-1536, format_bytes), "-1.5 KiB");
+  EXPECT_EQ(format_signed(0, format_bytes), "0 B");
 }
 
 }  // namespace

@@ -34,9 +34,9 @@ TEST_F(reports_markdown, FoldsSeedsIntoMeanAndStd) {
                                       "params", "FLOPs", "bytes sent", "bandwidth"}));
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_EQ(table.rows[0], (std::vector<std::string>{"sync", "2", "2", "2", "1m45s ± 7.1s", "85.00% ± 7.07%",
-                                                     "101.77K", "557.89M", "1 MiB", "2 MB/s ± 707.11 kB/s"}));
+                                                     "0.102M", "557.89M", "1 MiB", "2 MB/s ± 707.11 kB/s"}));
   EXPECT_EQ(table.rows[1],
-            (std::vector<std::string>{"single", "1", "1", "2", "12.3s", "75.00%", "101.77K", "557.89M", "0 B", ""}));
+            (std::vector<std::string>{"single", "1", "1", "2", "12.3s", "75.00%", "0.102M", "557.89M", "0 B", ""}));
   EXPECT_EQ(table.columns[0].align, Align::Left);
   EXPECT_EQ(table.columns[2].align, Align::Right);
   EXPECT_EQ(table.columns[9].align, Align::Right);
@@ -70,8 +70,8 @@ TEST_F(reports_markdown, ReportListsTableFailuresCountsAndHardware) {
             "| parallelism | ranks | runs | epochs | training time | test accuracy | params | FLOPs | bytes sent | "
             "bandwidth |\n"
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-            "| sync | 2 | 2 | 2 | 1m45s ± 7.1s | 85.00% ± 7.07% | 101.77K | 557.89M | 1 MiB | 2 MB/s ± 707.11 kB/s |\n"
-            "| single | 1 | 1 | 2 | 12.3s | 75.00% | 101.77K | 557.89M | 0 B |  |\n"
+            "| sync | 2 | 2 | 2 | 1m45s ± 7.1s | 85.00% ± 7.07% | 0.102M | 557.89M | 1 MiB | 2 MB/s ± 707.11 kB/s |\n"
+            "| single | 1 | 1 | 2 | 12.3s | 75.00% | 0.102M | 557.89M | 0 B |  |\n"
             "\n"
             "- failed: fast-1 (failed): loss | diverged at epoch 1\n"
             "\n"

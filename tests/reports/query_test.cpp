@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "results/schema.hpp"
 #include "tests/reports/sample_db.hpp"
 #include "tests/results/temp_dir.hpp"
 
@@ -41,7 +42,7 @@ TEST(reports_query, RefusesStatementsThatWrite) {
     }
   }
   EXPECT_EQ(run_query(path, "SELECT count(*) FROM runs").rows[0][0], "6");
-  EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], "1");
+  EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], std::to_string(results::kSchemaVersion));
 }
 
 TEST(reports_query, RefusesASecondStatement) {

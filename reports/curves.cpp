@@ -1,0 +1,77 @@
+#include "reports/curves.hpp"
+
+#include <map>
+#include <stdexcept>
+
+#include "reports/fold.hpp"
+#include "reports/grouping.hpp"
+
+namespace iddl::reports {
+
+namespace {
+
+// The per-epoch values one group's runs recorded.
+struct EpochValues {
+  std::map<int64_t, std::vector<double>> accuracy;  // epoch -> test accuracy of each run
+  std::map<int64_t, std::vector<double>> loss;      // epoch -> train loss of each run
+};
+
+void add_epochs(results::Statement& select, int64_t run_id, EpochValues& values) {
+  select.reset();
+  select.bind_int(1, run_id);
+  while (select.step()) {
+    const int64_t epoch = select.column_int(0);
+    if (!select.column_is_null(1)) values.accuracy[epoch].push_back(select.column_real(1));
+    if (!select.column_is_null(2)) values.loss[epoch].push_back(select.column_real(2));
+  }
+}
+
+std::vector<std::pair<double, double>> mean_points(const std::map<int64_t, std::vector<double>>& by_epoch,
+                                                   double scale) {
+  std::vector<std::pair<double, double>> points;
+  for (const auto& [epoch, values] : by_epoch)
+    points.emplace_back(static_cast<double>(epoch), spread(values).mean * scale);
+  return points;
+}
+
+std::string group_label(const RunSet& set, const std::vector<Field>& fields, const Group& group, bool by_sweep) {
+  std::string label;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    label += (label.empty() ? "" : ", ") + fields[i].name + "=" + value_cell(group.values[i]);
+  }
+  const std::string& sweep = set.sweeps[group.sweep];
+  if (label.empty()) return sweep;
+  return by_sweep ? sweep + ": " + label : label;
+}
+
+}  // namespace
+
+std::vector<Panel> curve_panels(results::Database& db, const Selection& selection,
+                                const std::vector<std::string>& group_by) {
+  const RunSet set = load_runs(db, selection, group_by);
+  const std::vector<const StoredRun*> done = with_status(set, "done");
+  const std::vector<Field> fields = group_by.empty() ? varying_fields(set, done) : resolve_fields(set, group_by);
+  const bool by_sweep = set.sweeps.size() > 1;
+  results::Statement select =
+      db.prepare("SELECT epoch, test_accuracy, train_loss FROM epochs WHERE run_id = ?1 ORDER BY epoch");
+
+  Panel accuracy{"Test accuracy", "epoch", "test accuracy (%)", 1, {}};
+  Panel loss{"Training loss", "epoch", "train loss", 1, {}};
+  bool any_epoch = false;
+  for (const Group& group : group_runs(set, done, fields, by_sweep)) {
+    EpochValues values;
+    for (const StoredRun* run : group.runs) add_epochs(select, run->id, values);
+    any_epoch = any_epoch || !values.accuracy.empty() || !values.loss.empty();
+    const std::string label = group_label(set, fields, group, by_sweep);
+    accuracy.series.push_back({label, mean_points(values.accuracy, 100)});
+    loss.series.push_back({label, mean_points(values.loss, 1)});
+  }
+  if (!any_epoch) throw std::invalid_argument(db.path() + ": no selected done run recorded an epoch");
+  return {accuracy, loss};
+}
+
+std::string curves_svg(results::Database& db, const Selection& selection, const std::vector<std::string>& group_by) {
+  return render_svg(curve_panels(db, selection, group_by));
+}
+
+}  // namespace iddl::reports

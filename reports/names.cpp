@@ -1,0 +1,42 @@
+#include "reports/names.hpp"
+
+#include <stdexcept>
+
+#include "matrix/settings.hpp"
+
+namespace iddl::reports {
+
+namespace {
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string name =
+        trimmed(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (name.empty()) throw std::invalid_argument("empty name in the list '" + list + "'");
+    names.push_back(name);
+    if (comma == std::string::npos) return names;
+    start = comma + 1;
+  }
+}
+
+std::string unknown_name_message(const std::string& what, const std::string& name,
+                                 const std::vector<std::string>& candidates) {
+  const std::string closest = matrix::closest_name(name, candidates);
+  if (!closest.empty()) return "unknown " + what + " '" + name + "' (did you mean '" + closest + "'?)";
+  std::string known;
+  for (const std::string& candidate : candidates) known += (known.empty() ? "" : ", ") + candidate;
+  return "unknown " + what + " '" + name + "' (known: " + known + ")";
+}
+
+}  // namespace iddl::reports

@@ -1,0 +1,132 @@
+#include "reports/run_set.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "reports/fold.hpp"
+#include "reports/metric_columns.hpp"
+
+namespace iddl::reports {
+
+namespace {
+
+// The columns every StoredRun is read from, before the metrics and the extra columns.
+const char* const kRunColumns =
+    "r.id, s.name, r.run_key, r.status, r.error, json_remove(r.config, '$.seed'), r.host, r.blas_library, "
+    "r.blas_kernel, r.torch_version";
+constexpr int kFirstMetricColumn = 10;
+
+// Throws, naming the database, unless it holds the sweep.
+void require_sweep(results::Database& db, const std::string& sweep) {
+  results::Statement find = db.prepare("SELECT 1 FROM sweeps WHERE name = ?1");
+  find.bind_text(1, sweep);
+  if (!find.step()) throw std::runtime_error(db.path() + ": no sweep named '" + sweep + "'");
+}
+
+// The selected sweeps in creation order.
+std::vector<std::string> selected_sweeps(results::Database& db, const Selection& selection) {
+  results::Statement select = db.prepare("SELECT name FROM sweeps WHERE ?1 IS NULL OR name = ?1 ORDER BY id");
+  if (selection.sweep) {
+    select.bind_text(1, *selection.sweep);
+  } else {
+    select.bind_null(1);
+  }
+  std::vector<std::string> names;
+  while (select.step()) names.push_back(select.column_text(0));
+  return names;
+}
+
+}  // namespace
+
+results::Statement select_runs(results::Database& db, const Selection& selection, const std::string& columns) {
+  if (selection.sweep) require_sweep(db, *selection.sweep);
+  const std::string runs = selection.where ? "(SELECT * FROM runs WHERE (" + *selection.where + "))" : "runs";
+  const std::string sql = "SELECT " + columns + " FROM " + runs + " AS r JOIN sweeps AS s ON s.id = r.sweep_id" +
+                          (selection.sweep ? " WHERE s.name = ?1" : "") + " ORDER BY r.id";
+  try {
+    results::Statement statement = db.prepare(sql);
+    if (selection.sweep) statement.bind_text(1, *selection.sweep);
+    return statement;
+  } catch (const results::SqliteError& error) {
+    if (!selection.where) throw;
+    throw std::invalid_argument("bad where expression \"" + *selection.where + "\": " + error.sqlite_message());
+  }
+}
+
+nlohmann::json column_json(const results::Statement& row, int column) {
+  switch (row.column_type(column)) {
+    case results::ValueType::Integer: return row.column_int(column);
+    case results::ValueType::Real: return row.column_real(column);
+    case results::ValueType::Null: return nullptr;
+    default: return row.column_text(column);
+  }
+}
+
+std::vector<std::string> runs_columns(results::Database& db) {
+  results::Statement select = db.prepare("SELECT name FROM pragma_table_info('runs') ORDER BY cid");
+  std::vector<std::string> names;
+  while (select.step()) names.push_back(select.column_text(0));
+  return names;
+}
+
+RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns) {
+  RunSet set;
+  set.sweeps = selected_sweeps(db, selection);
+  const std::vector<std::string> table_columns = runs_columns(db);
+  for (const std::string& name : extra_columns) {
+    if (std::find(table_columns.begin(), table_columns.end(), name) != table_columns.end())
+      set.column_names.push_back(name);
+  }
+  std::string columns = kRunColumns;
+  for (const Metric& metric : metrics()) columns += std::string(", r.") + metric.column;
+  for (const std::string& name : set.column_names) columns += ", r." + name;
+  results::Statement select = select_runs(db, selection, columns);
+
+  std::unordered_map<std::string, size_t> sweep_of_name;     // sweep name -> index
+  for (size_t i = 0; i < set.sweeps.size(); ++i) sweep_of_name.emplace(set.sweeps[i], i);
+  std::unordered_map<std::string, size_t> settings_of_text;  // config text without seed -> index
+  std::unordered_map<std::string, size_t> settings_of_key;   // fold key -> index
+  const int first_extra = kFirstMetricColumn + static_cast<int>(metrics().size());
+  while (select.step()) {
+    StoredRun run;
+    run.id = select.column_int(0);
+    run.sweep = sweep_of_name.at(select.column_text(1));
+    run.key = select.column_text(2);
+    run.status = select.column_text(3);
+    run.error = select.column_text(4);
+    const std::string config_text = select.column_text(5);
+    auto known = settings_of_text.find(config_text);
+    if (known == settings_of_text.end()) {  // parse each distinct config once
+      nlohmann::json canonical = canonical_settings(nlohmann::json::parse(config_text));
+      const auto [entry, added] = settings_of_key.emplace(canonical.dump(), set.settings.size());
+      if (added) set.settings.push_back(std::move(canonical));
+      known = settings_of_text.emplace(config_text, entry->second).first;
+    }
+    run.settings = known->second;
+    run.host = select.column_text(6);
+    run.blas_library = select.column_text(7);
+    run.blas_kernel = select.column_text(8);
+    run.torch_version = select.column_text(9);
+    for (size_t i = 0; i < metrics().size(); ++i) {
+      const int column = kFirstMetricColumn + static_cast<int>(i);
+      run.metrics.push_back(select.column_is_null(column) ? std::nullopt
+                                                          : std::optional<double>(select.column_real(column)));
+    }
+    for (size_t i = 0; i < set.column_names.size(); ++i) {
+      run.columns.push_back(column_json(select, first_extra + static_cast<int>(i)));
+    }
+    set.runs.push_back(std::move(run));
+  }
+  return set;
+}
+
+std::vector<const StoredRun*> with_status(const RunSet& set, const std::string& status) {
+  std::vector<const StoredRun*> chosen;
+  for (const StoredRun& run : set.runs) {
+    if (run.status == status) chosen.push_back(&run);
+  }
+  return chosen;
+}
+
+}  // namespace iddl::reports

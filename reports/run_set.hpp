@@ -1,0 +1,59 @@
+// The runs a report reads: selected by sweep and an SQL expression, loaded with their settings,
+// metrics and the facts the report prints.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results/sqlite.hpp"
+
+namespace iddl::reports {
+
+// Which runs a report covers.
+struct Selection {
+  std::optional<std::string> sweep;  // only this sweep (unknown: an error); every sweep when unset
+  std::optional<std::string> where;  // an SQL boolean expression over the runs table's columns
+};
+
+// One stored run as the reports read it.
+struct StoredRun {
+  int64_t id = 0;
+  size_t sweep = 0;     // index into RunSet::sweeps
+  size_t settings = 0;  // index into RunSet::settings
+  std::string key, status, error;
+  std::vector<std::optional<double>> metrics;  // by metrics() index; nullopt for NULL
+  std::vector<nlohmann::json> columns;         // values of RunSet::column_names, in that order
+  std::string host, blas_library, blas_kernel, torch_version;
+};
+
+// The selected runs in stored order, and what they share.
+struct RunSet {
+  std::vector<std::string> sweeps;         // the selected sweeps in creation order
+  std::vector<nlohmann::json> settings;    // the distinct configs of the runs, canonical, without seed
+  std::vector<std::string> column_names;   // the runs columns loaded into StoredRun::columns
+  std::vector<StoredRun> runs;             // by id
+};
+
+// The selected runs of the database with, for each name in extra_columns that is a runs column,
+// its value. Throws when the sweep is unknown, and std::invalid_argument quoting a bad where
+// expression with SQLite's message.
+RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns = {});
+
+// The selected runs' rows: SELECT <columns> over the runs (aliased r) joined with their sweep
+// (aliased s), ordered by run id, the sweep name bound. Errors as load_runs.
+results::Statement select_runs(results::Database& db, const Selection& selection, const std::string& columns);
+
+// A column of the current row as JSON: integer, real, text, or null.
+nlohmann::json column_json(const results::Statement& row, int column);
+
+// The names of the runs table's columns, in table order.
+std::vector<std::string> runs_columns(results::Database& db);
+
+// The runs with the given status, in order.
+std::vector<const StoredRun*> with_status(const RunSet& set, const std::string& status);
+
+}  // namespace iddl::reports

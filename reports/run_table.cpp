@@ -1,0 +1,104 @@
+#include "reports/run_table.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "reports/fold.hpp"
+#include "reports/grouping.hpp"
+#include "reports/names.hpp"
+
+namespace iddl::reports {
+
+namespace {
+
+const char* const kSweepColumn = "sweep";
+const char* const kRunsColumn = "runs";
+
+// The grouping fields a reader sees: all of them, except that the planned epochs are left to the
+// epochs metric column when the table shows it and nobody asked to group by epochs.
+std::vector<size_t> shown_fields(const std::vector<Field>& fields, const TableLayout& layout) {
+  const bool epochs_metric = std::find(layout.metrics.begin(), layout.metrics.end(), find_metric("epochs")) !=
+                             layout.metrics.end();
+  std::vector<size_t> shown;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (layout.group_by.empty() && epochs_metric && fields[i].name == "epochs") continue;
+    shown.push_back(i);
+  }
+  return shown;
+}
+
+// The value a group sorts by for the column; throws naming an unknown column.
+class SortKey {
+ public:
+  SortKey(const RunSet& set, const std::vector<Field>& fields, const std::string& column, bool sweep_column)
+      : set_(set), column_(column), metric_(find_metric(column)) {
+    if (metric_ != nullptr || column == kRunsColumn || (sweep_column && column == kSweepColumn)) return;
+    const auto found = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == column; });
+    if (found == fields.end())
+      throw std::invalid_argument(unknown_name_message("sort column", column, candidates(fields, sweep_column)));
+    field_ = static_cast<size_t>(found - fields.begin());
+  }
+
+  nlohmann::json operator()(const Group& group) const {
+    if (metric_ != nullptr) {
+      const std::vector<double> values = metric_values(group, *metric_);
+      return values.empty() ? nlohmann::json() : nlohmann::json(spread(values).mean);
+    }
+    if (column_ == kRunsColumn) return group.runs.size();
+    if (column_ == kSweepColumn) return set_.sweeps[group.sweep];
+    return group.values[field_];
+  }
+
+ private:
+  static std::vector<std::string> candidates(const std::vector<Field>& fields, bool sweep_column) {
+    std::vector<std::string> names;
+    if (sweep_column) names.push_back(kSweepColumn);
+    for (const Field& field : fields) names.push_back(field.name);
+    names.push_back(kRunsColumn);
+    for (const Metric& metric : metrics()) names.push_back(metric.column);
+    return names;
+  }
+
+  const RunSet& set_;
+  std::string column_;
+  const Metric* metric_;
+  size_t field_ = 0;
+};
+
+void sort_groups(std::vector<Group>& groups, const SortKey& key, bool descending) {
+  std::vector<std::pair<nlohmann::json, Group>> keyed;
+  for (Group& group : groups) keyed.emplace_back(key(group), std::move(group));
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [&](const auto& a, const auto& b) { return sorts_before(a.first, b.first, descending); });
+  for (size_t i = 0; i < groups.size(); ++i) groups[i] = std::move(keyed[i].second);
+}
+
+}  // namespace
+
+Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout) {
+  const std::vector<Field> fields =
+      layout.group_by.empty() ? varying_fields(set, runs) : resolve_fields(set, layout.group_by);
+  std::vector<Group> groups = group_runs(set, runs, fields, layout.sweep_column);
+  if (layout.sort)
+    sort_groups(groups, SortKey(set, fields, layout.sort->column, layout.sweep_column), layout.sort->descending);
+  const std::vector<size_t> shown = shown_fields(fields, layout);
+
+  Table table;
+  if (layout.sweep_column) table.columns.push_back({kSweepColumn, Align::Left});
+  for (const size_t field : shown) table.columns.push_back({fields[field].name, Align::Left});
+  table.columns.push_back({kRunsColumn, Align::Right});
+  for (const Metric* metric : layout.metrics) table.columns.push_back({metric->header, Align::Right});
+
+  for (const Group& group : groups) {
+    std::vector<std::string> cells;
+    if (layout.sweep_column) cells.push_back(set.sweeps[group.sweep]);
+    for (const size_t field : shown) cells.push_back(value_cell(group.values[field]));
+    cells.push_back(std::to_string(group.runs.size()));
+    for (const Metric* metric : layout.metrics)
+      cells.push_back(spread_cell(metric_values(group, *metric), metric->format));
+    table.add_row(std::move(cells));
+  }
+  return table;
+}
+
+}  // namespace iddl::reports

@@ -1,0 +1,29 @@
+// The table of folded runs that the markdown and CSV reports print.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/metric_columns.hpp"
+#include "reports/run_set.hpp"
+#include "reports/sort_order.hpp"
+#include "reports/table.hpp"
+
+namespace iddl::reports {
+
+// How a table of folded runs is laid out.
+struct TableLayout {
+  std::vector<std::string> group_by;                        // fold by these; empty: by the settings that vary
+  std::vector<const Metric*> metrics = default_metrics();  // metric columns, in order
+  std::optional<SortOrder> sort;                            // row order; unset: order of each row's first run
+  bool sweep_column = false;                                // a leading "sweep" column; no row spans sweeps
+};
+
+// The runs folded into rows: the sweep (when asked), the grouping settings (when they vary by
+// themselves, the planned epochs are left to the epochs metric column), "runs" (how many runs the
+// row folds), then each metric as mean ± std over the row's runs. A sort column is "sweep",
+// "runs", a grouping setting or any metric; an unknown one throws std::invalid_argument.
+Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout);
+
+}  // namespace iddl::reports

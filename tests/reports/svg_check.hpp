@@ -1,0 +1,49 @@
+// Structural checks of SVG text for the tests: balanced tags and the polylines' points.
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace iddl::test_support {
+
+// Whether every element is closed in order and no text holds a raw '<' or a bare '&'.
+inline bool well_formed(const std::string& xml) {
+  std::vector<std::string> open;
+  size_t pos = 0;
+  while ((pos = xml.find('<', pos)) != std::string::npos) {
+    const size_t end = xml.find('>', pos);
+    if (end == std::string::npos) return false;
+    const std::string tag = xml.substr(pos + 1, end - pos - 1);
+    const size_t next = xml.find('<', end);
+    const std::string text = xml.substr(end + 1, next == std::string::npos ? std::string::npos : next - end - 1);
+    for (size_t amp = text.find('&'); amp != std::string::npos; amp = text.find('&', amp + 1)) {
+      if (text.find(';', amp) == std::string::npos) return false;
+    }
+    pos = end + 1;
+    if (tag.empty()) return false;
+    if (tag[0] == '/') {
+      if (open.empty() || open.back() != tag.substr(1)) return false;
+      open.pop_back();
+    } else if (tag.back() != '/') {
+      open.push_back(tag.substr(0, tag.find(' ')));
+    }
+  }
+  return open.empty();
+}
+
+// The number of points of each <polyline>, in document order.
+inline std::vector<int> polyline_point_counts(const std::string& svg) {
+  std::vector<int> counts;
+  for (size_t pos = svg.find("<polyline"); pos != std::string::npos; pos = svg.find("<polyline", pos + 1)) {
+    const size_t start = svg.find("points=\"", pos) + 8;
+    std::istringstream points(svg.substr(start, svg.find('"', start) - start));
+    int count = 0;
+    std::string point;
+    while (points >> point) ++count;
+    counts.push_back(count);
+  }
+  return counts;
+}
+
+}  // namespace iddl::test_support
