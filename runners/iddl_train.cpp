@@ -10,6 +10,7 @@
 #include "core/comm/mpi_session.hpp"
 #include "hardware/blas_identity.hpp"
 #include "hardware/cpu_info.hpp"
+#include "hardware/software_info.hpp"
 #include "runners/run_training.hpp"
 
 namespace {
@@ -22,14 +23,19 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-iddl::runners::RunEnvironment environment() {
+iddl::runners::RunEnvironment environment(int threads) {
   const auto blas = iddl::hardware::loaded_blas_identity();
+  const auto cpu = iddl::hardware::read_cpu_info();
   iddl::runners::RunEnvironment env;
   env.host = iddl::hardware::host_name();
+  env.cpu_model = cpu.model;
+  env.iddl_commit = iddl::hardware::iddl_commit();
+  env.compiler = iddl::hardware::compiler_version();
+  env.threads = threads;
   env.blas_library = blas.library;
   env.blas_kernel = blas.kernel;
   env.mpi_version = iddl::comm::MpiSession::library_version();
-  env.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  env.cores = cpu.logical_cpus > 0 ? cpu.logical_cpus : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return env;
 }
 
@@ -42,6 +48,9 @@ int main(int argc, char** argv) {
   std::string spec_json;
   auto* file_option = app.add_option("--spec", spec_file, "run spec JSON file");
   app.add_option("--spec-json", spec_json, "run spec as JSON text")->excludes(file_option);
+  int threads = 0;
+  app.add_option("--threads", threads, "intra-op threads per rank (default: the run's setting, else cores / ranks)")
+      ->check(CLI::NonNegativeNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,7 +61,7 @@ int main(int argc, char** argv) {
     if (spec_file.empty() && spec_json.empty()) throw std::invalid_argument("give --spec FILE or --spec-json TEXT");
     const auto spec = iddl::runners::parse_run_spec(spec_file.empty() ? spec_json : read_file(spec_file));
     iddl::comm::MpiCommunicator comm;
-    return iddl::runners::run_training(spec, environment(), comm, events);
+    return iddl::runners::run_training(spec, environment(threads), comm, events);
   } catch (const std::exception& e) {
     std::cerr << "iddl-train (rank " << mpi.rank() << "): " << e.what() << std::endl;
     events.emit("error", {{"message", e.what()}});

@@ -5,6 +5,7 @@
 
 #include "core/train/trainer.hpp"
 #include "hardware/thread_budget.hpp"
+#include "matrix/axis_value.hpp"
 #include "runners/strategy_factory.hpp"
 
 namespace iddl::runners {
@@ -30,7 +31,9 @@ models::InputShape model_shape(const data::InputShape& s) { return {s.channels, 
 int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
                  EventWriter& events) {
   const nlohmann::json& config = spec.config;
-  const int threads = hardware::threads_per_rank(config.at("threads").get<int>(), comm.size(), environment.cores);
+  const int threads = environment.threads > 0
+                          ? environment.threads
+                          : hardware::threads_per_rank(config.at("threads").get<int>(), comm.size(), environment.cores);
   torch::set_num_threads(threads);
   const torch::Device device = resolve_device(config.at("device").get<std::string>());
   const train::TrainOptions options = train_options(config);
@@ -40,7 +43,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   models::Model model = models::make_model(model_options(config), model_shape(dataset.shape));
   const int64_t params = models::count_parameters(*model);
   const int64_t flops = models::count_flops(*model, model_shape(dataset.shape));
-  auto strategy = make_strategy(config.at("parallelism").get<std::string>(), comm);
+  auto strategy = make_strategy(matrix::axis_method(config.at("parallelism")), comm);
 
   events.emit("run_started", {{"run_key", spec.run_key},
                               {"sweep", spec.sweep},
@@ -48,6 +51,10 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
                               {"config", config},
                               {"world_size", comm.size()},
                               {"host", environment.host},
+                              {"cpu_model", environment.cpu_model},
+                              {"cpu_cores", environment.cores},
+                              {"iddl_commit", environment.iddl_commit},
+                              {"compiler", environment.compiler},
                               {"device", device.str()},
                               {"threads", threads},
                               {"blas_library", environment.blas_library},

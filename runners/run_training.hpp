@@ -8,10 +8,14 @@ namespace iddl::runners {
 // Facts about the process a run executes in, reported in its run_started event.
 struct RunEnvironment {
   std::string host;
+  std::string cpu_model;
+  int cores = 1;
   std::string blas_library;
   std::string blas_kernel;
   std::string mpi_version;
-  int cores = 1;
+  std::string iddl_commit;
+  std::string compiler;
+  int threads = 0;  // threads per rank chosen by the launcher; 0: the run's setting, else cores / ranks
 };
 
 // Trains the run described by `spec` on this rank, emitting its events; returns the exit code

@@ -1,14 +1,18 @@
-// iddl-sweep: plans and runs the experiment matrix of a TOML sweep file.
+// iddl-sweep: plans and runs the experiment matrix of a TOML sweep file, and lists what a database holds.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <climits>
+#include <filesystem>
 #include <iostream>
 
 #include "hardware/blas_kernel.hpp"
+#include "matrix/axis_value.hpp"
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
+#include "results/store.hpp"
+#include "results/sweep_status.hpp"
 #include "runners/launch/sweep_runner.hpp"
 
 namespace {
@@ -22,20 +26,69 @@ std::string own_directory() {
   return exe.substr(0, exe.find_last_of('/'));
 }
 
-std::string cell(const nlohmann::json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+std::string cell(const nlohmann::json& value) {
+  if (value.is_object()) return iddl::matrix::axis_label(value);
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
 
-void print_plan(const iddl::matrix::Sweep& sweep) {
+void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
+  const auto statuses = iddl::results::read_run_statuses(db_path, sweep.name);
   iddl::reports::Table table;
   table.columns = {{"#", iddl::reports::Align::Right}, {"run key"}};
   for (const auto& name : sweep.varying) table.columns.push_back({name});
+  table.columns.push_back({"status"});
   int index = 0;
+  int done = 0;
   for (const auto& run : sweep.runs) {
     std::vector<std::string> row{std::to_string(++index), run.key};
     for (const auto& name : sweep.varying) row.push_back(cell(run.config.at(name)));
+    const auto found = statuses.find(run.key);
+    const std::string status = found == statuses.end() ? "pending" : found->second;
+    done += status == "done" ? 1 : 0;
+    row.push_back(status);
     table.add_row(row);
   }
-  std::cout << fmt::format("sweep {} ({}): {} runs\n\n", sweep.name, sweep.file, sweep.runs.size())
+  std::cout << fmt::format("sweep {} ({}): {} runs, {} done, {} to run (database {})\n\n", sweep.name, sweep.file,
+                           sweep.runs.size(), done, static_cast<int>(sweep.runs.size()) - done, db_path)
             << iddl::reports::render_markdown(table);
+}
+
+// One row per sweep in the database, with its run counts by state (`with_states`) or its file.
+void print_sweeps(const std::string& db_path, bool with_states) {
+  if (!std::filesystem::exists(db_path)) throw std::runtime_error("no database at '" + db_path + "'");
+  iddl::results::Database db(db_path, iddl::results::Database::Mode::ReadOnly);
+  const std::vector<std::string> states{"pending", "running", "done", "failed", "timeout", "interrupted"};
+  iddl::reports::Table table;
+  table.columns = {{"sweep"}};
+  if (with_states) {
+    for (const auto& state : states) table.columns.push_back({state, iddl::reports::Align::Right});
+    table.columns.push_back({"total", iddl::reports::Align::Right});
+    table.columns.push_back({"last activity"});
+  } else {
+    table.columns.push_back({"file"});
+    table.columns.push_back({"created"});
+    table.columns.push_back({"runs", iddl::reports::Align::Right});
+  }
+  for (const auto& sweep : iddl::results::summarize_sweeps(db)) {
+    std::vector<std::string> row{sweep.name};
+    if (with_states) {
+      for (const auto& state : states) {
+        const auto found = sweep.counts.find(state);
+        row.push_back(std::to_string(found == sweep.counts.end() ? 0 : found->second));
+      }
+      row.push_back(std::to_string(sweep.total));
+      row.push_back(sweep.last_activity);
+    } else {
+      row.insert(row.end(), {sweep.file, sweep.created_at, std::to_string(sweep.total)});
+    }
+    table.add_row(row);
+  }
+  std::cout << iddl::reports::render_markdown(table);
+}
+
+int exit_code(const iddl::launch::SweepOutcome& outcome) {
+  if (outcome.stopped_by_signal) return 130;
+  return outcome.failed + outcome.timed_out > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -47,14 +100,26 @@ int main(int argc, char** argv) {
   iddl::launch::SweepOptions options;
   options.bin_dir = own_directory();
 
-  auto* plan = app.add_subcommand("plan", "list the runs a sweep file expands to");
+  auto* plan = app.add_subcommand("plan", "list the runs a sweep file expands to and which are done");
   plan->add_option("file", file, "sweep TOML file")->required();
+  plan->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
 
   auto* run = app.add_subcommand("run", "run every run of a sweep that is not done yet");
   run->add_option("file", file, "sweep TOML file")->required();
   run->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+  run->add_option("--jobs,-j", options.jobs, "runs at once (default: the sweep's [launch] jobs, else 1)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--timeout", options.timeout_s, "per-run limit in seconds (default: the sweep's [launch] timeout)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_flag("--force", options.force, "run done runs again too");
+  run->add_flag("--retry-failed", options.retry_failed, "run failed and timed-out runs again too");
   run->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel for the runs (OPENBLAS_CORETYPE)");
   run->add_option("--mpirun", options.mpirun, "the mpirun executable")->capture_default_str();
+
+  auto* status = app.add_subcommand("status", "the sweeps in a database with their runs counted by state");
+  status->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+  auto* list = app.add_subcommand("list", "the sweeps in a database");
+  list->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
 
   auto* blas = app.add_subcommand("blas", "show the BLAS library and the kernel the runs will use");
   blas->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel to check instead of choosing one");
@@ -70,13 +135,17 @@ int main(int argc, char** argv) {
                                choice.reason);
       return 0;
     }
-    const iddl::matrix::Sweep sweep = iddl::matrix::load_sweep(file);
-    if (*plan) {
-      print_plan(sweep);
+    if (*status || *list) {
+      print_sweeps(options.db_path, status->parsed());
       return 0;
     }
-    const auto outcome = iddl::launch::run_sweep(sweep, options, std::cout);
-    return outcome.failed == 0 ? 0 : 1;
+    const iddl::matrix::Sweep sweep = iddl::matrix::load_sweep(file);
+    if (*plan) {
+      print_plan(sweep, options.db_path);
+      return 0;
+    }
+    options.live_progress = isatty(STDOUT_FILENO) != 0;
+    return exit_code(iddl::launch::run_sweep(sweep, options, std::cout));
   } catch (const std::exception& e) {
     std::cerr << "iddl-sweep: " << e.what() << std::endl;
     return 2;

@@ -3,14 +3,26 @@
 #include "hardware/thread_budget.hpp"
 
 namespace iddl::launch {
+namespace {
+
+std::string comma_list(const std::vector<int>& values) {
+  std::string text;
+  for (int v : values) text += (text.empty() ? "" : ",") + std::to_string(v);
+  return text;
+}
+
+}  // namespace
 
 std::vector<std::string> mpirun_argv(const MpirunOptions& o, const std::string& spec_json) {
   std::vector<std::string> argv{o.mpirun, "-np", std::to_string(o.ranks), "--oversubscribe"};
   if (o.as_root) argv.push_back("--allow-run-as-root");
+  if (!o.cores.empty()) argv.insert(argv.end(), {"--cpu-set", comma_list(o.cores)});
   argv.insert(argv.end(), {"--bind-to", hardware::needs_unbound_ranks(o.threads_per_rank) ? "none" : "core"});
   argv.insert(argv.end(), {"-x", "OMP_NUM_THREADS=" + std::to_string(o.threads_per_rank)});
   if (!o.blas_coretype.empty()) argv.insert(argv.end(), {"-x", "OPENBLAS_CORETYPE=" + o.blas_coretype});
-  argv.insert(argv.end(), {o.train_exe, "--spec-json", spec_json});
+  if (!o.gpus.empty()) argv.insert(argv.end(), {"-x", "CUDA_VISIBLE_DEVICES=" + comma_list(o.gpus)});
+  argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
+  argv.insert(argv.end(), {o.train_exe, "--threads", std::to_string(o.threads_per_rank), "--spec-json", spec_json});
   return argv;
 }
 

@@ -6,15 +6,18 @@ namespace iddl::launch {
 
 // How one run is started under mpirun on this machine.
 struct MpirunOptions {
-  std::string mpirun = "mpirun";       // the launcher executable (path or name on PATH)
-  std::string train_exe;               // path of iddl-train
+  std::string mpirun = "mpirun";          // the launcher executable (path or name on PATH)
+  std::string train_exe;                  // path of iddl-train
   int ranks = 1;
   int threads_per_rank = 1;
-  bool as_root = false;                // adds --allow-run-as-root (Open MPI refuses root otherwise)
-  std::string blas_coretype;           // exported as OPENBLAS_CORETYPE to every rank when not empty
+  std::vector<int> cores;                 // the cores the run may use (mpirun --cpu-set); empty: any
+  std::vector<int> gpus;                  // the GPUs it may use (CUDA_VISIBLE_DEVICES); empty: none set
+  bool as_root = false;                   // adds --allow-run-as-root (Open MPI refuses root otherwise)
+  std::string blas_coretype;              // exported as OPENBLAS_CORETYPE to every rank when not empty
+  std::vector<std::string> extra_args;    // the sweep's [launch] mpirun_args, before the program
 };
 
-// The argument vector `mpirun ... iddl-train --spec-json SPEC` (never a shell string).
+// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (never a shell string).
 std::vector<std::string> mpirun_argv(const MpirunOptions& options, const std::string& spec_json);
 
 }  // namespace iddl::launch

@@ -1,22 +1,36 @@
 #include "runners/launch/sweep_runner.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <list>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "core/data/dataset_files.hpp"
 #include "hardware/blas_kernel.hpp"
+#include "hardware/slot_scheduler.hpp"
 #include "hardware/thread_budget.hpp"
+#include "matrix/axis_value.hpp"
 #include "results/store.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/mpirun_command.hpp"
+#include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "runners/launch/sweep_lock.hpp"
 
 namespace iddl::launch {
 namespace {
+
+constexpr auto kTerminateGrace = std::chrono::seconds(5);
 
 void require_data(const matrix::Sweep& sweep) {
   std::set<std::pair<std::string, std::string>> checked;
@@ -35,41 +49,262 @@ std::vector<results::PlannedRunRow> planned_rows(const matrix::Sweep& sweep) {
   return rows;
 }
 
+std::string setting_text(const nlohmann::json& value) {
+  if (value.is_object()) return matrix::axis_label(value);
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
 // "model=mlp parallelism=sync ranks=2": the settings that vary in the sweep.
 std::string describe(const matrix::Sweep& sweep, const nlohmann::json& config) {
   std::string text;
-  for (const auto& name : sweep.varying) {
-    const auto& value = config.at(name);
-    text += fmt::format("{}{}={}", text.empty() ? "" : " ", name,
-                        value.is_string() ? value.get<std::string>() : value.dump());
-  }
+  for (const auto& name : sweep.varying)
+    text += fmt::format("{}{}={}", text.empty() ? "" : " ", name, setting_text(config.at(name)));
   return text.empty() ? "(base settings)" : text;
 }
 
-std::string progress_line(const nlohmann::json& event, int64_t epochs) {
-  const std::string kind = event.value("event", "");
-  if (kind == "epoch")
-    return fmt::format("epoch {}/{}  train_loss {:.4f}  test_loss {:.4f}  test_accuracy {:.2f}%  ({:.1f}s)",
-                       event.value("epoch", 0), epochs, event.value("train_loss", 0.0), event.value("test_loss", 0.0),
-                       100.0 * event.value("test_accuracy", 0.0), event.value("epoch_time_s", 0.0));
-  if (kind == "run_finished")
-    return fmt::format("done: test_accuracy {:.2f}%  train_time {:.1f}s  params {}  flops {}",
-                       100.0 * event.value("test_accuracy", 0.0), event.value("train_time_s", 0.0),
-                       event.value("params", int64_t{0}), event.value("flops", int64_t{0}));
-  if (kind == "error") return "error: " + event.value("message", std::string());
-  return "";
+std::string format_seconds(double seconds) {
+  const int total = static_cast<int>(seconds + 0.5);
+  if (total < 60) return fmt::format("{}s", total);
+  if (total < 3600) return fmt::format("{}m{:02}s", total / 60, total % 60);
+  return fmt::format("{}h{:02}m", total / 3600, (total % 3600) / 60);
 }
 
-std::string failure_reason(const ChildResult& child, const RunRecorder& recorder) {
-  if (!recorder.error().empty()) return recorder.error();
-  if (child.exit_code == 0) return "iddl-train exited without reporting run_finished";
-  return fmt::format("iddl-train exited with code {}", child.exit_code);
+// Which runs this invocation launches, by their recorded status.
+bool needs_running(const std::string& status, const SweepOptions& options) {
+  if (status == "pending" || status == "interrupted") return true;
+  if (status == "failed" || status == "timeout") return options.retry_failed || options.force;
+  return status == "done" && options.force;
 }
+
+// One run in flight.
+struct Flight {
+  int id = 0;
+  int64_t run_id = 0;
+  const matrix::PlannedRun* run = nullptr;
+  std::string label;
+  hardware::Slot slot;
+  std::unique_ptr<RunRecorder> recorder;
+  std::unique_ptr<AsyncChild> child;
+  std::unique_ptr<boost::asio::steady_timer> deadline;
+  std::chrono::steady_clock::time_point start;
+  bool timed_out = false;
+  bool interrupted = false;
+};
+
+// The scheduling loop of one invocation: queue, slots, children, signals, timeouts, progress.
+class SweepExecution {
+ public:
+  SweepExecution(const matrix::Sweep& sweep, const SweepOptions& options, results::Store& store,
+                 const hardware::BlasChoice& blas, std::ostream& log)
+      : sweep_(sweep),
+        options_(options),
+        store_(store),
+        blas_(blas),
+        display_(log, options.live_progress),
+        cores_(static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        gpus_(hardware::nvidia_gpu_count()),
+        jobs_(std::max(1, options.jobs > 0 ? options.jobs : sweep.launch.jobs)),
+        timeout_s_(options.timeout_s >= 0 ? options.timeout_s : sweep.launch.timeout_s),
+        slots_(cores_, gpus_),
+        stop_signals_(io_, SIGINT, SIGTERM),
+        child_signals_(io_, SIGCHLD) {}
+
+  void enqueue(int64_t run_id, const matrix::PlannedRun& run, const std::string& label) {
+    queue_.push_back({run_id, &run, label});
+  }
+
+  SweepOutcome run() {
+    const auto start = std::chrono::steady_clock::now();
+    wait_for_stop_signal();
+    wait_for_child_exits();
+    launch_what_fits();
+    if (flights_.empty()) {
+      stop_signals_.cancel();
+      child_signals_.cancel();
+    }
+    io_.run();
+    outcome_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return outcome_;
+  }
+
+ private:
+  struct Queued {
+    int64_t run_id;
+    const matrix::PlannedRun* run;
+    std::string label;
+  };
+
+  void wait_for_stop_signal() {
+    stop_signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+      if (error) return;
+      outcome_.stopped_by_signal = true;
+      display_.log(fmt::format("received {}: stopping {} run(s) in flight; {} not started",
+                               signal == SIGINT ? "SIGINT" : "SIGTERM", flights_.size(), queue_.size()));
+      queue_.clear();
+      for (auto& flight : flights_) {
+        flight->interrupted = true;
+        flight->child->terminate(kTerminateGrace);
+      }
+      wait_for_stop_signal();  // a second signal is absorbed while the runs stop
+    });
+  }
+
+  void wait_for_child_exits() {
+    child_signals_.async_wait([this](const boost::system::error_code& error, int) {
+      if (error) return;
+      for (auto& flight : flights_) flight->child->poll_exit();
+      wait_for_child_exits();
+    });
+  }
+
+  // Threads per rank: the run's setting, or its share of the cores left to each of the jobs.
+  int threads_for(const matrix::PlannedRun& run) const {
+    return hardware::threads_per_rank(run.config.at("threads").get<int>(), run.config.at("ranks").get<int>(),
+                                      std::max(1, cores_ / jobs_));
+  }
+
+  hardware::SlotRequest request_for(const matrix::PlannedRun& run) const {
+    const int ranks = run.config.at("ranks").get<int>();
+    const int threads = threads_for(run);
+    const std::string device = run.config.at("device").get<std::string>();
+    const bool wants_gpus = device == "cuda" || (device == "auto" && gpus_ > 0);
+    return {ranks * threads, wants_gpus ? ranks : 0};
+  }
+
+  // Starts queued runs, in order, while the runs in flight are fewer than jobs and their slots fit.
+  void launch_what_fits() {
+    for (auto it = queue_.begin(); it != queue_.end() && static_cast<int>(flights_.size()) < jobs_;) {
+      auto slot = slots_.acquire(request_for(*it->run));
+      if (!slot) {
+        ++it;
+        continue;
+      }
+      launch(*it, *slot);
+      it = queue_.erase(it);
+    }
+  }
+
+  void launch(const Queued& queued, const hardware::Slot& slot) {
+    const matrix::PlannedRun& run = *queued.run;
+    auto flight = std::make_unique<Flight>();
+    Flight& f = *flight;
+    f.id = next_id_++;
+    f.run_id = queued.run_id;
+    f.run = &run;
+    f.label = queued.label;
+    f.slot = slot;
+    f.start = std::chrono::steady_clock::now();
+
+    MpirunOptions launch;
+    launch.mpirun = options_.mpirun;
+    launch.train_exe = options_.bin_dir + "/iddl-train";
+    launch.ranks = run.config.at("ranks").get<int>();
+    launch.threads_per_rank = threads_for(run);
+    launch.cores = slot.cores;
+    launch.gpus = slot.gpus;
+    launch.as_root = geteuid() == 0;
+    launch.blas_coretype = blas_.coretype_env;
+    launch.extra_args = sweep_.launch.mpirun_args;
+    const nlohmann::json spec{{"sweep", sweep_.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
+
+    store_.mark_running(f.run_id);
+    display_.log(fmt::format("{}: started on cores {}", f.label, fmt::join(slot.cores, ",")));
+    const int64_t epochs = run.config.at("epochs").get<int64_t>();
+    f.recorder = std::make_unique<RunRecorder>(store_, f.run_id, [this, &f, epochs](const nlohmann::json& event) {
+      show_progress(f, event, epochs);
+    });
+    f.child = std::make_unique<AsyncChild>(
+        io_, mpirun_argv(launch, spec.dump()), [&f](const std::string& line) { f.recorder->on_line(line); },
+        [this, &f](const ChildResult& result) { boost::asio::post(io_, [this, &f, result] { finish(f, result); }); });
+    if (timeout_s_ > 0) {
+      f.deadline = std::make_unique<boost::asio::steady_timer>(io_);
+      f.deadline->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(timeout_s_)));
+      f.deadline->async_wait([this, &f](const boost::system::error_code& error) {
+        if (error || f.child->finished()) return;
+        f.timed_out = true;
+        display_.log(fmt::format("{}: exceeded the timeout of {}; stopping it", f.label, format_seconds(timeout_s_)));
+        f.child->terminate(kTerminateGrace);
+      });
+    }
+    flights_.push_back(std::move(flight));
+  }
+
+  void show_progress(const Flight& f, const nlohmann::json& event, int64_t epochs) {
+    const std::string kind = event.value("event", "");
+    if (kind == "epoch") {
+      const int64_t epoch = event.value("epoch", int64_t{0});
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.start).count();
+      const double eta = epoch > 0 ? elapsed / static_cast<double>(epoch) * static_cast<double>(epochs - epoch) : 0.0;
+      display_.update(f.id, fmt::format("{}: epoch {}/{}  train_loss {:.4f}  test_accuracy {:.2f}%  ETA {}", f.label,
+                                        epoch, epochs, event.value("train_loss", 0.0),
+                                        100.0 * event.value("test_accuracy", 0.0), format_seconds(eta)));
+    } else if (kind == "run_finished") {
+      display_.remove(f.id);
+      display_.log(fmt::format("{}: done: test_accuracy {:.2f}%  train_time {}  params {}  flops {}", f.label,
+                               100.0 * event.value("test_accuracy", 0.0), format_seconds(event.value("train_time_s", 0.0)),
+                               event.value("params", int64_t{0}), event.value("flops", int64_t{0})));
+    }
+  }
+
+  void finish(Flight& f, const ChildResult& result) {
+    if (f.deadline) f.deadline->cancel();
+    display_.remove(f.id);
+    outcome_.child_seconds += result.seconds;
+    const std::string tail = f.recorder->other_output() + result.stderr_tail;
+    if (f.interrupted) {
+      ++outcome_.interrupted;
+      store_.record_failure(f.run_id, "interrupted", result.exit_code, "stopped by a signal to iddl-sweep", tail);
+      display_.log(f.label + ": interrupted");
+    } else if (f.timed_out) {
+      ++outcome_.timed_out;
+      store_.record_failure(f.run_id, "timeout", result.exit_code,
+                            "exceeded the per-run timeout of " + format_seconds(timeout_s_), tail);
+      display_.log(f.label + ": TIMEOUT");
+    } else if (result.exit_code == 0 && f.recorder->finished()) {
+      ++outcome_.done;
+    } else {
+      ++outcome_.failed;
+      std::string reason = f.recorder->error();
+      if (reason.empty())
+        reason = result.exit_code == 0 ? "iddl-train exited without reporting run_finished"
+                                       : fmt::format("iddl-train exited with code {}", result.exit_code);
+      store_.record_failure(f.run_id, "failed", result.exit_code, reason, tail);
+      display_.log(f.label + ": FAILED: " + reason);
+    }
+    slots_.release(f.slot);
+    flights_.remove_if([&f](const std::unique_ptr<Flight>& p) { return p.get() == &f; });
+    launch_what_fits();
+    if (flights_.empty() && queue_.empty()) {
+      stop_signals_.cancel();
+      child_signals_.cancel();
+    }
+  }
+
+  const matrix::Sweep& sweep_;
+  const SweepOptions& options_;
+  results::Store& store_;
+  const hardware::BlasChoice& blas_;
+  ProgressDisplay display_;
+  const int cores_;
+  const int gpus_;
+  const int jobs_;
+  const double timeout_s_;
+  hardware::SlotScheduler slots_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set stop_signals_;
+  boost::asio::signal_set child_signals_;
+  std::deque<Queued> queue_;
+  std::list<std::unique_ptr<Flight>> flights_;
+  int next_id_ = 0;
+  SweepOutcome outcome_;
+};
 
 }  // namespace
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
   require_data(sweep);
+  const SweepLock lock(options.db_path, sweep.name);
   const hardware::BlasChoice blas = hardware::choose_blas(options.bin_dir + "/iddl-blas-probe", options.blas_coretype);
   log << fmt::format("BLAS: {} kernel {} ({})", blas.library, blas.kernel, blas.reason) << std::endl;
 
@@ -80,50 +315,27 @@ SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, 
 
   std::map<std::string, const matrix::PlannedRun*> planned;
   for (const auto& run : sweep.runs) planned[run.key] = &run;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-  SweepOutcome outcome;
+  SweepExecution execution(sweep, options, store, blas, log);
   int index = 0;
+  int skipped = 0;
   const int total = static_cast<int>(sweep.runs.size());
   for (const auto& row : store.runs_of(sweep_id)) {
     const auto found = planned.find(row.key);
     if (found == planned.end()) continue;
-    ++index;
-    const matrix::PlannedRun& run = *found->second;
-    const std::string label = fmt::format("[{}/{}] {} {}", index, total, run.key, describe(sweep, run.config));
-    if (row.status == "done") {
-      ++outcome.skipped;
-      log << label << ": already done" << std::endl;
+    const std::string label = fmt::format("[{}/{}] {} {}", ++index, total, row.key, describe(sweep, found->second->config));
+    if (!needs_running(row.status, options)) {
+      ++skipped;
+      log << label << ": " << row.status << ", not run again" << std::endl;
       continue;
     }
-    log << label << ": starting" << std::endl;
-    store.mark_running(row.id);
-    MpirunOptions launch;
-    launch.mpirun = options.mpirun;
-    launch.train_exe = options.bin_dir + "/iddl-train";
-    launch.ranks = run.config.at("ranks").get<int>();
-    launch.threads_per_rank = hardware::threads_per_rank(run.config.at("threads").get<int>(), launch.ranks, cores);
-    launch.as_root = geteuid() == 0;
-    launch.blas_coretype = blas.coretype_env;
-    const nlohmann::json spec{{"sweep", sweep.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
-    const int64_t epochs = run.config.at("epochs").get<int64_t>();
-    RunRecorder recorder(store, row.id, [&](const nlohmann::json& event) {
-      const std::string line = progress_line(event, epochs);
-      if (!line.empty()) log << label << ": " << line << std::endl;
-    });
-    const ChildResult child =
-        run_child(mpirun_argv(launch, spec.dump()), [&](const std::string& line) { recorder.on_line(line); });
-    if (child.exit_code == 0 && recorder.finished()) {
-      ++outcome.done;
-      continue;
-    }
-    ++outcome.failed;
-    const std::string reason = failure_reason(child, recorder);
-    store.record_failure(row.id, "failed", child.exit_code, reason, recorder.other_output() + child.stderr_tail);
-    log << label << ": FAILED: " << reason << std::endl;
+    execution.enqueue(row.id, *found->second, label);
   }
-  log << fmt::format("sweep {}: {} done, {} failed, {} already done; results in {}", sweep.name, outcome.done,
-                     outcome.failed, outcome.skipped, options.db_path)
+  SweepOutcome outcome = execution.run();
+  outcome.skipped = skipped;
+  log << fmt::format("sweep {}: {} done, {} failed, {} timed out, {} interrupted, {} not run again; results in {}",
+                     sweep.name, outcome.done, outcome.failed, outcome.timed_out, outcome.interrupted, outcome.skipped,
+                     options.db_path)
       << std::endl;
   return outcome;
 }

@@ -9,21 +9,34 @@ namespace iddl::launch {
 // Where and how `iddl-sweep run` launches the runs of a sweep.
 struct SweepOptions {
   std::string db_path = "iddl.db";
-  std::string bin_dir;           // holds iddl-train and iddl-blas-probe
+  std::string bin_dir;            // holds iddl-train and iddl-blas-probe
   std::string mpirun = "mpirun";
-  std::string blas_coretype;     // the user's OpenBLAS kernel, "" to let IDDL choose
+  std::string blas_coretype;      // the user's OpenBLAS kernel, "" to let IDDL choose
+  int jobs = 0;                   // runs at once; 0: the sweep's [launch] jobs
+  double timeout_s = -1;          // per-run limit in seconds; < 0: the sweep's [launch] timeout (0 = none)
+  bool force = false;             // run done runs again too
+  bool retry_failed = false;      // run failed and timed-out runs again too
+  bool live_progress = false;     // redraw one line per run in flight (for a terminal)
 };
 
 // What happened to the runs of a sweep in one invocation.
 struct SweepOutcome {
   int done = 0;
   int failed = 0;
-  int skipped = 0;  // already done before this invocation
+  int timed_out = 0;
+  int interrupted = 0;
+  int skipped = 0;              // not run: done, or failed without --retry-failed
+  bool stopped_by_signal = false;
+  double wall_seconds = 0.0;    // the whole invocation, from the first launch to the last exit
+  double child_seconds = 0.0;   // the runs' own processes (mpirun), summed
 };
 
-// Launches every run of `sweep` that is not done yet, one after the other, recording all events
-// in the database; a failed run is recorded with its exit code and stderr tail and the sweep goes
-// on. Throws std::runtime_error before launching anything when a dataset's files are missing.
+// Launches the runs of `sweep` that need running (pending and interrupted ones, plus failed,
+// timed-out or done ones when asked), up to `jobs` at once on disjoint cores, recording every
+// event in the database. A failed or timed-out run is recorded with its reason and stderr tail and
+// the sweep goes on; SIGINT/SIGTERM stops the runs in flight and marks them interrupted. Throws
+// std::runtime_error before launching anything when a dataset's files are missing or another
+// process is running the same sweep on the same database.
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log);
 
 }  // namespace iddl::launch

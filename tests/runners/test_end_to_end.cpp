@@ -6,6 +6,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include <boost/process.hpp>
+#include <signal.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "runners/launch/child_process.hpp"
 
 namespace fs = std::filesystem;
@@ -28,13 +35,16 @@ Invocation sweep(const std::vector<std::string>& args) {
   return result;
 }
 
-// Rows of a query as strings (NULL as "NULL").
+// Rows of a query as strings (NULL as "NULL"); none when the database cannot be read yet.
 std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(handle, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(handle);
   std::vector<std::vector<std::string>> rows;
+  sqlite3* handle = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(handle, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    return rows;
+  }
   while (sqlite3_step(statement) == SQLITE_ROW) {
     std::vector<std::string> row;
     for (int i = 0; i < sqlite3_column_count(statement); ++i) {
@@ -46,6 +56,37 @@ std::vector<std::vector<std::string>> query(const fs::path& db, const std::strin
   sqlite3_finalize(statement);
   sqlite3_close(handle);
   return rows;
+}
+
+// Whether `condition` became true within `limit`, checking every 100 ms.
+bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
+// Processes whose command line mentions `text` (a run key appears in its iddl-train's arguments).
+std::vector<std::string> processes_mentioning(const std::string& text) {
+  std::vector<std::string> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc", error)) {
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(text) != std::string::npos && entry.path().filename() != std::to_string(::getpid()))
+      found.push_back(entry.path().filename().string());
+  }
+  return found;
+}
+
+// A sweep on generated data whose runs differ in epochs; `seed` keeps run keys (which appear in
+// the processes' arguments) apart between tests running at the same time.
+std::string slow_sweep(const std::string& name, int seed, const std::string& epochs, const std::string& extra = "") {
+  return "[sweep]\nname = \"" + name + "\"\n[base]\ndataset = \"synthetic\"\ntrain_samples = 256\n"
+         "test_samples = 64\nhidden = [16]\nbatch_size = 32\nseed = " + std::to_string(seed) +
+         "\n[matrix]\nepochs = " + epochs + "\n" + extra;
 }
 
 class EndToEnd : public ::testing::Test {
@@ -60,6 +101,15 @@ class EndToEnd : public ::testing::Test {
   fs::path write(const std::string& name, const std::string& text) {
     std::ofstream(dir / name) << text;
     return dir / name;
+  }
+  // Starts iddl-sweep in the background with its output in `log`.
+  boost::process::child start(const std::vector<std::string>& args, const fs::path& log) {
+    return boost::process::child(std::string(IDDL_BIN_DIR) + "/iddl-sweep", boost::process::args(args),
+                                 boost::process::std_out > log.string(), boost::process::std_err > log.string() + ".err");
+  }
+  std::string count(const std::string& sql) {
+    const auto rows = query(db, sql);
+    return rows.empty() ? "" : rows[0][0];
   }
   fs::path dir, db;
 };
@@ -95,7 +145,12 @@ TEST_F(EndToEnd, SyntheticSweepOnOneAndTwoRanksIsStoredAndResumes) {
 
   const auto again = sweep({"run", kSweeps + "synthetic_e2e.toml", "--db", db.string()});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find("0 done, 0 failed, 2 already done"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("0 done, 0 failed, 0 timed out, 0 interrupted, 2 not run again"), std::string::npos)
+      << again.out;
+  const auto plan = sweep({"plan", kSweeps + "synthetic_e2e.toml", "--db", db.string()});
+  EXPECT_NE(plan.out.find("2 runs, 2 done, 0 to run"), std::string::npos) << plan.out;
+  const auto status = sweep({"status", "--db", db.string()});
+  EXPECT_NE(status.out.find("| synthetic_e2e | 0 | 0 | 2 | 0 | 0 | 0 | 2 |"), std::string::npos) << status.out;
   EXPECT_EQ(query(db, "SELECT finished_at FROM runs ORDER BY ranks"),
             (std::vector<std::vector<std::string>>{{runs[0][9]}, {runs[1][9]}}));
 }
@@ -132,9 +187,11 @@ TEST_F(EndToEnd, MissingCifarFilesStopBeforeAnythingRuns) {
 }
 
 TEST_F(EndToEnd, PlanListsTheRunsWithoutData) {
-  const auto result = sweep({"plan", kSweeps + "cifar10.toml"});
+  const auto result = sweep({"plan", kSweeps + "cifar10.toml", "--db", db.string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("resnet18"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("4 runs, 0 done, 4 to run"), std::string::npos) << result.out;
+  EXPECT_FALSE(fs::exists(db)) << "plan must not create the database";
 }
 
 TEST_F(EndToEnd, BadSweepFileNamesTheFileAndLine) {
@@ -154,10 +211,82 @@ train_samples = 128
 test_samples = 32
 hidden = [8]
 epochs = 1
-[matrix]
-parallelism = [{parallelism = "single", ranks = 1}, {parallelism = "sync", ranks = 2}]
+[[zip]]
+parallelism = ["single", "sync"]
+ranks = [1, 2]
 )");
   const auto result = sweep({"run", file.string(), "--db", db.string(), "--blas-coretype", "Prescott"});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(query(db, "SELECT DISTINCT blas_kernel FROM runs"), (std::vector<std::vector<std::string>>{{"Prescott"}}));
+}
+
+TEST_F(EndToEnd, KillNineOfTheSweepThenARerunLosesNothingAndRunsNothingTwice) {
+  const auto file = write("slow.toml", slow_sweep("killed", 101, "[1, 300]"));
+  auto background = start({"run", file.string(), "--db", db.string()}, dir / "first.log");
+  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id "
+                                            "WHERE r.epochs = 300 AND r.status = 'running'") >= "1"; },
+                         std::chrono::seconds(120)));
+  const auto quick = query(db, "SELECT run_key, finished_at FROM runs WHERE epochs = 1");
+  ASSERT_EQ(quick.size(), 1u);
+  ::kill(background.id(), SIGKILL);
+  background.wait();
+  const std::string slow_key = count("SELECT run_key FROM runs WHERE epochs = 300");
+  EXPECT_TRUE(eventually([&] { return processes_mentioning(slow_key).empty(); }, std::chrono::seconds(30)))
+      << "the killed sweep's run did not stop once nobody read its output";
+
+  const auto rerun = sweep({"run", file.string(), "--db", db.string()});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("1 run(s) left running by an earlier invocation marked interrupted"), std::string::npos)
+      << rerun.out;
+  EXPECT_EQ(query(db, "SELECT run_key, finished_at FROM runs WHERE epochs = 1"), quick) << "the done run ran again";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), "2");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.epochs = 300"), "300");
+  EXPECT_EQ(count("PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(EndToEnd, ARunOverItsTimeoutIsStoppedAndRecorded) {
+  const auto file = write("slow.toml", slow_sweep("timed", 102, "[100000]", "[launch]\ntimeout = \"2s\"\n"));
+  const auto result = sweep({"run", file.string(), "--db", db.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  const auto rows = query(db, "SELECT status, error, run_key FROM runs");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "timeout");
+  EXPECT_NE(rows[0][1].find("timeout of 2s"), std::string::npos) << rows[0][1];
+  EXPECT_TRUE(processes_mentioning(rows[0][2]).empty()) << "processes of the timed-out run are left";
+}
+
+TEST_F(EndToEnd, SigintStopsTheRunsInFlightAndMarksThemInterrupted) {
+  const auto file = write("slow.toml", slow_sweep("stopped", 103, "[100000, 1]"));
+  auto background = start({"run", file.string(), "--db", db.string()}, dir / "run.log");
+  ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM epochs") >= "1"; }, std::chrono::seconds(120)));
+  ::kill(background.id(), SIGINT);
+  background.wait();
+  EXPECT_EQ(background.exit_code(), 130);
+  EXPECT_EQ(query(db, "SELECT epochs, status FROM runs ORDER BY id"),
+            (std::vector<std::vector<std::string>>{{"100000", "interrupted"}, {"1", "pending"}}));
+  EXPECT_TRUE(processes_mentioning(count("SELECT run_key FROM runs WHERE epochs = 100000")).empty());
+}
+
+TEST_F(EndToEnd, TwoJobsRunTwoRunsAtOnceOnDisjointCores) {
+  const auto file = write("pair.toml", slow_sweep("pair", 104, "[150, 151]", "[launch]\njobs = 2\n"));
+  const auto result = sweep({"run", file.string(), "--db", db.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const auto second_start = result.out.find("[2/2]");
+  const auto first_done = result.out.find("[1/2] " + count("SELECT run_key FROM runs WHERE epochs = 150") + " epochs=150: done");
+  ASSERT_NE(first_done, std::string::npos) << result.out;
+  EXPECT_LT(second_start, first_done) << "the second run started only after the first finished:\n" << result.out;
+  EXPECT_NE(result.out.find("started on cores 0"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("started on cores 1"), std::string::npos) << result.out;
+}
+
+TEST_F(EndToEnd, ARunWhoseLossIsNotFiniteFailsWithThatReason) {
+  const auto text = slow_sweep("diverge", 105, "[2]");
+  const auto diverging = write("diverging.toml", text.substr(0, text.find("[matrix]")) + "lr = 1e30\n" +
+                                                     text.substr(text.find("[matrix]")));
+  const auto result = sweep({"run", diverging.string(), "--db", db.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  const auto rows = query(db, "SELECT status, error FROM runs");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_NE(rows[0][1].find("not finite"), std::string::npos) << rows[0][1];
 }

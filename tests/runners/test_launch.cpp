@@ -5,7 +5,16 @@
 #include "results/store.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/mpirun_command.hpp"
+#include "runners/launch/process_tree.hpp"
+#include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "runners/launch/sweep_lock.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <signal.h>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace iddl::launch;
@@ -17,11 +26,15 @@ TEST(MpirunCommand, BuildsAnArgumentVectorWithBindingAndEnvironment) {
   o.threads_per_rank = 1;
   o.as_root = true;
   o.blas_coretype = "SkylakeX";
+  o.cores = {2, 3};
+  o.gpus = {1};
+  o.extra_args = {"--mca", "btl", "self,vader"};
   const std::string spec = R"({"config": {"model": "mlp; rm -rf /"}})";
   const auto argv = mpirun_argv(o, spec);
-  const std::vector<std::string> expected{"mpirun", "-np", "2", "--oversubscribe", "--allow-run-as-root", "--bind-to",
-                                          "core", "-x", "OMP_NUM_THREADS=1", "-x", "OPENBLAS_CORETYPE=SkylakeX",
-                                          "/opt/iddl/bin/iddl-train", "--spec-json", spec};
+  const std::vector<std::string> expected{
+      "mpirun", "-np", "2", "--oversubscribe", "--allow-run-as-root", "--cpu-set", "2,3", "--bind-to", "core",
+      "-x", "OMP_NUM_THREADS=1", "-x", "OPENBLAS_CORETYPE=SkylakeX", "-x", "CUDA_VISIBLE_DEVICES=1",
+      "--mca", "btl", "self,vader", "/opt/iddl/bin/iddl-train", "--threads", "1", "--spec-json", spec};
   EXPECT_EQ(argv, expected);
 }
 
@@ -83,4 +96,91 @@ TEST(RunRecorder, StoresEventsAndKeepsOtherOutput) {
     EXPECT_EQ(store.runs_of(sweep).at(0).status, "done");
   }
   fs::remove_all(dir);
+}
+
+// Whether `pid` runs (a zombie waiting for its parent to reap it has ended).
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+TEST(ChildProcess, LastLineWithoutNewlineIsDelivered) {
+  std::vector<std::string> lines;
+  run_child({"printf", "a\nb"}, [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_EQ(lines, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(AsyncChild, TerminateStopsTheWholeProcessTreeEvenWhatIgnoresSigterm) {
+  boost::asio::io_context io;
+  boost::asio::signal_set children(io, SIGCHLD);
+  std::vector<pid_t> tree;
+  bool finished = false;
+  // The grandchildren ignore SIGTERM and leave the child's process group; the child waits for them.
+  std::unique_ptr<AsyncChild> child;
+  child = std::make_unique<AsyncChild>(
+      io, std::vector<std::string>{"sh", "-c", "setsid sh -c 'trap \"\" TERM; sleep 60; true' & echo started; wait"},
+      [&](const std::string& line) {
+        if (line != "started") return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        tree = descendants(child->pid());
+        child->terminate(std::chrono::milliseconds(300));
+      },
+      [&](const ChildResult&) {
+        finished = true;
+        children.cancel();
+      });
+  std::function<void()> wait = [&] {
+    children.async_wait([&](const boost::system::error_code& e, int) {
+      if (e) return;
+      child->poll_exit();
+      if (!child->finished()) wait();
+    });
+  };
+  wait();
+  io.run();
+  EXPECT_TRUE(finished);
+  ASSERT_EQ(tree.size(), 2u) << "the setsid shell and its sleep";
+  for (pid_t pid : tree) {
+    for (int wait_ms = 0; alive(pid) && wait_ms < 2000; wait_ms += 20)  // a killed process takes a moment to end
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(alive(pid)) << "process " << pid << " survived";
+  }
+}
+
+TEST(SweepLock, OneHolderPerSweepAndDatabase) {
+  const std::string db = (fs::temp_directory_path() / ("iddl-lock-" + std::to_string(::getpid()) + ".db")).string();
+  {
+    SweepLock first(db, "a");
+    EXPECT_THROW(SweepLock(db, "a"), std::runtime_error);
+    SweepLock other_sweep(db, "b");
+  }
+  EXPECT_NO_THROW(SweepLock(db, "a"));
+  fs::remove(db + ".a.lock");
+  fs::remove(db + ".b.lock");
+}
+
+TEST(ProgressDisplay, PlainOutputIsOneLinePerUpdate) {
+  std::ostringstream out;
+  ProgressDisplay display(out, false);
+  display.log("started");
+  display.update(1, "epoch 1");
+  display.remove(1);
+  EXPECT_EQ(out.str(), "started\nepoch 1\n");
+}
+
+TEST(ProgressDisplay, LiveOutputRedrawsTheLinesOfRunsInFlight) {
+  std::ostringstream out;
+  ProgressDisplay display(out, true);
+  display.update(1, "run 1: epoch 1");
+  display.update(2, "run 2: epoch 1");
+  display.log("run 3 started");
+  display.remove(1);
+  EXPECT_EQ(out.str(),
+            "run 1: epoch 1\n"
+            "\x1b[1F\x1b[J" "run 1: epoch 1\nrun 2: epoch 1\n"
+            "\x1b[2F\x1b[J" "run 3 started\nrun 1: epoch 1\nrun 2: epoch 1\n"
+            "\x1b[2F\x1b[J" "run 2: epoch 1\n");
 }
