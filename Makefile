@@ -22,6 +22,8 @@ build: setup
 
 bench: build
 	$(BUILD)/bin/iddl-bench-train --benchmark_min_time=2
+	$(BUILD)/bin/iddl-bench-results
+	$(BUILD)/bin/iddl-bench-orchestration 20
 
 clean:
 	rm -rf $(BUILD)
