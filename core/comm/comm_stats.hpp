@@ -25,4 +25,8 @@ inline int64_t ring_allreduce_bytes(int64_t bytes, int ranks) {
   return ranks <= 1 ? 0 : 2 * bytes * (ranks - 1) / ranks;
 }
 
+// Bytes one rank sends in an allgather where it contributes `own_bytes` to `ranks` ranks: its payload
+// to each other rank (equals the ring's (n-1)/n of the total when all payloads have one size).
+inline int64_t allgather_sent_bytes(int64_t own_bytes, int ranks) { return ranks <= 1 ? 0 : own_bytes * (ranks - 1); }
+
 }  // namespace iddl::comm

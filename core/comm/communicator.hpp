@@ -1,7 +1,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/comm/comm_stats.hpp"
 
@@ -10,7 +12,14 @@ namespace iddl::comm {
 // Whether a call's traffic is counted as training communication or is bookkeeping (metrics).
 enum class Traffic { Training, Bookkeeping };
 
-// Collective operations on tensors across the ranks of one run.
+// A message waiting to be received: who sent it, its tag and its size.
+struct Envelope {
+  int source = 0;
+  int tag = 0;
+  int64_t bytes = 0;
+};
+
+// Collective and point-to-point operations on tensors across the ranks of one run.
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -24,6 +33,17 @@ class Communicator {
   virtual void allreduce_sum(torch::Tensor& tensor, Traffic traffic) = 0;
   // Copies a contiguous tensor from `root` to all ranks, in place.
   virtual void broadcast(torch::Tensor& tensor, int root, Traffic traffic) = 0;
+  // Gathers a 1-D contiguous tensor of any length (0 included) from every rank; returns them in rank order.
+  virtual std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, Traffic traffic) = 0;
+  // Sends a contiguous tensor to rank `dest` with `tag`; returns once the buffer may be reused.
+  virtual void send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) = 0;
+  // Receives into a contiguous tensor of the message's exact size from rank `source` with `tag`.
+  virtual void recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) = 0;
+  // Sends `outgoing` to `dest` while receiving `incoming` from `source` (a ring exchange step).
+  virtual void sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
+                        Traffic traffic) = 0;
+  // The next message from any rank with any tag, if one has arrived; does not receive it.
+  virtual std::optional<Envelope> probe() = 0;
   // Waits for every rank.
   virtual void barrier() = 0;
 

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -41,6 +42,16 @@ void on_host(torch::Tensor& tensor, Body body) {
   tensor.copy_(host);
 }
 
+// A CPU copy of `tensor` (the tensor itself when it is already on the CPU).
+torch::Tensor host_copy(const torch::Tensor& tensor) { return tensor.device().is_cpu() ? tensor : tensor.to(torch::kCPU); }
+
+int64_t bytes_of(const torch::Tensor& tensor) { return tensor.numel() * static_cast<int64_t>(tensor.element_size()); }
+
+int element_count(const torch::Tensor& tensor) { return static_cast<int>(tensor.numel()); }
+
+// The tag of ring-exchange messages (sendrecv).
+constexpr int kExchangeTag = 1 << 14;
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -75,6 +86,78 @@ void MpiCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic
   const CommStats call = rank_ == root ? CommStats{bytes * (size_ - 1), 0, seconds_since(start)}
                                        : CommStats{0, bytes, seconds_since(start)};
   count(call, traffic);
+}
+
+std::vector<torch::Tensor> MpiCommunicator::allgather(const torch::Tensor& tensor, Traffic traffic) {
+  require_contiguous(tensor);
+  if (tensor.dim() != 1) throw std::invalid_argument("MPI communicator: allgather takes a 1-D tensor");
+  const auto start = std::chrono::steady_clock::now();
+  const torch::Tensor local = host_copy(tensor);
+  std::vector<int> counts(static_cast<size_t>(size_));
+  const int own = element_count(local);
+  check(MPI_Allgather(&own, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+  std::vector<int> offsets(counts.size(), 0);
+  std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
+  const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t{0});
+  torch::Tensor gathered = torch::empty({total}, local.options());
+  check(MPI_Allgatherv(local.data_ptr(), own, mpi_type(local), gathered.data_ptr(), counts.data(), offsets.data(),
+                       mpi_type(local), MPI_COMM_WORLD),
+        "MPI_Allgatherv");
+  gathered = gathered.to(tensor.device());
+  std::vector<torch::Tensor> parts;
+  for (size_t r = 0; r < counts.size(); ++r) parts.push_back(gathered.narrow(0, offsets[r], counts[r]));
+  const int64_t own_bytes = bytes_of(local);
+  count({allgather_sent_bytes(own_bytes, size_), bytes_of(gathered) - own_bytes, seconds_since(start)}, traffic);
+  return parts;
+}
+
+void MpiCommunicator::send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
+  require_contiguous(tensor);
+  const auto start = std::chrono::steady_clock::now();
+  const torch::Tensor host = host_copy(tensor);
+  check(MPI_Send(host.data_ptr(), element_count(host), mpi_type(host), dest, tag, MPI_COMM_WORLD), "MPI_Send");
+  count({bytes_of(tensor), 0, seconds_since(start)}, traffic);
+}
+
+void MpiCommunicator::recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
+  require_contiguous(tensor);
+  const auto start = std::chrono::steady_clock::now();
+  on_host(tensor, [&](torch::Tensor& host) {
+    MPI_Status status;
+    check(MPI_Recv(host.data_ptr(), element_count(host), mpi_type(host), source, tag, MPI_COMM_WORLD, &status),
+          "MPI_Recv");
+    int received = 0;
+    MPI_Get_count(&status, mpi_type(host), &received);
+    if (received != element_count(host))
+      throw std::runtime_error("MPI communicator: expected " + std::to_string(host.numel()) + " elements from rank " +
+                               std::to_string(source) + ", got " + std::to_string(received));
+  });
+  count({0, bytes_of(tensor), seconds_since(start)}, traffic);
+}
+
+void MpiCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
+                               Traffic traffic) {
+  require_contiguous(outgoing);
+  require_contiguous(incoming);
+  const auto start = std::chrono::steady_clock::now();
+  const torch::Tensor host_out = host_copy(outgoing);
+  on_host(incoming, [&](torch::Tensor& host_in) {
+    check(MPI_Sendrecv(host_out.data_ptr(), element_count(host_out), mpi_type(host_out), dest, kExchangeTag,
+                       host_in.data_ptr(), element_count(host_in), mpi_type(host_in), source, kExchangeTag,
+                       MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+          "MPI_Sendrecv");
+  });
+  count({bytes_of(outgoing), bytes_of(incoming), seconds_since(start)}, traffic);
+}
+
+std::optional<Envelope> MpiCommunicator::probe() {
+  int arrived = 0;
+  MPI_Status status;
+  check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status), "MPI_Iprobe");
+  if (!arrived) return std::nullopt;
+  int bytes = 0;
+  MPI_Get_count(&status, MPI_BYTE, &bytes);
+  return Envelope{status.MPI_SOURCE, status.MPI_TAG, bytes};
 }
 
 void MpiCommunicator::barrier() { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }

@@ -13,6 +13,12 @@ class MpiCommunicator : public Communicator {
   std::string backend() const override { return "mpi"; }
   void allreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
   void broadcast(torch::Tensor& tensor, int root, Traffic traffic) override;
+  std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, Traffic traffic) override;
+  void send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) override;
+  void recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) override;
+  void sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
+                Traffic traffic) override;
+  std::optional<Envelope> probe() override;
   void barrier() override;
 
  private:

@@ -1,0 +1,157 @@
+#include "core/comm/nccl_communicator.hpp"
+
+#include <cuda_runtime.h>
+#include <mpi.h>
+#include <nccl.h>
+
+#include <chrono>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace iddl::comm {
+namespace {
+
+void check_nccl(ncclResult_t result, const char* what) {
+  if (result != ncclSuccess) throw std::runtime_error(std::string(what) + " failed: " + ncclGetErrorString(result));
+}
+
+void check_cuda(cudaError_t error, const char* what) {
+  if (error != cudaSuccess) throw std::runtime_error(std::string(what) + " failed: " + cudaGetErrorString(error));
+}
+
+ncclDataType_t nccl_type(const torch::Tensor& tensor) {
+  switch (tensor.scalar_type()) {
+    case torch::kFloat32: return ncclFloat32;
+    case torch::kFloat64: return ncclFloat64;
+    case torch::kInt64: return ncclInt64;
+    case torch::kInt32: return ncclInt32;
+    default:
+      throw std::invalid_argument(std::string("NCCL communicator: unsupported tensor type ") +
+                                  std::string(c10::toString(tensor.scalar_type())));
+  }
+}
+
+int64_t bytes_of(const torch::Tensor& tensor) { return tensor.numel() * static_cast<int64_t>(tensor.element_size()); }
+
+// Work on the legacy default stream is ordered after LibTorch's default-stream kernels.
+constexpr cudaStream_t kStream = nullptr;
+
+void wait_for_stream() { check_cuda(cudaStreamSynchronize(kStream), "cudaStreamSynchronize"); }
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+// The NCCL communicator of the run's GPU.
+struct NcclState {
+  ncclComm_t comm = nullptr;
+};
+
+NcclCommunicator::NcclCommunicator() = default;
+
+NcclCommunicator::~NcclCommunicator() {
+  if (nccl_) ncclCommDestroy(nccl_->comm);
+}
+
+NcclState& NcclCommunicator::nccl(const torch::Tensor& tensor) {
+  if (nccl_) return *nccl_;
+  ncclUniqueId id;
+  if (rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Bcast of the NCCL unique id failed");
+  check_cuda(cudaSetDevice(tensor.device().index()), "cudaSetDevice");
+  auto state = std::make_unique<NcclState>();
+  check_nccl(ncclCommInitRank(&state->comm, size(), id, rank()), "ncclCommInitRank");
+  nccl_ = std::move(state);
+  return *nccl_;
+}
+
+void NcclCommunicator::take_mpi_stats() { count(mpi_.take_stats(), Traffic::Training); }
+
+void NcclCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
+  if (!tensor.is_cuda()) {
+    mpi_.allreduce_sum(tensor, traffic);
+    return take_mpi_stats();
+  }
+  if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
+  const auto start = std::chrono::steady_clock::now();
+  check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
+                           nccl_type(tensor), ncclSum, nccl(tensor).comm, kStream),
+             "ncclAllReduce");
+  wait_for_stream();
+  const int64_t bytes = ring_allreduce_bytes(bytes_of(tensor), size());
+  count({bytes, bytes, seconds_since(start)}, traffic);
+}
+
+void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic) {
+  if (!tensor.is_cuda()) {
+    mpi_.broadcast(tensor, root, traffic);
+    return take_mpi_stats();
+  }
+  if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
+  const auto start = std::chrono::steady_clock::now();
+  check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
+                           nccl_type(tensor), root, nccl(tensor).comm, kStream),
+             "ncclBroadcast");
+  wait_for_stream();
+  const int64_t bytes = bytes_of(tensor);
+  count(rank() == root ? CommStats{bytes * (size() - 1), 0, seconds_since(start)}
+                       : CommStats{0, bytes, seconds_since(start)},
+        traffic);
+}
+
+std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tensor, Traffic traffic) {
+  if (!tensor.is_cuda()) {
+    auto parts = mpi_.allgather(tensor, traffic);
+    take_mpi_stats();
+    return parts;
+  }
+  if (!tensor.is_contiguous() || tensor.dim() != 1)
+    throw std::invalid_argument("NCCL communicator: allgather takes a contiguous 1-D tensor");
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<int64_t> counts(static_cast<size_t>(size()));
+  const int64_t own = tensor.numel();
+  if (MPI_Allgather(&own, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, MPI_COMM_WORLD) != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Allgather of the allgather sizes failed");
+  std::vector<int64_t> offsets(counts.size(), 0);
+  std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
+  torch::Tensor gathered = torch::empty({offsets.back() + counts.back()}, tensor.options());
+  NcclState& state = nccl(tensor);
+  // One broadcast per rank of its payload (NCCL's allgather needs equal sizes).
+  check_nccl(ncclGroupStart(), "ncclGroupStart");
+  for (int r = 0; r < size(); ++r) {
+    if (counts[r] == 0) continue;
+    torch::Tensor slot = gathered.narrow(0, offsets[r], counts[r]);
+    check_nccl(ncclBroadcast(r == rank() ? tensor.data_ptr() : slot.data_ptr(), slot.data_ptr(),
+                             static_cast<size_t>(counts[r]), nccl_type(tensor), r, state.comm, kStream),
+               "ncclBroadcast");
+  }
+  check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+  wait_for_stream();
+  std::vector<torch::Tensor> parts;
+  for (size_t r = 0; r < counts.size(); ++r) parts.push_back(gathered.narrow(0, offsets[r], counts[r]));
+  const int64_t own_bytes = bytes_of(tensor);
+  count({allgather_sent_bytes(own_bytes, size()), bytes_of(gathered) - own_bytes, seconds_since(start)}, traffic);
+  return parts;
+}
+
+void NcclCommunicator::send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
+  mpi_.send(tensor, dest, tag, traffic);
+  take_mpi_stats();
+}
+
+void NcclCommunicator::recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
+  mpi_.recv(tensor, source, tag, traffic);
+  take_mpi_stats();
+}
+
+void NcclCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
+                                Traffic traffic) {
+  mpi_.sendrecv(outgoing, dest, incoming, source, traffic);
+  take_mpi_stats();
+}
+
+}  // namespace iddl::comm

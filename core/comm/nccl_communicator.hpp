@@ -1,0 +1,43 @@
+#pragma once
+#include <memory>
+
+#include "core/comm/mpi_communicator.hpp"
+
+namespace iddl::comm {
+
+struct NcclState;
+
+// Communicator for GPU runs: allreduce, broadcast and allgather of CUDA tensors go through NCCL
+// (on the default CUDA stream, waited for before returning); CPU tensors, point-to-point calls and
+// probes go through MPI (GPU tensors staged through the host), so probe and recv always agree.
+// NCCL is set up at the first collective on a CUDA tensor, rank 0's unique id broadcast over MPI.
+// Compiled only where CMake finds CUDA and NCCL (IDDL_HAVE_NCCL).
+class NcclCommunicator : public Communicator {
+ public:
+  NcclCommunicator();
+  ~NcclCommunicator() override;
+
+  int rank() const override { return mpi_.rank(); }
+  int size() const override { return mpi_.size(); }
+  std::string backend() const override { return "mpi+nccl"; }
+  void allreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
+  void broadcast(torch::Tensor& tensor, int root, Traffic traffic) override;
+  std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, Traffic traffic) override;
+  void send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) override;
+  void recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) override;
+  void sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
+                Traffic traffic) override;
+  std::optional<Envelope> probe() override { return mpi_.probe(); }
+  void barrier() override { mpi_.barrier(); }
+
+ private:
+  // The NCCL communicator, created on the device of `tensor` at the first call.
+  NcclState& nccl(const torch::Tensor& tensor);
+  // Moves the training traffic the MPI communicator counted into this communicator's figures.
+  void take_mpi_stats();
+
+  MpiCommunicator mpi_;
+  std::unique_ptr<NcclState> nccl_;
+};
+
+}  // namespace iddl::comm
