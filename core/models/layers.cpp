@@ -5,8 +5,14 @@ namespace iddl::models {
 namespace {
 thread_local FlopMeter* active_meter = nullptr;
 
-// Product of a pooling or convolution kernel's sides.
+// Product of a pooling kernel's sides.
 int64_t kernel_area(const torch::ExpandingArray<2>& kernel) { return (*kernel)[0] * (*kernel)[1]; }
+
+// Sets the entries of `weight` where `mask` (broadcast to its shape) is 0 to 0.
+void zero_masked(torch::Tensor& weight, const torch::Tensor& mask) {
+  torch::NoGradGuard no_grad;
+  weight.mul_(mask);
+}
 }  // namespace
 
 FlopMeter::FlopMeter() : previous_(active_meter) { active_meter = this; }
@@ -17,25 +23,47 @@ void FlopMeter::report(int64_t flops) {
   if (active_meter != nullptr) active_meter->total_ += flops;
 }
 
-LinearImpl::LinearImpl(const torch::nn::LinearOptions& options)
-    : linear(register_module("linear", torch::nn::Linear(options))) {}
+LinearImpl::LinearImpl(const torch::nn::LinearOptions& options, torch::Tensor mask)
+    : linear(register_module("linear", torch::nn::Linear(options))), connections(linear->weight.numel()) {
+  if (!mask.defined()) return;
+  TORCH_CHECK(mask.sizes() == linear->weight.sizes(), "Linear mask shape ", mask.sizes(), " is not the weight's ",
+              linear->weight.sizes());
+  this->mask = register_buffer("mask", mask.to(linear->weight.options()));
+  zero_masked(linear->weight, this->mask);
+  connections = this->mask.count_nonzero().item<int64_t>();
+}
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = linear(x);
+  torch::Tensor y = mask.defined() ? torch::nn::functional::linear(x, linear->weight * mask, linear->bias) : linear(x);
   const auto& o = linear->options;
   const int64_t rows = y.numel() / o.out_features();
-  FlopMeter::report(rows * (o.in_features() * o.out_features() + (o.bias() ? o.out_features() : 0)));
+  FlopMeter::report(rows * (connections + (o.bias() ? o.out_features() : 0)));
   return y;
 }
 
-Conv2dImpl::Conv2dImpl(const torch::nn::Conv2dOptions& options)
-    : conv(register_module("conv", torch::nn::Conv2d(options))) {}
+Conv2dImpl::Conv2dImpl(const torch::nn::Conv2dOptions& options, torch::Tensor mask)
+    : conv(register_module("conv", torch::nn::Conv2d(options))), connections(conv->weight.numel()) {
+  if (!mask.defined()) return;
+  const auto& w = conv->weight;
+  TORCH_CHECK(mask.dim() == 2 && mask.size(0) == w.size(0) && mask.size(1) == w.size(1), "Conv2d channel mask shape ",
+              mask.sizes(), " is not [out, in/groups] of the weight ", w.sizes());
+  this->mask = register_buffer("mask", mask.to(w.options()).view({w.size(0), w.size(1), 1, 1}));
+  zero_masked(conv->weight, this->mask);
+  connections = this->mask.count_nonzero().item<int64_t>() * w.size(2) * w.size(3);
+}
 
 torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = conv(x);
   const auto& o = conv->options;
-  const int64_t per_output = o.in_channels() / o.groups() * kernel_area(o.kernel_size()) + (o.bias() ? 1 : 0);
-  FlopMeter::report(y.numel() * per_output);
+  torch::Tensor y = mask.defined() ? torch::nn::functional::conv2d(x, conv->weight * mask,
+                                                                   torch::nn::functional::Conv2dFuncOptions()
+                                                                       .bias(conv->bias)
+                                                                       .stride(o.stride())
+                                                                       .padding(o.padding())
+                                                                       .dilation(o.dilation())
+                                                                       .groups(o.groups()))
+                                   : conv(x);
+  const int64_t per_position = connections + (o.bias() ? o.out_channels() : 0);
+  FlopMeter::report(y.numel() / o.out_channels() * per_position);
   return y;
 }
 
@@ -73,8 +101,14 @@ torch::Tensor AdaptiveMaxPool2dImpl::forward(const torch::Tensor& x) {
 }
 
 int64_t multiplicative_weights(const torch::nn::Module& module) {
-  if (const auto* layer = dynamic_cast<const LinearImpl*>(&module)) return layer->linear->weight.numel();
-  if (const auto* layer = dynamic_cast<const Conv2dImpl*>(&module)) return layer->conv->weight.numel();
+  if (const auto* layer = dynamic_cast<const LinearImpl*>(&module)) return layer->connections;
+  if (const auto* layer = dynamic_cast<const Conv2dImpl*>(&module)) return layer->connections;
+  return 0;
+}
+
+int64_t masked_weights(const torch::nn::Module& module) {
+  if (const auto* layer = dynamic_cast<const LinearImpl*>(&module)) return layer->linear->weight.numel() - layer->connections;
+  if (const auto* layer = dynamic_cast<const Conv2dImpl*>(&module)) return layer->conv->weight.numel() - layer->connections;
   return 0;
 }
 

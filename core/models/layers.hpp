@@ -27,21 +27,32 @@ class FlopMeter {
   int64_t total_ = 0;
 };
 
-// Fully connected layer over the last dimension: in*out (+ out with bias) per row.
+// Fully connected layer over the last dimension: in*out (+ out with bias) per row. With a mask
+// ([out, in] of 0/1, docs/sparsity.md) it computes with weight * mask, its masked weights are zeroed
+// at construction (they get no gradient, so SGD never moves them) and it reports only
+// connections (+ out with bias) per row.
 class LinearImpl : public torch::nn::Module {
  public:
-  explicit LinearImpl(const torch::nn::LinearOptions& options);
+  explicit LinearImpl(const torch::nn::LinearOptions& options, torch::Tensor mask = {});
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Linear linear{nullptr};
+  torch::Tensor mask;  // undefined for a dense layer
+  int64_t connections;  // weight entries that compute: in*out, or the mask's ones
 };
 TORCH_MODULE(Linear);
 
-// 2-D convolution: (in/groups * kh * kw (+1 with bias)) per output element.
+// 2-D convolution: (in/groups * kh * kw (+1 with bias)) per output element. With a channel mask
+// ([out, in/groups] of 0/1, repeated over the kernel window) it computes with weight * mask (zero
+// padding), zeroes
+// the masked weights at construction and reports (ones in the mask's row * kh * kw (+1)) per output
+// element.
 class Conv2dImpl : public torch::nn::Module {
  public:
-  explicit Conv2dImpl(const torch::nn::Conv2dOptions& options);
+  explicit Conv2dImpl(const torch::nn::Conv2dOptions& options, torch::Tensor mask = {});
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d conv{nullptr};
+  torch::Tensor mask;  // [out, in/groups, 1, 1]; undefined for a dense layer
+  int64_t connections;  // weight entries that compute: the weight's size, or the mask's ones * kh * kw
 };
 TORCH_MODULE(Conv2d);
 
@@ -81,7 +92,11 @@ class AdaptiveMaxPool2dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AdaptiveMaxPool2d);
 
-// The multiplicative weights of `module` if it is a Linear or Conv2d layer, else 0.
+// The multiplicative weights of `module` that compute if it is a Linear or Conv2d layer (all of
+// them, or those its mask keeps), else 0.
 int64_t multiplicative_weights(const torch::nn::Module& module);
+
+// The weight entries the mask of `module` holds at zero (0 for a dense or non-weight layer).
+int64_t masked_weights(const torch::nn::Module& module);
 
 }  // namespace iddl::models

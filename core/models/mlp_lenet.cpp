@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/models/layers.hpp"
+#include "core/models/sparsification.hpp"
 
 namespace iddl::models {
 
@@ -11,14 +12,14 @@ namespace {
 
 class MlpImpl : public ModelImpl {
  public:
-  MlpImpl(const std::vector<int64_t>& hidden, const InputShape& shape) {
+  MlpImpl(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers) {
     int64_t width = shape.channels * shape.height * shape.width;
     for (size_t i = 0; i < hidden.size(); ++i) {
       hidden_.push_back(register_module("fc" + std::to_string(i + 1),
-                                        Linear(torch::nn::LinearOptions(width, hidden[i]))));
+                                        layers.linear(torch::nn::LinearOptions(width, hidden[i]), true)));
       width = hidden[i];
     }
-    out_ = register_module("out", Linear(torch::nn::LinearOptions(width, shape.classes)));
+    out_ = register_module("out", layers.linear(torch::nn::LinearOptions(width, shape.classes), false));
   }
 
   torch::Tensor forward(torch::Tensor x) override {
@@ -44,17 +45,18 @@ int64_t lenet_padding(int64_t side) {
 
 class LeNetImpl : public ModelImpl {
  public:
-  explicit LeNetImpl(const InputShape& shape)
+  LeNetImpl(const InputShape& shape, LayerFactory layers)
       : conv1_(register_module(
-            "conv1", Conv2d(torch::nn::Conv2dOptions(shape.channels, 6, 5)
-                                .padding(torch::ExpandingArray<2>(
-                                    {lenet_padding(shape.height), lenet_padding(shape.width)}))))),
+            "conv1", layers.conv(torch::nn::Conv2dOptions(shape.channels, 6, 5)
+                                     .padding(torch::ExpandingArray<2>(
+                                         {lenet_padding(shape.height), lenet_padding(shape.width)})),
+                                 false))),
         pool1_(register_module("pool1", MaxPool2d(torch::nn::MaxPool2dOptions(2)))),
-        conv2_(register_module("conv2", Conv2d(torch::nn::Conv2dOptions(6, 16, 5)))),
+        conv2_(register_module("conv2", layers.conv(torch::nn::Conv2dOptions(6, 16, 5), true))),
         pool2_(register_module("pool2", MaxPool2d(torch::nn::MaxPool2dOptions(2)))),
-        fc1_(register_module("fc1", Linear(torch::nn::LinearOptions(16 * 5 * 5, 120)))),
-        fc2_(register_module("fc2", Linear(torch::nn::LinearOptions(120, 84)))),
-        out_(register_module("out", Linear(torch::nn::LinearOptions(84, shape.classes)))) {}
+        fc1_(register_module("fc1", layers.linear(torch::nn::LinearOptions(16 * 5 * 5, 120), false))),
+        fc2_(register_module("fc2", layers.linear(torch::nn::LinearOptions(120, 84), false))),
+        out_(register_module("out", layers.linear(torch::nn::LinearOptions(84, shape.classes), false))) {}
 
   torch::Tensor forward(torch::Tensor x) override {
     x = pool1_(torch::relu(conv1_(x)));
@@ -74,10 +76,12 @@ class LeNetImpl : public ModelImpl {
 
 }  // namespace
 
-Model make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape) {
-  return std::make_shared<MlpImpl>(hidden, shape);
+Model make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, const SparsityOptions& sparsity) {
+  return std::make_shared<MlpImpl>(hidden, shape, LayerFactory(sparsity));
 }
 
-Model make_lenet(const InputShape& shape) { return std::make_shared<LeNetImpl>(shape); }
+Model make_lenet(const InputShape& shape, const SparsityOptions& sparsity) {
+  return std::make_shared<LeNetImpl>(shape, LayerFactory(sparsity));
+}
 
 }  // namespace iddl::models

@@ -9,6 +9,7 @@ int64_t count_parameters(ModelImpl& model) {
   for (const auto& p : model.parameters()) {
     if (p.requires_grad()) total += p.numel();
   }
+  for (const auto& module : model.modules(/*include_self=*/false)) total -= masked_weights(*module);
   return total;
 }
 

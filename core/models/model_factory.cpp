@@ -7,10 +7,10 @@
 namespace iddl::models {
 
 Model make_model(const ModelOptions& options, const InputShape& shape) {
-  if (options.name == "mlp") return make_mlp(options.hidden, shape);
-  if (options.name == "lenet") return make_lenet(shape);
-  if (options.name == "resnet9") return make_resnet9(shape);
-  if (options.name == "resnet18") return make_resnet18(shape);
+  if (options.name == "mlp") return make_mlp(options.hidden, shape, options.sparsity);
+  if (options.name == "lenet") return make_lenet(shape, options.sparsity);
+  if (options.name == "resnet9") return make_resnet9(shape, options.sparsity);
+  if (options.name == "resnet18") return make_resnet18(shape, options.sparsity);
   throw std::invalid_argument("unknown model '" + options.name + "' (known: mlp, lenet, resnet9, resnet18)");
 }
 

@@ -1,6 +1,7 @@
 #include "core/models/resnets.hpp"
 
 #include "core/models/layers.hpp"
+#include "core/models/sparsification.hpp"
 
 namespace iddl::models {
 
@@ -9,11 +10,12 @@ namespace {
 // A bias-free convolution (3x3 padded by 1, or 1x1 unpadded) followed by batch normalisation.
 class ConvBnImpl : public torch::nn::Module {
  public:
-  ConvBnImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride)
-      : conv(register_module("conv", Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
-                                                 .stride(stride)
-                                                 .padding(kernel / 2)
-                                                 .bias(false)))),
+  ConvBnImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, LayerFactory& layers, bool hidden = true)
+      : conv(register_module("conv", layers.conv(torch::nn::Conv2dOptions(in, out, kernel)
+                                                     .stride(stride)
+                                                     .padding(kernel / 2)
+                                                     .bias(false),
+                                                 hidden))),
         bn(register_module("bn", BatchNorm2d(out))) {}
 
   torch::Tensor forward(const torch::Tensor& x) { return bn(conv(x)); }
@@ -27,12 +29,12 @@ TORCH_MODULE(ConvBn);
 // x + two further conv-BN-ReLU of x.
 class Res9StageImpl : public torch::nn::Module {
  public:
-  Res9StageImpl(int64_t in, int64_t out, bool pool, bool residual)
-      : conv(register_module("conv", ConvBn(in, out, 3, 1))) {
+  Res9StageImpl(int64_t in, int64_t out, bool pool, bool residual, LayerFactory& layers, bool hidden = true)
+      : conv(register_module("conv", ConvBn(in, out, 3, 1, layers, hidden))) {
     if (pool) this->pool = register_module("pool", MaxPool2d(torch::nn::MaxPool2dOptions(2)));
     if (residual) {
-      res1 = register_module("res1", ConvBn(out, out, 3, 1));
-      res2 = register_module("res2", ConvBn(out, out, 3, 1));
+      res1 = register_module("res1", ConvBn(out, out, 3, 1, layers));
+      res2 = register_module("res2", ConvBn(out, out, 3, 1, layers));
     }
   }
 
@@ -51,13 +53,13 @@ TORCH_MODULE(Res9Stage);
 
 class ResNet9Impl : public ModelImpl {
  public:
-  explicit ResNet9Impl(const InputShape& shape)
-      : prep_(register_module("prep", Res9Stage(shape.channels, 64, false, false))),
-        layer1_(register_module("layer1", Res9Stage(64, 128, true, true))),
-        layer2_(register_module("layer2", Res9Stage(128, 256, true, false))),
-        layer3_(register_module("layer3", Res9Stage(256, 512, true, true))),
+  ResNet9Impl(const InputShape& shape, LayerFactory layers)
+      : prep_(register_module("prep", Res9Stage(shape.channels, 64, false, false, layers, false))),
+        layer1_(register_module("layer1", Res9Stage(64, 128, true, true, layers))),
+        layer2_(register_module("layer2", Res9Stage(128, 256, true, false, layers))),
+        layer3_(register_module("layer3", Res9Stage(256, 512, true, true, layers))),
         pool_(register_module("pool", AdaptiveMaxPool2d(torch::nn::AdaptiveMaxPool2dOptions(1)))),
-        fc_(register_module("fc", Linear(torch::nn::LinearOptions(512, shape.classes).bias(false)))) {}
+        fc_(register_module("fc", layers.linear(torch::nn::LinearOptions(512, shape.classes).bias(false), false))) {}
 
   torch::Tensor forward(torch::Tensor x) override {
     x = layer3_(layer2_(layer1_(prep_(x))));
@@ -74,10 +76,10 @@ class ResNet9Impl : public ModelImpl {
 // conv-BN when the stride or the channel count changes, else the identity.
 class BasicBlockImpl : public torch::nn::Module {
  public:
-  BasicBlockImpl(int64_t in, int64_t out, int64_t stride)
-      : conv1(register_module("conv1", ConvBn(in, out, 3, stride))),
-        conv2(register_module("conv2", ConvBn(out, out, 3, 1))) {
-    if (stride != 1 || in != out) shortcut = register_module("shortcut", ConvBn(in, out, 1, stride));
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, LayerFactory& layers)
+      : conv1(register_module("conv1", ConvBn(in, out, 3, stride, layers))),
+        conv2(register_module("conv2", ConvBn(out, out, 3, 1, layers))) {
+    if (stride != 1 || in != out) shortcut = register_module("shortcut", ConvBn(in, out, 1, stride, layers));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -91,20 +93,21 @@ class BasicBlockImpl : public torch::nn::Module {
 TORCH_MODULE(BasicBlock);
 
 // Two BasicBlocks, the first with `stride`.
-torch::nn::Sequential resnet18_stage(int64_t in, int64_t out, int64_t stride) {
-  return torch::nn::Sequential(BasicBlock(in, out, stride), BasicBlock(out, out, 1));
+torch::nn::Sequential resnet18_stage(int64_t in, int64_t out, int64_t stride, LayerFactory& layers) {
+  BasicBlock first(in, out, stride, layers);  // built before the second: the layer order is fixed
+  return torch::nn::Sequential(first, BasicBlock(out, out, 1, layers));
 }
 
 class ResNet18Impl : public ModelImpl {
  public:
-  explicit ResNet18Impl(const InputShape& shape)
-      : stem_(register_module("stem", ConvBn(shape.channels, 64, 3, 1))),
-        layer1_(register_module("layer1", resnet18_stage(64, 64, 1))),
-        layer2_(register_module("layer2", resnet18_stage(64, 128, 2))),
-        layer3_(register_module("layer3", resnet18_stage(128, 256, 2))),
-        layer4_(register_module("layer4", resnet18_stage(256, 512, 2))),
+  ResNet18Impl(const InputShape& shape, LayerFactory layers)
+      : stem_(register_module("stem", ConvBn(shape.channels, 64, 3, 1, layers, false))),
+        layer1_(register_module("layer1", resnet18_stage(64, 64, 1, layers))),
+        layer2_(register_module("layer2", resnet18_stage(64, 128, 2, layers))),
+        layer3_(register_module("layer3", resnet18_stage(128, 256, 2, layers))),
+        layer4_(register_module("layer4", resnet18_stage(256, 512, 2, layers))),
         pool_(register_module("pool", AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)))),
-        fc_(register_module("fc", Linear(torch::nn::LinearOptions(512, shape.classes)))) {}
+        fc_(register_module("fc", layers.linear(torch::nn::LinearOptions(512, shape.classes), false))) {}
 
   torch::Tensor forward(torch::Tensor x) override {
     x = torch::relu(stem_(x));
@@ -121,8 +124,12 @@ class ResNet18Impl : public ModelImpl {
 
 }  // namespace
 
-Model make_resnet9(const InputShape& shape) { return std::make_shared<ResNet9Impl>(shape); }
+Model make_resnet9(const InputShape& shape, const SparsityOptions& sparsity) {
+  return std::make_shared<ResNet9Impl>(shape, LayerFactory(sparsity));
+}
 
-Model make_resnet18(const InputShape& shape) { return std::make_shared<ResNet18Impl>(shape); }
+Model make_resnet18(const InputShape& shape, const SparsityOptions& sparsity) {
+  return std::make_shared<ResNet18Impl>(shape, LayerFactory(sparsity));
+}
 
 }  // namespace iddl::models

@@ -1,0 +1,35 @@
+#pragma once
+#include <cstdint>
+
+#include "core/models/layers.hpp"
+#include "core/models/model.hpp"
+#include "core/sparsity/connection_mask.hpp"
+
+namespace iddl::models {
+
+// Builds a model's Linear and Conv2d layers thinned as a SparsityOptions says (docs/sparsity.md):
+// bibd and random layers get masks, group layers are cut into groups (grouped convolutions; a
+// block-diagonal mask for Linear layers). Layers are numbered in construction order, so each random
+// layer draws its own mask from the seed.
+class LayerFactory {
+ public:
+  // Throws std::invalid_argument for an unknown method, design or layers value, or groups < 1.
+  explicit LayerFactory(SparsityOptions options);
+
+  // A Linear layer, thinned when the options thin it (`hidden`: not the MLP's output layer or a head).
+  Linear linear(const torch::nn::LinearOptions& options, bool hidden);
+  // A Conv2d layer, thinned when the options thin it (`hidden`: not the first convolution).
+  Conv2d conv(const torch::nn::Conv2dOptions& options, bool hidden);
+
+ private:
+  // Whether a layer is thinned.
+  bool thins(bool hidden) const;
+  // The [out, in/groups] mask of the next thinned layer of `in` inputs and `out` outputs (all ones
+  // for group); throws std::invalid_argument when the groups do not divide both sides.
+  sparsity::Mask next_mask(int64_t in, int64_t out);
+
+  SparsityOptions options_;
+  int64_t layer_ = 0;
+};
+
+}  // namespace iddl::models
