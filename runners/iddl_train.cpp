@@ -6,7 +6,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/comm/mpi_communicator.hpp"
+#include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_session.hpp"
 #include "hardware/blas_identity.hpp"
 #include "hardware/cpu_info.hpp"
@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
   try {
     if (spec_file.empty() && spec_json.empty()) throw std::invalid_argument("give --spec FILE or --spec-json TEXT");
     const auto spec = iddl::runners::parse_run_spec(spec_file.empty() ? spec_json : read_file(spec_file));
-    iddl::comm::MpiCommunicator comm;
-    return iddl::runners::run_training(spec, environment(threads), comm, events);
+    const auto comm = iddl::comm::make_communicator();
+    return iddl::runners::run_training(spec, environment(threads), *comm, events);
   } catch (const std::exception& e) {
     std::cerr << "iddl-train (rank " << mpi.rank() << "): " << e.what() << std::endl;
     events.emit("error", {{"message", e.what()}});

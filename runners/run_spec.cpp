@@ -55,9 +55,13 @@ data::DataOptions data_options(const nlohmann::json& c) {
 }
 
 models::ModelOptions model_options(const nlohmann::json& c) {
-  models::ModelOptions o;
-  o.name = c.at("model").get<std::string>();
-  o.hidden = c.at("hidden").get<std::vector<int64_t>>();
+  models::ModelOptions o(c.at("model").get<std::string>(), c.at("hidden").get<std::vector<int64_t>>());
+  const nlohmann::json& sparsification = c.at("sparsification");  // {"method": ..., its parameters}
+  o.sparsity.method = sparsification.at("method").get<std::string>();
+  o.sparsity.design = sparsification.value("design", o.sparsity.design);
+  o.sparsity.layers = sparsification.value("layers", o.sparsity.layers);
+  o.sparsity.groups = sparsification.value("groups", o.sparsity.groups);
+  o.sparsity.seed = c.at("seed").get<uint64_t>();
   return o;
 }
 

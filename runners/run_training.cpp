@@ -5,7 +5,6 @@
 
 #include "core/train/trainer.hpp"
 #include "hardware/thread_budget.hpp"
-#include "matrix/axis_value.hpp"
 #include "runners/strategy_factory.hpp"
 
 namespace iddl::runners {
@@ -43,7 +42,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   models::Model model = models::make_model(model_options(config), model_shape(dataset.shape));
   const int64_t params = models::count_parameters(*model);
   const int64_t flops = models::count_flops(*model, model_shape(dataset.shape));
-  auto strategy = make_strategy(matrix::axis_method(config.at("parallelism")), comm);
+  auto strategy = make_strategy(config.at("parallelism"), options, comm);
 
   events.emit("run_started", {{"run_key", spec.run_key},
                               {"sweep", spec.sweep},
@@ -97,6 +96,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
                   {"latency_ms", timing.latency_ms},
                   {"params", params},
                   {"flops", flops}});
+  for (const auto& [name, value] : strategy->run_metrics()) summary[name] = value;
   events.emit("run_finished", summary);
   return 0;
 }

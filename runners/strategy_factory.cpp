@@ -2,20 +2,43 @@
 
 #include <stdexcept>
 
+#include "matrix/axis_value.hpp"
+#include "runners/downpour_strategy.hpp"
+#include "runners/gossip_strategy.hpp"
+#include "runners/param_avg_strategy.hpp"
 #include "runners/single_strategy.hpp"
 #include "runners/sync_strategy.hpp"
 
 namespace iddl::runners {
+namespace {
 
-std::unique_ptr<train::TrainingHooks> make_strategy(const std::string& parallelism, comm::Communicator& comm) {
-  if (parallelism == "single") {
+AveragingPeriod averaging_period(const nlohmann::json& parallelism) {
+  return {parallelism.at("avg_freq").get<int64_t>(), parallelism.at("avg_unit").get<std::string>()};
+}
+
+}  // namespace
+
+std::unique_ptr<train::TrainingHooks> make_strategy(const nlohmann::json& parallelism,
+                                                    const train::TrainOptions& options, comm::Communicator& comm) {
+  const std::string method = matrix::axis_method(parallelism);
+  if (method == "single") {
     if (comm.size() != 1)
       throw std::invalid_argument("parallelism 'single' runs on 1 rank, but the job has " +
                                   std::to_string(comm.size()));
     return std::make_unique<SingleStrategy>();
   }
-  if (parallelism == "sync") return std::make_unique<SyncStrategy>(comm);
-  throw std::invalid_argument("unknown parallelism '" + parallelism + "'");
+  if (method == "sync") return std::make_unique<SyncStrategy>(comm);
+  if (method == "param_avg") return std::make_unique<ParamAvgStrategy>(comm, averaging_period(parallelism));
+  if (method == "w_param_avg")
+    return std::make_unique<WeightedParamAvgStrategy>(comm, averaging_period(parallelism),
+                                                      parallelism.at("lambda").get<double>());
+  if (method == "gossip")
+    return std::make_unique<GossipStrategy>(comm, parallelism.at("period").get<int64_t>(),
+                                            parallelism.at("share_fraction").get<double>());
+  if (method == "downpour")
+    return std::make_unique<DownpourStrategy>(comm, parallelism.at("n_push").get<int64_t>(),
+                                              parallelism.at("n_fetch").get<int64_t>(), options.lr);
+  throw std::invalid_argument("unknown parallelism '" + method + "'");
 }
 
 }  // namespace iddl::runners

@@ -1,14 +1,17 @@
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <memory>
-#include <string>
 
 #include "core/comm/communicator.hpp"
+#include "core/train/train_options.hpp"
 #include "core/train/training_hooks.hpp"
 
 namespace iddl::runners {
 
-// The strategy named by the `parallelism` setting; throws std::invalid_argument for an unknown
-// name or a strategy that cannot run on `comm.size()` ranks.
-std::unique_ptr<train::TrainingHooks> make_strategy(const std::string& parallelism, comm::Communicator& comm);
+// The strategy of a resolved `parallelism` value ({"method": NAME, every parameter}); throws
+// std::invalid_argument for an unknown method or one that cannot run on `comm.size()` ranks.
+std::unique_ptr<train::TrainingHooks> make_strategy(const nlohmann::json& parallelism,
+                                                    const train::TrainOptions& options, comm::Communicator& comm);
 
 }  // namespace iddl::runners

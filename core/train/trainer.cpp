@@ -49,11 +49,34 @@ EpochResult Trainer::run_epoch(int64_t epoch) {
     started_ = true;
   }
   model_->train();
-  const auto& train = data_.train;
-  const EpochOrder order(train.images.size(0), options_.batch_size, rank(), world(), options_.seed, epoch);
   double loss_sum = 0.0;
   int64_t samples = 0;
   const auto start = std::chrono::steady_clock::now();
+  if (const std::optional<Shard> shard = hooks_.shard(rank(), world())) {
+    const EpochOrder order(data_.train.images.size(0), options_.batch_size, shard->index, shard->count, options_.seed,
+                           epoch);
+    train_shard(order, loss_sum, samples);
+  } else {
+    hooks_.serve_epoch(*model_);
+  }
+  hooks_.on_epoch_end(*model_);
+  EpochResult result;
+  result.epoch = epoch;
+  result.epoch_time_s = seconds_since(start);
+  result.comm = comm_ ? comm_->take_stats() : comm::CommStats{};
+  torch::Tensor totals = torch::tensor({loss_sum, static_cast<double>(samples)}, torch::kFloat64);
+  sum_over_ranks(totals);
+  result.train_loss = totals[0].item<double>() / totals[1].item<double>();
+  hooks_.before_evaluation(*model_);
+  const Evaluation test = evaluate();
+  hooks_.after_evaluation(*model_);
+  result.test_loss = test.loss;
+  result.test_accuracy = test.accuracy;
+  return result;
+}
+
+void Trainer::train_shard(const EpochOrder& order, double& loss_sum, int64_t& samples) {
+  const auto& train = data_.train;
   for (int64_t batch = 0; batch < order.batches(); ++batch, ++step_) {
     set_learning_rate(optimizer_, learning_rate(options_, step_, order.batches()));
     optimizer_.zero_grad();
@@ -70,18 +93,8 @@ EpochResult Trainer::run_epoch(int64_t epoch) {
     ensure_gradients(parameters_);
     hooks_.after_backward(*model_, static_cast<int64_t>(indices.size()), order.global_size(batch));
     optimizer_.step();
+    hooks_.after_step(*model_);
   }
-  EpochResult result;
-  result.epoch = epoch;
-  result.epoch_time_s = seconds_since(start);
-  result.comm = comm_ ? comm_->take_stats() : comm::CommStats{};
-  torch::Tensor totals = torch::tensor({loss_sum, static_cast<double>(samples)}, torch::kFloat64);
-  sum_over_ranks(totals);
-  result.train_loss = totals[0].item<double>() / totals[1].item<double>();
-  const Evaluation test = evaluate();
-  result.test_loss = test.loss;
-  result.test_accuracy = test.accuracy;
-  return result;
 }
 
 Evaluation Trainer::evaluate() {

@@ -6,6 +6,7 @@
 #include "core/comm/communicator.hpp"
 #include "core/data/dataset.hpp"
 #include "core/models/model.hpp"
+#include "core/train/epoch_order.hpp"
 #include "core/train/train_options.hpp"
 #include "core/train/training_hooks.hpp"
 
@@ -52,6 +53,8 @@ class Trainer {
  private:
   int rank() const { return comm_ ? comm_->rank() : 0; }
   int world() const { return comm_ ? comm_->size() : 1; }
+  // Trains on this rank's part of `order`, adding the summed loss and the sample count.
+  void train_shard(const EpochOrder& order, double& loss_sum, int64_t& samples);
   // Sums `values` over ranks without counting it as training traffic.
   void sum_over_ranks(torch::Tensor& values);
 

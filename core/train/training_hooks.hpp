@@ -2,8 +2,17 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
 
 namespace iddl::train {
+
+// Which part of each epoch's data a rank trains on: part `index` of `count` equal parts.
+struct Shard {
+  int index = 0;
+  int count = 1;
+};
 
 // What a parallelism strategy does at fixed points of the training loop.
 class TrainingHooks {
@@ -14,6 +23,21 @@ class TrainingHooks {
   // After backward, before the optimizer step. Gradients hold the mean over this rank's
   // `local_samples`; the global batch over all ranks has `global_samples`.
   virtual void after_backward(torch::nn::Module& model, int64_t local_samples, int64_t global_samples) = 0;
+
+  // The data this rank trains on (default: part `rank` of `world`); nullopt when it trains nothing.
+  virtual std::optional<Shard> shard(int rank, int world) const { return Shard{rank, world}; }
+  // Runs one epoch in place of the training loop on a rank whose shard() is nullopt.
+  virtual void serve_epoch(torch::nn::Module&) {}
+  // After each optimizer step.
+  virtual void after_step(torch::nn::Module&) {}
+  // After the last step of an epoch, before its traffic is counted and the model evaluated.
+  virtual void on_epoch_end(torch::nn::Module&) {}
+  // Before the epoch's evaluation: e.g. put the model every rank should be measured with in place.
+  virtual void before_evaluation(torch::nn::Module&) {}
+  // After the epoch's evaluation: e.g. restore what before_evaluation replaced.
+  virtual void after_evaluation(torch::nn::Module&) {}
+  // Strategy-specific run metrics for the run_finished event (e.g. staleness_mean), valid on rank 0.
+  virtual std::map<std::string, double> run_metrics() const { return {}; }
 };
 
 }  // namespace iddl::train
