@@ -85,7 +85,7 @@ CREATE INDEX runs_by_sweep_status ON runs(sweep_id, status);
 CREATE INDEX runs_by_model_dataset ON runs(model, dataset);
 )sql";
 
-// Version 2: the reproducibility facts of run_started; indexes for the per-sweep reads; epochs
+// Version 2: the reproducibility facts of run_started; downpour's mean staleness; indexes for the per-sweep reads; epochs
 // rebuilt WITHOUT ROWID (one B-tree keyed by (run_id, epoch) instead of a table plus its key
 // index: half the pages written per epoch event). docs/results-schema.md justifies each.
 const char* const kVersion2 = R"sql(
@@ -93,6 +93,7 @@ ALTER TABLE runs ADD COLUMN iddl_commit TEXT;
 ALTER TABLE runs ADD COLUMN compiler TEXT;
 ALTER TABLE runs ADD COLUMN cpu_model TEXT;
 ALTER TABLE runs ADD COLUMN cpu_cores INTEGER;
+ALTER TABLE runs ADD COLUMN staleness_mean REAL;
 
 CREATE INDEX runs_by_sweep ON runs(sweep_id);
 CREATE INDEX runs_by_sweep_started ON runs(sweep_id, started_at);

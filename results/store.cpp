@@ -47,6 +47,7 @@ const std::vector<Field> kFinishedFields = {
     {"train_time_s", Kind::Real},    {"inference_time_s", Kind::Real}, {"latency_ms", Kind::Real},
     {"params", Kind::Integer},       {"flops", Kind::Integer},         {"bytes_sent", Kind::Integer},
     {"bytes_received", Kind::Integer}, {"comm_time_s", Kind::Real},    {"bandwidth_Bps", Kind::Real},
+    {"staleness_mean", Kind::Real},
 };
 
 // Fields of the epoch event besides the epoch number.

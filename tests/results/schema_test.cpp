@@ -46,7 +46,7 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
             "runs_by_sweep_started,runs_by_sweep_status,sweeps");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 46);
+  EXPECT_EQ(columns.column_int(0), 47);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {

@@ -223,6 +223,18 @@ TEST(results_store, CachedStatementsServeManyEventsAndSurviveAFailedOne) {
   EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 100);
 }
 
+TEST(results_store, DownpourStalenessIsStoredWithTheSummary) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  store.record_finished(run_id, {{"test_accuracy", 0.5}, {"staleness_mean", 0.75}});
+  Row run(path, "SELECT staleness_mean, status FROM runs WHERE id = " + std::to_string(run_id));
+  EXPECT_EQ(run.real(0), 0.75);
+  EXPECT_EQ(run.text(1), "done");
+}
+
 TEST(results_store, MissingEventFieldsAreNullAndNeverEraseRecordedValues) {
   test_support::TempDir dir;
   const std::string path = dir.file("iddl.db");
