@@ -47,14 +47,17 @@ AxisMethod topk() {
 }
 
 TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
-  EXPECT_EQ(names_of(axis_methods("parallelism")), (std::vector<std::string>{"single", "sync"}));
-  for (const std::string axis : {"sparsification", "vertical", "horizontal", "compression"})
+  EXPECT_EQ(names_of(axis_methods("parallelism")),
+            (std::vector<std::string>{"single", "sync", "param_avg", "w_param_avg", "gossip", "downpour"}));
+  EXPECT_EQ(names_of(axis_methods("sparsification")), (std::vector<std::string>{"none", "bibd", "random", "group"}));
+  for (const std::string axis : {"vertical", "horizontal", "compression"})
     EXPECT_EQ(names_of(axis_methods(axis)), (std::vector<std::string>{"none"})) << axis;
   EXPECT_TRUE(axis_methods("model").empty());
   for (const auto& axis : axis_names()) {
     EXPECT_EQ(find_setting(axis)->kind, Kind::Axis);
     EXPECT_NE(find_axis_method(axis, find_setting(axis)->default_value.get<std::string>()), nullptr) << axis;
-    for (const auto& m : axis_methods(axis)) EXPECT_TRUE(m.params.empty()) << axis << " " << m.name;
+    for (const auto& m : axis_methods(axis))
+      for (const auto& p : m.params) EXPECT_EQ(check_param_value(m, p, p.default_value), "") << axis << " " << m.name;
   }
   EXPECT_EQ(find_axis_method("parallelism", "sync")->name, "sync");
   EXPECT_EQ(find_axis_method("parallelism", "none"), nullptr);
@@ -75,7 +78,8 @@ TEST(matrix_axis_methods, UnknownMethodsGetTheClosestOne) {
   EXPECT_EQ(resolve_error({{"parallelism", "synk"}}), "unknown parallelism method 'synk' (did you mean 'sync'?)");
   EXPECT_EQ(resolve_error({{"parallelism", {{"method", "singel"}}}}),
             "unknown parallelism method 'singel' (did you mean 'single'?)");
-  EXPECT_EQ(resolve_error({{"sparsification", "topk"}}), "unknown sparsification method 'topk' (methods: none)");
+  EXPECT_EQ(resolve_error({{"sparsification", "topk"}}),
+            "unknown sparsification method 'topk' (methods: none, bibd, random, group)");
 }
 
 TEST(matrix_axis_methods, UnknownParametersAreNamed) {

@@ -63,4 +63,19 @@ TEST(matrix_shipped_sweeps, SyntheticEndToEndPlansTwoRuns) {
 }
 
 }  // namespace
+TEST(matrix_shipped_sweeps, ParallelPlansSeed001sStrategiesOnOneToThreeRanks) {
+  const Sweep sweep = shipped("parallel.toml");
+  ASSERT_EQ(sweep.runs.size(), 14u);
+  std::multiset<std::string> methods;
+  for (const auto& run : sweep.runs) {
+    methods.insert(run.config["parallelism"]["method"].get<std::string>());
+    EXPECT_EQ(run.config["hidden"], nlohmann::json::array({256, 64}));
+    if (run.config["parallelism"]["method"] == "downpour") {
+      EXPECT_GE(run.config["ranks"].get<int>(), 2);
+    }
+  }
+  for (const char* method : {"sync", "param_avg", "w_param_avg", "gossip", "downpour"})
+    EXPECT_GE(methods.count(method), 1u) << method;
+}
+
 }  // namespace iddl::matrix

@@ -141,7 +141,7 @@ TEST(matrix_sweep_errors, UnknownAxisMethodsPointAtTheName) {
   EXPECT_EQ(load_error(kHeader + "[matrix]\nparallelism = [{method = \"synk\"}]\n", 4, 26),
             "unknown parallelism method 'synk' (did you mean 'sync'?)");
   EXPECT_EQ(load_error(kHeader + "[base]\nsparsification = \"topk\"\n", 4, 18),
-            "unknown sparsification method 'topk' (methods: none)");
+            "unknown sparsification method 'topk' (methods: none, bibd, random, group)");
   EXPECT_EQ(load_error(kHeader + "[base]\nparallelism = {method = 3}\n", 4, 25),
             "parallelism method = 3 is not a string");
 }
