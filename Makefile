@@ -24,6 +24,9 @@ bench: build
 	$(BUILD)/bin/iddl-bench-train --benchmark_min_time=2
 	$(BUILD)/bin/iddl-bench-results
 	$(BUILD)/bin/iddl-bench-orchestration 20
+	$(BUILD)/bin/iddl-bench-sparsity --benchmark_min_time=0.5
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+	  mpirun -np 2 --oversubscribe --bind-to none $(BUILD)/bin/iddl-bench-comm 4 200
 
 clean:
 	rm -rf $(BUILD)
