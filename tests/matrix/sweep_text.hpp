@@ -13,6 +13,16 @@
 
 namespace iddl::matrix {
 
+// The message of the ConfigError that resolving `partial` throws ("" when it resolves).
+inline std::string resolve_error(const nlohmann::json& partial) {
+  try {
+    resolve_config(partial);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // The [sweep] table of most test files: lines 1 and 2.
 inline const std::string kHeader = "[sweep]\nname = \"t\"\n";
 

@@ -8,20 +8,12 @@
 #include "matrix/axis_value.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"
+#include "tests/matrix/sweep_text.hpp"
 
 namespace iddl::matrix {
 namespace {
 
 using nlohmann::json;
-
-std::string resolve_error(const json& partial) {
-  try {
-    resolve_config(partial);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::vector<std::string> names_of(const std::vector<AxisMethod>& methods) {
   std::vector<std::string> names;

@@ -7,21 +7,12 @@
 
 #include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"
+#include "tests/matrix/sweep_text.hpp"
 
 namespace iddl::matrix {
 namespace {
 
 using nlohmann::json;
-
-// The message of the ConfigError that resolving `partial` throws ("" when it resolves).
-std::string resolve_error(const json& partial) {
-  try {
-    resolve_config(partial);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
   const std::vector<std::string> expected{
