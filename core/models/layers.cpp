@@ -13,6 +13,11 @@ void zero_masked(torch::Tensor& weight, const torch::Tensor& mask) {
   torch::NoGradGuard no_grad;
   weight.mul_(mask);
 }
+
+// Zeroes the entries of `weight`'s gradient where `mask` is 0.
+void mask_gradient(torch::Tensor& weight, const torch::Tensor& mask) {
+  if (weight.grad().defined()) weight.mutable_grad().mul_(mask);
+}
 }  // namespace
 
 FlopMeter::FlopMeter() : previous_(active_meter) { active_meter = this; }
@@ -34,7 +39,7 @@ LinearImpl::LinearImpl(const torch::nn::LinearOptions& options, torch::Tensor ma
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = mask.defined() ? torch::nn::functional::linear(x, linear->weight * mask, linear->bias) : linear(x);
+  torch::Tensor y = linear(x);
   const auto& o = linear->options;
   const int64_t rows = y.numel() / o.out_features();
   FlopMeter::report(rows * (connections + (o.bias() ? o.out_features() : 0)));
@@ -54,14 +59,7 @@ Conv2dImpl::Conv2dImpl(const torch::nn::Conv2dOptions& options, torch::Tensor ma
 
 torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
   const auto& o = conv->options;
-  torch::Tensor y = mask.defined() ? torch::nn::functional::conv2d(x, conv->weight * mask,
-                                                                   torch::nn::functional::Conv2dFuncOptions()
-                                                                       .bias(conv->bias)
-                                                                       .stride(o.stride())
-                                                                       .padding(o.padding())
-                                                                       .dilation(o.dilation())
-                                                                       .groups(o.groups()))
-                                   : conv(x);
+  torch::Tensor y = conv(x);
   const int64_t per_position = connections + (o.bias() ? o.out_channels() : 0);
   FlopMeter::report(y.numel() / o.out_channels() * per_position);
   return y;
@@ -104,6 +102,15 @@ int64_t multiplicative_weights(const torch::nn::Module& module) {
   if (const auto* layer = dynamic_cast<const LinearImpl*>(&module)) return layer->connections;
   if (const auto* layer = dynamic_cast<const Conv2dImpl*>(&module)) return layer->connections;
   return 0;
+}
+
+void mask_gradients(torch::nn::Module& model) {
+  for (const auto& module : model.modules()) {
+    if (auto* layer = dynamic_cast<LinearImpl*>(module.get()); layer && layer->mask.defined())
+      mask_gradient(layer->linear->weight, layer->mask);
+    if (auto* layer = dynamic_cast<Conv2dImpl*>(module.get()); layer && layer->mask.defined())
+      mask_gradient(layer->conv->weight, layer->mask);
+  }
 }
 
 int64_t masked_weights(const torch::nn::Module& module) {

@@ -28,9 +28,10 @@ class FlopMeter {
 };
 
 // Fully connected layer over the last dimension: in*out (+ out with bias) per row. With a mask
-// ([out, in] of 0/1, docs/sparsity.md) it computes with weight * mask, its masked weights are zeroed
-// at construction (they get no gradient, so SGD never moves them) and it reports only
-// connections (+ out with bias) per row.
+// ([out, in] of 0/1, docs/sparsity.md) its masked weights are zeroed at construction and stay zero
+// as long as the trainer applies mask_gradients before each step (the dense product then computes
+// the masked layer: no per-step weight * mask), and it reports only connections (+ out with bias)
+// per row.
 class LinearImpl : public torch::nn::Module {
  public:
   explicit LinearImpl(const torch::nn::LinearOptions& options, torch::Tensor mask = {});
@@ -42,10 +43,9 @@ class LinearImpl : public torch::nn::Module {
 TORCH_MODULE(Linear);
 
 // 2-D convolution: (in/groups * kh * kw (+1 with bias)) per output element. With a channel mask
-// ([out, in/groups] of 0/1, repeated over the kernel window) it computes with weight * mask (zero
-// padding), zeroes
-// the masked weights at construction and reports (ones in the mask's row * kh * kw (+1)) per output
-// element.
+// ([out, in/groups] of 0/1, repeated over the kernel window) its masked weights are zeroed at
+// construction and kept zero by mask_gradients, as Linear's, and it reports (ones in the mask's row * kh * kw
+// (+1)) per output element.
 class Conv2dImpl : public torch::nn::Module {
  public:
   explicit Conv2dImpl(const torch::nn::Conv2dOptions& options, torch::Tensor mask = {});
@@ -95,6 +95,11 @@ TORCH_MODULE(AdaptiveMaxPool2d);
 // The multiplicative weights of `module` that compute if it is a Linear or Conv2d layer (all of
 // them, or those its mask keeps), else 0.
 int64_t multiplicative_weights(const torch::nn::Module& module);
+
+// Zeroes the masked entries of the gradients of every masked layer of `model` (in place). The
+// trainer calls it after backward, so the masked weights never move and no exchange carries their
+// entries; an exchange that may fill them in again (sign or low-rank compression) calls it after.
+void mask_gradients(torch::nn::Module& model);
 
 // The weight entries the mask of `module` holds at zero (0 for a dense or non-weight layer).
 int64_t masked_weights(const torch::nn::Module& module);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/models/layers.hpp"
 #include "core/train/epoch_order.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "core/train/lr_schedule.hpp"
@@ -91,6 +92,7 @@ void Trainer::train_shard(const EpochOrder& order, double& loss_sum, int64_t& sa
       samples += static_cast<int64_t>(indices.size());
     }
     ensure_gradients(parameters_);
+    models::mask_gradients(*model_);
     hooks_.after_backward(*model_, static_cast<int64_t>(indices.size()), order.global_size(batch));
     optimizer_.step();
     hooks_.after_step(*model_);

@@ -75,6 +75,8 @@ TEST(SparseMlp, DesignLayersAndGroupsChangeTheMasks) {
   EXPECT_EQ(count_weights(*seed000_mlp(group)), (784 * 112 + 112 * 56) / 4 + 560);
 }
 
+// The trainer's step: backward, mask_gradients, an exchange that fills every gradient entry in (as
+// sign or low-rank compression does), mask_gradients, SGD.
 TEST(SparseMlp, MaskedWeightsNeverMoveUnderSgdWithMomentumAndWeightDecay) {
   Model m = seed000_mlp(method("bibd"));
   const auto buffers = m->named_buffers();
@@ -87,6 +89,10 @@ TEST(SparseMlp, MaskedWeightsNeverMoveUnderSgdWithMomentumAndWeightDecay) {
     sgd.zero_grad();
     torch::nn::functional::cross_entropy(m->forward(torch::randn({16, 1, 28, 28})), torch::randint(0, 10, {16}))
         .backward();
+    mask_gradients(*m);
+    EXPECT_EQ((weight.grad() * (1 - mask)).abs().sum().item<float>(), 0.0f);
+    weight.mutable_grad().add_(0.01);
+    mask_gradients(*m);
     EXPECT_EQ((weight.grad() * (1 - mask)).abs().sum().item<float>(), 0.0f);
     sgd.step();
   }
