@@ -60,18 +60,29 @@ std::optional<double> mean_of(const Group* group, const Metric& metric) {
   return spread(values).mean;
 }
 
+// The compared metrics: the columns list resolved against the named metrics of either side.
+std::vector<Metric> compared_metrics(const Side& a, const Side& b, const std::optional<std::string>& columns) {
+  if (!columns) return default_metrics();
+  std::vector<std::string> present = a.set.metric_names;
+  for (const std::string& name : b.set.metric_names) {
+    if (std::find(present.begin(), present.end(), name) == present.end()) present.push_back(name);
+  }
+  std::sort(present.begin(), present.end(), natural_less);
+  return parse_metric_list(*columns, present);
+}
+
 std::vector<std::string> row_cells(const std::vector<nlohmann::json>& values, const Group* a, const Group* b,
-                                   const std::vector<const Metric*>& metrics) {
+                                   const std::vector<Metric>& metrics) {
   std::vector<std::string> cells;
   for (const nlohmann::json& value : values) cells.push_back(value_cell(value));
   cells.push_back(a == nullptr ? "" : std::to_string(a->runs.size()));
   cells.push_back(b == nullptr ? "" : std::to_string(b->runs.size()));
-  for (const Metric* metric : metrics) {
-    cells.push_back(a == nullptr ? "" : spread_cell(metric_values(*a, *metric), metric->format));
-    cells.push_back(b == nullptr ? "" : spread_cell(metric_values(*b, *metric), metric->format));
-    const auto mean_a = mean_of(a, *metric);
-    const auto mean_b = mean_of(b, *metric);
-    cells.push_back(mean_a && mean_b ? difference_cell(*metric, *mean_b - *mean_a) : "");
+  for (const Metric& metric : metrics) {
+    cells.push_back(a == nullptr ? "" : spread_cell(metric_values(*a, metric), metric.format));
+    cells.push_back(b == nullptr ? "" : spread_cell(metric_values(*b, metric), metric.format));
+    const auto mean_a = mean_of(a, metric);
+    const auto mean_b = mean_of(b, metric);
+    cells.push_back(mean_a && mean_b ? difference_cell(metric, *mean_b - *mean_a) : "");
   }
   return cells;
 }
@@ -79,9 +90,10 @@ std::vector<std::string> row_cells(const std::vector<nlohmann::json>& values, co
 }  // namespace
 
 Table compare_table(results::Database& db, const Selection& a, const Selection& b,
-                    const std::vector<const Metric*>& metrics) {
+                    const std::optional<std::string>& columns) {
   Side side_a = load_side(db, a);
   Side side_b = load_side(db, b);
+  const std::vector<Metric> metrics = compared_metrics(side_a, side_b, columns);
   const std::vector<Field> fields = matching_fields(side_a, side_b);
   group_side(side_a, fields);
   group_side(side_b, fields);
@@ -90,9 +102,9 @@ Table compare_table(results::Database& db, const Selection& a, const Selection& 
   for (const Field& field : fields) table.columns.push_back({field.name, Align::Left});
   table.columns.push_back({"runs (A)", Align::Right});
   table.columns.push_back({"runs (B)", Align::Right});
-  for (const Metric* metric : metrics) {
+  for (const Metric& metric : metrics) {
     for (const char* suffix : {" (A)", " (B)", " (B - A)"})
-      table.columns.push_back({metric->header + std::string(suffix), Align::Right});
+      table.columns.push_back({metric.header + suffix, Align::Right});
   }
   for (const Group& group : side_a.groups) {
     table.add_row(row_cells(group.values, &group, find_group(side_b, values_key(group.values)), metrics));

@@ -100,8 +100,15 @@ std::vector<Group> group_runs(const RunSet& set, const std::vector<const StoredR
 }
 
 std::vector<double> metric_values(const Group& group, const Metric& metric) {
-  const size_t index = metric_index(metric);
   std::vector<double> values;
+  if (metric.named) {
+    for (const StoredRun* run : group.runs) {
+      const auto found = run->named_metrics.find(metric.column);
+      if (found != run->named_metrics.end()) values.push_back(found->second);
+    }
+    return values;
+  }
+  const size_t index = metric_index(metric);
   for (const StoredRun* run : group.runs) {
     if (const auto& value = run->metrics[index]) values.push_back(*value);
   }

@@ -59,7 +59,8 @@ void add_selection(CLI::App* command, Options& options) {
 
 void add_layout(CLI::App* command, Options& options) {
   command->add_option("--group-by", options.group_by, "Fold rows by these settings/columns (comma-separated)");
-  command->add_option("--columns", options.columns, "Metric columns to show, in order (comma-separated)");
+  command->add_option("--columns", options.columns,
+                      "Metric columns to show, in order (comma-separated): metrics, run_metrics names, NAME* patterns");
   command->add_option("--sort", options.sort, "Sort rows by a column; -COL for descending");
 }
 
@@ -77,8 +78,8 @@ std::vector<std::string> group_by_of(const CLI::App& command, const Options& opt
   return command.count("--group-by") > 0 ? reports::split_names(options.group_by) : std::vector<std::string>{};
 }
 
-std::vector<const reports::Metric*> metrics_of(const CLI::App& command, const Options& options) {
-  return command.count("--columns") > 0 ? reports::parse_metric_list(options.columns) : reports::default_metrics();
+std::optional<std::string> columns_of(const CLI::App& command, const Options& options) {
+  return given(command, "--columns", options.columns);
 }
 
 std::optional<reports::SortOrder> sort_of(const CLI::App& command, const Options& options) {
@@ -89,7 +90,7 @@ std::optional<reports::SortOrder> sort_of(const CLI::App& command, const Options
 reports::ReportOptions report_options(const CLI::App& command, const Options& options) {
   reports::ReportOptions report{selection_of(command, options), {}};
   report.layout.group_by = group_by_of(command, options);
-  report.layout.metrics = metrics_of(command, options);
+  report.layout.columns = columns_of(command, options);
   report.layout.sort = sort_of(command, options);
   return report;
 }
@@ -126,7 +127,7 @@ void print_comparison(const CLI::App& command, const Options& options) {
     throw std::invalid_argument("compare needs two sweeps, or one sweep with --where-a and/or --where-b");
   }
   iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
-  const reports::Table table = reports::compare_table(db, a, b, metrics_of(command, options));
+  const reports::Table table = reports::compare_table(db, a, b, columns_of(command, options));
   if (options.format == "csv") {
     std::cout << reports::render_csv(table);
     return;
@@ -170,7 +171,9 @@ int main(int argc, char** argv) {
   add_db(compare, options);
   compare->add_option("--where-a", options.where_a, "Only A's runs matching this SQL expression");
   compare->add_option("--where-b", options.where_b, "Only B's runs matching this SQL expression");
-  compare->add_option("--columns", options.columns, "Metric columns to compare, in order (comma-separated)");
+  compare->add_option("--columns", options.columns,
+                      "Metric columns to compare, in order (comma-separated): metrics, run_metrics names, "
+                      "NAME* patterns");
   add_format(compare, options);
 
   CLI::App* query = app.add_subcommand("query", "Run one read-only SQL statement and print its rows.");

@@ -13,11 +13,11 @@ namespace {
 // Columns of a runs row that the object leaves out (the sweep is given by name).
 bool is_internal(const std::string& column) { return column == "id" || column == "sweep_id"; }
 
-// One run object from a row of "r.*, s.name".
+// One run object from a row of "r.*, s.name, <named metrics>".
 nlohmann::json run_object(const results::Statement& row) {
   nlohmann::json run = nlohmann::json::object();
   nlohmann::json config = nlohmann::json::object();
-  const int sweep_column = row.column_count() - 1;
+  const int sweep_column = row.column_count() - 2;
   for (int column = 0; column < sweep_column; ++column) {
     const std::string name = row.column_name(column);
     if (name == "config") {
@@ -27,6 +27,7 @@ nlohmann::json run_object(const results::Statement& row) {
     }
   }
   run["sweep"] = row.column_text(sweep_column);
+  run["metrics"] = nlohmann::json::parse(row.column_text(sweep_column + 1));
   for (const auto& item : config.items()) {
     if (!run.contains(item.key())) run[item.key()] = item.value();
   }
@@ -52,7 +53,7 @@ void sort_runs(nlohmann::json& runs, const SortOrder& order) {
 }  // namespace
 
 nlohmann::json runs_json(results::Database& db, const Selection& selection, const std::optional<SortOrder>& sort) {
-  results::Statement select = select_runs(db, selection, "r.*, s.name");
+  results::Statement select = select_runs(db, selection, std::string("r.*, s.name, ") + named_metrics_sql());
   nlohmann::json runs = nlohmann::json::array();
   while (select.step()) runs.push_back(run_object(select));
   if (sort) sort_runs(runs, *sort);

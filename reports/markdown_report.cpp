@@ -96,6 +96,7 @@ Table sweep_table(results::Database& db, const std::string& sweep) {
 void write_markdown_report(std::ostream& destination, results::Database& db, const ReportOptions& options) {
   std::ostringstream out;  // written whole at the end: an error leaves nothing half-printed
   const RunSet set = load_for_layout(db, options);
+  layout_metrics(set, options.layout);  // an unknown column is an error even when no table is printed
   if (set.sweeps.empty()) out << "No sweeps in " << db.path() << ".\n";
   bool first = true;
   for (size_t sweep = 0; sweep < set.sweeps.size(); ++sweep) {

@@ -1,6 +1,7 @@
 #include "reports/run_set.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -37,13 +38,18 @@ std::vector<std::string> selected_sweeps(results::Database& db, const Selection&
   return names;
 }
 
-}  // namespace
-
-results::Statement select_runs(results::Database& db, const Selection& selection, const std::string& columns) {
-  if (selection.sweep) require_sweep(db, *selection.sweep);
+// "SELECT <columns> FROM <the selected runs r, joined with their sweep s> ORDER BY r.id", the
+// sweep name as ?1 when selected.
+std::string selected_runs_sql(const Selection& selection, const std::string& columns) {
   const std::string runs = selection.where ? "(SELECT * FROM runs WHERE (" + *selection.where + "))" : "runs";
-  const std::string sql = "SELECT " + columns + " FROM " + runs + " AS r JOIN sweeps AS s ON s.id = r.sweep_id" +
-                          (selection.sweep ? " WHERE s.name = ?1" : "") + " ORDER BY r.id";
+  return "SELECT " + columns + " FROM " + runs + " AS r JOIN sweeps AS s ON s.id = r.sweep_id" +
+         (selection.sweep ? " WHERE s.name = ?1" : "") + " ORDER BY r.id";
+}
+
+// The statement of sql (built by selected_runs_sql), the sweep bound; a bad where expression
+// throws std::invalid_argument quoting it with SQLite's message.
+results::Statement prepare_selected(results::Database& db, const Selection& selection, const std::string& sql) {
+  if (selection.sweep) require_sweep(db, *selection.sweep);
   try {
     results::Statement statement = db.prepare(sql);
     if (selection.sweep) statement.bind_text(1, *selection.sweep);
@@ -52,6 +58,43 @@ results::Statement select_runs(results::Database& db, const Selection& selection
     if (!selection.where) throw;
     throw std::invalid_argument("bad where expression \"" + *selection.where + "\": " + error.sqlite_message());
   }
+}
+
+// Fills the named metrics of the set's runs (in id order) from the run_metrics rows of the
+// selected runs, NULL values left out.
+void load_named_metrics(results::Database& db, const Selection& selection, RunSet& set) {
+  results::Statement select = prepare_selected(
+      db, selection,
+      "SELECT m.run_id, m.name, m.value FROM run_metrics AS m WHERE m.value IS NOT NULL AND m.run_id IN (" +
+          selected_runs_sql(selection, "r.id") + ")");
+  while (select.step()) {
+    const int64_t id = select.column_int(0);
+    const auto run = std::lower_bound(set.runs.begin(), set.runs.end(), id,
+                                      [](const StoredRun& stored, int64_t wanted) { return stored.id < wanted; });
+    if (run != set.runs.end() && run->id == id)  // a run a writer added since the runs were read is left out
+      run->named_metrics.emplace(select.column_text(1), select.column_real(2));
+  }
+}
+
+// The names of the runs' named metrics, in natural order.
+std::vector<std::string> metric_names(const std::vector<StoredRun>& runs) {
+  std::set<std::string> names;
+  for (const StoredRun& run : runs) {
+    for (const auto& entry : run.named_metrics) names.insert(entry.first);
+  }
+  std::vector<std::string> sorted(names.begin(), names.end());
+  std::sort(sorted.begin(), sorted.end(), natural_less);
+  return sorted;
+}
+
+}  // namespace
+
+results::Statement select_runs(results::Database& db, const Selection& selection, const std::string& columns) {
+  return prepare_selected(db, selection, selected_runs_sql(selection, columns));
+}
+
+const char* named_metrics_sql() {
+  return "(SELECT json_group_object(m.name, m.value) FROM run_metrics AS m WHERE m.run_id = r.id)";
 }
 
 nlohmann::json column_json(const results::Statement& row, int column) {
@@ -118,6 +161,8 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
     }
     set.runs.push_back(std::move(run));
   }
+  load_named_metrics(db, selection, set);
+  set.metric_names = metric_names(set.runs);
   return set;
 }
 

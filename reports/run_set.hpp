@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct StoredRun {
   size_t settings = 0;  // index into RunSet::settings
   std::string key, status, error;
   std::vector<std::optional<double>> metrics;  // by metrics() index; nullopt for NULL
+  std::map<std::string, double> named_metrics;  // run_metrics name -> value (NULLs left out)
   std::vector<nlohmann::json> columns;         // values of RunSet::column_names, in that order
   std::string host, blas_library, blas_kernel, torch_version;
 };
@@ -35,17 +37,22 @@ struct RunSet {
   std::vector<std::string> sweeps;         // the selected sweeps in creation order
   std::vector<nlohmann::json> settings;    // the distinct configs of the runs, canonical, without seed
   std::vector<std::string> column_names;   // the runs columns loaded into StoredRun::columns
+  std::vector<std::string> metric_names;   // the run_metrics names of the runs, in natural order
   std::vector<StoredRun> runs;             // by id
 };
 
-// The selected runs of the database with, for each name in extra_columns that is a runs column,
-// its value. Throws when the sweep is unknown, and std::invalid_argument quoting a bad where
+// The selected runs of the database with their named metrics and, for each name in extra_columns
+// that is a runs column, its value. Throws when the sweep is unknown, and std::invalid_argument quoting a bad where
 // expression with SQLite's message.
 RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns = {});
 
 // The selected runs' rows: SELECT <columns> over the runs (aliased r) joined with their sweep
 // (aliased s), ordered by run id, the sweep name bound. Errors as load_runs.
 results::Statement select_runs(results::Database& db, const Selection& selection, const std::string& columns);
+
+// An SQL expression: the named metrics (run_metrics rows) of the run aliased r as JSON object
+// text, "{}" when it has none.
+const char* named_metrics_sql();
 
 // A column of the current row as JSON: integer, real, text, or null.
 nlohmann::json column_json(const results::Statement& row, int column);

@@ -1,6 +1,7 @@
 #include "reports/run_table.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "reports/fold.hpp"
@@ -16,9 +17,10 @@ const char* const kRunsColumn = "runs";
 
 // The grouping fields a reader sees: all of them, except that the planned epochs are left to the
 // epochs metric column when the table shows it and nobody asked to group by epochs.
-std::vector<size_t> shown_fields(const std::vector<Field>& fields, const TableLayout& layout) {
-  const bool epochs_metric = std::find(layout.metrics.begin(), layout.metrics.end(), find_metric("epochs")) !=
-                             layout.metrics.end();
+std::vector<size_t> shown_fields(const std::vector<Field>& fields, const TableLayout& layout,
+                                 const std::vector<Metric>& metrics) {
+  const bool epochs_metric =
+      std::any_of(metrics.begin(), metrics.end(), [](const Metric& metric) { return metric.column == "epochs"; });
   std::vector<size_t> shown;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (layout.group_by.empty() && epochs_metric && fields[i].name == "epochs") continue;
@@ -31,16 +33,16 @@ std::vector<size_t> shown_fields(const std::vector<Field>& fields, const TableLa
 class SortKey {
  public:
   SortKey(const RunSet& set, const std::vector<Field>& fields, const std::string& column, bool sweep_column)
-      : set_(set), column_(column), metric_(find_metric(column)) {
-    if (metric_ != nullptr || column == kRunsColumn || (sweep_column && column == kSweepColumn)) return;
+      : set_(set), column_(column), metric_(sort_metric(set, column)) {
+    if (metric_ || column == kRunsColumn || (sweep_column && column == kSweepColumn)) return;
     const auto found = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == column; });
     if (found == fields.end())
-      throw std::invalid_argument(unknown_name_message("sort column", column, candidates(fields, sweep_column)));
+      throw std::invalid_argument(unknown_name_message("sort column", column, candidates(set, fields, sweep_column)));
     field_ = static_cast<size_t>(found - fields.begin());
   }
 
   nlohmann::json operator()(const Group& group) const {
-    if (metric_ != nullptr) {
+    if (metric_) {
       const std::vector<double> values = metric_values(group, *metric_);
       return values.empty() ? nlohmann::json() : nlohmann::json(spread(values).mean);
     }
@@ -50,18 +52,27 @@ class SortKey {
   }
 
  private:
-  static std::vector<std::string> candidates(const std::vector<Field>& fields, bool sweep_column) {
+  // The metric of a sort column: a metric with a runs column or a named metric of the run set.
+  static std::optional<Metric> sort_metric(const RunSet& set, const std::string& column) {
+    if (const Metric* metric = find_metric(column)) return *metric;
+    if (std::find(set.metric_names.begin(), set.metric_names.end(), column) != set.metric_names.end())
+      return named_metric(column);
+    return std::nullopt;
+  }
+
+  static std::vector<std::string> candidates(const RunSet& set, const std::vector<Field>& fields, bool sweep_column) {
     std::vector<std::string> names;
     if (sweep_column) names.push_back(kSweepColumn);
     for (const Field& field : fields) names.push_back(field.name);
     names.push_back(kRunsColumn);
     for (const Metric& metric : metrics()) names.push_back(metric.column);
+    names.insert(names.end(), set.metric_names.begin(), set.metric_names.end());
     return names;
   }
 
   const RunSet& set_;
   std::string column_;
-  const Metric* metric_;
+  std::optional<Metric> metric_;
   size_t field_ = 0;
 };
 
@@ -75,27 +86,31 @@ void sort_groups(std::vector<Group>& groups, const SortKey& key, bool descending
 
 }  // namespace
 
+std::vector<Metric> layout_metrics(const RunSet& set, const TableLayout& layout) {
+  return layout.columns ? parse_metric_list(*layout.columns, set.metric_names) : default_metrics();
+}
+
 Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout) {
   const std::vector<Field> fields =
       layout.group_by.empty() ? varying_fields(set, runs) : resolve_fields(set, layout.group_by);
   std::vector<Group> groups = group_runs(set, runs, fields, layout.sweep_column);
   if (layout.sort)
     sort_groups(groups, SortKey(set, fields, layout.sort->column, layout.sweep_column), layout.sort->descending);
-  const std::vector<size_t> shown = shown_fields(fields, layout);
+  const std::vector<Metric> metrics = layout_metrics(set, layout);
+  const std::vector<size_t> shown = shown_fields(fields, layout, metrics);
 
   Table table;
   if (layout.sweep_column) table.columns.push_back({kSweepColumn, Align::Left});
   for (const size_t field : shown) table.columns.push_back({fields[field].name, Align::Left});
   table.columns.push_back({kRunsColumn, Align::Right});
-  for (const Metric* metric : layout.metrics) table.columns.push_back({metric->header, Align::Right});
+  for (const Metric& metric : metrics) table.columns.push_back({metric.header, Align::Right});
 
   for (const Group& group : groups) {
     std::vector<std::string> cells;
     if (layout.sweep_column) cells.push_back(set.sweeps[group.sweep]);
     for (const size_t field : shown) cells.push_back(value_cell(group.values[field]));
     cells.push_back(std::to_string(group.runs.size()));
-    for (const Metric* metric : layout.metrics)
-      cells.push_back(spread_cell(metric_values(group, *metric), metric->format));
+    for (const Metric& metric : metrics) cells.push_back(spread_cell(metric_values(group, metric), metric.format));
     table.add_row(std::move(cells));
   }
   return table;

@@ -15,15 +15,20 @@ namespace iddl::reports {
 // How a table of folded runs is laid out.
 struct TableLayout {
   std::vector<std::string> group_by;                        // fold by these; empty: by the settings that vary
-  std::vector<const Metric*> metrics = default_metrics();  // metric columns, in order
+  std::optional<std::string> columns;                       // metric columns (parse_metric_list); unset: default
   std::optional<SortOrder> sort;                            // row order; unset: order of each row's first run
   bool sweep_column = false;                                // a leading "sweep" column; no row spans sweeps
 };
 
+// The layout's metric columns: its columns list resolved against the run set's named metrics, or
+// default_metrics(). An unknown name throws std::invalid_argument naming the closest.
+std::vector<Metric> layout_metrics(const RunSet& set, const TableLayout& layout);
+
 // The runs folded into rows: the sweep (when asked), the grouping settings (when they vary by
 // themselves, the planned epochs are left to the epochs metric column), "runs" (how many runs the
-// row folds), then each metric as mean ± std over the row's runs. A sort column is "sweep",
-// "runs", a grouping setting or any metric; an unknown one throws std::invalid_argument.
+// row folds), then each metric of layout_metrics as mean ± std over the row's runs. A sort column
+// is "sweep", "runs", a grouping setting, any metric or a named metric of the run set; an unknown
+// one throws std::invalid_argument.
 Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout);
 
 }  // namespace iddl::reports

@@ -121,6 +121,20 @@ DROP TABLE epochs;
 ALTER TABLE epochs_v2 RENAME TO epochs;
 )sql";
 
+// Version 3: the compression ratio of the gradient exchange (wire bytes over dense bytes; NULL
+// without compression); run_metrics, one row per named metric of a run_finished event: a
+// key-value table because the set of structure metrics (per member, per exit) varies by run.
+const char* const kVersion3 = R"sql(
+ALTER TABLE runs ADD COLUMN compression_ratio REAL;
+
+CREATE TABLE run_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value REAL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+)sql";
+
 void use_wal(Database& db) {
   Statement pragma = db.prepare("PRAGMA journal_mode = WAL");
   const std::string mode = pragma.step() ? pragma.column_text(0) : "";
@@ -132,7 +146,7 @@ void use_wal(Database& db) {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3};
   return scripts;
 }
 

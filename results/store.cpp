@@ -1,6 +1,8 @@
 #include "results/store.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -47,8 +49,11 @@ const std::vector<Field> kFinishedFields = {
     {"train_time_s", Kind::Real},    {"inference_time_s", Kind::Real}, {"latency_ms", Kind::Real},
     {"params", Kind::Integer},       {"flops", Kind::Integer},         {"bytes_sent", Kind::Integer},
     {"bytes_received", Kind::Integer}, {"comm_time_s", Kind::Real},    {"bandwidth_Bps", Kind::Real},
-    {"staleness_mean", Kind::Real},
+    {"staleness_mean", Kind::Real},  {"compression_ratio", Kind::Real},
 };
+
+// The run_finished field holding the named metrics, an object of name -> number.
+const char* const kMetricsField = "metrics";
 
 // Fields of the epoch event besides the epoch number.
 const std::vector<Field> kEpochFields = {
@@ -67,6 +72,13 @@ std::string utc_now() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
+}
+
+// Whether name can name a run metric: letters, digits, '_' and '.', at least one.
+bool is_metric_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '_' || c == '.';
+  });
 }
 
 // Binds object[field.name] at index: NULL when missing or null; throws naming the field when
@@ -187,6 +199,7 @@ Store::Store(const std::string& path)
           "status = 'running', started_at = ?1, finished_at = NULL, exit_code = NULL, error = NULL, "
           "stderr_tail = NULL, " + cleared(kStartedFields) + ", " + cleared(kFinishedFields), 2))),
       clear_epochs_(db_.prepare("DELETE FROM epochs WHERE run_id = ?1")),
+      clear_metrics_(db_.prepare("DELETE FROM run_metrics WHERE run_id = ?1")),
       update_started_(db_.prepare(update_run_sql(keep_unless_given(kStartedFields), kStartedIdIndex))),
       upsert_epoch_(db_.prepare("INSERT INTO epochs (run_id, epoch, " + names(kEpochFields) + ") VALUES (?1, ?2, " +
                                 placeholders(kEpochFields.size(), 3) + ") ON CONFLICT (run_id, epoch) DO UPDATE SET " +
@@ -195,6 +208,8 @@ Store::Store(const std::string& path)
                                                       ", status = 'done', finished_at = ?" +
                                                       std::to_string(kFinishedTimeIndex),
                                                   kFinishedTimeIndex + 1))),
+      upsert_metric_(db_.prepare("INSERT INTO run_metrics (run_id, name, value) VALUES (?1, ?2, ?3) "
+                                 "ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value")),
       update_failure_(db_.prepare(
           update_run_sql("status = ?1, exit_code = ?2, error = ?3, stderr_tail = ?4, finished_at = ?5", 6))) {}
 
@@ -263,6 +278,8 @@ void Store::mark_running(int64_t run_id) {
   require_changed(run_id);
   clear_epochs_.reset();
   clear_epochs_.bind_int(1, run_id).run();
+  clear_metrics_.reset();
+  clear_metrics_.bind_int(1, run_id).run();
   transaction.commit();
 }
 
@@ -295,7 +312,33 @@ void Store::record_finished(int64_t run_id, const nlohmann::json& event) {
   bind_fields(update_finished_, 1, event, kFinishedFields, [&] { return event_context("run_finished", run_id); });
   update_finished_.bind_text(kFinishedTimeIndex, utc_now()).bind_int(kFinishedTimeIndex + 1, run_id).run();
   require_changed(run_id);
+  upsert_metrics(run_id, event);
   transaction.commit();
+}
+
+void Store::upsert_metrics(int64_t run_id, const nlohmann::json& event) {
+  const auto found = event.find(kMetricsField);
+  if (found == event.end() || found->is_null()) return;
+  const auto field = [&](const std::string& name) {
+    return event_context("run_finished", run_id) + ": field '" + name + "'";
+  };
+  if (!found->is_object()) {
+    throw std::runtime_error(field(kMetricsField) + " must be an object of name -> number, got " + found->dump());
+  }
+  for (const auto& item : found->items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& value = item.value();
+    if (!is_metric_name(name)) {
+      throw std::runtime_error(field(kMetricsField) + " has a bad name '" + name +
+                               "' (letters, digits, '_' and '.' only)");
+    }
+    if (value.is_null()) continue;
+    if (!value.is_number()) {
+      throw std::runtime_error(field(kMetricsField + ("." + name)) + " must be a number, got " + value.dump());
+    }
+    upsert_metric_.reset();
+    upsert_metric_.bind_int(1, run_id).bind_text(2, name).bind_real(3, value.get<double>()).run();
+  }
 }
 
 void Store::record_failure(int64_t run_id, const std::string& status, std::optional<int> exit_code,

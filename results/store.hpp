@@ -46,7 +46,8 @@ class Store {
   // run_key -> status of the named sweep's runs ({} when the sweep is unknown).
   std::map<std::string, std::string> run_statuses(const std::string& sweep_name);
 
-  // Status running, started_at now; clears the previous attempt's error, metrics and epochs.
+  // Status running, started_at now; clears the previous attempt's error, metrics (named ones too)
+  // and epochs.
   void mark_running(int64_t run_id);
 
   // Stores a run_started event: host, device, threads, BLAS library and kernel, versions, params, flops,
@@ -56,7 +57,10 @@ class Store {
   // Stores an epoch event as one epochs row (replacing the same epoch's row).
   void record_epoch(int64_t run_id, const nlohmann::json& event);
 
-  // Stores a run_finished event: summary metrics, status done, finished_at now.
+  // Stores a run_finished event: summary metrics (compression_ratio among them), each entry of its
+  // "metrics" object (name -> number; null entries skipped) as a run_metrics row replacing the same
+  // name's, status done, finished_at now. A bad metric name or a non-number value throws naming the
+  // run and the field, and nothing is stored.
   void record_finished(int64_t run_id, const nlohmann::json& event);
 
   // Ends a run as failed, timeout or interrupted, with its exit code, error and stderr tail.
@@ -72,13 +76,16 @@ class Store {
  private:
   void require_changed(int64_t run_id);                                // throws unless the last statement changed a row
   std::string event_context(const char* event, int64_t run_id) const;  // "<path>: <event> event of run <id>"
+  void upsert_metrics(int64_t run_id, const nlohmann::json& event);    // the event's named metrics as rows
 
   Database db_;
   Statement start_attempt_;    // mark_running: status running, the previous attempt's results cleared
   Statement clear_epochs_;     // mark_running: the previous attempt's epochs deleted
+  Statement clear_metrics_;    // mark_running: the previous attempt's named metrics deleted
   Statement update_started_;   // record_started
   Statement upsert_epoch_;     // record_epoch
   Statement update_finished_;  // record_finished
+  Statement upsert_metric_;    // record_finished: one named metric
   Statement update_failure_;   // record_failure
 };
 

@@ -192,6 +192,21 @@ TEST(reports_iddl_report, BadInputExitsTwoWithOneLine) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.svg")));
 }
 
+TEST(reports_iddl_report, NamedMetricColumnsAndPatterns) {
+  test_support::TempDir dir;
+  test_support::write_early_exit_db(dir.file("iddl.db"));
+  const Outcome csv = run_report(dir, {"csv", "--columns", "test_accuracy,exit_accuracy.*,compression_ratio"});
+  EXPECT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out,
+            "sweep,horizontal,runs,test accuracy,exit_accuracy.1,exit_accuracy.2,exit_accuracy.10,compression ratio\n"
+            "ee,early_exit,2,85.00% ± 7.07%,71.00% ± 1.41%,75.00%,80.00%,0.0124 ± 0.0001414\n"
+            "ee,none,1,85.00%,,,,\n");
+  const Outcome unknown = run_report(dir, {"markdown", "--columns", "test_accuracy,exit_fracton.1"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err, "iddl-report: unknown column 'exit_fracton.1' (did you mean 'exit_fraction.1'?)\n");
+  EXPECT_EQ(unknown.out, "");
+}
+
 TEST(reports_iddl_report, BadWhereQuotesTheExpression) {
   test_support::TempDir dir;
   test_support::write_sample_db(dir.file("iddl.db"));

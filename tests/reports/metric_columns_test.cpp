@@ -4,14 +4,15 @@
 
 #include <stdexcept>
 
+#include "reports/format.hpp"
 #include "reports/names.hpp"
 
 namespace iddl::reports {
 namespace {
 
-std::vector<std::string> columns(const std::vector<const Metric*>& chosen) {
+std::vector<std::string> columns(const std::vector<Metric>& chosen) {
   std::vector<std::string> names;
-  for (const Metric* metric : chosen) names.push_back(metric->column);
+  for (const Metric& metric : chosen) names.push_back(metric.column);
   return names;
 }
 
@@ -19,7 +20,7 @@ TEST(reports_metric_columns, EveryDatabaseMetricIsKnownOnce) {
   const std::vector<std::string> expected = {"test_accuracy", "train_time_s",  "params",           "flops",
                                              "bytes_sent",    "bandwidth_Bps", "inference_time_s", "latency_ms",
                                              "test_loss",     "train_loss",    "comm_time_s",      "bytes_received",
-                                             "epochs"};
+                                             "epochs",        "compression_ratio"};
   std::vector<std::string> names;
   for (const Metric& metric : metrics()) names.push_back(metric.column);
   EXPECT_EQ(names, expected);
@@ -57,6 +58,64 @@ TEST(reports_metric_columns, DifferencesOfAccuracyAreInPercentagePoints) {
   EXPECT_EQ(difference_cell(*find_metric("train_time_s"), -10.84), "-10.8s");
   EXPECT_EQ(difference_cell(*find_metric("bytes_sent"), 1048576), "+1 MiB");
   EXPECT_EQ(find_metric("host"), nullptr);
+}
+
+TEST(reports_metric_columns, CompressionRatioIsAPlainNumber) {
+  const Metric& ratio = *find_metric("compression_ratio");
+  EXPECT_EQ(ratio.header, "compression ratio");
+  EXPECT_EQ(ratio.format(0.0123), "0.0123");
+  EXPECT_EQ(difference_cell(ratio, -0.01), "-0.01");
+  EXPECT_FALSE(ratio.named);
+}
+
+TEST(reports_metric_columns, NamedMetricsAreWrittenByTheirName) {
+  const Metric accuracy = named_metric("member_accuracy.0");
+  EXPECT_EQ(accuracy.header, "member_accuracy.0");
+  EXPECT_TRUE(accuracy.named);
+  EXPECT_EQ(accuracy.format(0.84), "84.00%");
+  EXPECT_EQ(difference_cell(accuracy, 0.0125), "+1.25 pp");
+  EXPECT_EQ(named_metric("exit_fraction.1").format(0.62), "62.00%");
+  EXPECT_EQ(named_metric("exit_flops.1").format(88000), format_count(88000));
+  EXPECT_EQ(named_metric("baseline_flops").format(94640), format_count(94640));
+  EXPECT_EQ(named_metric("baseline_inference_time_s").format(0.21), "210ms");
+  EXPECT_EQ(difference_cell(named_metric("baseline_inference_time_s"), -1.5), "-1.5s");
+  EXPECT_EQ(named_metric("baseline_latency_ms").format(0.0625), "0.0625ms");
+  EXPECT_EQ(named_metric("speedup").format(1.04), "1.04");
+  EXPECT_FALSE(named_metric("speedup").fraction);
+}
+
+TEST(reports_metric_columns, NaturalOrderComparesDigitRunsAsNumbers) {
+  EXPECT_TRUE(natural_less("exit_accuracy.2", "exit_accuracy.10"));
+  EXPECT_FALSE(natural_less("exit_accuracy.10", "exit_accuracy.2"));
+  EXPECT_TRUE(natural_less("exit_accuracy.10", "exit_fraction.1"));
+  EXPECT_TRUE(natural_less("a.1", "a.1.0"));
+  EXPECT_TRUE(natural_less("a.01", "a.1"));
+  EXPECT_FALSE(natural_less("a.1", "a.1"));
+}
+
+TEST(reports_metric_columns, ListResolvesPresentNamesAndPatterns) {
+  const std::vector<std::string> present = {"exit_accuracy.1", "exit_accuracy.2", "exit_accuracy.10",
+                                            "exit_fraction.1", "member_accuracy.0"};
+  EXPECT_EQ(columns(parse_metric_list("test_accuracy,exit_accuracy.*,member_accuracy.0", present)),
+            (std::vector<std::string>{"test_accuracy", "exit_accuracy.1", "exit_accuracy.2", "exit_accuracy.10",
+                                      "member_accuracy.0"}));
+  EXPECT_EQ(columns(parse_metric_list("exit_*", {"exit_accuracy.10", "exit_accuracy.9"})),
+            (std::vector<std::string>{"exit_accuracy.9", "exit_accuracy.10"}));
+  EXPECT_TRUE(parse_metric_list("exit_fraction.1", present).front().named);
+  EXPECT_FALSE(parse_metric_list("test_accuracy", present).front().named);
+  try {
+    parse_metric_list("exit_fraction.2", present);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "unknown column 'exit_fraction.2' (did you mean 'exit_fraction.1'?)");
+  }
+  try {
+    parse_metric_list("member_acuracy.*", present);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "unknown column pattern 'member_acuracy.*' (did you mean 'member_accuracy.0'?)");
+  }
+  EXPECT_THROW(parse_metric_list("exit_fraction.1"), std::invalid_argument);  // not present
 }
 
 TEST(reports_names, SplitsAndRefusesEmptyNames) {

@@ -1,6 +1,7 @@
 // A small results database written through the real store: sweep "demo" with two seeds of a
 // sync run, one single run, one failed run and one pending run; sweep "other" with one done run.
 // Configs hold the axes as objects, as the matrix resolves them; done runs have two epochs.
+// write_early_exit_db: a database with a compression ratio and named metrics.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +64,32 @@ inline void write_sample_db(const std::string& path) {
 
   const int64_t other = store.register_sweep("other", "", {{"only-1", 0, demo_config("single", 1, 7)}});
   run_to_done(store, store.runs_of(other).front().id, finished(1.5, 0.5, 0, std::nullopt));
+}
+
+// Sweep "ee": two seeds of an early-exit run that recorded a compression ratio and named metrics,
+// and one plain run without either.
+inline void write_early_exit_db(const std::string& path) {
+  results::Store store(path);
+  nlohmann::json early_exit = demo_config("sync", 2, 1);
+  early_exit["horizontal"] = {{"method", "early_exit"}};
+  nlohmann::json early_exit_2 = early_exit;
+  early_exit_2["seed"] = 2;
+  const int64_t sweep = store.register_sweep("ee", "", {{"ee-1", 0, early_exit},
+                                                        {"ee-2", 1, early_exit_2},
+                                                        {"plain-1", 0, demo_config("sync", 2, 1)}});
+  const auto runs = store.runs_of(sweep);
+  nlohmann::json first = finished(100, 0.80, 1048576, 1.5e6);
+  first["compression_ratio"] = 0.0123;
+  first["metrics"] = {{"exit_accuracy.1", 0.70},          {"exit_accuracy.2", 0.75},
+                      {"exit_accuracy.10", 0.80},         {"exit_fraction.1", 0.62},
+                      {"exit_flops.1", 88000},            {"mean_inference_flops", 91000},
+                      {"baseline_inference_time_s", 0.21}, {"speedup", 1.04}};
+  nlohmann::json second = finished(110, 0.90, 1048576, 2.5e6);
+  second["compression_ratio"] = 0.0125;
+  second["metrics"] = {{"exit_accuracy.1", 0.72}, {"exit_fraction.1", 0.58}};
+  run_to_done(store, runs[0].id, first);
+  run_to_done(store, runs[1].id, second);
+  run_to_done(store, runs[2].id, finished(90, 0.85, 1048576, 2e6));
 }
 
 }  // namespace iddl::test_support

@@ -44,7 +44,7 @@ TableLayout layout(std::vector<std::string> group_by, const std::string& metric_
                    std::optional<SortOrder> sort = std::nullopt) {
   TableLayout chosen;
   chosen.group_by = std::move(group_by);
-  chosen.metrics = parse_metric_list(metric_list);
+  chosen.columns = metric_list;
   chosen.sort = std::move(sort);
   return chosen;
 }

@@ -23,7 +23,7 @@ TEST(results_schema, NewStoreHasCurrentVersionWalAndTheConnectionSettings) {
   const std::string path = dir.file("iddl.db");
   Store store(path);
   Database db(path);
-  EXPECT_EQ(schema_version(db), 2);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
   EXPECT_EQ(pragma_text(db, "journal_mode"), "wal");
   configure_connection(db);
   EXPECT_EQ(pragma_text(db, "foreign_keys"), "1");
@@ -42,11 +42,11 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
       "ORDER BY name)");
   ASSERT_TRUE(names.step());
   EXPECT_EQ(names.column_text(0),
-            "epochs,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,"
+            "epochs,run_metrics,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,"
             "runs_by_sweep_started,runs_by_sweep_status,sweeps");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 47);
+  EXPECT_EQ(columns.column_int(0), 48);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {
@@ -55,7 +55,7 @@ TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {
   Store(path).register_sweep("s", "", {{"k", 0, {{"seed", 1}}}});
   Store reopened(path);
   Database db(path);
-  EXPECT_EQ(schema_version(db), 2);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
   Statement count = db.prepare("SELECT count(*) FROM runs");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 1);
@@ -76,7 +76,7 @@ TEST(results_schema, VersionOneDatabaseMigratesInPlaceKeepingItsRows) {
   Store store(path);
   {
     Database db(path);
-    EXPECT_EQ(schema_version(db), 2);
+    EXPECT_EQ(schema_version(db), kSchemaVersion);
     Statement run = db.prepare(
         "SELECT run_key, parallelism, status, host, test_accuracy, iddl_commit, compiler, cpu_model, cpu_cores "
         "FROM runs WHERE id = 1");
@@ -101,6 +101,64 @@ TEST(results_schema, VersionOneDatabaseMigratesInPlaceKeepingItsRows) {
   ASSERT_TRUE(recorded.step());
   EXPECT_EQ(recorded.column_text(0), "abc123");
   EXPECT_EQ(recorded.column_int(1), 16);
+}
+
+TEST(results_schema, VersionTwoDatabaseMigratesToThreeKeepingItsRows) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("v2.db");
+  {  // what the previous build wrote: migrations 1 and 2, one sweep with one finished run
+    Database v2(path);
+    v2.exec(migrations().at(0));
+    v2.exec(migrations().at(1));
+    v2.exec("PRAGMA user_version = 2");
+    v2.exec("INSERT INTO sweeps (id, name, file, created_at) VALUES (1, 'old', 'old.toml', '2024-01-01T00:00:00Z')");
+    v2.exec("INSERT INTO runs (id, sweep_id, run_key, repeat, config, status, cpu_cores, test_accuracy) "
+            "VALUES (1, 1, 'k1', 0, '{\"seed\":1}', 'done', 8, 0.875)");
+    v2.exec("INSERT INTO epochs (run_id, epoch, train_loss) VALUES (1, 1, 0.5)");
+  }
+  Store store(path);
+  {
+    Database db(path);
+    EXPECT_EQ(schema_version(db), 3);
+    Statement run = db.prepare("SELECT run_key, status, cpu_cores, test_accuracy, compression_ratio FROM runs");
+    ASSERT_TRUE(run.step());
+    EXPECT_EQ(run.column_text(0), "k1");
+    EXPECT_EQ(run.column_text(1), "done");
+    EXPECT_EQ(run.column_int(2), 8);
+    EXPECT_EQ(run.column_real(3), 0.875);
+    EXPECT_TRUE(run.column_is_null(4));
+    Statement epoch = db.prepare("SELECT train_loss FROM epochs WHERE run_id = 1 AND epoch = 1");
+    ASSERT_TRUE(epoch.step());
+    EXPECT_EQ(epoch.column_real(0), 0.5);
+    Statement metrics = db.prepare("SELECT count(*) FROM run_metrics");
+    ASSERT_TRUE(metrics.step());
+    EXPECT_EQ(metrics.column_int(0), 0);
+    Statement metrics_sql = db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'run_metrics'");
+    ASSERT_TRUE(metrics_sql.step());
+    EXPECT_NE(metrics_sql.column_text(0).find("WITHOUT ROWID"), std::string::npos) << metrics_sql.column_text(0);
+  }
+  store.record_finished(1, {{"compression_ratio", 0.0123}, {"metrics", {{"exit_fraction.1", 0.62}}}});
+  Database db(path);
+  Statement recorded = db.prepare(
+      "SELECT r.compression_ratio, m.name, m.value FROM runs r JOIN run_metrics m ON m.run_id = r.id");
+  ASSERT_TRUE(recorded.step());
+  EXPECT_EQ(recorded.column_real(0), 0.0123);
+  EXPECT_EQ(recorded.column_text(1), "exit_fraction.1");
+  EXPECT_EQ(recorded.column_real(2), 0.62);
+}
+
+TEST(results_schema, RunMetricsGoWithTheirRun) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", {{"k", 0, {{"seed", 1}}}})).front().id;
+  store.record_finished(run_id, {{"metrics", {{"member_accuracy.0", 0.84}}}});
+  Database db(path);
+  configure_connection(db);
+  db.exec("DELETE FROM runs");
+  Statement count = db.prepare("SELECT count(*) FROM run_metrics");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.column_int(0), 0);
 }
 
 TEST(results_schema, IndexesServeThePerSweepReads) {

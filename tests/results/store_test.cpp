@@ -235,6 +235,121 @@ TEST(results_store, DownpourStalenessIsStoredWithTheSummary) {
   EXPECT_EQ(run.text(1), "done");
 }
 
+// name -> value of a run's run_metrics rows.
+std::map<std::string, double> run_metrics(const std::string& path, int64_t run_id) {
+  Database db(path);
+  Statement select = db.prepare("SELECT name, value FROM run_metrics WHERE run_id = ?1 ORDER BY name");
+  select.bind_int(1, run_id);
+  std::map<std::string, double> values;
+  while (select.step()) values.emplace(select.column_text(0), select.column_real(1));
+  return values;
+}
+
+// The message of the error record_finished throws for the event ("" when it stores it).
+std::string finished_error(Store& store, int64_t run_id, const json& event) {
+  try {
+    store.record_finished(run_id, event);
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(results_store, CompressionRatioAndNamedMetricsAreStoredWithTheSummary) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  json event = kFinished;
+  event["compression_ratio"] = 0.0123;
+  event["metrics"] = {{"member_accuracy.0", 0.84}, {"exit_flops.1", 88000}, {"baseline_inference_time_s", 0.21}};
+  store.record_finished(run_id, event);
+  Row run(path, "SELECT compression_ratio, status, test_accuracy FROM runs WHERE id = " + std::to_string(run_id));
+  EXPECT_EQ(run.real(0), 0.0123);
+  EXPECT_EQ(run.text(1), "done");
+  EXPECT_EQ(run.real(2), 0.8765);
+  EXPECT_EQ(run_metrics(path, run_id), (std::map<std::string, double>{
+                                           {"baseline_inference_time_s", 0.21},
+                                           {"exit_flops.1", 88000},
+                                           {"member_accuracy.0", 0.84}}));
+  EXPECT_EQ(Row(path, "SELECT typeof(value) FROM run_metrics WHERE name = 'exit_flops.1'").text(0), "real");
+}
+
+TEST(results_store, WithoutCompressionOrMetricsNothingIsRecorded) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  json event = kFinished;
+  event["metrics"] = {{"exit_fraction.1", nullptr}};  // null: not reported
+  store.record_finished(run_id, event);
+  EXPECT_TRUE(Row(path, "SELECT compression_ratio FROM runs WHERE id = " + std::to_string(run_id)).null(0));
+  EXPECT_TRUE(run_metrics(path, run_id).empty());
+}
+
+TEST(results_store, ARepeatedFinishedEventReplacesItsNamedMetricsAndKeepsTheOthers) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  store.record_finished(run_id, {{"metrics", {{"exit_accuracy.1", 0.8}, {"exit_fraction.1", 0.62}}}});
+  store.record_finished(run_id, {{"metrics", {{"exit_accuracy.1", 0.81}, {"exit_accuracy.2", 0.9}}}});
+  const std::map<std::string, double> expected = {
+      {"exit_accuracy.1", 0.81}, {"exit_accuracy.2", 0.9}, {"exit_fraction.1", 0.62}};
+  EXPECT_EQ(run_metrics(path, run_id), expected);
+}
+
+TEST(results_store, BadNamedMetricsAreErrorsNamingTheRunAndTheFieldAndStoreNothing) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  const std::string run = "run_finished event of run " + std::to_string(run_id);
+
+  const std::string not_number =
+      finished_error(store, run_id, {{"test_accuracy", 0.5}, {"metrics", {{"a.1", 0.5}, {"exit_fraction.1", "high"}}}});
+  EXPECT_NE(not_number.find(path), std::string::npos) << not_number;
+  EXPECT_NE(not_number.find(run), std::string::npos) << not_number;
+  EXPECT_NE(not_number.find("field 'metrics.exit_fraction.1' must be a number, got \"high\""), std::string::npos)
+      << not_number;
+
+  const std::string bad_name = finished_error(store, run_id, {{"metrics", {{"exit accuracy", 0.5}}}});
+  EXPECT_NE(bad_name.find(run), std::string::npos) << bad_name;
+  EXPECT_NE(bad_name.find("field 'metrics' has a bad name 'exit accuracy'"), std::string::npos) << bad_name;
+  EXPECT_NE(finished_error(store, run_id, {{"metrics", {{"", 0.5}}}}).find("bad name ''"), std::string::npos);
+
+  const std::string not_object = finished_error(store, run_id, {{"metrics", json::array({0.5})}});
+  EXPECT_NE(not_object.find("field 'metrics' must be an object of name -> number, got [0.5]"), std::string::npos)
+      << not_object;
+
+  const std::string ratio = finished_error(store, run_id, {{"compression_ratio", "1%"}});
+  EXPECT_NE(ratio.find("field 'compression_ratio' must be a number"), std::string::npos) << ratio;
+
+  Row after(path, "SELECT status, test_accuracy FROM runs WHERE id = " + std::to_string(run_id));
+  EXPECT_EQ(after.text(0), "running");  // each failed event rolled back whole
+  EXPECT_TRUE(after.null(1));
+  EXPECT_TRUE(run_metrics(path, run_id).empty());
+}
+
+TEST(results_store, RetriedRunDropsThePreviousAttemptsNamedMetricsAndCompressionRatio) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const std::vector<RunRow> runs = store.runs_of(store.register_sweep("s", "", three_runs()));
+  for (const RunRow& run : {runs[0], runs[1]}) {
+    store.mark_running(run.id);
+    store.record_finished(run.id, {{"compression_ratio", 0.5}, {"metrics", {{"member_accuracy.0", 0.84}}}});
+  }
+  store.mark_running(runs[0].id);
+  EXPECT_TRUE(run_metrics(path, runs[0].id).empty());
+  EXPECT_TRUE(Row(path, "SELECT compression_ratio FROM runs WHERE id = " + std::to_string(runs[0].id)).null(0));
+  EXPECT_EQ(run_metrics(path, runs[1].id), (std::map<std::string, double>{{"member_accuracy.0", 0.84}}));
+}
+
 TEST(results_store, MissingEventFieldsAreNullAndNeverEraseRecordedValues) {
   test_support::TempDir dir;
   const std::string path = dir.file("iddl.db");
