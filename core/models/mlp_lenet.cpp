@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "core/models/layers.hpp"
 #include "core/models/sparsification.hpp"
@@ -10,23 +11,24 @@ namespace iddl::models {
 
 namespace {
 
-class MlpImpl : public ModelImpl {
+// Stages: the hidden layers (Linear + ReLU).
+class MlpImpl : public StagedModelImpl {
  public:
   MlpImpl(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers) {
     int64_t width = shape.channels * shape.height * shape.width;
     for (size_t i = 0; i < hidden.size(); ++i) {
-      hidden_.push_back(register_module("fc" + std::to_string(i + 1),
-                                        layers.linear(torch::nn::LinearOptions(width, hidden[i]), true)));
-      width = hidden[i];
+      const int64_t out = layers.width(hidden[i]);
+      hidden_.push_back(
+          register_module("fc" + std::to_string(i + 1), layers.linear(torch::nn::LinearOptions(width, out), true)));
+      width = out;
     }
-    out_ = register_module("out", layers.linear(torch::nn::LinearOptions(width, shape.classes), false));
+    out_ = register_module("out", layers.output(width, shape.classes));
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
-    x = x.flatten(1);
-    for (auto& layer : hidden_) x = torch::relu(layer(x));
-    return out_(x);
-  }
+  int64_t stage_count() const override { return static_cast<int64_t>(hidden_.size()); }
+  torch::Tensor stage(int64_t i, torch::Tensor x) override { return torch::relu(hidden_.at(i)(x.flatten(1))); }
+  torch::Tensor features(torch::Tensor x) override { return x.flatten(1); }
+  torch::Tensor output(torch::Tensor features) override { return out_(features); }
 
  private:
   std::vector<Linear> hidden_;
@@ -43,28 +45,36 @@ int64_t lenet_padding(int64_t side) {
   return gap / 2;
 }
 
-class LeNetImpl : public ModelImpl {
+// Stages: conv1 + pool, conv2 + pool, fc1, fc2.
+class LeNetImpl : public StagedModelImpl {
  public:
   LeNetImpl(const InputShape& shape, LayerFactory layers)
       : conv1_(register_module(
-            "conv1", layers.conv(torch::nn::Conv2dOptions(shape.channels, 6, 5)
+            "conv1", layers.conv(torch::nn::Conv2dOptions(shape.channels, layers.width(6), 5)
                                      .padding(torch::ExpandingArray<2>(
                                          {lenet_padding(shape.height), lenet_padding(shape.width)})),
                                  false))),
         pool1_(register_module("pool1", MaxPool2d(torch::nn::MaxPool2dOptions(2)))),
-        conv2_(register_module("conv2", layers.conv(torch::nn::Conv2dOptions(6, 16, 5), true))),
+        conv2_(register_module("conv2",
+                               layers.conv(torch::nn::Conv2dOptions(layers.width(6), layers.width(16), 5), true))),
         pool2_(register_module("pool2", MaxPool2d(torch::nn::MaxPool2dOptions(2)))),
-        fc1_(register_module("fc1", layers.linear(torch::nn::LinearOptions(16 * 5 * 5, 120), false))),
-        fc2_(register_module("fc2", layers.linear(torch::nn::LinearOptions(120, 84), false))),
-        out_(register_module("out", layers.linear(torch::nn::LinearOptions(84, shape.classes), false))) {}
+        fc1_(register_module(
+            "fc1", layers.linear(torch::nn::LinearOptions(layers.width(16) * 5 * 5, layers.width(120)), false))),
+        fc2_(register_module("fc2",
+                             layers.linear(torch::nn::LinearOptions(layers.width(120), layers.width(84)), false))),
+        out_(register_module("out", layers.output(layers.width(84), shape.classes))) {}
 
-  torch::Tensor forward(torch::Tensor x) override {
-    x = pool1_(torch::relu(conv1_(x)));
-    x = pool2_(torch::relu(conv2_(x)));
-    x = torch::relu(fc1_(x.flatten(1)));
-    x = torch::relu(fc2_(x));
-    return out_(x);
+  int64_t stage_count() const override { return 4; }
+  torch::Tensor stage(int64_t i, torch::Tensor x) override {
+    switch (i) {
+      case 0: return pool1_(torch::relu(conv1_(x)));
+      case 1: return pool2_(torch::relu(conv2_(x)));
+      case 2: return torch::relu(fc1_(x.flatten(1)));
+      default: return torch::relu(fc2_(x));
+    }
   }
+  torch::Tensor features(torch::Tensor x) override { return x; }
+  torch::Tensor output(torch::Tensor features) override { return out_(features); }
 
  private:
   Conv2d conv1_;
@@ -76,12 +86,12 @@ class LeNetImpl : public ModelImpl {
 
 }  // namespace
 
-Model make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, const SparsityOptions& sparsity) {
-  return std::make_shared<MlpImpl>(hidden, shape, LayerFactory(sparsity));
+StagedModel make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers) {
+  return std::make_shared<MlpImpl>(hidden, shape, std::move(layers));
 }
 
-Model make_lenet(const InputShape& shape, const SparsityOptions& sparsity) {
-  return std::make_shared<LeNetImpl>(shape, LayerFactory(sparsity));
+StagedModel make_lenet(const InputShape& shape, LayerFactory layers) {
+  return std::make_shared<LeNetImpl>(shape, std::move(layers));
 }
 
 }  // namespace iddl::models

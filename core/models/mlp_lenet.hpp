@@ -3,15 +3,16 @@
 #include <vector>
 
 #include "core/models/model.hpp"
+#include "core/models/sparsification.hpp"
 
 namespace iddl::models {
 
 // Flatten, Linear+ReLU per hidden width, Linear to the classes (the output layer is not hidden).
-Model make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, const SparsityOptions& sparsity);
+StagedModel make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers);
 
 // LeNet-5: conv 6@5x5 padded to a 28x28 output, pool, conv 16@5x5, pool, FC 120, 84, classes.
 // Throws std::invalid_argument for inputs that cannot be padded to 28x28 (larger than 32, odd gap).
 // Hidden layers (thinned by "hidden" sparsity): conv2; "all" thins every layer.
-Model make_lenet(const InputShape& shape, const SparsityOptions& sparsity);
+StagedModel make_lenet(const InputShape& shape, LayerFactory layers);
 
 }  // namespace iddl::models

@@ -4,6 +4,24 @@
 
 namespace iddl::models {
 
+torch::Tensor ModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) {
+  return torch::nn::functional::cross_entropy(forward(x), y);
+}
+
+void ModelImpl::score(const torch::Tensor& x, const torch::Tensor& y, TestSums& sums) {
+  const torch::Tensor logits = forward(x);
+  sums.samples += static_cast<double>(x.size(0));
+  sums.loss += torch::nn::functional::cross_entropy(
+                   logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                   .item<double>();
+  sums.correct += logits.argmax(1).eq(y).sum().item<double>();
+}
+
+torch::Tensor StagedModelImpl::forward(torch::Tensor x) {
+  for (int64_t i = 0; i < stage_count(); ++i) x = stage(i, x);
+  return output(features(x));
+}
+
 int64_t count_parameters(ModelImpl& model) {
   int64_t total = 0;
   for (const auto& p : model.parameters()) {

@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,27 +23,76 @@ struct SparsityOptions {
   uint64_t seed = 1;              // random: draws the masks (the run seed)
 };
 
+// Part `index` of `count` of a network split by width (the vertical axis, docs/structure.md): every
+// hidden width w becomes its share w*(index+1)/count - w*index/count, at least 1 (the shares sum to w
+// when count <= w); inputs and classes are whole. output_bias = false drops the output layer's bias
+// (partition: one part holds it).
+struct ModelPart {
+  int64_t index = 0;
+  int64_t count = 1;
+  bool output_bias = true;
+};
+
 // Which network to build: name is mlp, lenet, resnet9 or resnet18; hidden holds the MLP widths.
 struct ModelOptions {
-  ModelOptions(std::string name, std::vector<int64_t> hidden = {}, SparsityOptions sparsity = {})
-      : name(std::move(name)), hidden(std::move(hidden)), sparsity(std::move(sparsity)) {}
+  ModelOptions(std::string name, std::vector<int64_t> hidden = {}, SparsityOptions sparsity = {}, ModelPart part = {})
+      : name(std::move(name)), hidden(std::move(hidden)), sparsity(std::move(sparsity)), part(part) {}
   std::string name;
   std::vector<int64_t> hidden;
   SparsityOptions sparsity;
+  ModelPart part;
+};
+
+// Sums over test samples: the loss, the correct predictions and model-specific counts by name
+// (e.g. "exit_accuracy.1": the samples exit 1 classifies correctly); divided by the sample count
+// they become means.
+struct TestSums {
+  double samples = 0.0;
+  double loss = 0.0;
+  double correct = 0.0;
+  std::map<std::string, double> extra;
 };
 
 // A classifier: logits [N, classes] from images [N, C, H, W].
 class ModelImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // The loss SGD minimizes on a training batch: the cross-entropy of forward's logits.
+  virtual torch::Tensor training_loss(const torch::Tensor& x, const torch::Tensor& y);
+  // Adds a test batch (eval mode, no gradient) to `sums`: its sample count, summed cross-entropy and
+  // correct predictions of forward's logits.
+  virtual void score(const torch::Tensor& x, const torch::Tensor& y, TestSums& sums);
+  // Whether forward is a collective call: every rank calls it on the same samples (vertical models).
+  virtual bool collective() const { return false; }
+  // The tensors SGD updates: every parameter unless a part is fitted another way.
+  virtual std::vector<torch::Tensor> sgd_parameters() { return parameters(); }
 };
 
 using Model = std::shared_ptr<ModelImpl>;
 
+// A network as consecutive stages then a head: forward(x) = output(features(stage_n(... stage_1(x)))).
+// Stages are the blocks an early exit may follow (MLP: hidden layers; CNNs: their stages).
+class StagedModelImpl : public ModelImpl {
+ public:
+  torch::Tensor forward(torch::Tensor x) override;
+  // The number of stages.
+  virtual int64_t stage_count() const = 0;
+  // Stage `i` (0-based) applied to the output of stage i-1 (to the images for i = 0).
+  virtual torch::Tensor stage(int64_t i, torch::Tensor x) = 0;
+  // What the output layer reads, flattened to [N, F], from the last stage's output (or the images
+  // when there is no stage).
+  virtual torch::Tensor features(torch::Tensor x) = 0;
+  // The output layer: logits [N, classes] from features [N, F].
+  virtual torch::Tensor output(torch::Tensor features) = 0;
+};
+
+using StagedModel = std::shared_ptr<StagedModelImpl>;
+
 // Builds the named network for inputs of `shape` (seed torch first), its layers thinned as
-// `options.sparsity` says; throws std::invalid_argument naming an unknown model or sparsity method,
-// or a layer whose sides the groups do not divide.
-Model make_model(const ModelOptions& options, const InputShape& shape);
+// `options.sparsity` says and its widths cut to `options.part`; throws std::invalid_argument naming
+// an unknown model or sparsity method, a part outside its count, or a layer whose sides the groups
+// do not divide.
+StagedModel make_model(const ModelOptions& options, const InputShape& shape);
 
 // Trainable parameters, biases and normalisation affines included, masked weights excluded.
 int64_t count_parameters(ModelImpl& model);

@@ -1,5 +1,7 @@
 #include "core/models/resnets.hpp"
 
+#include <utility>
+
 #include "core/models/layers.hpp"
 #include "core/models/sparsification.hpp"
 
@@ -51,20 +53,27 @@ class Res9StageImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Res9Stage);
 
-class ResNet9Impl : public ModelImpl {
+class ResNet9Impl : public StagedModelImpl {
  public:
   ResNet9Impl(const InputShape& shape, LayerFactory layers)
-      : prep_(register_module("prep", Res9Stage(shape.channels, 64, false, false, layers, false))),
-        layer1_(register_module("layer1", Res9Stage(64, 128, true, true, layers))),
-        layer2_(register_module("layer2", Res9Stage(128, 256, true, false, layers))),
-        layer3_(register_module("layer3", Res9Stage(256, 512, true, true, layers))),
+      : prep_(register_module("prep", Res9Stage(shape.channels, layers.width(64), false, false, layers, false))),
+        layer1_(register_module("layer1", Res9Stage(layers.width(64), layers.width(128), true, true, layers))),
+        layer2_(register_module("layer2", Res9Stage(layers.width(128), layers.width(256), true, false, layers))),
+        layer3_(register_module("layer3", Res9Stage(layers.width(256), layers.width(512), true, true, layers))),
         pool_(register_module("pool", AdaptiveMaxPool2d(torch::nn::AdaptiveMaxPool2dOptions(1)))),
-        fc_(register_module("fc", layers.linear(torch::nn::LinearOptions(512, shape.classes).bias(false), false))) {}
+        fc_(register_module("fc", layers.output(layers.width(512), shape.classes, false))) {}
 
-  torch::Tensor forward(torch::Tensor x) override {
-    x = layer3_(layer2_(layer1_(prep_(x))));
-    return fc_(pool_(x).flatten(1)) * 0.125;
+  int64_t stage_count() const override { return 4; }
+  torch::Tensor stage(int64_t i, torch::Tensor x) override {
+    switch (i) {
+      case 0: return prep_(x);
+      case 1: return layer1_(x);
+      case 2: return layer2_(x);
+      default: return layer3_(x);
+    }
   }
+  torch::Tensor features(torch::Tensor x) override { return pool_(x).flatten(1) * 0.125; }
+  torch::Tensor output(torch::Tensor features) override { return fc_(features); }
 
  private:
   Res9Stage prep_, layer1_, layer2_, layer3_;
@@ -98,22 +107,29 @@ torch::nn::Sequential resnet18_stage(int64_t in, int64_t out, int64_t stride, La
   return torch::nn::Sequential(first, BasicBlock(out, out, 1, layers));
 }
 
-class ResNet18Impl : public ModelImpl {
+class ResNet18Impl : public StagedModelImpl {
  public:
   ResNet18Impl(const InputShape& shape, LayerFactory layers)
-      : stem_(register_module("stem", ConvBn(shape.channels, 64, 3, 1, layers, false))),
-        layer1_(register_module("layer1", resnet18_stage(64, 64, 1, layers))),
-        layer2_(register_module("layer2", resnet18_stage(64, 128, 2, layers))),
-        layer3_(register_module("layer3", resnet18_stage(128, 256, 2, layers))),
-        layer4_(register_module("layer4", resnet18_stage(256, 512, 2, layers))),
+      : stem_(register_module("stem", ConvBn(shape.channels, layers.width(64), 3, 1, layers, false))),
+        layer1_(register_module("layer1", resnet18_stage(layers.width(64), layers.width(64), 1, layers))),
+        layer2_(register_module("layer2", resnet18_stage(layers.width(64), layers.width(128), 2, layers))),
+        layer3_(register_module("layer3", resnet18_stage(layers.width(128), layers.width(256), 2, layers))),
+        layer4_(register_module("layer4", resnet18_stage(layers.width(256), layers.width(512), 2, layers))),
         pool_(register_module("pool", AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)))),
-        fc_(register_module("fc", layers.linear(torch::nn::LinearOptions(512, shape.classes), false))) {}
+        fc_(register_module("fc", layers.output(layers.width(512), shape.classes))) {}
 
-  torch::Tensor forward(torch::Tensor x) override {
-    x = torch::relu(stem_(x));
-    x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
-    return fc_(pool_(x).flatten(1));
+  int64_t stage_count() const override { return 5; }
+  torch::Tensor stage(int64_t i, torch::Tensor x) override {
+    switch (i) {
+      case 0: return torch::relu(stem_(x));
+      case 1: return layer1_->forward(x);
+      case 2: return layer2_->forward(x);
+      case 3: return layer3_->forward(x);
+      default: return layer4_->forward(x);
+    }
   }
+  torch::Tensor features(torch::Tensor x) override { return pool_(x).flatten(1); }
+  torch::Tensor output(torch::Tensor features) override { return fc_(features); }
 
  private:
   ConvBn stem_;
@@ -124,12 +140,12 @@ class ResNet18Impl : public ModelImpl {
 
 }  // namespace
 
-Model make_resnet9(const InputShape& shape, const SparsityOptions& sparsity) {
-  return std::make_shared<ResNet9Impl>(shape, LayerFactory(sparsity));
+StagedModel make_resnet9(const InputShape& shape, LayerFactory layers) {
+  return std::make_shared<ResNet9Impl>(shape, std::move(layers));
 }
 
-Model make_resnet18(const InputShape& shape, const SparsityOptions& sparsity) {
-  return std::make_shared<ResNet18Impl>(shape, LayerFactory(sparsity));
+StagedModel make_resnet18(const InputShape& shape, LayerFactory layers) {
+  return std::make_shared<ResNet18Impl>(shape, std::move(layers));
 }
 
 }  // namespace iddl::models

@@ -1,5 +1,6 @@
 #include "core/models/sparsification.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -31,7 +32,10 @@ uint64_t layer_seed(uint64_t seed, int64_t layer) {
 
 }  // namespace
 
-LayerFactory::LayerFactory(SparsityOptions options) : options_(std::move(options)) {
+LayerFactory::LayerFactory(SparsityOptions options, ModelPart part) : options_(std::move(options)), part_(part) {
+  if (part_.count < 1 || part_.index < 0 || part_.index >= part_.count)
+    throw std::invalid_argument("model part " + std::to_string(part_.index) + " of " + std::to_string(part_.count) +
+                                " does not exist");
   const auto& o = options_;
   if (o.method != "none" && o.method != "bibd" && o.method != "random" && o.method != "group")
     throw std::invalid_argument("unknown sparsification method '" + o.method + "' (known: none, bibd, random, group)");
@@ -41,6 +45,15 @@ LayerFactory::LayerFactory(SparsityOptions options) : options_(std::move(options
     throw std::invalid_argument("unknown sparsification layers '" + o.layers + "' (known: hidden, all)");
   if (o.groups < 1 || (o.method == "group" && o.groups < 2))
     throw std::invalid_argument("sparsification: groups must be at least " + std::string(o.method == "group" ? "2" : "1"));
+}
+
+int64_t LayerFactory::width(int64_t full) const {
+  const int64_t share = full * (part_.index + 1) / part_.count - full * part_.index / part_.count;
+  return std::max<int64_t>(1, share);
+}
+
+Linear LayerFactory::output(int64_t in, int64_t classes, bool bias) {
+  return linear(torch::nn::LinearOptions(in, classes).bias(bias && part_.output_bias), false);
 }
 
 bool LayerFactory::thins(bool hidden) const { return options_.method != "none" && (hidden || options_.layers == "all"); }

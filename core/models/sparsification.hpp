@@ -10,11 +10,18 @@ namespace iddl::models {
 // Builds a model's Linear and Conv2d layers thinned as a SparsityOptions says (docs/sparsity.md):
 // bibd and random layers get masks, group layers are cut into groups (grouped convolutions; a
 // block-diagonal mask for Linear layers). Layers are numbered in construction order, so each random
-// layer draws its own mask from the seed.
+// layer draws its own mask from the seed. Widths are cut to a ModelPart (docs/structure.md).
 class LayerFactory {
  public:
-  // Throws std::invalid_argument for an unknown method, design or layers value, or groups < 1.
-  explicit LayerFactory(SparsityOptions options);
+  // Throws std::invalid_argument for an unknown method, design or layers value, groups < 1, or a
+  // part index outside [0, count).
+  explicit LayerFactory(SparsityOptions options, ModelPart part = {});
+
+  // This part's share of a hidden width `full` (at least 1).
+  int64_t width(int64_t full) const;
+  // The output layer (in features to classes; thinned only by layers = all), with a bias when `bias` and the part
+  // keeps the output bias.
+  Linear output(int64_t in, int64_t classes, bool bias = true);
 
   // A Linear layer, thinned when the options thin it (`hidden`: not the MLP's output layer or a head).
   Linear linear(const torch::nn::LinearOptions& options, bool hidden);
@@ -29,6 +36,7 @@ class LayerFactory {
   sparsity::Mask next_mask(int64_t in, int64_t out);
 
   SparsityOptions options_;
+  ModelPart part_;
   int64_t layer_ = 0;
 };
 

@@ -37,7 +37,7 @@ Trainer::Trainer(models::Model model, const data::Dataset& data, const TrainOpti
       device_(device),
       comm_(comm),
       hooks_(hooks),
-      parameters_((model_->to(device_), model_->parameters())),
+      parameters_((model_->to(device_), model_->sgd_parameters())),
       optimizer_(parameters_, sgd_options(options)) {}
 
 void Trainer::sum_over_ranks(torch::Tensor& values) {
@@ -54,8 +54,8 @@ EpochResult Trainer::run_epoch(int64_t epoch) {
   int64_t samples = 0;
   const auto start = std::chrono::steady_clock::now();
   if (const std::optional<Shard> shard = hooks_.shard(rank(), world())) {
-    const EpochOrder order(data_.train.images.size(0), options_.batch_size, shard->index, shard->count, options_.seed,
-                           epoch);
+    const EpochOrder order(data_.train.images.size(0), options_.batch_size, shard->index, shard->count,
+                           options_.seed + shard->order * 0x9E3779B97F4A7C15ULL, epoch);
     train_shard(order, loss_sum, samples);
   } else {
     hooks_.serve_epoch(*model_);
@@ -73,6 +73,7 @@ EpochResult Trainer::run_epoch(int64_t epoch) {
   hooks_.after_evaluation(*model_);
   result.test_loss = test.loss;
   result.test_accuracy = test.accuracy;
+  result.test_metrics = test.metrics;
   return result;
 }
 
@@ -86,7 +87,7 @@ void Trainer::train_shard(const EpochOrder& order, double& loss_sum, int64_t& sa
       const torch::Tensor rows = index_tensor(indices);
       const torch::Tensor x = train.images.index_select(0, rows).to(device_);
       const torch::Tensor y = train.labels.index_select(0, rows).to(device_);
-      torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+      torch::Tensor loss = model_->training_loss(x, y);
       loss.backward();
       loss_sum += loss.item<double>() * static_cast<double>(indices.size());
       samples += static_cast<int64_t>(indices.size());
@@ -104,25 +105,25 @@ Evaluation Trainer::evaluate() {
   model_->eval();
   const auto& test = data_.test;
   const int64_t n = test.images.size(0);
-  const int64_t begin = n * rank() / world();
-  const int64_t end = n * (rank() + 1) / world();
-  double loss_sum = 0.0;
-  double correct = 0.0;
+  const bool whole = model_->collective();
+  const int64_t begin = whole ? 0 : n * rank() / world();
+  const int64_t end = whole ? n : n * (rank() + 1) / world();
+  models::TestSums sums;
   const int64_t chunk = std::max<int64_t>(options_.batch_size, 256);
   for (int64_t at = begin; at < end; at += chunk) {
     const int64_t stop = std::min(end, at + chunk);
-    const torch::Tensor x = test.images.slice(0, at, stop).to(device_);
-    const torch::Tensor y = test.labels.slice(0, at, stop).to(device_);
-    const torch::Tensor logits = model_->forward(x);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<double>();
+    model_->score(test.images.slice(0, at, stop).to(device_), test.labels.slice(0, at, stop).to(device_), sums);
   }
-  torch::Tensor totals = torch::tensor({loss_sum, correct}, torch::kFloat64);
-  sum_over_ranks(totals);
+  std::vector<double> values = {sums.samples, sums.loss, sums.correct};
+  for (const auto& [name, value] : sums.extra) values.push_back(value);
+  torch::Tensor totals = torch::tensor(values, torch::kFloat64);
+  if (!whole) sum_over_ranks(totals);  // a collective model's sums are already the same on every rank
   model_->train();
-  return {totals[0].item<double>() / static_cast<double>(n), totals[1].item<double>() / static_cast<double>(n)};
+  const double samples = std::max(1.0, totals[0].item<double>());
+  Evaluation result{totals[1].item<double>() / samples, totals[2].item<double>() / samples, {}};
+  int64_t at = 3;
+  for (const auto& [name, value] : sums.extra) result.metrics[name] = totals[at++].item<double>() / samples;
+  return result;
 }
 
 InferenceTiming Trainer::time_inference(int64_t batch_size, int64_t single_samples) {

@@ -2,6 +2,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "core/comm/communicator.hpp"
 #include "core/data/dataset.hpp"
@@ -12,10 +14,12 @@
 
 namespace iddl::train {
 
-// Test-set loss and accuracy (a fraction) over all ranks.
+// Test-set loss and accuracy (a fraction) over all ranks, and the model's own test metrics (means
+// over the test samples, by name: see models::TestSums).
 struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
+  std::map<std::string, double> metrics;
 };
 
 // The metrics of one epoch; `comm` is this rank's training traffic during the epoch.
@@ -26,6 +30,7 @@ struct EpochResult {
   double test_accuracy = 0.0;
   double epoch_time_s = 0.0;  // the training loop only, evaluation excluded
   comm::CommStats comm;
+  std::map<std::string, double> test_metrics;  // Evaluation::metrics
 };
 
 // Wall time of a forward pass over the whole test set, and per sample when samples come one by one.
@@ -43,9 +48,11 @@ class Trainer {
 
   // Trains epoch `epoch` (1-based) and evaluates on the test set.
   EpochResult run_epoch(int64_t epoch);
-  // Test loss and accuracy, each rank evaluating a slice of the test set.
+  // Test loss, accuracy and metrics: each rank evaluates a slice of the test set, or, for a collective
+  // model, every rank the whole of it.
   Evaluation evaluate();
-  // Times inference on this rank alone: the test set in batches of `batch_size`, then `single_samples` one at a time.
+  // Times inference: the test set in batches of `batch_size`, then `single_samples` one at a time; on
+  // the rank that calls it, or on every rank at once for a collective model.
   InferenceTiming time_inference(int64_t batch_size, int64_t single_samples);
 
   models::ModelImpl& model() { return *model_; }

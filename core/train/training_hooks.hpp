@@ -8,10 +8,13 @@
 
 namespace iddl::train {
 
-// Which part of each epoch's data a rank trains on: part `index` of `count` equal parts.
+// Which part of each epoch's data a rank trains on: part `index` of `count` equal parts of the
+// permutation drawn from the run seed mixed with `order` (ranks with different `order` values see
+// the data in different orders).
 struct Shard {
   int index = 0;
   int count = 1;
+  uint64_t order = 0;
 };
 
 // What a parallelism strategy does at fixed points of the training loop.
