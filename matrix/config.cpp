@@ -103,11 +103,26 @@ std::string check_int_list(const Setting& s, const json& v) {
 }
 
 void check_parallelism_ranks(const json& c) {
-  if (axis_method(c["parallelism"]) == "single" && c["ranks"] != 1)
+  if (axis_method(c["parallelism"]) == "single" && c["ranks"] != 1 && axis_method(c["vertical"]) == "none")
     throw ConfigError(fmt::format("parallelism = \"single\" runs one process but ranks = {}; "
                                   "use ranks = 1 or parallelism = \"sync\"",
                                   value_text(c["ranks"])),
                       {"parallelism", "ranks"});
+}
+
+// A vertical split spreads one model over the ranks: no data parallelism on top, no early exits.
+void check_vertical(const json& c) {
+  const std::string vertical = axis_method(c["vertical"]);
+  if (vertical == "none") return;
+  if (axis_method(c["parallelism"]) != "single")
+    throw ConfigError(fmt::format("vertical = \"{}\" spreads one model over the ranks and needs "
+                                  "parallelism = \"single\", got parallelism = {}",
+                                  vertical, value_text(c["parallelism"])),
+                      {"vertical", "parallelism"});
+  if (axis_method(c["horizontal"]) != "none")
+    throw ConfigError(fmt::format("vertical = \"{}\" cannot be combined with horizontal = {}", vertical,
+                                  value_text(c["horizontal"])),
+                      {"vertical", "horizontal"});
 }
 
 void check_nesterov_momentum(const json& c) {
@@ -191,6 +206,7 @@ json resolve_config(const json& partial) {
     resolved[s.name] = normalized_value(s, given == partial.end() ? s.default_value : *given);
   }
   check_parallelism_ranks(resolved);
+  check_vertical(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
   return resolved;

@@ -5,7 +5,10 @@
 
 #include "core/train/trainer.hpp"
 #include "hardware/thread_budget.hpp"
+#include "matrix/axis_value.hpp"
+#include "runners/model_assembly.hpp"
 #include "runners/strategy_factory.hpp"
+#include "runners/vertical_strategy.hpp"
 
 namespace iddl::runners {
 namespace {
@@ -25,6 +28,37 @@ nlohmann::json comm_fields(const comm::CommStats& stats) {
 
 models::InputShape model_shape(const data::InputShape& s) { return {s.channels, s.height, s.width, s.classes}; }
 
+// The strategy of the run: the vertical axis's when it splits the model (parallelism must then be
+// "single": one model spread over the ranks), else the parallelism axis's.
+std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config, const AssembledModel& assembled,
+                                                   const data::Dataset& data, const train::TrainOptions& options,
+                                                   comm::Communicator& comm) {
+  const std::string vertical = matrix::axis_method(config.at("vertical"));
+  if (vertical == "none") return make_strategy(config.at("parallelism"), options, comm);
+  const std::string parallelism = matrix::axis_method(config.at("parallelism"));
+  if (parallelism != "single")
+    throw std::invalid_argument("vertical '" + vertical + "' spreads one model over the ranks: it needs parallelism " +
+                                "'single', not '" + parallelism + "'");
+  return std::make_unique<VerticalStrategy>(assembled.ensemble, data, options);
+}
+
+// The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and its
+// no-exit baseline (FLOPs, inference time and latency on this rank).
+std::map<std::string, double> model_metrics(const AssembledModel& assembled, train::Trainer& trainer) {
+  std::map<std::string, double> metrics;
+  if (!assembled.early_exit) return metrics;
+  const auto& flops = assembled.early_exit->exit_flops();
+  for (size_t k = 0; k < flops.size(); ++k)
+    metrics["exit_flops." + std::to_string(k + 1)] = static_cast<double>(flops[k]);
+  metrics["baseline_flops"] = static_cast<double>(assembled.early_exit->baseline_flops());
+  assembled.early_exit->set_exiting(false);
+  const train::InferenceTiming baseline = trainer.time_inference(256, 200);
+  assembled.early_exit->set_exiting(true);
+  metrics["baseline_inference_time_s"] = baseline.inference_time_s;
+  metrics["baseline_latency_ms"] = baseline.latency_ms;
+  return metrics;
+}
+
 }  // namespace
 
 int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
@@ -38,11 +72,11 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   const train::TrainOptions options = train_options(config);
 
   const data::Dataset dataset = data::load_dataset(data_options(config));
-  torch::manual_seed(options.seed);
-  models::Model model = models::make_model(model_options(config), model_shape(dataset.shape));
-  const int64_t params = models::count_parameters(*model);
-  const int64_t flops = models::count_flops(*model, model_shape(dataset.shape));
-  auto strategy = make_strategy(config.at("parallelism"), options, comm);
+  const models::InputShape shape = model_shape(dataset.shape);
+  const AssembledModel assembled = assemble_model(config, shape, comm);
+  const ModelSize size = measure_model(assembled, shape, comm);
+  const int64_t params = size.params, flops = size.flops;
+  auto strategy = run_strategy(config, assembled, dataset, options, comm);
 
   events.emit("run_started", {{"run_key", spec.run_key},
                               {"sweep", spec.sweep},
@@ -63,7 +97,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
                               {"params", params},
                               {"flops", flops}});
 
-  train::Trainer trainer(model, dataset, options, device, &comm, *strategy);
+  train::Trainer trainer(assembled.model, dataset, options, device, &comm, *strategy);
   comm::CommStats total;
   double train_time = 0.0;
   train::EpochResult last;
@@ -85,7 +119,11 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   }
 
   train::InferenceTiming timing;
-  if (comm.rank() == 0) timing = trainer.time_inference(256, 200);
+  std::map<std::string, double> metrics = last.test_metrics;
+  if (comm.rank() == 0 || assembled.model->collective()) {
+    timing = trainer.time_inference(256, 200);
+    metrics.merge(model_metrics(assembled, trainer));
+  }
   comm.barrier();
   nlohmann::json summary = comm_fields(total);
   summary.update({{"train_loss", last.train_loss},
@@ -96,6 +134,9 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
                   {"latency_ms", timing.latency_ms},
                   {"params", params},
                   {"flops", flops}});
+  if (assembled.early_exit)  // what its samples used on average, the no-exit figure in metrics
+    summary["flops"] = static_cast<int64_t>(std::llround(metrics.at("mean_inference_flops")));
+  if (!metrics.empty()) summary["metrics"] = metrics;
   for (const auto& [name, value] : strategy->run_metrics()) summary[name] = value;
   events.emit("run_finished", summary);
   return 0;

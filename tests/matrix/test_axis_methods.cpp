@@ -42,8 +42,9 @@ TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
   EXPECT_EQ(names_of(axis_methods("parallelism")),
             (std::vector<std::string>{"single", "sync", "param_avg", "w_param_avg", "gossip", "downpour"}));
   EXPECT_EQ(names_of(axis_methods("sparsification")), (std::vector<std::string>{"none", "bibd", "random", "group"}));
-  for (const std::string axis : {"vertical", "horizontal", "compression"})
-    EXPECT_EQ(names_of(axis_methods(axis)), (std::vector<std::string>{"none"})) << axis;
+  EXPECT_EQ(names_of(axis_methods("vertical")), (std::vector<std::string>{"none", "partition", "ensemble"}));
+  EXPECT_EQ(names_of(axis_methods("horizontal")), (std::vector<std::string>{"none", "early_exit"}));
+  EXPECT_EQ(names_of(axis_methods("compression")), (std::vector<std::string>{"none"}));
   EXPECT_TRUE(axis_methods("model").empty());
   for (const auto& axis : axis_names()) {
     EXPECT_EQ(find_setting(axis)->kind, Kind::Axis);

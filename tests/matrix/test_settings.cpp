@@ -120,6 +120,26 @@ TEST(matrix_resolve_config, SingleParallelismNeedsOneRankInEitherForm) {
   EXPECT_EQ(resolve_error({{"parallelism", "sync"}, {"ranks", 2}}), "");
 }
 
+TEST(matrix_resolve_config, VerticalSplitSpreadsOneModelOverTheRanks) {
+  EXPECT_EQ(resolve_error({{"vertical", "partition"}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolve_error({{"vertical", {{"method", "ensemble"}, {"combine", "linear"}}}, {"ranks", 3}}), "");
+  EXPECT_EQ(resolve_error({{"vertical", "partition"}, {"parallelism", "sync"}, {"ranks", 2}}),
+            "vertical = \"partition\" spreads one model over the ranks and needs parallelism = \"single\", got "
+            "parallelism = {method = \"sync\"}");
+  EXPECT_EQ(resolve_error({{"vertical", "ensemble"}, {"horizontal", "early_exit"}, {"ranks", 2}}),
+            "vertical = \"ensemble\" cannot be combined with horizontal = {method = \"early_exit\", branch_weight = "
+            "1.0, exits = [], threshold = 0.9}");
+  EXPECT_NE(resolve_error({{"vertical", {{"method", "ensemble"}, {"combine", "max"}}}}), "");
+}
+
+TEST(matrix_resolve_config, EarlyExitParametersAreChecked) {
+  EXPECT_EQ(resolve_error({{"horizontal", {{"method", "early_exit"}, {"exits", {1, 2}}, {"threshold", 0.5}}}}), "");
+  EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"threshold", 0.0}}}}), "");
+  EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"threshold", 1.5}}}}), "");
+  EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"exits", {0}}}}}), "");
+  EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"branch_weight", -1.0}}}}), "");
+}
+
 TEST(matrix_resolve_config, NesterovNeedsMomentum) {
   EXPECT_EQ(resolve_error({{"nesterov", true}, {"momentum", 0}}),
             "nesterov = true needs momentum > 0, got momentum = 0.0");

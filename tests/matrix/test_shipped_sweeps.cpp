@@ -35,12 +35,22 @@ TEST(matrix_shipped_sweeps, QuickstartPlansFourRuns) {
   EXPECT_EQ(sweep.runs[1].config["ranks"], 2);
 }
 
-TEST(matrix_shipped_sweeps, Cifar10PlansFourRunsNamingEveryAxis) {
+// Counts the runs by the value of `setting` (an axis counted by its method).
+std::multiset<std::string> values_of(const Sweep& sweep, const std::string& setting) {
+  std::multiset<std::string> values;
+  for (const auto& run : sweep.runs) {
+    const auto& value = run.config[setting];
+    values.insert(value.is_object() ? value["method"].get<std::string>() : value.dump());
+  }
+  return values;
+}
+
+TEST(matrix_shipped_sweeps, Cifar10PlansTheWholeMatrix) {
   const Sweep sweep = shipped("cifar10.toml");
   EXPECT_EQ(sweep.name, "cifar10");
-  EXPECT_EQ(sweep.varying, (std::vector<std::string>{"model", "parallelism", "ranks"}));
-  ASSERT_EQ(sweep.runs.size(), 4u);
-  EXPECT_EQ(keys_of(sweep).size(), 4u);
+  // 2 models x 3 sparsifications x (4 ways to use the ranks without early exit + 2 with it)
+  ASSERT_EQ(sweep.runs.size(), 36u);
+  EXPECT_EQ(keys_of(sweep).size(), 36u);
   const auto& first = sweep.runs[0].config;
   EXPECT_EQ(first["model"], "resnet9");
   EXPECT_EQ(first["nesterov"], true);
@@ -48,6 +58,30 @@ TEST(matrix_shipped_sweeps, Cifar10PlansFourRunsNamingEveryAxis) {
   EXPECT_EQ(first["data_dir"], "data/cifar-10-batches-bin");
   EXPECT_EQ(first["compression"], (nlohmann::json{{"method", "none"}}));
   EXPECT_DOUBLE_EQ(first["weight_decay"].get<double>(), 5e-4);
+  EXPECT_EQ(values_of(sweep, "vertical").count("partition"), 6u);
+  EXPECT_EQ(values_of(sweep, "vertical").count("ensemble"), 6u);
+  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 12u);
+  for (const auto& run : sweep.runs)
+    if (run.config["vertical"]["method"] != "none") EXPECT_EQ(run.config["horizontal"]["method"], "none");
+}
+
+TEST(matrix_shipped_sweeps, IddlPlansSeed000sSettingsAndResNetRows) {
+  const Sweep sweep = shipped("iddl.toml");
+  ASSERT_EQ(sweep.runs.size(), 21u);
+  const auto models = values_of(sweep, "model");
+  EXPECT_EQ(models.count("\"mlp\""), 15u);
+  EXPECT_EQ(models.count("\"resnet18\""), 6u);
+  EXPECT_EQ(values_of(sweep, "vertical").count("ensemble"), 6u);
+  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 3u);
+  for (const auto& run : sweep.runs)
+    EXPECT_EQ(run.config["ranks"], run.config["vertical"]["method"] == "none" ? 1 : 2);
+}
+
+TEST(matrix_shipped_sweeps, StructureEndToEndPlansFiveRuns) {
+  const Sweep sweep = shipped("structure_e2e.toml");
+  ASSERT_EQ(sweep.runs.size(), 5u);
+  EXPECT_EQ(values_of(sweep, "vertical"), (std::multiset<std::string>{"none", "none", "partition", "ensemble", "ensemble"}));
+  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 1u);
 }
 
 TEST(matrix_shipped_sweeps, SyntheticEndToEndPlansTwoRuns) {

@@ -155,6 +155,49 @@ TEST_F(EndToEnd, SyntheticSweepOnOneAndTwoRanksIsStoredAndResumes) {
             (std::vector<std::vector<std::string>>{{runs[0][9]}, {runs[1][9]}}));
 }
 
+// Partition and ensemble under mpirun -np 2 and an early exit: done, above chance, with the metrics
+// each structure adds (docs/structure.md) in run_metrics.
+TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
+  const auto result = sweep({"run", kSweeps + "structure_e2e.toml", "--db", db.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const auto runs = query(db, "SELECT vertical, horizontal, ranks, status, test_accuracy, bytes_sent, params, flops "
+                              "FROM runs ORDER BY id");
+  ASSERT_EQ(runs.size(), 5u);
+  for (const auto& run : runs) {
+    EXPECT_EQ(run[3], "done") << run[0] << " " << run[1];
+    EXPECT_GT(std::stod(run[4]), 0.5) << run[0] << " " << run[1];
+  }
+  const int64_t dense_params = std::stoll(runs[0][6]);  // 784-64-32-10
+  EXPECT_EQ(dense_params, 784 * 64 + 64 + 64 * 32 + 32 + 32 * 10 + 10);
+  // partition: two halves 784-32-16 joined by one classifier (one bias): every cross-part link dropped
+  EXPECT_EQ(std::stoll(runs[1][6]), 2 * (784 * 32 + 32 + 32 * 16 + 16 + 16 * 10) + 10);
+  // its training forward sends one batch of partial logits per step: 2048 / 32 steps x 32 x 10 floats x 3 epochs
+  EXPECT_EQ(std::stoll(runs[1][5]), 64 * 32 * 10 * 4 * 3);
+  EXPECT_EQ(std::stoll(runs[2][5]), 0) << "a mean ensemble trains without communicating";
+  EXPECT_GT(std::stoll(runs[3][5]), 0) << "fitting the linear combiner gathers the members' logits";
+
+  const auto metrics = [&](int64_t run) {
+    return query(db, "SELECT name FROM run_metrics WHERE run_id = " + std::to_string(run) + " ORDER BY name");
+  };
+  EXPECT_EQ(metrics(3), (std::vector<std::vector<std::string>>{{"member_accuracy.0"}, {"member_accuracy.1"}}));
+  EXPECT_EQ(metrics(5), (std::vector<std::vector<std::string>>{{"baseline_flops"},
+                                                               {"baseline_inference_time_s"},
+                                                               {"baseline_latency_ms"},
+                                                               {"exit_accuracy.1"},
+                                                               {"exit_accuracy.2"},
+                                                               {"exit_flops.1"},
+                                                               {"exit_flops.2"},
+                                                               {"exit_fraction.1"},
+                                                               {"exit_fraction.2"},
+                                                               {"mean_inference_flops"}}));
+  EXPECT_NEAR(std::stod(count("SELECT SUM(value) FROM run_metrics WHERE run_id = 5 AND name LIKE 'exit_fraction.%'")),
+              1.0, 1e-9);
+  // the early-exit run's flops: its samples' mean, between leaving at exit 1 and at the output
+  const double mean_flops = std::stod(runs[4][7]);
+  EXPECT_GE(mean_flops, std::stod(count("SELECT value FROM run_metrics WHERE run_id = 5 AND name = 'exit_flops.1'")));
+  EXPECT_LE(mean_flops, std::stod(count("SELECT value FROM run_metrics WHERE run_id = 5 AND name = 'exit_flops.2'")));
+}
+
 TEST_F(EndToEnd, AFailingRunIsRecordedAndTheSweepGoesOn) {
   const auto file = write("failing.toml", R"([sweep]
 name = "failing"
@@ -190,7 +233,7 @@ TEST_F(EndToEnd, PlanListsTheRunsWithoutData) {
   const auto result = sweep({"plan", kSweeps + "cifar10.toml", "--db", db.string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("resnet18"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("4 runs, 0 done, 4 to run"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("36 runs, 0 done, 36 to run"), std::string::npos) << result.out;
   EXPECT_FALSE(fs::exists(db)) << "plan must not create the database";
 }
 

@@ -1,0 +1,12 @@
+#include "runners/vertical_strategy.hpp"
+
+namespace iddl::runners {
+
+void VerticalStrategy::on_epoch_end(torch::nn::Module&) {
+  ++epoch_;
+  if (ensemble_)
+    ensemble_->fit_combiner(data_.train.images, data_.train.labels, options_.batch_size, options_.lr,
+                            options_.seed + static_cast<uint64_t>(epoch_));
+}
+
+}  // namespace iddl::runners
