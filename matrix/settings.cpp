@@ -130,7 +130,9 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                "one narrower network per rank, each trained on its own data order, logits combined at test time "
                "(needs parallelism \"single\")",
                {text("combine", "mean", {"mean", "linear"},
-                     "mean of the members' logits, or a linear layer over all of them fitted after each epoch")})}},
+                     "mean of the members' logits, or a linear layer over all of them fitted after each epoch"),
+                with_min(number("combiner_lr", 0.005, "linear: learning rate of the combiner's SGD (momentum 0.9)"), 0,
+                         true)})}},
       {"horizontal",
        {method("none", "no early exit"),
         method("early_exit", "classifier branches after chosen stages; a sample leaves at the first confident one",

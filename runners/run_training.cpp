@@ -39,7 +39,8 @@ std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config,
   if (parallelism != "single")
     throw std::invalid_argument("vertical '" + vertical + "' spreads one model over the ranks: it needs parallelism " +
                                 "'single', not '" + parallelism + "'");
-  return std::make_unique<VerticalStrategy>(assembled.ensemble, data, options);
+  return std::make_unique<VerticalStrategy>(assembled.ensemble, data, options,
+                                            config.at("vertical").value("combiner_lr", 0.0));
 }
 
 // The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and its

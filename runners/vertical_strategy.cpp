@@ -5,7 +5,7 @@ namespace iddl::runners {
 void VerticalStrategy::on_epoch_end(torch::nn::Module&) {
   ++epoch_;
   if (ensemble_)
-    ensemble_->fit_combiner(data_.train.images, data_.train.labels, options_.batch_size, options_.lr,
+    ensemble_->fit_combiner(data_.train.images, data_.train.labels, options_.batch_size, combiner_lr_,
                             options_.seed + static_cast<uint64_t>(epoch_));
 }
 

@@ -11,9 +11,10 @@ namespace iddl::runners {
 // member alone, and after each epoch the combiner fitted over the training set. No gradient exchange.
 class VerticalStrategy : public train::TrainingHooks {
  public:
-  // `ensemble` is null for partition.
-  VerticalStrategy(vertical::EnsembleModelImpl* ensemble, const data::Dataset& data, const train::TrainOptions& options)
-      : ensemble_(ensemble), data_(data), options_(options) {}
+  // `ensemble` is null for partition; `combiner_lr` is the ensemble combiner's learning rate.
+  VerticalStrategy(vertical::EnsembleModelImpl* ensemble, const data::Dataset& data, const train::TrainOptions& options,
+                   double combiner_lr)
+      : ensemble_(ensemble), data_(data), options_(options), combiner_lr_(combiner_lr) {}
 
   void on_start(torch::nn::Module&) override {}
   void after_backward(torch::nn::Module&, int64_t, int64_t) override {}
@@ -27,6 +28,7 @@ class VerticalStrategy : public train::TrainingHooks {
   vertical::EnsembleModelImpl* ensemble_;
   const data::Dataset& data_;
   train::TrainOptions options_;
+  double combiner_lr_;
   int64_t epoch_ = 0;
 };
 
