@@ -1,0 +1,134 @@
+#include "core/compress/compressed_averager.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/compress/compressors.hpp"
+
+namespace iddl::compress {
+namespace {
+
+// The frame of `payload` sent with `weight`, as int32 words (a type the communicator moves).
+torch::Tensor to_frame(const torch::Tensor& payload, double weight) {
+  torch::Tensor frame = torch::zeros({frame_bytes(payload.numel())}, torch::kUInt8);
+  const auto head = static_cast<float>(weight);
+  std::memcpy(frame.data_ptr<uint8_t>(), &head, 4);
+  frame.narrow(0, 4, payload.numel()).copy_(payload);
+  return frame.view(torch::kInt32);
+}
+
+// Rows of the near-square matrix a flat model vector of n entries is reshaped to (PowerSGD with granularity model).
+int64_t square_rows(int64_t n) { return static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n)))); }
+
+}  // namespace
+
+int64_t frame_bytes(int64_t payload_bytes) { return 4 + (payload_bytes + 3) / 4 * 4; }
+
+std::unique_ptr<Compressor> make_compressor(const CompressionOptions& options, torch::Generator generator) {
+  const std::string& method = options.method;
+  if (method == "topk") return std::make_unique<TopK>(options.ratio);
+  if (method == "randomk") return std::make_unique<RandomK>(options.ratio, options.scaled, std::move(generator));
+  if (method == "threshold") return std::make_unique<Threshold>(options.v);
+  if (method == "terngrad") return std::make_unique<TernGrad>(std::move(generator));
+  if (method == "qsgd") return std::make_unique<Qsgd>(options.levels, std::move(generator));
+  if (method == "fp16") return std::make_unique<Fp16>();
+  if (method == "signsgd") return std::make_unique<SignSgd>();
+  throw std::invalid_argument("compression " + method + " has no encode/decode compressor");
+}
+
+CompressedAverager::CompressedAverager(const CompressionOptions& options, comm::Communicator& comm, uint64_t seed)
+    : options_(options), comm_(comm) {
+  if (options.method == "none") throw std::invalid_argument("compression none: nothing to average through");
+  if (options.granularity != "layerwise" && options.granularity != "model")
+    throw std::invalid_argument("compression " + options.method + ": granularity must be layerwise or model, got " +
+                                options.granularity);
+  if (options.method == "powersgd") {
+    powersgd_ = std::make_unique<PowerSgd>(options.rank, options.warm_start, options.error_feedback, seed);
+  } else {
+    compressor_ = make_compressor(options, at::detail::createCPUGenerator(seed + static_cast<uint64_t>(comm.rank())));
+  }
+}
+
+double CompressedAverager::compression_ratio() const {
+  return dense_bytes_ > 0 ? static_cast<double>(wire_bytes_) / static_cast<double>(dense_bytes_) : 1.0;
+}
+
+void CompressedAverager::average(const std::vector<torch::Tensor>& tensors, double weight) {
+  if (tensors.empty()) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flats;
+  std::vector<int64_t> matrix_rows;  // PowerSGD: rows of each unit seen as a matrix, 0 for a vector
+  for (const torch::Tensor& tensor : tensors) {
+    torch::Tensor flat = tensor.detach().to(torch::kCPU, torch::kFloat32).reshape(-1).contiguous();
+    flats.push_back(powersgd_ ? flat.mul(weight) : flat);
+    matrix_rows.push_back(tensor.dim() >= 2 && tensor.numel() > 0 ? tensor.size(0) : 0);
+    dense_bytes_ += 4 * tensor.numel();
+  }
+  std::vector<torch::Tensor> units = flats;
+  if (options_.granularity == "model") {
+    units = {torch::cat(flats)};
+    matrix_rows = {units[0].numel() > 0 ? square_rows(units[0].numel()) : 0};
+  }
+  const std::vector<torch::Tensor> sums = powersgd_ ? powersgd_sums(units, matrix_rows) : gather_sums(units, weight);
+
+  const torch::Tensor all = options_.granularity == "model" ? sums[0] : torch::Tensor();
+  int64_t offset = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const torch::Tensor sum = all.defined() ? all.narrow(0, offset, tensors[i].numel()) : sums[i];
+    tensors[i].detach().copy_(sum.view(tensors[i].sizes()));
+    offset += tensors[i].numel();
+  }
+}
+
+std::vector<torch::Tensor> CompressedAverager::gather_sums(const std::vector<torch::Tensor>& units, double weight) {
+  std::vector<torch::Tensor> sums;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const int64_t n = units[i].numel();
+    const torch::Tensor input = options_.error_feedback ? memory_.compensate(i, units[i]) : units[i];
+    const torch::Tensor payload = compressor_->encode(input);
+    if (options_.error_feedback) memory_.update(i, input, compressor_->decode(payload, n));
+    const torch::Tensor frame = to_frame(payload, weight);
+    wire_bytes_ += frame.numel() * 4;
+    torch::Tensor sum = torch::zeros({n}, torch::kFloat32);
+    for (const torch::Tensor& part : comm_.allgather(frame, comm::Traffic::Training)) {
+      const torch::Tensor bytes = part.view(torch::kUInt8);
+      float sender_weight;
+      std::memcpy(&sender_weight, bytes.data_ptr<uint8_t>(), 4);
+      compressor_->decode_add(bytes.narrow(0, 4, bytes.numel() - 4), sender_weight, sum);
+    }
+    sums.push_back(sum);
+  }
+  return sums;
+}
+
+std::vector<torch::Tensor> CompressedAverager::powersgd_sums(const std::vector<torch::Tensor>& units,
+                                                             const std::vector<int64_t>& matrix_rows) {
+  std::vector<torch::Tensor> shaped;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const int64_t n = units[i].numel(), rows = matrix_rows[i];
+    if (rows == 0) {
+      shaped.push_back(units[i]);
+      continue;
+    }
+    const int64_t cols = (n + rows - 1) / rows;  // zero-padded when rows does not divide n
+    torch::Tensor matrix = torch::zeros({rows * cols}, torch::kFloat32);
+    matrix.narrow(0, 0, n).copy_(units[i]);
+    shaped.push_back(matrix.view({rows, cols}));
+  }
+  wire_bytes_ += powersgd_->reduce(shaped, comm_);
+  std::vector<torch::Tensor> sums;
+  for (size_t i = 0; i < units.size(); ++i) sums.push_back(shaped[i].reshape(-1).narrow(0, 0, units[i].numel()));
+  return sums;
+}
+
+std::unique_ptr<CompressedAverager> make_averager(const nlohmann::json& compression, comm::Communicator& comm,
+                                                  uint64_t seed) {
+  const CompressionOptions options = parse_compression(compression);
+  if (options.method == "none") return nullptr;
+  return std::make_unique<CompressedAverager>(options, comm, seed);
+}
+
+}  // namespace iddl::compress

@@ -1,0 +1,102 @@
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "core/compress/compression_options.hpp"
+#include "core/compress/compressor.hpp"
+
+namespace iddl::compress {
+
+// Bytes of one index into a vector of n entries: the narrowest of 1, 2, 4, 8 that holds n-1.
+int index_bytes(int64_t n);
+
+// Sparse payloads (topk, randomk, threshold): count indices (index_bytes(n) each) then count float32 values.
+class SparseCompressor : public Compressor {
+ public:
+  // Adds the listed values times `weight` at their indices; the count is the payload's size over index_bytes(n) + 4.
+  void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+
+ protected:
+  // The payload of `values` at ascending `indices` (int64) of a vector of n entries.
+  static torch::Tensor pack(const torch::Tensor& indices, const torch::Tensor& values, int64_t n);
+};
+
+// The k = max(1, ceil(ratio n)) entries of largest magnitude; ties go to the lower index.
+class TopK : public SparseCompressor {
+ public:
+  explicit TopK(double ratio);
+  torch::Tensor encode(const torch::Tensor& values) override;
+  // Entries kept out of n.
+  int64_t k(int64_t n) const;
+
+ private:
+  double ratio_;
+};
+
+// k = max(1, ceil(ratio n)) entries drawn uniformly without replacement, scaled by n/k when `scaled` (unbiased).
+class RandomK : public SparseCompressor {
+ public:
+  RandomK(double ratio, bool scaled, torch::Generator generator);
+  torch::Tensor encode(const torch::Tensor& values) override;
+
+ private:
+  double ratio_;
+  bool scaled_;
+  torch::Generator generator_;
+};
+
+// The entries with |x| >= v (a payload of variable size).
+class Threshold : public SparseCompressor {
+ public:
+  explicit Threshold(double v);
+  torch::Tensor encode(const torch::Tensor& values) override;
+
+ private:
+  double v_;
+};
+
+// TernGrad: float32 scale s = max|x|, then each entry sign(x) Bernoulli(|x|/s) as a 2-bit code, 4 per byte (unbiased).
+class TernGrad : public Compressor {
+ public:
+  explicit TernGrad(torch::Generator generator);
+  torch::Tensor encode(const torch::Tensor& values) override;
+  void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+
+ private:
+  torch::Generator generator_;
+};
+
+// QSGD: float32 L2 norm, each |x| stochastically rounded to one of `levels` levels (bit-packed), sign bits (unbiased).
+class Qsgd : public Compressor {
+ public:
+  Qsgd(int levels, torch::Generator generator);
+  torch::Tensor encode(const torch::Tensor& values) override;
+  void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+  // Bits of one level code: ceil(log2(levels)).
+  int level_bits() const { return bits_; }
+
+ private:
+  int levels_;
+  int bits_;
+  torch::Generator generator_;
+};
+
+// Half precision, 2 bytes per entry (magnitudes beyond 65504 are clamped).
+class Fp16 : public Compressor {
+ public:
+  torch::Tensor encode(const torch::Tensor& values) override;
+  void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+};
+
+// Scaled sign (EF-SignSGD): float32 scale mean|x|, then one sign bit per entry, 8 per byte.
+class SignSgd : public Compressor {
+ public:
+  torch::Tensor encode(const torch::Tensor& values) override;
+  void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+};
+
+// The compressor of an encode/decode method (every method but none and powersgd); random ones draw from `generator`.
+std::unique_ptr<Compressor> make_compressor(const CompressionOptions& options, torch::Generator generator);
+
+}  // namespace iddl::compress

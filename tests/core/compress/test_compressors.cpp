@@ -1,0 +1,287 @@
+// One process: the wire formats of the gradient compressors, their sizes, unbiasedness, error feedback, the options,
+// PowerSGD and the averager on a one-rank communicator.
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/compress/bit_pack.hpp"
+#include "core/compress/compressed_averager.hpp"
+#include "core/compress/compressors.hpp"
+
+namespace {
+
+using namespace iddl::compress;
+
+torch::Generator generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+
+// A communicator of one rank: collectives return their input; point-to-point calls have no peer.
+class OneRank : public iddl::comm::Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string backend() const override { return "one-rank"; }
+  void allreduce_sum(torch::Tensor&, iddl::comm::Traffic) override {}
+  void broadcast(torch::Tensor&, int, iddl::comm::Traffic) override {}
+  std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, iddl::comm::Traffic) override { return {tensor}; }
+  void send(const torch::Tensor&, int, int, iddl::comm::Traffic) override { throw std::logic_error("no peer"); }
+  void recv(torch::Tensor&, int, int, iddl::comm::Traffic) override { throw std::logic_error("no peer"); }
+  void sendrecv(const torch::Tensor&, int, torch::Tensor&, int, iddl::comm::Traffic) override {
+    throw std::logic_error("no peer");
+  }
+  std::optional<iddl::comm::Envelope> probe() override { return std::nullopt; }
+  void barrier() override {}
+};
+
+// The mean of `draws` decodes of independent encodes of `x`.
+torch::Tensor mean_of_decodes(Compressor& compressor, const torch::Tensor& x, int draws) {
+  torch::Tensor sum = torch::zeros_like(x);
+  for (int i = 0; i < draws; ++i) compressor.decode_add(compressor.encode(x), 1.0, sum);
+  return sum / draws;
+}
+
+// Expects |mean - x| within 5 standard errors (`sd`: per-entry standard deviation of one decode) of every entry,
+// plus the float32 rounding of summing the draws.
+void expect_unbiased(const torch::Tensor& mean, const torch::Tensor& x, const torch::Tensor& sd, int draws) {
+  const torch::Tensor bound = 5.0 * sd / std::sqrt(static_cast<double>(draws)) + 1e-4 * x.abs().max();
+  const torch::Tensor excess = (mean - x).abs() - bound;
+  EXPECT_LE(excess.max().item<float>(), 0.0f) << "worst entry " << excess.argmax().item<int64_t>();
+}
+
+torch::Tensor tensor_of(std::vector<float> values) { return torch::tensor(values, torch::kFloat32); }
+
+}  // namespace
+
+TEST(compress, BitPackingRoundTripsEveryWidth) {
+  for (int bits = 1; bits <= 32; ++bits) {
+    const int64_t count = 1000 + bits;
+    const torch::Tensor codes =
+        torch::randint(0, int64_t{1} << std::min(bits, 31), {count}, generator(bits), torch::kInt64).to(torch::kInt32);
+    std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(count, bits)));
+    EXPECT_EQ(static_cast<int64_t>(packed.size()), (count * bits + 7) / 8);
+    pack_bits(reinterpret_cast<const uint32_t*>(codes.data_ptr<int32_t>()), count, bits, packed.data());
+    torch::Tensor back = torch::empty({count}, torch::kInt32);
+    unpack_bits(packed.data(), count, bits, reinterpret_cast<uint32_t*>(back.data_ptr<int32_t>()));
+    EXPECT_TRUE(torch::equal(back, codes)) << bits << " bits";
+  }
+  EXPECT_THROW(packed_bytes(1, 33), std::invalid_argument);
+}
+
+TEST(compress, IndicesTakeTheNarrowestType) {
+  EXPECT_EQ(index_bytes(200), 1);
+  EXPECT_EQ(index_bytes(256), 1);
+  EXPECT_EQ(index_bytes(257), 2);
+  EXPECT_EQ(index_bytes(65536), 2);
+  EXPECT_EQ(index_bytes(70000), 4);
+  EXPECT_EQ(index_bytes((int64_t{1} << 32) + 1), 8);
+  TopK topk(0.05);
+  EXPECT_EQ(topk.encode(torch::randn({200})).numel(), 10 * (1 + 4));
+  EXPECT_EQ(TopK(0.001).encode(torch::randn({70000})).numel(), 70 * (4 + 4));
+}
+
+TEST(compress, TopKKeepsExactlyTheKLargestMagnitudes) {
+  const torch::Tensor x = torch::randn({1000}, generator(1));
+  TopK topk(0.01);
+  EXPECT_EQ(topk.k(1000), 10);
+  const torch::Tensor payload = topk.encode(x);
+  EXPECT_EQ(payload.numel(), 10 * (2 + 4));
+  const torch::Tensor decoded = topk.decode(payload, 1000);
+  const torch::Tensor largest = std::get<1>(x.abs().sort(0, true)).narrow(0, 0, 10);
+  torch::Tensor expected = torch::zeros({1000});
+  expected.index_put_({largest}, x.index_select(0, largest));
+  EXPECT_TRUE(torch::equal(decoded, expected));
+}
+
+TEST(compress, TopKBreaksTiesTowardsTheLowerIndex) {
+  const torch::Tensor x = tensor_of({1, -3, 3, 2, 3, 0.5, -3});
+  EXPECT_TRUE(torch::equal(TopK(2.0 / 7).decode(TopK(2.0 / 7).encode(x), 7), tensor_of({0, -3, 3, 0, 0, 0, 0})));
+  TopK three(3.0 / 7);
+  const torch::Tensor payload = three.encode(x);
+  EXPECT_EQ(payload.numel(), 3 * 5);
+  EXPECT_TRUE(torch::equal(three.decode(payload, 7), tensor_of({0, -3, 3, 0, 3, 0, 0})));
+  TopK all(1.0);
+  EXPECT_TRUE(torch::equal(all.decode(all.encode(x), 7), x));
+}
+
+TEST(compress, ScaledRandomKIsUnbiasedAndUnscaledIsNot) {
+  const torch::Tensor x = torch::randn({100}, generator(2));
+  RandomK scaled(0.1, true, generator(3));
+  const torch::Tensor one = scaled.decode(scaled.encode(x), 100);
+  EXPECT_EQ(one.ne(0).sum().item<int64_t>(), 10);
+  const torch::Tensor kept = one.ne(0);
+  EXPECT_TRUE(torch::allclose(one.masked_select(kept), x.masked_select(kept) * 10.0));
+  EXPECT_EQ(scaled.encode(x).numel(), 10 * 5);
+
+  const int draws = 2000;
+  expect_unbiased(mean_of_decodes(scaled, x, draws), x, x.abs() * std::sqrt(10.0 - 1.0), draws);
+
+  RandomK unscaled(0.1, false, generator(4));
+  const torch::Tensor mean = mean_of_decodes(unscaled, x, draws);
+  const double slope = (mean.dot(x) / x.dot(x)).item<double>();  // E[decode] = (k/n) x = 0.1 x
+  EXPECT_NEAR(slope, 0.1, 0.02);
+}
+
+TEST(compress, ThresholdKeepsEntriesAtOrAboveV) {
+  const torch::Tensor x = tensor_of({0.5, -0.001, 0.001, 0.0009, -2, 0});
+  Threshold threshold(0.001);
+  const torch::Tensor payload = threshold.encode(x);
+  EXPECT_EQ(payload.numel(), 4 * (1 + 4));
+  EXPECT_TRUE(torch::equal(threshold.decode(payload, 6), tensor_of({0.5, -0.001, 0.001, 0, -2, 0})));
+  EXPECT_EQ(threshold.encode(torch::full({10}, 1e-4)).numel(), 0);
+}
+
+TEST(compress, TernGradIsTernaryAndUnbiased) {
+  const torch::Tensor x = torch::randn({101}, generator(5));
+  TernGrad terngrad(generator(6));
+  const torch::Tensor payload = terngrad.encode(x);
+  EXPECT_EQ(payload.numel(), 4 + (101 + 3) / 4);
+  const float scale = x.abs().max().item<float>();
+  const torch::Tensor one = terngrad.decode(payload, 101);
+  EXPECT_TRUE(((one == 0) | (one == scale) | (one == -scale)).all().item<bool>());
+  EXPECT_TRUE((one * x >= 0).all().item<bool>());
+  const int draws = 2000;
+  // Var = s|x| - x^2.
+  expect_unbiased(mean_of_decodes(terngrad, x, draws), x, (scale * x.abs() - x * x).clamp_min(0).sqrt(), draws);
+}
+
+TEST(compress, QsgdIsUnbiasedWithPackedLevels) {
+  const torch::Tensor x = torch::randn({100}, generator(7));
+  for (const int levels : {4, 256}) {
+    Qsgd qsgd(levels, generator(8));
+    const int bits = levels == 4 ? 2 : 8;
+    EXPECT_EQ(qsgd.level_bits(), bits);
+    EXPECT_EQ(qsgd.encode(x).numel(), 4 + (100 * bits + 7) / 8 + (100 + 7) / 8);
+    const int draws = 2000;
+    // Stochastic rounding to a grid of step norm / (levels - 1): variance at most step^2 / 4.
+    const double step = x.norm().item<double>() / (levels - 1);
+    expect_unbiased(mean_of_decodes(qsgd, x, draws), x, torch::full_like(x, step / 2), draws);
+  }
+  EXPECT_EQ(Qsgd(5, generator(1)).level_bits(), 3);
+  EXPECT_THROW(Qsgd(1, generator(1)), std::invalid_argument);
+}
+
+TEST(compress, Fp16KeepsHalfPrecision) {
+  Fp16 fp16;
+  const torch::Tensor exact = tensor_of({0.5, -0.25, 3, 1024, -0.0078125});
+  EXPECT_EQ(fp16.encode(exact).numel(), 10);
+  EXPECT_TRUE(torch::equal(fp16.decode(fp16.encode(exact), 5), exact));
+  const torch::Tensor x = torch::randn({1000}, generator(9));
+  const torch::Tensor back = fp16.decode(fp16.encode(x), 1000);
+  EXPECT_LE(((back - x).abs() / x.abs()).max().item<float>(), std::ldexp(1.0f, -11));
+  EXPECT_TRUE(torch::equal(fp16.decode(fp16.encode(tensor_of({1e6, -1e6})), 2), tensor_of({65504, -65504})));
+}
+
+TEST(compress, SignSgdSendsScaledSigns) {
+  SignSgd signsgd;
+  const torch::Tensor x = tensor_of({1, -2, 0, 4, -1, 0.5, 2, -3, 1.5});
+  const torch::Tensor payload = signsgd.encode(x);
+  EXPECT_EQ(payload.numel(), 4 + 2);
+  const float scale = x.abs().mean().item<float>();
+  EXPECT_TRUE(torch::allclose(signsgd.decode(payload, 9), tensor_of({1, -1, 1, 1, -1, 1, 1, -1, 1}) * scale));
+}
+
+TEST(compress, ErrorFeedbackLosesNothingOverSteps) {
+  for (const std::string method : {"topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
+    CompressionOptions options;
+    options.method = method;
+    options.v = 0.5;
+    options.scaled = false;  // scaled randomk with error feedback lets the residual grow (docs/compression.md)
+    auto compressor = make_compressor(options, generator(10));
+    ErrorFeedback memory;
+    torch::Tensor inputs = torch::zeros({500}), transmitted = torch::zeros({500});
+    for (int step = 0; step < 20; ++step) {
+      const torch::Tensor g = torch::randn({500}, generator(100 + step));
+      const torch::Tensor compensated = memory.compensate(0, g);
+      const torch::Tensor payload = compressor->encode(compensated);
+      const torch::Tensor decoded = compressor->decode(payload, 500);
+      memory.update(0, compensated, decoded);
+      inputs += g;
+      transmitted += decoded;
+    }
+    EXPECT_TRUE(torch::allclose(transmitted + memory.residual(0), inputs, 1e-4, 1e-4)) << method;
+  }
+}
+
+TEST(compress, EmptyTensorsEncodeAndDecode) {
+  const torch::Tensor empty = torch::empty({0});
+  for (const std::string method : {"topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
+    CompressionOptions options;
+    options.method = method;
+    auto compressor = make_compressor(options, generator(11));
+    const torch::Tensor payload = compressor->encode(empty);
+    const bool has_scale = method == "terngrad" || method == "qsgd" || method == "signsgd";
+    EXPECT_EQ(payload.numel(), has_scale ? 4 : 0) << method;
+    EXPECT_EQ(compressor->decode(payload, 0).numel(), 0) << method;
+  }
+}
+
+TEST(compress, OptionsTakeDefaultsAndNameBadValues) {
+  const CompressionOptions topk = parse_compression({{"method", "topk"}});
+  EXPECT_EQ(topk.ratio, 0.01);
+  EXPECT_EQ(topk.granularity, "layerwise");
+  EXPECT_FALSE(topk.error_feedback);
+  EXPECT_TRUE(parse_compression("signsgd").error_feedback);
+  const CompressionOptions powersgd = parse_compression({{"method", "powersgd"}, {"rank", 4}, {"warm_start", false}});
+  EXPECT_TRUE(powersgd.error_feedback);
+  EXPECT_EQ(powersgd.rank, 4);
+  EXPECT_FALSE(powersgd.warm_start);
+  EXPECT_EQ(parse_compression({{"method", "qsgd"}}).levels, 256);
+
+  const auto message = [](const nlohmann::json& value) {
+    try {
+      parse_compression(value);
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("topkk").find("topkk"), std::string::npos);
+  EXPECT_NE(message({{"method", "topk"}, {"ratio", 0}}).find("ratio"), std::string::npos);
+  EXPECT_NE(message({{"method", "topk"}, {"levels", 3}}).find("levels"), std::string::npos);
+  EXPECT_NE(message({{"method", "qsgd"}, {"levels", 1}}).find("levels"), std::string::npos);
+  EXPECT_NE(message({{"method", "fp16"}, {"granularity", "global"}}).find("granularity"), std::string::npos);
+  EXPECT_NE(message({{"method", "randomk"}, {"scaled", "yes"}}).find("scaled"), std::string::npos);
+  EXPECT_NE(message({{"ratio", 0.1}}).find("method"), std::string::npos);
+}
+
+TEST(compress, AveragerOnOneRankCountsFrameBytes) {
+  OneRank comm;
+  EXPECT_EQ(make_averager({{"method", "none"}}, comm, 1), nullptr);
+  auto averager = make_averager({{"method", "topk"}, {"ratio", 0.1}}, comm, 1);
+  EXPECT_DOUBLE_EQ(averager->compression_ratio(), 1.0);
+  const torch::Tensor x = torch::randn({10, 30}, generator(12)), bias = torch::randn({7}, generator(13));
+  std::vector<torch::Tensor> tensors = {x.clone(), bias.clone(), torch::empty({0, 3})};
+  averager->average(tensors, 0.5);
+  EXPECT_EQ(tensors[2].sizes(), (std::vector<int64_t>{0, 3}));
+  TopK topk(0.1);
+  EXPECT_TRUE(torch::allclose(tensors[0], topk.decode(topk.encode(x.reshape(-1)), 300).view({10, 30}) * 0.5));
+  EXPECT_TRUE(torch::allclose(tensors[1], topk.decode(topk.encode(bias), 7) * 0.5));
+  const int64_t wire = frame_bytes(30 * (2 + 4)) + frame_bytes(1 * (1 + 4)) + frame_bytes(0);
+  EXPECT_EQ(frame_bytes(5), 4 + 8);
+  EXPECT_EQ(averager->wire_bytes(), wire);
+  EXPECT_EQ(averager->dense_bytes(), 307 * 4);
+  EXPECT_DOUBLE_EQ(averager->compression_ratio(), static_cast<double>(wire) / (307 * 4));
+}
+
+TEST(compress, PowerSgdRecoversALowRankMatrixAndSendsFactors) {
+  OneRank comm;
+  PowerSgd powersgd(2, true, true, 14);
+  EXPECT_TRUE(powersgd.compresses(10, 10));
+  EXPECT_FALSE(powersgd.compresses(3, 3));
+  const torch::Tensor low_rank = torch::randn({40, 2}, generator(15)).mm(torch::randn({2, 30}, generator(16)));
+  const torch::Tensor bias = torch::randn({30}, generator(17));
+  std::vector<torch::Tensor> tensors = {low_rank, bias};
+  EXPECT_EQ(powersgd.reduce(tensors, comm), 4 * (2 * (40 + 30) + 30));
+  EXPECT_TRUE(torch::allclose(tensors[0], low_rank, 1e-4, 1e-4));
+  EXPECT_TRUE(torch::equal(tensors[1], bias));
+  EXPECT_LT(powersgd.memory().residual(0).abs().max().item<float>(), 1e-4);
+
+  // A full-rank matrix: approximation plus residual is the input.
+  const torch::Tensor full = torch::randn({20, 20}, generator(18));
+  PowerSgd fresh(1, false, true, 19);
+  std::vector<torch::Tensor> one = {full};
+  fresh.reduce(one, comm);
+  EXPECT_TRUE(torch::allclose(one[0] + fresh.memory().residual(0), full, 1e-5, 1e-5));
+  EXPECT_GT(fresh.memory().residual(0).norm().item<float>(), 1.0f);
+}
