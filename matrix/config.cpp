@@ -125,6 +125,16 @@ void check_vertical(const json& c) {
                       {"vertical", "horizontal"});
 }
 
+// A compressor encodes what a strategy exchanges: the gradients of sync, the weight changes of param_avg.
+void check_compression(const json& c) {
+  const std::string compression = axis_method(c["compression"]), parallelism = axis_method(c["parallelism"]);
+  if (compression != "none" && parallelism != "sync" && parallelism != "param_avg")
+    throw ConfigError(fmt::format("compression = \"{}\" encodes what parallelism \"sync\" or \"param_avg\" "
+                                  "exchanges, got parallelism = {}",
+                                  compression, value_text(c["parallelism"])),
+                      {"compression", "parallelism"});
+}
+
 void check_nesterov_momentum(const json& c) {
   if (c["nesterov"] == true && c["momentum"].get<double>() <= 0)
     throw ConfigError(fmt::format("nesterov = true needs momentum > 0, got momentum = {}",
@@ -207,6 +217,7 @@ json resolve_config(const json& partial) {
   }
   check_parallelism_ranks(resolved);
   check_vertical(resolved);
+  check_compression(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
   return resolved;

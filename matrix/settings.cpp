@@ -101,6 +101,21 @@ std::vector<Setting> make_registry() {
   };
 }
 
+// A fraction in (0, 1].
+Setting unit_fraction(std::string name, double default_value, std::string help) {
+  return with_max(with_min(number(std::move(name), default_value, std::move(help)), 0, true), 1, false);
+}
+
+// A compressor's parameters followed by the two every compressor takes: granularity and
+// error_feedback (on by default where the method needs it to converge).
+std::vector<Setting> compression_params(bool error_feedback, std::vector<Setting> own) {
+  own.push_back(text("granularity", "layerwise", {"layerwise", "model"},
+                     "compress each tensor on its own, or all of them flattened into one"));
+  own.push_back(flag("error_feedback", error_feedback,
+                     "add what compression dropped to the next step's values (a residual per tensor)"));
+  return own;
+}
+
 AxisMethod method(std::string name, std::string help, std::vector<Setting> params = {}) {
   return AxisMethod{std::move(name), std::move(help), std::move(params)};
 }
@@ -142,7 +157,24 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                 with_max(with_min(number("threshold", 0.9, "top softmax probability at which a sample leaves"), 0,
                                   true),
                          1, false)})}},
-      {"compression", {method("none", "values are sent as they are")}},
+      {"compression",
+       {method("none", "values are sent as they are"),
+        method("topk", "the k = ceil(ratio * n) entries of largest magnitude, as indices and values",
+               compression_params(false, {unit_fraction("ratio", 0.01, "fraction of the entries kept")})),
+        method("randomk", "k = ceil(ratio * n) random entries, scaled by n / k so the estimate is unbiased",
+               compression_params(false, {unit_fraction("ratio", 0.01, "fraction of the entries kept"),
+                                          flag("scaled", true, "scale by n / k (false: seed 003's biased variant)")})),
+        method("threshold", "the entries with |x| >= v, as indices and values",
+               compression_params(false, {with_min(number("v", 0.001, "magnitude threshold"), 0, false)})),
+        method("terngrad", "stochastic ternary levels {-1, 0, 1} times the largest magnitude: 2 bits per entry",
+               compression_params(false, {})),
+        method("qsgd", "stochastic quantization to `levels` levels of |x| / ||x||, signs and levels bit-packed",
+               compression_params(false, {with_max(integer("levels", 256, 2, "magnitude levels 0 .. levels-1"), 65536, false)})),
+        method("fp16", "half precision", compression_params(false, {})),
+        method("signsgd", "1 bit per entry (the sign) times the mean magnitude", compression_params(true, {})),
+        method("powersgd", "rank-r approximation P Q^T of each gradient matrix, by two allreduces",
+               compression_params(true, {integer("rank", 2, 1, "rank r of the approximation"),
+                                         flag("warm_start", true, "start from the previous step's Q")}))}},
       {"parallelism",
        {method("single", "one process (needs ranks = 1)"),
         method("sync", "synchronous data parallelism: every step averages the gradients of all ranks"),

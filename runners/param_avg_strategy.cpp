@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/models/layers.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "runners/model_state.hpp"
 
@@ -36,19 +37,54 @@ void LocalReplicasStrategy::after_evaluation(torch::nn::Module& model) {
   train::unflatten_into_values(own_state_, float_state(model));
 }
 
-ParamAvgStrategy::ParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period)
-    : LocalReplicasStrategy(comm), period_(std::move(period)) {
+ParamAvgStrategy::ParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period,
+                                   std::unique_ptr<compress::CompressedAverager> averager)
+    : LocalReplicasStrategy(comm), period_(std::move(period)), averager_(std::move(averager)) {
   if (period_.frequency < 1) throw std::invalid_argument("avg_freq must be at least 1");
   if (period_.unit != "steps" && period_.unit != "epochs")
     throw std::invalid_argument("avg_unit must be \"steps\" or \"epochs\", got \"" + period_.unit + "\"");
 }
 
+void ParamAvgStrategy::on_start(torch::nn::Module& model) {
+  state_shapes_.clear();
+  for (const auto& t : float_state(model)) state_shapes_.push_back(t.sizes().vec());
+  LocalReplicasStrategy::on_start(model);
+}
+
 void ParamAvgStrategy::after_step(torch::nn::Module& model) {
-  if (period_.unit == "steps" && ++steps_ % period_.frequency == 0) average_now(model);
+  if (period_.unit == "steps" && ++steps_ % period_.frequency == 0) average_model(model);
 }
 
 void ParamAvgStrategy::on_epoch_end(torch::nn::Module& model) {
-  if (period_.unit == "epochs" && ++epochs_ % period_.frequency == 0) average_now(model);
+  if (period_.unit == "epochs" && ++epochs_ % period_.frequency == 0) average_model(model);
+}
+
+void ParamAvgStrategy::average_model(torch::nn::Module& model) {
+  average_now(model);
+  if (averager_) models::zero_masked_weights(model);
+}
+
+torch::Tensor ParamAvgStrategy::average_of(const torch::Tensor& flat, comm::Traffic traffic) {
+  if (!averager_ || traffic != comm::Traffic::Training) return LocalReplicasStrategy::average_of(flat, traffic);
+  torch::Tensor change = flat - last_average_;
+  std::vector<torch::Tensor> tensors;  // views of `change` shaped as the state (PowerSGD factors matrices)
+  int64_t offset = 0;
+  for (const auto& shape : state_shapes_) {
+    const int64_t n = c10::multiply_integers(shape);
+    tensors.push_back(change.narrow(0, offset, n).view(shape));
+    offset += n;
+  }
+  averager_->average(tensors, 1.0 / static_cast<double>(comm_.size()));
+  return last_average_ + change;
+}
+
+void ParamAvgStrategy::on_averaged(const torch::Tensor& flat) {
+  if (averager_) last_average_ = flat.clone();
+}
+
+std::map<std::string, double> ParamAvgStrategy::run_metrics() const {
+  if (!averager_) return {};
+  return {{"compression_ratio", averager_->compression_ratio()}};
 }
 
 WeightedParamAvgStrategy::WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda)

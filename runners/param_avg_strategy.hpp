@@ -1,7 +1,11 @@
 #pragma once
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/comm/communicator.hpp"
+#include "core/compress/compressed_averager.hpp"
 #include "core/train/training_hooks.hpp"
 
 namespace iddl::runners {
@@ -39,15 +43,32 @@ struct AveragingPeriod {
 };
 
 // `parallelism = "param_avg"` (local SGD, seed 001): weights and float buffers averaged every period.
+// With a compressor (docs/compression.md) each rank sends its change since the last average, and
+// every rank adds the compressed average of the changes to that average.
 class ParamAvgStrategy : public LocalReplicasStrategy {
  public:
-  ParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period);
+  // `averager` null: dense allreduce of the state.
+  ParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period,
+                   std::unique_ptr<compress::CompressedAverager> averager = nullptr);
 
+  void on_start(torch::nn::Module& model) override;
   void after_step(torch::nn::Module& model) override;
   void on_epoch_end(torch::nn::Module& model) override;
+  // {"compression_ratio": wire bytes / dense bytes} with a compressor.
+  std::map<std::string, double> run_metrics() const override;
+
+ protected:
+  torch::Tensor average_of(const torch::Tensor& flat, comm::Traffic traffic) override;
+  void on_averaged(const torch::Tensor& flat) override;
 
  private:
+  // Averages now and, with a compressor, zeroes the masked weights it may have filled in.
+  void average_model(torch::nn::Module& model);
+
   AveragingPeriod period_;
+  std::unique_ptr<compress::CompressedAverager> averager_;
+  std::vector<std::vector<int64_t>> state_shapes_;  // the float state tensors' shapes, in flat order
+  torch::Tensor last_average_;        // with a compressor: the state after the previous average
   int64_t steps_ = 0;
   int64_t epochs_ = 0;
 };

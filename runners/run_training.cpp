@@ -34,7 +34,7 @@ std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config,
                                                    const data::Dataset& data, const train::TrainOptions& options,
                                                    comm::Communicator& comm) {
   const std::string vertical = matrix::axis_method(config.at("vertical"));
-  if (vertical == "none") return make_strategy(config.at("parallelism"), options, comm);
+  if (vertical == "none") return make_strategy(config.at("parallelism"), config.at("compression"), options, comm);
   const std::string parallelism = matrix::axis_method(config.at("parallelism"));
   if (parallelism != "single")
     throw std::invalid_argument("vertical '" + vertical + "' spreads one model over the ranks: it needs parallelism " +

@@ -19,16 +19,23 @@ AveragingPeriod averaging_period(const nlohmann::json& parallelism) {
 }  // namespace
 
 std::unique_ptr<train::TrainingHooks> make_strategy(const nlohmann::json& parallelism,
+                                                    const nlohmann::json& compression,
                                                     const train::TrainOptions& options, comm::Communicator& comm) {
   const std::string method = matrix::axis_method(parallelism);
+  const std::string compressor = matrix::axis_method(compression);
+  if (compressor != "none" && method != "sync" && method != "param_avg")
+    throw std::invalid_argument("compression '" + compressor + "' applies to what sync and param_avg exchange, not to " +
+                                "parallelism '" + method + "'");
+  auto averager = compress::make_averager(compression, comm, options.seed);
   if (method == "single") {
     if (comm.size() != 1)
       throw std::invalid_argument("parallelism 'single' runs on 1 rank, but the job has " +
                                   std::to_string(comm.size()));
     return std::make_unique<SingleStrategy>();
   }
-  if (method == "sync") return std::make_unique<SyncStrategy>(comm);
-  if (method == "param_avg") return std::make_unique<ParamAvgStrategy>(comm, averaging_period(parallelism));
+  if (method == "sync") return std::make_unique<SyncStrategy>(comm, std::move(averager));
+  if (method == "param_avg")
+    return std::make_unique<ParamAvgStrategy>(comm, averaging_period(parallelism), std::move(averager));
   if (method == "w_param_avg")
     return std::make_unique<WeightedParamAvgStrategy>(comm, averaging_period(parallelism),
                                                       parallelism.at("lambda").get<double>());

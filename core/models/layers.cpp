@@ -113,6 +113,15 @@ void mask_gradients(torch::nn::Module& model) {
   }
 }
 
+void zero_masked_weights(torch::nn::Module& model) {
+  for (const auto& module : model.modules()) {
+    if (auto* layer = dynamic_cast<LinearImpl*>(module.get()); layer && layer->mask.defined())
+      zero_masked(layer->linear->weight, layer->mask);
+    if (auto* layer = dynamic_cast<Conv2dImpl*>(module.get()); layer && layer->mask.defined())
+      zero_masked(layer->conv->weight, layer->mask);
+  }
+}
+
 int64_t masked_weights(const torch::nn::Module& module) {
   if (const auto* layer = dynamic_cast<const LinearImpl*>(&module)) return layer->linear->weight.numel() - layer->connections;
   if (const auto* layer = dynamic_cast<const Conv2dImpl*>(&module)) return layer->conv->weight.numel() - layer->connections;

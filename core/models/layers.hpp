@@ -101,6 +101,10 @@ int64_t multiplicative_weights(const torch::nn::Module& module);
 // entries; an exchange that may fill them in again (sign or low-rank compression) calls it after.
 void mask_gradients(torch::nn::Module& model);
 
+// Zeroes the masked weights of every masked layer of `model` (in place): after an exchange of weights
+// that may fill them in.
+void zero_masked_weights(torch::nn::Module& model);
+
 // The weight entries the mask of `module` holds at zero (0 for a dense or non-weight layer).
 int64_t masked_weights(const torch::nn::Module& module);
 

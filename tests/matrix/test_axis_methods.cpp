@@ -44,7 +44,9 @@ TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
   EXPECT_EQ(names_of(axis_methods("sparsification")), (std::vector<std::string>{"none", "bibd", "random", "group"}));
   EXPECT_EQ(names_of(axis_methods("vertical")), (std::vector<std::string>{"none", "partition", "ensemble"}));
   EXPECT_EQ(names_of(axis_methods("horizontal")), (std::vector<std::string>{"none", "early_exit"}));
-  EXPECT_EQ(names_of(axis_methods("compression")), (std::vector<std::string>{"none"}));
+  EXPECT_EQ(names_of(axis_methods("compression")),
+            (std::vector<std::string>{"none", "topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd",
+                                      "powersgd"}));
   EXPECT_TRUE(axis_methods("model").empty());
   for (const auto& axis : axis_names()) {
     EXPECT_EQ(find_setting(axis)->kind, Kind::Axis);

@@ -132,6 +132,21 @@ TEST(matrix_resolve_config, VerticalSplitSpreadsOneModelOverTheRanks) {
   EXPECT_NE(resolve_error({{"vertical", {{"method", "ensemble"}, {"combine", "max"}}}}), "");
 }
 
+TEST(matrix_resolve_config, CompressionEncodesWhatSyncOrParamAvgExchanges) {
+  EXPECT_EQ(resolve_error({{"compression", "topk"}, {"parallelism", "sync"}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolve_error({{"compression", "qsgd"}, {"parallelism", "param_avg"}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolve_error({{"compression", "fp16"}}),
+            "compression = \"fp16\" encodes what parallelism \"sync\" or \"param_avg\" exchanges, got "
+            "parallelism = {method = \"single\"}");
+  EXPECT_NE(resolve_error({{"compression", "topk"}, {"parallelism", "gossip"}, {"ranks", 2}}), "");
+  const json signsgd = resolve_config({{"compression", "signsgd"}, {"parallelism", "sync"}})["compression"];
+  EXPECT_EQ(signsgd["error_feedback"], true);
+  EXPECT_EQ(signsgd["granularity"], "layerwise");
+  EXPECT_EQ(resolve_config({{"compression", "topk"}, {"parallelism", "sync"}})["compression"]["error_feedback"], false);
+  EXPECT_NE(resolve_error({{"compression", {{"method", "topk"}, {"ratio", 0.0}}}, {"parallelism", "sync"}}), "");
+  EXPECT_NE(resolve_error({{"compression", {{"method", "qsgd"}, {"levels", 1}}}, {"parallelism", "sync"}}), "");
+}
+
 TEST(matrix_resolve_config, EarlyExitParametersAreChecked) {
   EXPECT_EQ(resolve_error({{"horizontal", {{"method", "early_exit"}, {"exits", {1, 2}}, {"threshold", 0.5}}}}), "");
   EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"threshold", 0.0}}}}), "");

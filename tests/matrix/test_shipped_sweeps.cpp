@@ -48,9 +48,11 @@ std::multiset<std::string> values_of(const Sweep& sweep, const std::string& sett
 TEST(matrix_shipped_sweeps, Cifar10PlansTheWholeMatrix) {
   const Sweep sweep = shipped("cifar10.toml");
   EXPECT_EQ(sweep.name, "cifar10");
-  // 2 models x 3 sparsifications x (4 ways to use the ranks without early exit + 2 with it)
-  ASSERT_EQ(sweep.runs.size(), 36u);
-  EXPECT_EQ(keys_of(sweep).size(), 36u);
+  // 2 models x 3 sparsifications x (4 ways to use the ranks without early exit + 2 with it),
+  // then 2 models x 3 compressors on sync
+  ASSERT_EQ(sweep.runs.size(), 42u);
+  EXPECT_EQ(keys_of(sweep).size(), 42u);
+  EXPECT_EQ(values_of(sweep, "compression").count("none"), 36u);
   const auto& first = sweep.runs[0].config;
   EXPECT_EQ(first["model"], "resnet9");
   EXPECT_EQ(first["nesterov"], true);
@@ -75,6 +77,25 @@ TEST(matrix_shipped_sweeps, IddlPlansSeed000sSettingsAndResNetRows) {
   EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 3u);
   for (const auto& run : sweep.runs)
     EXPECT_EQ(run.config["ranks"], run.config["vertical"]["method"] == "none" ? 1 : 2);
+}
+
+TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
+  const Sweep sweep = shipped("compression.toml");
+  ASSERT_EQ(sweep.runs.size(), 27u);
+  const auto methods = values_of(sweep, "compression");
+  for (const char* method : {"none", "topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd", "powersgd"})
+    EXPECT_GE(methods.count(method), 1u) << method;
+  std::set<std::string> error_feedback, granularity;
+  for (const auto& run : sweep.runs) {
+    EXPECT_EQ(run.config["parallelism"]["method"], "sync");
+    EXPECT_EQ(run.config["ranks"], 2);
+    if (run.config["compression"]["method"] == "none") continue;
+    error_feedback.insert(run.config["compression"]["error_feedback"].dump());
+    granularity.insert(run.config["compression"]["granularity"].get<std::string>());
+  }
+  EXPECT_EQ(error_feedback, (std::set<std::string>{"false", "true"}));
+  EXPECT_EQ(granularity, (std::set<std::string>{"layerwise", "model"}));
+  EXPECT_EQ(shipped("compression_cifar10.toml").runs.size(), 9u);
 }
 
 TEST(matrix_shipped_sweeps, StructureEndToEndPlansFiveRuns) {

@@ -233,7 +233,7 @@ TEST_F(EndToEnd, PlanListsTheRunsWithoutData) {
   const auto result = sweep({"plan", kSweeps + "cifar10.toml", "--db", db.string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("resnet18"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("36 runs, 0 done, 36 to run"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("42 runs, 0 done, 42 to run"), std::string::npos) << result.out;
   EXPECT_FALSE(fs::exists(db)) << "plan must not create the database";
 }
 
