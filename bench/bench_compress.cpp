@@ -13,6 +13,7 @@
 #include "core/compress/activation_quantizer.hpp"
 #include "core/compress/compressed_averager.hpp"
 #include "core/compress/compressors.hpp"
+#include "core/train/heap_policy.hpp"
 
 namespace {
 
@@ -118,6 +119,7 @@ BENCHMARK_CAPTURE(BM_Quantizer, sortquant_8_2, sortquant(8, 2))
 BENCHMARK_CAPTURE(BM_Quantizer, uniform_8, uniform(8))->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
+  iddl::train::keep_large_buffers_in_heap();  // as iddl-train: 100 MB buffers reuse heap memory
   iddl::comm::MpiSession session(&argc, &argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

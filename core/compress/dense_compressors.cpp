@@ -7,6 +7,18 @@
 #include <utility>
 #include <vector>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define IDDL_X86 1
+#endif
+
+// Compiles a loop for AVX2 as well as the baseline, the better one chosen at load time.
+#ifdef IDDL_X86
+#define IDDL_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define IDDL_VECTOR_CLONES
+#endif
+
 #include "core/compress/bit_pack.hpp"
 #include "core/compress/compressors.hpp"
 
@@ -50,6 +62,178 @@ torch::Tensor with_header(float head, int64_t rest) {
   return payload;
 }
 
+// Advances 8 xorshift32 lanes count / 8 times, writing each lane's 24 high bits as a float in [0, 1).
+IDDL_VECTOR_CLONES void fill_lanes(uint32_t* lanes, float* out, int64_t count) {
+  uint32_t s[8];
+  std::memcpy(s, lanes, sizeof s);
+  for (int64_t i = 0; i < count; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      s[j] ^= s[j] << 13;
+      s[j] ^= s[j] >> 17;
+      s[j] ^= s[j] << 5;
+      out[i + j] = static_cast<float>(static_cast<int32_t>(s[j] >> 8)) * (1.0f / 16777216.0f);
+    }
+  }
+  std::memcpy(lanes, s, sizeof s);
+}
+
+// Uniform floats in [0, 1) from 8 independent xorshift32 lanes seeded from `generator`: one draw
+// per entry at a few cycles (the loops vectorize), enough for stochastic rounding (24-bit resolution).
+class UniformLanes {
+ public:
+  explicit UniformLanes(torch::Generator& generator) {
+    const torch::Tensor seeds = torch::randint(1, int64_t{1} << 31, {kLanes}, generator, torch::kInt64);
+    for (int j = 0; j < kLanes; ++j) lanes_[j] = static_cast<uint32_t>(seeds[j].item<int64_t>());
+  }
+  // Writes the next `count` (a multiple of 8) uniforms to `out`.
+  void fill(float* out, int64_t count) { fill_lanes(lanes_, out, count); }
+  static constexpr int kLanes = 8;
+
+ private:
+  uint32_t lanes_[kLanes];
+};
+
+// Entries processed per block: the uniforms of a block stay in L1.
+constexpr int64_t kBlock = 2048;
+
+// max |x| over n floats (independent lanes so the loop vectorizes).
+float max_magnitude(const float* x, int64_t n) {
+  float lane[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) lane[j] = std::max(lane[j], std::fabs(x[i + j]));
+  float m = 0.0f;
+  for (; i < n; ++i) m = std::max(m, std::fabs(x[i]));
+  for (float v : lane) m = std::max(m, v);
+  return m;
+}
+
+// sum of f(x) over n floats, in float lanes of 8-entry blocks summed in double.
+template <typename F>
+double lane_sum(const float* x, int64_t n, F f) {
+  double total = 0.0;
+  for (int64_t block = 0; block < n; block += kBlock) {
+    const int64_t end = std::min(n, block + kBlock);
+    float lane[8] = {};
+    int64_t i = block;
+    for (; i + 8 <= end; i += 8)
+      for (int j = 0; j < 8; ++j) lane[j] += f(x[i + j]);
+    for (; i < end; ++i) total += f(x[i]);
+    for (float v : lane) total += v;
+  }
+  return total;
+}
+
+// One byte of 8 sign bits (1: x < 0) of x[0..7].
+inline uint8_t sign_byte(const float* x) {
+#ifdef IDDL_X86
+  const __m128 zero = _mm_setzero_ps();
+  const int low = _mm_movemask_ps(_mm_cmplt_ps(_mm_loadu_ps(x), zero));
+  const int high = _mm_movemask_ps(_mm_cmplt_ps(_mm_loadu_ps(x + 4), zero));
+  return static_cast<uint8_t>(low | (high << 4));
+#else
+  uint8_t b = 0;
+  for (int j = 0; j < 8; ++j) b |= static_cast<uint8_t>(x[j] < 0.0f) << j;
+  return b;
+#endif
+}
+
+// Whether this CPU converts float <-> half in hardware (F16C, with AVX).
+bool has_f16c() {
+#ifdef IDDL_X86
+  static const bool supported = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+#ifdef IDDL_X86
+// x[0..n) clamped to ±65504 as IEEE half bits, 8 at a time in hardware.
+__attribute__((target("avx,f16c"))) void to_half_f16c(const float* x, int64_t n, uint16_t* out) {
+  const __m256 high = _mm256_set1_ps(65504.0f), low = _mm256_set1_ps(-65504.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_max_ps(_mm256_min_ps(_mm256_loadu_ps(x + i), high), low);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) out[i] = c10::Half(std::clamp(x[i], -65504.0f, 65504.0f)).x;
+}
+
+// sum[i] += w * half[i], 8 at a time in hardware.
+__attribute__((target("avx,f16c"))) void add_half_f16c(const uint16_t* half, int64_t n, float w, float* sum) {
+  const __m256 weight = _mm256_set1_ps(w);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(half + i)));
+    _mm256_storeu_ps(sum + i, _mm256_add_ps(_mm256_loadu_ps(sum + i), _mm256_mul_ps(weight, v)));
+  }
+  for (; i < n; ++i) sum[i] += w * static_cast<float>(c10::Half(half[i], c10::Half::from_bits()));
+}
+#endif
+
+// ±1 for each bit of each byte value: kSigns[b][j] = 1 - 2 * bit j of b.
+struct SignTable {
+  float value[256][8];
+  SignTable() {
+    for (int b = 0; b < 256; ++b)
+      for (int j = 0; j < 8; ++j) value[b][j] = 1.0f - 2.0f * static_cast<float>((b >> j) & 1);
+  }
+};
+const SignTable kSigns;
+
+// The TernGrad levels of the 4 codes of each byte value: 0, +1, -1 (code 3 unused: 0).
+struct TernaryTable {
+  float value[256][4];
+  TernaryTable() {
+    const float level[4] = {0.0f, 1.0f, -1.0f, 0.0f};
+    for (int b = 0; b < 256; ++b)
+      for (int j = 0; j < 4; ++j) value[b][j] = level[(b >> (2 * j)) & 3];
+  }
+};
+const TernaryTable kTernary;
+
+// TernGrad codes of `count` (a multiple of 4) entries, 4 per byte: 1 (+) when u * scale < x, 2 (-)
+// when u * scale < -x, else 0.
+IDDL_VECTOR_CLONES void ternary_codes(const float* x, const float* u, int64_t count, float scale, uint8_t* out) {
+  uint8_t code[kBlock];
+  for (int64_t i = 0; i < count; ++i) {
+    const float threshold = u[i] * scale;
+    code[i] = static_cast<uint8_t>((threshold < x[i] ? 1 : 0) | (threshold < -x[i] ? 2 : 0));
+  }
+  for (int64_t k = 0; k < count / 4; ++k)
+    out[k] = static_cast<uint8_t>(code[4 * k] | code[4 * k + 1] << 2 | code[4 * k + 2] << 4 | code[4 * k + 3] << 6);
+}
+
+// sum[i] += step for code 1, -step for code 2, for `count` (a multiple of 4) entries packed 4 per byte.
+IDDL_VECTOR_CLONES void add_ternary(const uint8_t* in, int64_t count, float step, float* sum) {
+  for (int64_t k = 0; k < count / 4; ++k) {
+    const float* level = kTernary.value[in[k]];
+    for (int j = 0; j < 4; ++j) sum[4 * k + j] += step * level[j];
+  }
+}
+
+// QSGD levels of `count` entries: floor(|x| / norm * top) rounded up when u < the remainder.
+IDDL_VECTOR_CLONES void qsgd_levels(const float* x, const float* u, int64_t count, float per_norm, float top,
+                                   uint32_t* level) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float position = std::min(std::fabs(x[i]) * per_norm, top);
+    const auto below = static_cast<int32_t>(position);  // floor: position >= 0
+    const float up = u[i] < position - static_cast<float>(below) ? 1.0f : 0.0f;
+    level[i] = static_cast<uint32_t>(std::min(static_cast<float>(below) + up, top));
+  }
+}
+
+// sum[i] += (1 - 2 sign bit) * level[i] * step for `count` (a multiple of 8) entries starting at
+// entry `first` (a multiple of 8).
+IDDL_VECTOR_CLONES void add_qsgd(const uint32_t* level, const uint8_t* negative, int64_t first, int64_t count,
+                                 float step, float* sum) {
+  for (int64_t k = 0; k < count / 8; ++k) {
+    const float* sign = kSigns.value[negative[first / 8 + k]];
+    for (int j = 0; j < 8; ++j) sum[first + 8 * k + j] += sign[j] * static_cast<float>(level[8 * k + j]) * step;
+  }
+}
+
 }  // namespace
 
 TernGrad::TernGrad(torch::Generator generator) : generator_(std::move(generator)) {}
@@ -57,17 +241,22 @@ TernGrad::TernGrad(torch::Generator generator) : generator_(std::move(generator)
 torch::Tensor TernGrad::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
   const float* x = input_data(values, "terngrad");
-  float scale = 0.0f;
-  for (int64_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(x[i]));
+  const float scale = max_magnitude(x, n);
   torch::Tensor payload = with_header(scale, packed_bytes(n, 2));
   if (scale > 0.0f) {
     // Code 0: zero, 1: +scale, 2: -scale; an entry is kept with probability |x| / scale (u * scale < |x|).
-    const torch::Tensor draws = torch::rand({n}, generator_);
-    const float* u = draws.data_ptr<float>();
+    UniformLanes uniforms(generator_);
+    float u[kBlock];
     uint8_t* out = payload.data_ptr<uint8_t>() + 4;
-    for (int64_t i = 0; i < n; ++i) {
-      const int kept = u[i] * scale < std::fabs(x[i]), negative = x[i] < 0.0f;
-      out[i / 4] |= static_cast<uint8_t>((kept << negative) << (2 * (i % 4)));
+    for (int64_t block = 0; block < n; block += kBlock) {
+      const int64_t count = std::min(kBlock, n - block);
+      uniforms.fill(u, (count + 7) / 8 * 8);
+      const int64_t whole = count / 4 * 4;
+      ternary_codes(x + block, u, whole, scale, out + block / 4);
+      for (int64_t i = whole; i < count; ++i) {  // the last 1-3 entries
+        const int kept = u[i] * scale < std::fabs(x[block + i]), negative = x[block + i] < 0.0f;
+        out[(block + i) / 4] |= static_cast<uint8_t>((kept << negative) << (2 * (i % 4)));
+      }
     }
   }
   return payload;
@@ -75,11 +264,12 @@ torch::Tensor TernGrad::encode(const torch::Tensor& values) {
 
 void TernGrad::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
   const int64_t n = sum.numel();
-  const uint8_t* in = checked_bytes(payload, 4 + packed_bytes(n, 2), "terngrad");
-  const auto step = static_cast<float>(weight * read_float(in));
+  const uint8_t* in = checked_bytes(payload, 4 + packed_bytes(n, 2), "terngrad") + 4;
+  const auto step = static_cast<float>(weight * read_float(in - 4));
   float* out = sum_data(sum);
-  for (int64_t i = 0; i < n; ++i) {
-    const int code = (in[4 + i / 4] >> (2 * (i % 4))) & 3;  // 1: +step, 2: -step, 0: nothing
+  add_ternary(in, n / 4 * 4, step, out);
+  for (int64_t i = n / 4 * 4; i < n; ++i) {
+    const int code = (in[i / 4] >> (2 * (i % 4))) & 3;
     out[i] += step * static_cast<float>((code & 1) - (code >> 1));
   }
 }
@@ -92,27 +282,34 @@ Qsgd::Qsgd(int levels, torch::Generator generator) : levels_(levels), bits_(1), 
 torch::Tensor Qsgd::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
   const float* x = input_data(values, "qsgd");
-  double squares = 0.0;
-  for (int64_t i = 0; i < n; ++i) squares += static_cast<double>(x[i]) * x[i];
-  const auto norm = static_cast<float>(std::sqrt(squares));
+  const auto norm = static_cast<float>(std::sqrt(lane_sum(x, n, [](float v) { return v * v; })));
   const int64_t level_bytes = packed_bytes(n, bits_);
   torch::Tensor payload = with_header(norm, level_bytes + packed_bytes(n, 1));
   if (norm > 0.0f) {
     // |x| / norm on a grid of levels-1 intervals, rounded up with probability equal to the remainder.
-    const torch::Tensor draws = torch::rand({n}, generator_);
-    const float* u = draws.data_ptr<float>();
+    UniformLanes uniforms(generator_);
+    float u[kBlock];
+    uint32_t level[kBlock];
     const auto top = static_cast<float>(levels_ - 1);
     const float per_norm = top / norm;
-    std::vector<uint32_t> level(static_cast<size_t>(n));
-    uint8_t* negative = payload.data_ptr<uint8_t>() + 4 + level_bytes;
-    for (int64_t i = 0; i < n; ++i) {
-      const float position = std::min(std::fabs(x[i]) * per_norm, top);
-      const float below = std::floor(position);
-      const float up = static_cast<float>(u[i] < position - below);
-      level[static_cast<size_t>(i)] = static_cast<uint32_t>(std::min(below + up, top));
-      negative[i / 8] |= static_cast<uint8_t>(static_cast<int>(x[i] < 0.0f) << (i % 8));
+    uint8_t* codes = payload.data_ptr<uint8_t>() + 4;
+    uint8_t* negative = codes + level_bytes;
+    for (int64_t block = 0; block < n; block += kBlock) {  // kBlock * bits_ is a whole number of bytes
+      const int64_t count = std::min(kBlock, n - block);
+      uniforms.fill(u, (count + 7) / 8 * 8);
+      const float* xb = x + block;
+      qsgd_levels(xb, u, count, per_norm, top, level);
+      uint8_t* block_codes = codes + block * bits_ / 8;
+      if (bits_ == 8) {
+        for (int64_t i = 0; i < count; ++i) block_codes[i] = static_cast<uint8_t>(level[i]);
+      } else {
+        pack_bits(level, count, bits_, block_codes);
+      }
+      int64_t i = 0;
+      for (; i + 8 <= count; i += 8) negative[(block + i) / 8] = sign_byte(xb + i);
+      for (; i < count; ++i)
+        negative[(block + i) / 8] |= static_cast<uint8_t>(static_cast<int>(xb[i] < 0.0f) << ((block + i) % 8));
     }
-    pack_bits(level.data(), n, bits_, payload.data_ptr<uint8_t>() + 4);
   }
   return payload;
 }
@@ -123,50 +320,90 @@ void Qsgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor
   const uint8_t* in = checked_bytes(payload, 4 + level_bytes + packed_bytes(n, 1), "qsgd");
   const float norm = read_float(in);
   if (norm == 0.0f) return;
-  std::vector<uint32_t> level(static_cast<size_t>(n));
-  unpack_bits(in + 4, n, bits_, level.data());
   const uint8_t* negative = in + 4 + level_bytes;
   const auto step = static_cast<float>(weight * norm / (levels_ - 1));
   float* out = sum_data(sum);
-  for (int64_t i = 0; i < n; ++i) {
-    const auto sign = static_cast<float>(1 - 2 * ((negative[i / 8] >> (i % 8)) & 1));
-    out[i] += sign * static_cast<float>(level[static_cast<size_t>(i)]) * step;
+  uint32_t level[kBlock];
+  for (int64_t block = 0; block < n; block += kBlock) {
+    const int64_t count = std::min(kBlock, n - block);
+    const uint8_t* block_codes = in + 4 + block * bits_ / 8;
+    if (bits_ == 8) {
+      for (int64_t i = 0; i < count; ++i) level[i] = block_codes[i];
+    } else {
+      unpack_bits(block_codes, count, bits_, level);
+    }
+    const int64_t whole = count / 8 * 8;
+    add_qsgd(level, negative, block, whole, step, out);
+    for (int64_t i = whole; i < count; ++i)
+      out[block + i] += kSigns.value[negative[(block + i) / 8]][(block + i) % 8] * static_cast<float>(level[i]) * step;
   }
 }
 
 torch::Tensor Fp16::encode(const torch::Tensor& values) {
-  const torch::Tensor half = values.clamp(-65504.0, 65504.0).to(torch::kHalf).contiguous();
-  torch::Tensor payload = torch::empty({half.numel() * 2}, torch::kUInt8);
-  if (half.numel() > 0) std::memcpy(payload.data_ptr<uint8_t>(), half.data_ptr(), static_cast<size_t>(payload.numel()));
+  const int64_t n = values.numel();
+  const float* x = input_data(values, "fp16");
+  torch::Tensor payload = torch::empty({2 * n}, torch::kUInt8);
+  auto* out = reinterpret_cast<uint16_t*>(payload.data_ptr<uint8_t>());
+#ifdef IDDL_X86
+  if (has_f16c()) {
+    to_half_f16c(x, n, out);
+    return payload;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = c10::Half(std::clamp(x[i], -65504.0f, 65504.0f)).x;
   return payload;
 }
 
 void Fp16::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
   const int64_t n = sum.numel();
-  const uint8_t* in = checked_bytes(payload, 2 * n, "fp16");
-  torch::Tensor half = torch::empty({n}, torch::kHalf);
-  if (n > 0) std::memcpy(half.data_ptr(), in, static_cast<size_t>(2 * n));
-  sum.add_(half.to(torch::kFloat32), weight);
+  const auto* in = reinterpret_cast<const uint16_t*>(checked_bytes(payload, 2 * n, "fp16"));
+  const auto w = static_cast<float>(weight);
+  float* out = sum_data(sum);
+#ifdef IDDL_X86
+  if (has_f16c()) {
+    add_half_f16c(in, n, w, out);
+    return;
+  }
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] += w * static_cast<float>(c10::Half(in[i], c10::Half::from_bits()));
 }
 
 torch::Tensor SignSgd::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
   const float* x = input_data(values, "signsgd");
-  double magnitudes = 0.0;
-  for (int64_t i = 0; i < n; ++i) magnitudes += std::fabs(x[i]);
-  const auto scale = static_cast<float>(n > 0 ? magnitudes / static_cast<double>(n) : 0.0);
-  torch::Tensor payload = with_header(scale, packed_bytes(n, 1));
+  torch::Tensor payload = with_header(0.0f, packed_bytes(n, 1));
   uint8_t* negative = payload.data_ptr<uint8_t>() + 4;
-  for (int64_t i = 0; i < n; ++i) negative[i / 8] |= static_cast<uint8_t>(static_cast<int>(x[i] < 0.0f) << (i % 8));
+  double magnitudes = 0.0;  // one pass: the signs and the magnitudes' sum (float lanes per block)
+  for (int64_t block = 0; block < n; block += kBlock) {
+    const int64_t end = std::min(n, block + kBlock);
+    float lane[8] = {};
+    int64_t i = block;
+    for (; i + 8 <= end; i += 8) {
+      negative[i / 8] = sign_byte(x + i);
+      for (int j = 0; j < 8; ++j) lane[j] += std::fabs(x[i + j]);
+    }
+    for (; i < end; ++i) {
+      negative[i / 8] |= static_cast<uint8_t>(static_cast<int>(x[i] < 0.0f) << (i % 8));
+      magnitudes += std::fabs(x[i]);
+    }
+    for (float v : lane) magnitudes += v;
+  }
+  const auto scale = static_cast<float>(n > 0 ? magnitudes / static_cast<double>(n) : 0.0);
+  std::memcpy(payload.data_ptr<uint8_t>(), &scale, 4);
   return payload;
 }
 
 void SignSgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
   const int64_t n = sum.numel();
-  const uint8_t* in = checked_bytes(payload, 4 + packed_bytes(n, 1), "signsgd");
-  const auto step = static_cast<float>(weight * read_float(in));
+  const uint8_t* in = checked_bytes(payload, 4 + packed_bytes(n, 1), "signsgd") + 4;
+  const auto step = static_cast<float>(weight * read_float(in - 4));
   float* out = sum_data(sum);
-  for (int64_t i = 0; i < n; ++i) out[i] += step * static_cast<float>(1 - 2 * ((in[4 + i / 8] >> (i % 8)) & 1));
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float* sign = kSigns.value[in[i / 8]];
+    for (int j = 0; j < 8; ++j) out[i + j] += step * sign[j];
+  }
+  for (; i < n; ++i) out[i] += step * kSigns.value[in[i / 8]][i % 8];
 }
 
 }  // namespace iddl::compress
