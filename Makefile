@@ -31,6 +31,11 @@ bench: build
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.parallelism, r.ranks, \
 	  ROUND(60000.0 * r.epochs / r.train_time_s) AS samples_per_s, r.test_accuracy FROM runs r \
 	  JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'sync_throughput' ORDER BY r.ranks"
+	$(BUILD)/bin/iddl-bench-compress --benchmark_min_time=0.3
+	$(BUILD)/bin/iddl-sweep run bench/compression_step.toml --db $(BUILD)/bench.db --force
+	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.compression, \
+	  ROUND(1000.0 * r.train_time_s / 64, 2) AS ms_per_step, ROUND(r.compression_ratio, 4) AS ratio, \
+	  r.bytes_sent FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'compression_step' ORDER BY r.id"
 
 clean:
 	rm -rf $(BUILD)
