@@ -2,6 +2,8 @@
 #include <optional>
 #include <vector>
 
+#include "hardware/gpu_placement.hpp"
+
 namespace iddl::hardware {
 
 // What one run needs at once: cores (ranks x threads per rank) and GPUs.
@@ -20,9 +22,10 @@ struct Slot {
 // A request larger than the machine gets the whole machine, but only when it is idle.
 class SlotScheduler {
  public:
-  SlotScheduler(int cores, int gpus);
+  // `topology`: how the GPUs are linked (empty: unknown), which the topology policy uses.
+  SlotScheduler(int cores, int gpus, GpuPolicy policy = GpuPolicy::Topology, GpuTopology topology = {});
 
-  // The lowest-numbered free cores and GPUs for `request`, or nothing if they are not free now.
+  // The lowest-numbered free cores and the GPUs `policy` picks for `request`, or nothing if they are not free now.
   std::optional<Slot> acquire(const SlotRequest& request);
   // Gives a slot's cores and GPUs back.
   void release(const Slot& slot);
@@ -31,7 +34,8 @@ class SlotScheduler {
 
  private:
   std::vector<bool> core_busy_;
-  std::vector<bool> gpu_busy_;
+  GpuPolicy policy_;
+  MachineGpus gpus_;
 };
 
 // The number of NVIDIA GPU device files (/dev/nvidia0, /dev/nvidia1, ...) on this machine.

@@ -8,4 +8,10 @@ std::string iddl_commit() { return IDDL_GIT_COMMIT; }
 
 std::string compiler_version() { return IDDL_COMPILER; }
 
+std::string torch_version() { return IDDL_TORCH_VERSION; }
+
+std::string nccl_version() { return IDDL_NCCL_VERSION; }
+
+std::string cuda_toolkit_version() { return IDDL_CUDA_TOOLKIT_VERSION; }
+
 }  // namespace iddl::hardware

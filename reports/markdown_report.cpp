@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <sstream>
 #include <vector>
 
+#include "reports/format.hpp"
 #include "reports/grouping.hpp"
 
 namespace iddl::reports {
@@ -69,8 +71,27 @@ std::string distinct(const std::vector<const StoredRun*>& runs, Fact fact) {
   return joined;
 }
 
-// "runs: 4 done, 1 failed; host: n1; BLAS: openblas (Haswell); torch: 2.1.0".
-std::string summary_line(const std::vector<const StoredRun*>& runs) {
+// Run id -> its GPUs as "Tesla V100-SXM2-16GB x2 (15.78 GiB), CUDA 11.4, driver 470.57.02", for the
+// selected runs that recorded a GPU name.
+std::map<int64_t, std::string> gpu_facts(results::Database& db, const Selection& selection) {
+  std::map<int64_t, std::string> facts;
+  results::Statement row =
+      select_runs(db, selection, "r.id, r.gpu_name, r.gpu_count, r.gpu_memory_bytes, r.cuda_version, r.gpu_driver");
+  while (row.step()) {
+    if (row.column_is_null(1) || row.column_text(1).empty()) continue;
+    std::string text = row.column_text(1);
+    if (!row.column_is_null(2) && row.column_int(2) > 1) text += " x" + std::to_string(row.column_int(2));
+    if (!row.column_is_null(3)) text += " (" + format_bytes(static_cast<double>(row.column_int(3))) + ")";
+    if (!row.column_is_null(4)) text += ", CUDA " + row.column_text(4);
+    if (!row.column_is_null(5)) text += ", driver " + row.column_text(5);
+    facts.emplace(row.column_int(0), text);
+  }
+  return facts;
+}
+
+// "runs: 4 done, 1 failed; host: n1; BLAS: openblas (Haswell); GPU: ...; torch: 2.1.0", the GPU part
+// only when a run recorded GPUs.
+std::string summary_line(const std::vector<const StoredRun*>& runs, const std::map<int64_t, std::string>& gpus) {
   std::string counts;
   for (const char* status : kStatuses) {
     const auto n = std::count_if(runs.begin(), runs.end(), [&](const StoredRun* run) { return run->status == status; });
@@ -81,9 +102,14 @@ std::string summary_line(const std::vector<const StoredRun*>& runs) {
     if (run.blas_library.empty() || run.blas_kernel.empty()) return run.blas_library;
     return run.blas_library + " (" + run.blas_kernel + ")";
   });
+  const bool has_gpu = std::any_of(runs.begin(), runs.end(), [&](const StoredRun* run) { return gpus.count(run->id) > 0; });
+  const std::string gpu = distinct(runs, [&](const StoredRun& run) {
+    const auto found = gpus.find(run.id);
+    return found == gpus.end() ? std::string() : found->second;
+  });
   const std::string torch = distinct(runs, [](const StoredRun& run) { return run.torch_version; });
   return "runs: " + (counts.empty() ? std::string("none") : counts) + "; host: " + host + "; BLAS: " + blas +
-         "; torch: " + torch;
+         (has_gpu ? "; GPU: " + gpu : "") + "; torch: " + torch;
 }
 
 }  // namespace
@@ -98,6 +124,7 @@ void write_markdown_report(std::ostream& destination, results::Database& db, con
   const RunSet set = load_for_layout(db, options);
   layout_metrics(set, options.layout);  // an unknown column is an error even when no table is printed
   if (set.sweeps.empty()) out << "No sweeps in " << db.path() << ".\n";
+  const std::map<int64_t, std::string> gpus = gpu_facts(db, options.selection);
   bool first = true;
   for (size_t sweep = 0; sweep < set.sweeps.size(); ++sweep) {
     const std::vector<const StoredRun*> runs = runs_of_sweep(set, sweep);
@@ -108,7 +135,7 @@ void write_markdown_report(std::ostream& destination, results::Database& db, con
     const std::vector<std::string> failures = failure_lines(runs);
     for (const std::string& line : failures) out << "- " << line << "\n";
     if (!failures.empty()) out << "\n";
-    out << summary_line(runs) << "\n";
+    out << summary_line(runs, gpus) << "\n";
   }
   if (first && !set.sweeps.empty()) out << "No runs match " << *options.selection.where << ".\n";
   destination << out.str();

@@ -135,6 +135,21 @@ CREATE TABLE run_metrics (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: the machine a run executed on, from its run_started event, so that reports can
+// group by it: CPU sockets and memory; the GPUs the run saw (their names, count, smallest memory),
+// the driver and the CUDA version it supports, their interconnect matrix; the NCCL version.
+const char* const kVersion4 = R"sql(
+ALTER TABLE runs ADD COLUMN cpu_sockets INTEGER;
+ALTER TABLE runs ADD COLUMN memory_bytes INTEGER;
+ALTER TABLE runs ADD COLUMN gpu_name TEXT;
+ALTER TABLE runs ADD COLUMN gpu_count INTEGER;
+ALTER TABLE runs ADD COLUMN gpu_memory_bytes INTEGER;
+ALTER TABLE runs ADD COLUMN gpu_driver TEXT;
+ALTER TABLE runs ADD COLUMN cuda_version TEXT;
+ALTER TABLE runs ADD COLUMN gpu_topology TEXT;
+ALTER TABLE runs ADD COLUMN nccl_version TEXT;
+)sql";
+
 void use_wal(Database& db) {
   Statement pragma = db.prepare("PRAGMA journal_mode = WAL");
   const std::string mode = pragma.step() ? pragma.column_text(0) : "";
@@ -146,7 +161,7 @@ void use_wal(Database& db) {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4};
   return scripts;
 }
 

@@ -40,7 +40,10 @@ const std::vector<Field> kStartedFields = {
     {"blas_library", Kind::Text},  {"blas_kernel", Kind::Text},   {"torch_version", Kind::Text},
     {"mpi_version", Kind::Text},   {"params", Kind::Integer},     {"flops", Kind::Integer},
     {"iddl_commit", Kind::Text},   {"compiler", Kind::Text},      {"cpu_model", Kind::Text},
-    {"cpu_cores", Kind::Integer},
+    {"cpu_cores", Kind::Integer},  {"cpu_sockets", Kind::Integer}, {"memory_bytes", Kind::Integer},
+    {"gpu_name", Kind::Text},      {"gpu_count", Kind::Integer},   {"gpu_memory_bytes", Kind::Integer},
+    {"gpu_driver", Kind::Text},    {"cuda_version", Kind::Text},   {"gpu_topology", Kind::Text},
+    {"nccl_version", Kind::Text},
 };
 
 // Fields of the run_finished event.

@@ -79,24 +79,35 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   const int64_t params = size.params, flops = size.flops;
   auto strategy = run_strategy(config, assembled, dataset, options, comm);
 
-  events.emit("run_started", {{"run_key", spec.run_key},
-                              {"sweep", spec.sweep},
-                              {"repeat", spec.repeat},
-                              {"config", config},
-                              {"world_size", comm.size()},
-                              {"host", environment.host},
-                              {"cpu_model", environment.cpu_model},
-                              {"cpu_cores", environment.cores},
-                              {"iddl_commit", environment.iddl_commit},
-                              {"compiler", environment.compiler},
-                              {"device", device.str()},
-                              {"threads", threads},
-                              {"blas_library", environment.blas_library},
-                              {"blas_kernel", environment.blas_kernel},
-                              {"torch_version", TORCH_VERSION},
-                              {"mpi_version", environment.mpi_version},
-                              {"params", params},
-                              {"flops", flops}});
+  nlohmann::json started = {{"run_key", spec.run_key},
+                            {"sweep", spec.sweep},
+                            {"repeat", spec.repeat},
+                            {"config", config},
+                            {"world_size", comm.size()},
+                            {"host", environment.host},
+                            {"cpu_model", environment.cpu_model},
+                            {"cpu_cores", environment.cores},
+                            {"iddl_commit", environment.iddl_commit},
+                            {"compiler", environment.compiler},
+                            {"device", device.str()},
+                            {"threads", threads},
+                            {"blas_library", environment.blas_library},
+                            {"blas_kernel", environment.blas_kernel},
+                            {"torch_version", TORCH_VERSION},
+                            {"mpi_version", environment.mpi_version},
+                            {"params", params},
+                            {"flops", flops},
+                            {"cpu_sockets", environment.cpu_sockets},
+                            {"memory_bytes", environment.memory_bytes},
+                            {"gpu_count", environment.gpu_count},
+                            {"nccl_version", environment.nccl_version}};
+  if (environment.gpu_count > 0) started["gpu_memory_bytes"] = environment.gpu_memory_bytes;
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"gpu_name", environment.gpu_name},
+                                    {"gpu_driver", environment.gpu_driver},
+                                    {"cuda_version", environment.cuda_version},
+                                    {"gpu_topology", environment.gpu_topology}})
+    if (!value.empty()) started[name] = value;  // a machine without GPUs leaves them NULL
+  events.emit("run_started", started);
 
   train::Trainer trainer(assembled.model, dataset, options, device, &comm, *strategy);
   comm::CommStats total;

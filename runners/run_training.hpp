@@ -1,4 +1,7 @@
 #pragma once
+#include <cstdint>
+#include <string>
+
 #include "core/comm/communicator.hpp"
 #include "runners/event_writer.hpp"
 #include "runners/run_spec.hpp"
@@ -16,6 +19,15 @@ struct RunEnvironment {
   std::string iddl_commit;
   std::string compiler;
   int threads = 0;  // threads per rank chosen by the launcher; 0: the run's setting, else cores / ranks
+  int cpu_sockets = 1;
+  int64_t memory_bytes = 0;
+  std::string gpu_name;        // the GPUs the run sees, distinct names joined by ", "; "" without GPUs
+  int gpu_count = 0;
+  int64_t gpu_memory_bytes = 0;  // the smallest memory of those GPUs
+  std::string gpu_driver;
+  std::string cuda_version;    // the CUDA version the driver supports
+  std::string gpu_topology;    // their interconnect matrix, rows joined by "; " ("X NV2; NV2 X")
+  std::string nccl_version;    // the NCCL IDDL was compiled with, "none" without
 };
 
 // Trains the run described by `spec` on this rank, emitting its events; returns the exit code

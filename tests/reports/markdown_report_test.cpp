@@ -78,6 +78,22 @@ TEST_F(reports_markdown, ReportListsTableFailuresCountsAndHardware) {
             "runs: 1 pending, 3 done, 1 failed; host: node-1; BLAS: openblas (Haswell); torch: 2.1.0\n");
 }
 
+TEST_F(reports_markdown, FooterListsTheGpusOfRunsThatRecordedThem) {
+  results::Database(path_).exec(
+      "UPDATE runs SET gpu_name = 'Tesla V100-SXM2-16GB', gpu_count = 2, gpu_memory_bytes = 16945577984, "
+      "cuda_version = '11.4', gpu_driver = '470.57.02' WHERE status = 'done' AND ranks = 2");
+  results::Database db = results::open_for_reading(path_);
+  std::ostringstream out;
+  write_markdown_report(out, db, std::string("demo"));
+  EXPECT_NE(out.str().find("\nruns: 1 pending, 3 done, 1 failed; host: node-1; BLAS: openblas (Haswell); "
+                           "GPU: Tesla V100-SXM2-16GB x2 (15.78 GiB), CUDA 11.4, driver 470.57.02; torch: 2.1.0\n"),
+            std::string::npos)
+      << out.str();
+  std::ostringstream other;
+  write_markdown_report(other, db, std::string("other"));
+  EXPECT_EQ(other.str().find("GPU:"), std::string::npos) << "no run of 'other' recorded a GPU:\n" << other.str();
+}
+
 TEST_F(reports_markdown, ReportCoversEverySweepWhenNoneIsNamed) {
   results::Database db = results::open_for_reading(path_);
   std::ostringstream out;

@@ -46,7 +46,7 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
             "runs_by_sweep_started,runs_by_sweep_status,sweeps");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 48);
+  EXPECT_EQ(columns.column_int(0), 57);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {
@@ -103,7 +103,7 @@ TEST(results_schema, VersionOneDatabaseMigratesInPlaceKeepingItsRows) {
   EXPECT_EQ(recorded.column_int(1), 16);
 }
 
-TEST(results_schema, VersionTwoDatabaseMigratesToThreeKeepingItsRows) {
+TEST(results_schema, VersionTwoDatabaseMigratesToCurrentKeepingItsRows) {
   test_support::TempDir dir;
   const std::string path = dir.file("v2.db");
   {  // what the previous build wrote: migrations 1 and 2, one sweep with one finished run
@@ -119,7 +119,7 @@ TEST(results_schema, VersionTwoDatabaseMigratesToThreeKeepingItsRows) {
   Store store(path);
   {
     Database db(path);
-    EXPECT_EQ(schema_version(db), 3);
+    EXPECT_EQ(schema_version(db), kSchemaVersion);
     Statement run = db.prepare("SELECT run_key, status, cpu_cores, test_accuracy, compression_ratio FROM runs");
     ASSERT_TRUE(run.step());
     EXPECT_EQ(run.column_text(0), "k1");
@@ -145,6 +145,51 @@ TEST(results_schema, VersionTwoDatabaseMigratesToThreeKeepingItsRows) {
   EXPECT_EQ(recorded.column_real(0), 0.0123);
   EXPECT_EQ(recorded.column_text(1), "exit_fraction.1");
   EXPECT_EQ(recorded.column_real(2), 0.62);
+}
+
+TEST(results_schema, VersionThreeDatabaseMigratesToFourKeepingItsRows) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("v3.db");
+  {  // what the previous build wrote: migrations 1 to 3, one sweep with one finished run and a named metric
+    Database v3(path);
+    for (int version = 1; version <= 3; ++version) v3.exec(migrations().at(static_cast<size_t>(version - 1)));
+    v3.exec("PRAGMA user_version = 3");
+    v3.exec("INSERT INTO sweeps (id, name, file, created_at) VALUES (1, 'old', 'old.toml', '2024-01-01T00:00:00Z')");
+    v3.exec("INSERT INTO runs (id, sweep_id, run_key, repeat, config, status, host, cpu_cores, test_accuracy, "
+            "compression_ratio) VALUES (1, 1, 'k1', 0, '{\"seed\":1}', 'done', 'n1', 8, 0.875, 0.25)");
+    v3.exec("INSERT INTO epochs (run_id, epoch, train_loss) VALUES (1, 1, 0.5)");
+    v3.exec("INSERT INTO run_metrics (run_id, name, value) VALUES (1, 'exit_fraction.1', 0.62)");
+  }
+  Store store(path);
+  {
+    Database db(path);
+    EXPECT_EQ(schema_version(db), 4);
+    Statement run = db.prepare(
+        "SELECT run_key, status, host, cpu_cores, test_accuracy, compression_ratio, cpu_sockets, memory_bytes, "
+        "gpu_name, gpu_count, gpu_memory_bytes, gpu_driver, cuda_version, gpu_topology, nccl_version FROM runs");
+    ASSERT_TRUE(run.step());
+    EXPECT_EQ(run.column_text(0), "k1");
+    EXPECT_EQ(run.column_text(1), "done");
+    EXPECT_EQ(run.column_text(2), "n1");
+    EXPECT_EQ(run.column_int(3), 8);
+    EXPECT_EQ(run.column_real(4), 0.875);
+    EXPECT_EQ(run.column_real(5), 0.25);
+    for (int column = 6; column <= 14; ++column) EXPECT_TRUE(run.column_is_null(column)) << column;
+    EXPECT_FALSE(run.step());
+    Statement kept = db.prepare(
+        "SELECT e.train_loss, m.value FROM epochs e JOIN run_metrics m ON m.run_id = e.run_id WHERE e.run_id = 1");
+    ASSERT_TRUE(kept.step());
+    EXPECT_EQ(kept.column_real(0), 0.5);
+    EXPECT_EQ(kept.column_real(1), 0.62);
+  }
+  store.record_started(1, {{"gpu_name", "GeForce GTX 970"}, {"gpu_count", 1}, {"cuda_version", "10.2"}});
+  Database db(path);
+  Statement recorded = db.prepare("SELECT gpu_name, gpu_count, cuda_version, cpu_cores FROM runs WHERE id = 1");
+  ASSERT_TRUE(recorded.step());
+  EXPECT_EQ(recorded.column_text(0), "GeForce GTX 970");
+  EXPECT_EQ(recorded.column_int(1), 1);
+  EXPECT_EQ(recorded.column_text(2), "10.2");
+  EXPECT_EQ(recorded.column_int(3), 8);
 }
 
 TEST(results_schema, RunMetricsGoWithTheirRun) {

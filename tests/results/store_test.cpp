@@ -276,6 +276,44 @@ TEST(results_store, CompressionRatioAndNamedMetricsAreStoredWithTheSummary) {
   EXPECT_EQ(Row(path, "SELECT typeof(value) FROM run_metrics WHERE name = 'exit_flops.1'").text(0), "real");
 }
 
+TEST(results_store, MachineFactsOfRunStartedAreStoredForGrouping) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const auto runs = store.runs_of(store.register_sweep("s", "", three_runs()));
+  store.mark_running(runs[0].id);
+  store.mark_running(runs[1].id);
+  json event = kStarted;
+  event.update({{"cpu_sockets", 2},
+                {"memory_bytes", int64_t{540} * 1000 * 1000 * 1000},
+                {"gpu_name", "Tesla V100-SXM2-16GB"},
+                {"gpu_count", 2},
+                {"gpu_memory_bytes", int64_t{16160} * 1024 * 1024},
+                {"gpu_driver", "470.57.02"},
+                {"cuda_version", "11.4"},
+                {"gpu_topology", "X NV2; NV2 X"},
+                {"nccl_version", "2.28.9"}});
+  store.record_started(runs[0].id, event);
+  store.record_started(runs[1].id, {{"host", "cpu-box"}, {"cpu_sockets", 1}, {"gpu_count", 0}, {"nccl_version", "none"}});
+  Row gpu(path, "SELECT cpu_sockets, memory_bytes, gpu_name, gpu_count, gpu_memory_bytes, gpu_driver, cuda_version, "
+                "gpu_topology, nccl_version FROM runs WHERE id = " + std::to_string(runs[0].id));
+  EXPECT_EQ(gpu.integer(0), 2);
+  EXPECT_EQ(gpu.integer(1), int64_t{540} * 1000 * 1000 * 1000);
+  EXPECT_EQ(gpu.text(2), "Tesla V100-SXM2-16GB");
+  EXPECT_EQ(gpu.integer(3), 2);
+  EXPECT_EQ(gpu.integer(4), int64_t{16160} * 1024 * 1024);
+  EXPECT_EQ(gpu.text(5), "470.57.02");
+  EXPECT_EQ(gpu.text(6), "11.4");
+  EXPECT_EQ(gpu.text(7), "X NV2; NV2 X");
+  EXPECT_EQ(gpu.text(8), "2.28.9");
+  Row cpu(path, "SELECT gpu_name, gpu_count, cuda_version FROM runs WHERE id = " + std::to_string(runs[1].id));
+  EXPECT_TRUE(cpu.null(0));
+  EXPECT_EQ(cpu.integer(1), 0);
+  EXPECT_TRUE(cpu.null(2));
+  EXPECT_EQ(count(path, "SELECT count(DISTINCT gpu_count) FROM runs WHERE gpu_count IS NOT NULL"), 2);
+  EXPECT_THROW(store.record_started(runs[0].id, {{"gpu_count", "two"}}), std::runtime_error);
+}
+
 TEST(results_store, WithoutCompressionOrMetricsNothingIsRecorded) {
   test_support::TempDir dir;
   const std::string path = dir.file("iddl.db");
