@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -15,7 +17,9 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kLaunchKeys{"launcher", "mpirun_args", "timeout", "jobs", "ranks"};
+const std::vector<std::string> kLaunchKeys{"launcher", "mpirun_args", "hosts", "hostfile", "sbatch_args",
+                                           "timeout", "jobs", "ranks"};
+const std::vector<std::string> kLaunchers{"mpirun", "srun", "sbatch"};
 
 // Digits with at most one '.' between them, e.g. "90" or "1.5".
 bool is_decimal(const std::string& text) {
@@ -46,27 +50,79 @@ std::optional<double> duration_seconds(const std::string& text) {
 
 void read_launcher(const toml::node& node, Reading& reading) {
   const json value = to_json(node, reading.file);
-  if (value != "mpirun")
+  const bool known = value.is_string() && std::find(kLaunchers.begin(), kLaunchers.end(), value) != kLaunchers.end();
+  if (!known) {
+    const std::string suggestion = value.is_string() ? closest_name(value.get<std::string>(), kLaunchers) : "";
     throw sweep_error(reading.file, position_of(node.source()),
-                      fmt::format("[launch] launcher = {} is not available; the only launcher so far is \"mpirun\"",
-                                  value_text(value)));
-  reading.plan.launch.launcher = "mpirun";
+                      fmt::format("[launch] launcher = {} is not one of {}{}", value_text(value), fmt::join(kLaunchers, ", "),
+                                  suggestion.empty() ? "" : " (did you mean \"" + suggestion + "\"?)"));
+  }
+  reading.plan.launch.launcher = value.get<std::string>();
 }
 
-void read_mpirun_args(const toml::node& node, Reading& reading) {
-  const auto* args = node.as_array();
-  if (args == nullptr)
+// The strings of the [launch] array `key`; `example` shows the array form in the error.
+std::vector<std::string> read_strings(const std::string& key, const toml::node& node, const Reading& reading,
+                                      const std::string& example) {
+  const auto* array = node.as_array();
+  if (array == nullptr)
     throw sweep_error(reading.file, position_of(node.source()),
-                      fmt::format("[launch] mpirun_args = {} must be an array of strings, e.g. "
-                                  "mpirun_args = [\"--oversubscribe\"]",
-                                  value_text(to_json(node, reading.file))));
-  for (const auto& element : *args) {
+                      fmt::format("[launch] {} = {} must be an array of strings, e.g. {} = {}", key,
+                                  value_text(to_json(node, reading.file)), key, example));
+  std::vector<std::string> strings;
+  for (const auto& element : *array) {
     const json value = to_json(element, reading.file);
     if (!value.is_string())
       throw sweep_error(reading.file, position_of(element.source()),
-                        fmt::format("[launch] mpirun_args: {0} is not a string; quote it: \"{0}\"", value_text(value)));
-    reading.plan.launch.mpirun_args.push_back(value.get<std::string>());
+                        fmt::format("[launch] {0}: {1} is not a string; quote it: \"{1}\"", key, value_text(value)));
+    if (value.get<std::string>().find('\n') != std::string::npos)
+      throw sweep_error(reading.file, position_of(element.source()),
+                        fmt::format("[launch] {}: {} holds a line break", key, value_text(value)));
+    strings.push_back(value.get<std::string>());
   }
+  return strings;
+}
+
+// "name" or "name:slots" with a host name of letters, digits, '.', '_' and '-', and slots >= 1.
+bool is_host_entry(const std::string& entry) {
+  const auto colon = entry.find(':');
+  const std::string name = entry.substr(0, colon);
+  const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
+  if (colon == std::string::npos) return name_ok;
+  const std::string slots = entry.substr(colon + 1);
+  return name_ok && !slots.empty() && slots.size() < 7 && std::all_of(slots.begin(), slots.end(), [](unsigned char c) { return std::isdigit(c); }) &&
+         std::stoi(slots) >= 1;
+}
+
+void read_hosts(const toml::node& node, Reading& reading) {
+  reading.plan.launch.hosts = read_strings("hosts", node, reading, "[\"node1:4\", \"node2:4\"]");
+  const auto& array = *node.as_array();
+  for (std::size_t i = 0; i < array.size(); ++i)
+    if (!is_host_entry(reading.plan.launch.hosts[i]))
+      throw sweep_error(reading.file, position_of(array[i].source()),
+                        fmt::format("[launch] hosts: \"{}\" is not a host name with an optional slot count, "
+                                    "e.g. \"node1:4\"",
+                                    reading.plan.launch.hosts[i]));
+  if (array.empty())
+    throw sweep_error(reading.file, position_of(node.source()), "[launch] hosts = [] has no hosts");
+}
+
+// The hostfile, relative to the folder of the sweep file; it must exist.
+void read_hostfile(const toml::node& node, Reading& reading) {
+  const json value = to_json(node, reading.file);
+  if (!value.is_string() || value.get<std::string>().empty())
+    throw sweep_error(reading.file, position_of(node.source()),
+                      fmt::format("[launch] hostfile = {} must be the path of an Open MPI hostfile, e.g. "
+                                  "hostfile = \"hosts.txt\"",
+                                  value_text(value)));
+  namespace fs = std::filesystem;
+  const fs::path path = fs::path(reading.file).parent_path() / value.get<std::string>();
+  if (!fs::is_regular_file(path))
+    throw sweep_error(reading.file, position_of(node.source()),
+                      fmt::format("[launch] hostfile = {}: no such file (looked for '{}')", value_text(value),
+                                  path.string()));
+  reading.plan.launch.hostfile = path.string();
 }
 
 void read_timeout(const toml::node& node, Reading& reading) {
@@ -108,12 +164,21 @@ std::string unknown_key_message(const toml::key& key) {
 }  // namespace
 
 void read_launch(const toml::table& table, Reading& reading) {
+  std::map<std::string, SourcePosition> keys;  // where each key was given
   for (const auto& [key, node] : in_file_order(table)) {
     const std::string_view name = key->str();
+    keys[std::string(name)] = position_of(key->source());
     if (name == "launcher") {
       read_launcher(*node, reading);
     } else if (name == "mpirun_args") {
-      read_mpirun_args(*node, reading);
+      reading.plan.launch.mpirun_args = read_strings("mpirun_args", *node, reading, "[\"--oversubscribe\"]");
+    } else if (name == "hosts") {
+      read_hosts(*node, reading);
+    } else if (name == "hostfile") {
+      read_hostfile(*node, reading);
+    } else if (name == "sbatch_args") {
+      reading.plan.launch.sbatch_args =
+          read_strings("sbatch_args", *node, reading, "[\"--partition=gpu\", \"--time=01:00:00\"]");
     } else if (name == "timeout") {
       read_timeout(*node, reading);
     } else if (name == "jobs") {
@@ -124,6 +189,20 @@ void read_launch(const toml::table& table, Reading& reading) {
       throw sweep_error(reading.file, position_of(key->source()), unknown_key_message(*key));
     }
   }
+  if (keys.count("hosts") && keys.count("hostfile")) {
+    const auto& [first, second] = keys.at("hosts").line < keys.at("hostfile").line
+                                      ? std::pair<std::string, std::string>{"hosts", "hostfile"}
+                                      : std::pair<std::string, std::string>{"hostfile", "hosts"};
+    throw sweep_error(reading.file, keys.at(second),
+                      fmt::format("[launch] has both {} (line {}) and {} (line {}); keep one", first,
+                                  keys.at(first).line, second, keys.at(second).line));
+  }
+  const std::string& launcher = reading.plan.launch.launcher;
+  for (const auto& [key, for_launcher] : std::vector<std::pair<std::string, std::string>>{
+           {"mpirun_args", "mpirun"}, {"hosts", "mpirun"}, {"hostfile", "mpirun"}, {"sbatch_args", "sbatch"}})
+    if (keys.count(key) && launcher != for_launcher)
+      throw sweep_error(reading.file, keys.at(key),
+                        fmt::format("[launch] {} is for launcher = \"{}\", not \"{}\"", key, for_launcher, launcher));
 }
 
 }  // namespace iddl::matrix

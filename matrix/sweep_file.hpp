@@ -17,8 +17,11 @@ struct PlannedRun {
 
 // How iddl-sweep launches the runs of a sweep: the [launch] table.
 struct LaunchSettings {
-  std::string launcher = "mpirun";       // the program that starts each run's ranks (only "mpirun" so far)
+  std::string launcher = "mpirun";       // what starts each run's ranks: "mpirun", "srun" or "sbatch"
   std::vector<std::string> mpirun_args;  // extra arguments for mpirun, placed before the program
+  std::vector<std::string> hosts;        // mpirun --host entries across machines, e.g. "a:4"; empty: this machine
+  std::string hostfile;                  // mpirun --hostfile, resolved against the sweep file's folder; "": none
+  std::vector<std::string> sbatch_args;  // sbatch options of the job-array script, e.g. "--partition=gpu"
   double timeout_s = 0;                  // wall-clock limit of one run in seconds; 0: none
   int jobs = 1;                          // runs at once (>= 1)
 };

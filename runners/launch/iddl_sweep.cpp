@@ -4,15 +4,19 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "hardware/blas_kernel.hpp"
+#include "hardware/machine_facts.hpp"
 #include "matrix/axis_value.hpp"
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
+#include "runners/launch/journal_collect.hpp"
+#include "runners/launch/run_task.hpp"
 #include "runners/launch/sweep_runner.hpp"
 
 namespace {
@@ -115,6 +119,16 @@ int main(int argc, char** argv) {
   run->add_flag("--retry-failed", options.retry_failed, "run failed and timed-out runs again too");
   run->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel for the runs (OPENBLAS_CORETYPE)");
   run->add_option("--mpirun", options.mpirun, "the mpirun executable")->capture_default_str();
+  run->add_option("--launcher", options.launcher, "mpirun, srun or sbatch (default: the sweep's [launch] launcher)")
+      ->check(CLI::IsMember({"mpirun", "srun", "sbatch"}));
+  run->add_flag("--dry-run", options.dry_run, "print each run's exact command; run nothing, write no database");
+  run->add_option("--job-dir", options.job_dir,
+                  "sbatch: folder the compute nodes see for the script, run list and journals (default: the database's)");
+  run->add_option_function<std::string>(
+         "--gpu-policy", [&](const std::string& name) { options.gpu_policy = iddl::hardware::parse_gpu_policy(name); },
+         "which free GPUs a run gets: topology (the best-linked ones) or binpack (the lowest ones)")
+      ->check(CLI::IsMember({"binpack", "topology"}))
+      ->default_str("topology");
 
   auto* status = app.add_subcommand("status", "the sweeps in a database with their runs counted by state");
   status->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
@@ -124,8 +138,35 @@ int main(int argc, char** argv) {
   auto* blas = app.add_subcommand("blas", "show the BLAS library and the kernel the runs will use");
   blas->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel to check instead of choosing one");
 
+  auto* task = app.add_subcommand("task", "run one array task of a sweep's Slurm job array (docs/launchers.md)");
+  iddl::launch::TaskOptions task_options;
+  task_options.bin_dir = options.bin_dir;
+  if (const char* index = std::getenv("SLURM_ARRAY_TASK_ID")) task_options.index = std::atoi(index);
+  task->add_option("--runs", task_options.run_list, "the run list, one run spec per line")->required();
+  task->add_option("--journals", task_options.journal_dir, "folder of the runs' journals")->required();
+  task->add_option("--index", task_options.index, "the line to run, 0-based (default: $SLURM_ARRAY_TASK_ID)")
+      ->check(CLI::NonNegativeNumber);
+  task->add_option("--blas-coretype", task_options.blas_coretype, "OpenBLAS kernel for the ranks (OPENBLAS_CORETYPE)");
+  task->add_option("--srun", task_options.srun, "the srun executable")->capture_default_str();
+
+  auto* collect = app.add_subcommand("collect", "store the journals of array tasks in the database");
+  std::vector<std::string> journal_dirs;
+  collect->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+  collect->add_option("journal_dirs", journal_dirs, "folders of <run_key>.jsonl journals")->required();
+
+  auto* machine = app.add_subcommand("hardware", "show the CPU, memory, GPUs, their interconnect and the versions runs record");
+  bool as_json = false;
+  machine->add_flag("--json", as_json, "print one JSON object instead of the table");
+  machine->add_option("--mpirun", options.mpirun, "the mpirun executable asked for the MPI version")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (*machine) {
+      const auto facts = iddl::hardware::read_machine_facts(options.mpirun);
+      std::cout << (as_json ? iddl::hardware::machine_facts_json(facts).dump(2) + "\n"
+                            : iddl::hardware::format_machine_facts(facts));
+      return 0;
+    }
     if (*blas) {
       const auto choice = iddl::hardware::choose_blas(options.bin_dir + "/iddl-blas-probe", options.blas_coretype);
       std::cout << fmt::format("library: {}\ndefault kernel: {} ({:.1f} GFLOP/s)\nkernel for runs: {} ({:.1f} GFLOP/s)\n"
@@ -133,6 +174,11 @@ int main(int argc, char** argv) {
                                choice.library, choice.default_kernel, choice.default_gflops, choice.kernel,
                                choice.chosen_gflops, choice.coretype_env.empty() ? "(unset)" : choice.coretype_env,
                                choice.reason);
+      return 0;
+    }
+    if (*task) return iddl::launch::run_task(task_options, std::cerr);
+    if (*collect) {
+      iddl::launch::collect_journals(options.db_path, journal_dirs, std::cout);
       return 0;
     }
     if (*status || *list) {

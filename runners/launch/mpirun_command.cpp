@@ -16,7 +16,14 @@ std::string comma_list(const std::vector<int>& values) {
 std::vector<std::string> mpirun_argv(const MpirunOptions& o, const std::string& spec_json) {
   std::vector<std::string> argv{o.mpirun, "-np", std::to_string(o.ranks), "--oversubscribe"};
   if (o.as_root) argv.push_back("--allow-run-as-root");
-  if (!o.cores.empty()) argv.insert(argv.end(), {"--cpu-set", comma_list(o.cores)});
+  const bool this_machine = o.hosts.empty() && o.hostfile.empty();
+  if (!o.hostfile.empty()) argv.insert(argv.end(), {"--hostfile", o.hostfile});
+  if (!o.hosts.empty()) {
+    std::string hosts;
+    for (const auto& host : o.hosts) hosts += (hosts.empty() ? "" : ",") + host;
+    argv.insert(argv.end(), {"--host", hosts});
+  }
+  if (this_machine && !o.cores.empty()) argv.insert(argv.end(), {"--cpu-set", comma_list(o.cores)});
   argv.insert(argv.end(), {"--bind-to", hardware::needs_unbound_ranks(o.threads_per_rank) ? "none" : "core"});
   argv.insert(argv.end(), {"-x", "OMP_NUM_THREADS=" + std::to_string(o.threads_per_rank)});
   if (!o.blas_coretype.empty()) argv.insert(argv.end(), {"-x", "OPENBLAS_CORETYPE=" + o.blas_coretype});

@@ -15,9 +15,12 @@ struct MpirunOptions {
   bool as_root = false;                   // adds --allow-run-as-root (Open MPI refuses root otherwise)
   std::string blas_coretype;              // exported as OPENBLAS_CORETYPE to every rank when not empty
   std::vector<std::string> extra_args;    // the sweep's [launch] mpirun_args, before the program
+  std::vector<std::string> hosts;         // mpirun --host entries ("a:4"); with hosts or hostfile, no --cpu-set
+  std::string hostfile;                   // mpirun --hostfile; "": none
 };
 
-// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (never a shell string).
+// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (never a shell string); the cores
+// of this machine (--cpu-set) only when the ranks stay on it (no hosts, no hostfile).
 std::vector<std::string> mpirun_argv(const MpirunOptions& options, const std::string& spec_json);
 
 }  // namespace iddl::launch

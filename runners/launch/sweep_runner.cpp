@@ -9,26 +9,36 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <list>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "core/data/dataset_files.hpp"
 #include "hardware/blas_kernel.hpp"
+#include "hardware/gpu_info.hpp"
 #include "hardware/slot_scheduler.hpp"
 #include "hardware/thread_budget.hpp"
 #include "matrix/axis_value.hpp"
 #include "results/store.hpp"
+#include "results/sweep_status.hpp"
 #include "runners/launch/child_process.hpp"
+#include "runners/launch/command_text.hpp"
 #include "runners/launch/mpirun_command.hpp"
 #include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "runners/launch/sbatch_job.hpp"
+#include "runners/launch/srun_command.hpp"
 #include "runners/launch/sweep_lock.hpp"
 
 namespace iddl::launch {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr auto kTerminateGrace = std::chrono::seconds(5);
 
@@ -76,6 +86,16 @@ bool needs_running(const std::string& status, const SweepOptions& options) {
   return status == "done" && options.force;
 }
 
+// The launcher of this invocation: --launcher, else the sweep's [launch] launcher.
+std::string launcher_of(const matrix::Sweep& sweep, const SweepOptions& options) {
+  return options.launcher.empty() ? sweep.launch.launcher : options.launcher;
+}
+
+// The run spec iddl-train reads.
+nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run) {
+  return {{"sweep", sweep.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
+}
+
 // One run in flight.
 struct Flight {
   int id = 0;
@@ -91,21 +111,90 @@ struct Flight {
   bool interrupted = false;
 };
 
+// The command of each run under one invocation's launcher, with the cores, GPUs and threads it gets.
+class RunCommands {
+ public:
+  RunCommands(const matrix::Sweep& sweep, const SweepOptions& options, const hardware::BlasChoice& blas)
+      : sweep_(sweep),
+        options_(options),
+        blas_(blas),
+        launcher_(launcher_of(sweep, options)),
+        cores(static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        gpus(hardware::nvidia_gpu_count()),
+        jobs(std::max(1, options.jobs > 0 ? options.jobs : sweep.launch.jobs)) {}
+
+  // Threads per rank: the run's setting, or its share of the cores left to each of the jobs.
+  int threads_for(const matrix::PlannedRun& run) const {
+    return hardware::threads_per_rank(run.config.at("threads").get<int>(), run.config.at("ranks").get<int>(),
+                                      std::max(1, cores / jobs));
+  }
+
+  // Whether the ranks run on this machine's cores (not on other hosts or Slurm's nodes).
+  bool ranks_stay_here() const {
+    return launcher_ == "mpirun" && sweep_.launch.hosts.empty() && sweep_.launch.hostfile.empty();
+  }
+
+  hardware::SlotRequest request_for(const matrix::PlannedRun& run) const {
+    if (!ranks_stay_here()) return {1, 0};  // placed by mpirun's hosts or by Slurm: only jobs limits them
+    const int ranks = run.config.at("ranks").get<int>();
+    const int threads = threads_for(run);
+    const std::string device = run.config.at("device").get<std::string>();
+    const bool wants_gpus = device == "cuda" || (device == "auto" && gpus > 0);
+    return {ranks * threads, wants_gpus ? ranks : 0};
+  }
+
+  // The argument vector that starts `run` on `slot` under this invocation's launcher.
+  std::vector<std::string> command_for(const matrix::PlannedRun& run, const hardware::Slot& slot) const {
+    const std::string spec = spec_of(sweep_, run).dump();
+    if (launcher_ == "srun") {
+      SrunOptions o;
+      o.train_exe = options_.bin_dir + "/iddl-train";
+      o.ranks = run.config.at("ranks").get<int>();
+      o.threads_per_rank = threads_for(run);
+      o.gpus_per_rank = run.config.at("device") == "cuda" ? 1 : 0;
+      o.blas_coretype = blas_.coretype_env;
+      return srun_argv(o, spec);
+    }
+    MpirunOptions o;
+    o.mpirun = options_.mpirun;
+    o.train_exe = options_.bin_dir + "/iddl-train";
+    o.ranks = run.config.at("ranks").get<int>();
+    o.threads_per_rank = threads_for(run);
+    o.cores = slot.cores;
+    o.gpus = slot.gpus;
+    o.as_root = geteuid() == 0;
+    o.blas_coretype = blas_.coretype_env;
+    o.extra_args = sweep_.launch.mpirun_args;
+    o.hosts = sweep_.launch.hosts;
+    o.hostfile = sweep_.launch.hostfile;
+    return mpirun_argv(o, spec);
+  }
+
+ private:
+  const matrix::Sweep& sweep_;
+  const SweepOptions& options_;
+  const hardware::BlasChoice& blas_;
+  const std::string launcher_;
+
+ public:
+  const int cores;  // this machine's cores
+  const int gpus;   // this machine's NVIDIA GPUs
+  const int jobs;   // runs at once
+};
+
 // The scheduling loop of one invocation: queue, slots, children, signals, timeouts, progress.
 class SweepExecution {
  public:
   SweepExecution(const matrix::Sweep& sweep, const SweepOptions& options, results::Store& store,
-                 const hardware::BlasChoice& blas, std::ostream& log)
-      : sweep_(sweep),
-        options_(options),
-        store_(store),
-        blas_(blas),
+                 const RunCommands& commands, std::ostream& log)
+      : store_(store),
+        commands_(commands),
         display_(log, options.live_progress),
-        cores_(static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-        gpus_(hardware::nvidia_gpu_count()),
-        jobs_(std::max(1, options.jobs > 0 ? options.jobs : sweep.launch.jobs)),
+        cores_(commands.cores),
+        gpus_(commands.gpus),
+        jobs_(commands.jobs),
         timeout_s_(options.timeout_s >= 0 ? options.timeout_s : sweep.launch.timeout_s),
-        slots_(cores_, gpus_),
+        slots_(cores_, gpus_, options.gpu_policy, gpus_ > 0 ? hardware::read_gpu_topology() : hardware::GpuTopology{}),
         stop_signals_(io_, SIGINT, SIGTERM),
         child_signals_(io_, SIGCHLD) {}
 
@@ -157,24 +246,10 @@ class SweepExecution {
     });
   }
 
-  // Threads per rank: the run's setting, or its share of the cores left to each of the jobs.
-  int threads_for(const matrix::PlannedRun& run) const {
-    return hardware::threads_per_rank(run.config.at("threads").get<int>(), run.config.at("ranks").get<int>(),
-                                      std::max(1, cores_ / jobs_));
-  }
-
-  hardware::SlotRequest request_for(const matrix::PlannedRun& run) const {
-    const int ranks = run.config.at("ranks").get<int>();
-    const int threads = threads_for(run);
-    const std::string device = run.config.at("device").get<std::string>();
-    const bool wants_gpus = device == "cuda" || (device == "auto" && gpus_ > 0);
-    return {ranks * threads, wants_gpus ? ranks : 0};
-  }
-
   // Starts queued runs, in order, while the runs in flight are fewer than jobs and their slots fit.
   void launch_what_fits() {
     for (auto it = queue_.begin(); it != queue_.end() && static_cast<int>(flights_.size()) < jobs_;) {
-      auto slot = slots_.acquire(request_for(*it->run));
+      auto slot = slots_.acquire(commands_.request_for(*it->run));
       if (!slot) {
         ++it;
         continue;
@@ -195,26 +270,15 @@ class SweepExecution {
     f.slot = slot;
     f.start = std::chrono::steady_clock::now();
 
-    MpirunOptions launch;
-    launch.mpirun = options_.mpirun;
-    launch.train_exe = options_.bin_dir + "/iddl-train";
-    launch.ranks = run.config.at("ranks").get<int>();
-    launch.threads_per_rank = threads_for(run);
-    launch.cores = slot.cores;
-    launch.gpus = slot.gpus;
-    launch.as_root = geteuid() == 0;
-    launch.blas_coretype = blas_.coretype_env;
-    launch.extra_args = sweep_.launch.mpirun_args;
-    const nlohmann::json spec{{"sweep", sweep_.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
-
     store_.mark_running(f.run_id);
-    display_.log(fmt::format("{}: started on cores {}", f.label, fmt::join(slot.cores, ",")));
+    display_.log(commands_.ranks_stay_here() ? fmt::format("{}: started on cores {}", f.label, fmt::join(slot.cores, ","))
+                                             : f.label + ": started");
     const int64_t epochs = run.config.at("epochs").get<int64_t>();
     f.recorder = std::make_unique<RunRecorder>(store_, f.run_id, [this, &f, epochs](const nlohmann::json& event) {
       show_progress(f, event, epochs);
     });
     f.child = std::make_unique<AsyncChild>(
-        io_, mpirun_argv(launch, spec.dump()), [&f](const std::string& line) { f.recorder->on_line(line); },
+        io_, commands_.command_for(run, slot), [&f](const std::string& line) { f.recorder->on_line(line); },
         [this, &f](const ChildResult& result) { boost::asio::post(io_, [this, &f, result] { finish(f, result); }); });
     if (timeout_s_ > 0) {
       f.deadline = std::make_unique<boost::asio::steady_timer>(io_);
@@ -281,10 +345,8 @@ class SweepExecution {
     }
   }
 
-  const matrix::Sweep& sweep_;
-  const SweepOptions& options_;
   results::Store& store_;
-  const hardware::BlasChoice& blas_;
+  const RunCommands& commands_;
   ProgressDisplay display_;
   const int cores_;
   const int gpus_;
@@ -300,9 +362,137 @@ class SweepExecution {
   SweepOutcome outcome_;
 };
 
+// Whether `program` is an executable file in a folder of PATH.
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream folders(path != nullptr ? path : "");
+  for (std::string folder; std::getline(folders, folder, ':');)
+    if (!folder.empty() && access((folder + "/" + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// The runs to run, by their status in the database (every run when the database or sweep is new).
+std::vector<const matrix::PlannedRun*> runs_to_run(const matrix::Sweep& sweep, const SweepOptions& options) {
+  const auto statuses = results::read_run_statuses(options.db_path, sweep.name);
+  std::vector<const matrix::PlannedRun*> runs;
+  for (const auto& run : sweep.runs) {
+    const auto found = statuses.find(run.key);
+    if (needs_running(found == statuses.end() ? "pending" : found->second, options)) runs.push_back(&run);
+  }
+  return runs;
+}
+
+// The job array of the runs to run: ranks, threads and GPUs sized for the largest run.
+SbatchJob job_array(const matrix::Sweep& sweep, const SweepOptions& options,
+                    const std::vector<const matrix::PlannedRun*>& runs) {
+  SbatchJob job;
+  job.sweep = sweep.name;
+  job.tasks = static_cast<int>(runs.size());
+  for (const auto* run : runs) {
+    job.ranks = std::max(job.ranks, run->config.at("ranks").get<int>());
+    job.cpus_per_task = std::max(job.cpus_per_task, run->config.at("threads").get<int>());
+    if (run->config.at("device") == "cuda") job.gpus_per_task = 1;
+  }
+  job.sbatch_args = sweep.launch.sbatch_args;
+  job.sweep_exe = options.bin_dir + "/iddl-sweep";
+  job.blas_coretype = options.blas_coretype;
+  job.files = sbatch_files(options.job_dir.empty() ? fs::absolute(options.db_path).parent_path().string() : options.job_dir,
+                           sweep.name);
+  return job;
+}
+
+// sbatch: registers the runs, writes the job-array files for the runs to run and submits them when sbatch
+// is on PATH (with dry_run: prints what each task would run, and writes nothing).
+SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
+  const auto runs = runs_to_run(sweep, options);
+  SweepOutcome outcome;
+  outcome.skipped = static_cast<int>(sweep.runs.size() - runs.size());
+  if (runs.empty()) {
+    log << fmt::format("sweep {}: nothing to submit: its {} runs are done or failed (failed ones run again with "
+                       "--retry-failed)",
+                       sweep.name, sweep.runs.size())
+        << std::endl;
+    return outcome;
+  }
+  const SbatchJob job = job_array(sweep, options, runs);
+  const std::vector<std::string> submit{"sbatch", job.files.script};
+  if (options.dry_run) {
+    log << fmt::format("dry run of sweep {} (sbatch): {} of {} runs as array tasks 0-{}; nothing is written\n",
+                       sweep.name, runs.size(), sweep.runs.size(), runs.size() - 1);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      SrunOptions task;
+      task.train_exe = options.bin_dir + "/iddl-train";
+      task.ranks = runs[i]->config.at("ranks").get<int>();
+      task.threads_per_rank = job.cpus_per_task;
+      task.gpus_per_rank = job.gpus_per_task;
+      task.blas_coretype = options.blas_coretype;
+      log << fmt::format("[task {}] {} {}\n  {}\n", i, runs[i]->key, describe(sweep, runs[i]->config),
+                         command_text(srun_argv(task, spec_of(sweep, *runs[i]).dump())));
+    }
+    log << "would write " << job.files.script << " and " << job.files.run_list << ", then run: " << command_text(submit)
+        << std::endl;
+    return outcome;
+  }
+  const SweepLock lock(options.db_path, sweep.name);
+  results::Store store(options.db_path);
+  store.mark_stale_running_interrupted(store.register_sweep(sweep.name, sweep.file, planned_rows(sweep)));
+  std::vector<nlohmann::json> specs;
+  for (const auto* run : runs) {
+    nlohmann::json spec = spec_of(sweep, *run);
+    spec["sweep_file"] = fs::absolute(sweep.file).string();
+    specs.push_back(spec);
+  }
+  write_sbatch_job(job, specs);
+  log << fmt::format("sweep {}: {} of {} runs written as a Slurm job array:\n  script    {}\n  run list  {}\n"
+                     "  journals  {}\nafter the tasks end: {}\n",
+                     sweep.name, runs.size(), sweep.runs.size(), job.files.script, job.files.run_list,
+                     job.files.journal_dir,
+                     command_text({options.bin_dir + "/iddl-sweep", "collect", "--db", options.db_path,
+                                   job.files.journal_dir}));
+  if (!on_path("sbatch")) {
+    log << "sbatch is not on PATH here; submit on the cluster with: " << command_text(submit) << std::endl;
+    return outcome;
+  }
+  log << "submitting: " << command_text(submit) << std::endl;
+  const ChildResult result = run_child(submit, [&log](const std::string& line) { log << line << "\n"; });
+  if (result.exit_code != 0)
+    throw std::runtime_error(fmt::format("sbatch exited with code {}: {}", result.exit_code, result.stderr_tail));
+  return outcome;
+}
+
+// Prints the command of every run that would run, on the cores it would get; launches nothing.
+SweepOutcome print_dry_run(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
+  const auto runs = runs_to_run(sweep, options);
+  const hardware::BlasChoice blas = hardware::choose_blas(options.bin_dir + "/iddl-blas-probe", options.blas_coretype);
+  const RunCommands commands(sweep, options, blas);
+  log << fmt::format("dry run of sweep {} ({}): {} of {} runs would run, {} at once; nothing is launched{}\n",
+                     sweep.name, launcher_of(sweep, options), runs.size(), sweep.runs.size(), commands.jobs,
+                     commands.ranks_stay_here() ? " (cores as when the runs start in order)" : "");
+  hardware::SlotScheduler slots(commands.cores, commands.gpus, options.gpu_policy,
+                                commands.gpus > 0 ? hardware::read_gpu_topology() : hardware::GpuTopology{});
+  std::vector<hardware::Slot> held;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto request = commands.request_for(*runs[i]);
+    auto slot = static_cast<int>(held.size()) < commands.jobs ? slots.acquire(request) : std::nullopt;
+    if (!slot) {  // the runs before it end first
+      for (const auto& h : held) slots.release(h);
+      held.clear();
+      slot = slots.acquire(request);
+    }
+    held.push_back(*slot);
+    log << fmt::format("[{}/{}] {} {}\n  {}\n", i + 1, runs.size(), runs[i]->key, describe(sweep, runs[i]->config),
+                       command_text(commands.command_for(*runs[i], *slot)));
+  }
+  SweepOutcome outcome;
+  outcome.skipped = static_cast<int>(sweep.runs.size() - runs.size());
+  return outcome;
+}
+
 }  // namespace
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
+  if (launcher_of(sweep, options) == "sbatch") return submit_job_array(sweep, options, log);
+  if (options.dry_run) return print_dry_run(sweep, options, log);
   require_data(sweep);
   const SweepLock lock(options.db_path, sweep.name);
   const hardware::BlasChoice blas = hardware::choose_blas(options.bin_dir + "/iddl-blas-probe", options.blas_coretype);
@@ -316,7 +506,8 @@ SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, 
   std::map<std::string, const matrix::PlannedRun*> planned;
   for (const auto& run : sweep.runs) planned[run.key] = &run;
 
-  SweepExecution execution(sweep, options, store, blas, log);
+  const RunCommands commands(sweep, options, blas);
+  SweepExecution execution(sweep, options, store, commands, log);
   int index = 0;
   int skipped = 0;
   const int total = static_cast<int>(sweep.runs.size());

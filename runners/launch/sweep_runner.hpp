@@ -2,6 +2,7 @@
 #include <ostream>
 #include <string>
 
+#include "hardware/gpu_placement.hpp"
 #include "matrix/sweep_file.hpp"
 
 namespace iddl::launch {
@@ -17,6 +18,10 @@ struct SweepOptions {
   bool force = false;             // run done runs again too
   bool retry_failed = false;      // run failed and timed-out runs again too
   bool live_progress = false;     // redraw one line per run in flight (for a terminal)
+  hardware::GpuPolicy gpu_policy = hardware::GpuPolicy::Topology;  // which free GPUs a run gets (docs/hardware.md)
+  std::string launcher;           // "mpirun", "srun" or "sbatch"; "": the sweep's [launch] launcher
+  bool dry_run = false;           // print each run's command instead of running it; no database is written
+  std::string job_dir;            // sbatch: folder of the script, run list and journals; "": the database's
 };
 
 // What happened to the runs of a sweep in one invocation.
@@ -36,7 +41,9 @@ struct SweepOutcome {
 // event in the database. A failed or timed-out run is recorded with its reason and stderr tail and
 // the sweep goes on; SIGINT/SIGTERM stops the runs in flight and marks them interrupted. Throws
 // std::runtime_error before launching anything when a dataset's files are missing or another
-// process is running the same sweep on the same database.
+// process is running the same sweep on the same database. With the sbatch launcher it writes the
+// sweep's job-array files instead (docs/launchers.md) and submits them when sbatch is on PATH; with
+// dry_run it prints the command of every run that would run, and touches nothing.
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log);
 
 }  // namespace iddl::launch

@@ -1,6 +1,8 @@
 // [launch]: launcher, mpirun arguments, timeouts in every form, parallel jobs, and the ranks of every run.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -54,15 +56,68 @@ TEST(matrix_launch, BadTimeoutsShowTheForms) {
     EXPECT_EQ(launch_error("timeout = " + bad, 11), "[launch] timeout = " + bad + forms) << bad;
 }
 
-TEST(matrix_launch, OnlyMpirunLaunches) {
-  EXPECT_EQ(launch_error("launcher = \"srun\"", 12),
-            "[launch] launcher = \"srun\" is not available; the only launcher so far is \"mpirun\"");
+TEST(matrix_launch, LaunchersAreMpirunSrunAndSbatch) {
+  EXPECT_EQ(launch_of("launcher = \"srun\"\n").launcher, "srun");
+  const LaunchSettings sbatch = launch_of("launcher = \"sbatch\"\nsbatch_args = [\"--partition=gpu\", \"--time=1:00:00\"]\n");
+  EXPECT_EQ(sbatch.launcher, "sbatch");
+  EXPECT_EQ(sbatch.sbatch_args, (std::vector<std::string>{"--partition=gpu", "--time=1:00:00"}));
+  EXPECT_EQ(launch_error("launcher = \"sbtach\"", 12),
+            "[launch] launcher = \"sbtach\" is not one of mpirun, srun, sbatch (did you mean \"sbatch\"?)");
+  EXPECT_EQ(launch_error("launcher = 3", 12), "[launch] launcher = 3 is not one of mpirun, srun, sbatch");
+}
+
+TEST(matrix_launch, HostsAcrossMachines) {
+  EXPECT_EQ(launch_of("hosts = [\"node1:4\", \"node-2.lan\"]\n").hosts,
+            (std::vector<std::string>{"node1:4", "node-2.lan"}));
+  EXPECT_EQ(launch_error("hosts = [\"a:4\", \"b:x\"]", 17),
+            "[launch] hosts: \"b:x\" is not a host name with an optional slot count, e.g. \"node1:4\"");
+  EXPECT_EQ(launch_error("hosts = \"a\"", 9),
+            "[launch] hosts = \"a\" must be an array of strings, e.g. hosts = [\"node1:4\", \"node2:4\"]");
+  EXPECT_EQ(launch_error("hosts = []", 9), "[launch] hosts = [] has no hosts");
+  EXPECT_EQ(load_error(kHeader + "[launch]\nlauncher = \"srun\"\nhosts = [\"a\"]\n", 5, 1),
+            "[launch] hosts is for launcher = \"mpirun\", not \"srun\"");
+}
+
+TEST(matrix_launch, HostfileIsRelativeToTheSweepFileAndMustExist) {
+  const std::string sweep = write_sweep(kHeader + "[launch]\nhostfile = \"hosts.txt\"\n");
+  const std::filesystem::path hostfile = std::filesystem::path(sweep).parent_path() / "hosts.txt";
+  std::filesystem::remove(hostfile);
+  try {
+    load_sweep(sweep);
+    ADD_FAILURE() << "a missing hostfile loads";
+  } catch (const SweepError& e) {
+    EXPECT_EQ(std::string(e.what()), sweep + ":4:12: [launch] hostfile = \"hosts.txt\": no such file (looked for '" +
+                                         hostfile.string() + "')");
+  }
+  std::ofstream(hostfile) << "node1 slots=4\n";
+  EXPECT_EQ(load_sweep(sweep).launch.hostfile, hostfile.string());
+  std::filesystem::remove(hostfile);
+}
+
+TEST(matrix_launch, HostsAndHostfileExcludeEachOther) {
+  const std::string sweep = write_sweep(kHeader + "[launch]\nhosts = [\"a\"]\nhostfile = \"h.txt\"\n");
+  std::ofstream(std::filesystem::path(sweep).parent_path() / "h.txt") << "a\n";
+  try {
+    load_sweep(sweep);
+    ADD_FAILURE() << "hosts and hostfile load together";
+  } catch (const SweepError& e) {
+    EXPECT_EQ(std::string(e.what()), sweep + ":5:1: [launch] has both hosts (line 4) and hostfile (line 5); keep one");
+  }
+}
+
+TEST(matrix_launch, SbatchArgsOnlyForSbatch) {
+  EXPECT_EQ(launch_error("sbatch_args = [\"--time=1:00:00\"]", 1),
+            "[launch] sbatch_args is for launcher = \"sbatch\", not \"mpirun\"");
+  EXPECT_EQ(load_error(kHeader + "[launch]\nlauncher = \"sbatch\"\nsbatch_args = [\"a\\nb\"]\n", 5, 16),
+            "[launch] sbatch_args: \"a\\nb\" holds a line break");
+  EXPECT_EQ(load_error(kHeader + "[launch]\nlauncher = \"sbatch\"\nmpirun_args = [\"-v\"]\n", 5, 1),
+            "[launch] mpirun_args is for launcher = \"mpirun\", not \"sbatch\"");
 }
 
 TEST(matrix_launch, UnknownKeysGetTheClosestName) {
   EXPECT_EQ(launch_error("timout = 3", 1), "unknown key 'timout' in [launch] (did you mean 'timeout'?)");
   EXPECT_EQ(launch_error("zzzzzz = 3", 1),
-            "unknown key 'zzzzzz' in [launch] (it takes launcher, mpirun_args, timeout, jobs, ranks)");
+            "unknown key 'zzzzzz' in [launch] (it takes launcher, mpirun_args, hosts, hostfile, sbatch_args, timeout, jobs, ranks)");
 }
 
 TEST(matrix_launch, JobsAndMpirunArgsAreChecked) {

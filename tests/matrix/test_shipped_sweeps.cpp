@@ -64,7 +64,9 @@ TEST(matrix_shipped_sweeps, Cifar10PlansTheWholeMatrix) {
   EXPECT_EQ(values_of(sweep, "vertical").count("ensemble"), 6u);
   EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 12u);
   for (const auto& run : sweep.runs)
-    if (run.config["vertical"]["method"] != "none") EXPECT_EQ(run.config["horizontal"]["method"], "none");
+    if (run.config["vertical"]["method"] != "none") {
+      EXPECT_EQ(run.config["horizontal"]["method"], "none");
+    }
 }
 
 TEST(matrix_shipped_sweeps, IddlPlansSeed000sSettingsAndResNetRows) {

@@ -4,10 +4,14 @@
 
 #include "results/store.hpp"
 #include "runners/launch/child_process.hpp"
+#include "runners/launch/command_text.hpp"
+#include "runners/launch/journal_collect.hpp"
 #include "runners/launch/mpirun_command.hpp"
 #include "runners/launch/process_tree.hpp"
 #include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "runners/launch/sbatch_job.hpp"
+#include "runners/launch/srun_command.hpp"
 #include "runners/launch/sweep_lock.hpp"
 
 #include <boost/asio/signal_set.hpp>
@@ -48,6 +52,72 @@ TEST(MpirunCommand, RanksWithSeveralThreadsAreUnbound) {
   ASSERT_NE(bind, argv.end());
   EXPECT_EQ(*(bind + 1), "none");
   EXPECT_EQ(std::find(argv.begin(), argv.end(), "OMP_NUM_THREADS=2") - argv.begin(), bind - argv.begin() + 3);
+}
+
+TEST(MpirunCommand, HostsOrAHostfileReplaceTheCpuSet) {
+  MpirunOptions o;
+  o.train_exe = "iddl-train";
+  o.ranks = 8;
+  o.cores = {0, 1};
+  o.hosts = {"node1:4", "node2:4"};
+  auto argv = mpirun_argv(o, "{}");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--cpu-set"), argv.end());
+  auto host = std::find(argv.begin(), argv.end(), "--host");
+  ASSERT_NE(host, argv.end());
+  EXPECT_EQ(*(host + 1), "node1:4,node2:4");
+  o.hosts.clear();
+  o.hostfile = "/etc/iddl hosts";
+  argv = mpirun_argv(o, "{}");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--cpu-set"), argv.end());
+  const auto hostfile = std::find(argv.begin(), argv.end(), "--hostfile");
+  ASSERT_NE(hostfile, argv.end());
+  EXPECT_EQ(*(hostfile + 1), "/etc/iddl hosts");
+}
+
+TEST(SrunCommand, BuildsAJobStepWithThreadsGpusAndEnvironment) {
+  SrunOptions o;
+  o.train_exe = "/opt/iddl/bin/iddl-train";
+  o.ranks = 4;
+  o.threads_per_rank = 2;
+  o.gpus_per_rank = 1;
+  o.blas_coretype = "Haswell";
+  const std::string spec = R"({"config": {"model": "mlp'; rm -rf /"}})";
+  const std::vector<std::string> expected{
+      "srun", "--ntasks=4", "--cpus-per-task=2", "--kill-on-bad-exit=1", "--gpus-per-task=1",
+      "--export=ALL,OMP_NUM_THREADS=2,OPENBLAS_CORETYPE=Haswell", "/opt/iddl/bin/iddl-train", "--threads", "2",
+      "--spec-json", spec};
+  EXPECT_EQ(srun_argv(o, spec), expected);
+}
+
+TEST(CommandText, AShellSplitsTheLineBackIntoTheSameArguments) {
+  const std::vector<std::string> argv{"printf", "%s\\n", "plain", "a b", "it's", "$(touch /tmp/never)", "", "*"};
+  EXPECT_EQ(command_text({"mpirun", "-np", "2", "a b"}), "mpirun -np 2 'a b'");
+  std::vector<std::string> lines;
+  run_child({"sh", "-c", command_text(argv)}, [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_EQ(lines, (std::vector<std::string>(argv.begin() + 2, argv.end())));
+}
+
+TEST(SbatchJob, ScriptIsAJobArrayRunningOneTaskPerLine) {
+  SbatchJob job;
+  job.sweep = "s";
+  job.tasks = 3;
+  job.ranks = 2;
+  job.cpus_per_task = 4;
+  job.sbatch_args = {"--partition=gpu", "--time=01:00:00"};
+  job.sweep_exe = "/opt/iddl/bin/iddl-sweep";
+  job.files = sbatch_files("/data/my results", "s");
+  EXPECT_EQ(job.files.script, "/data/my results/s.sbatch");
+  EXPECT_EQ(job.files.run_list, "/data/my results/s.runs.jsonl");
+  EXPECT_EQ(job.files.journal_dir, "/data/my results/s.journals");
+  const std::string script = sbatch_script(job);
+  EXPECT_EQ(script.rfind("#!/bin/bash\n", 0), 0u);
+  for (const std::string line :
+       {"#SBATCH --array=0-2\n", "#SBATCH --ntasks=2\n", "#SBATCH --cpus-per-task=4\n",
+        "#SBATCH --partition=gpu\n#SBATCH --time=01:00:00\nset -eu\n",
+        "exec /opt/iddl/bin/iddl-sweep task --runs '/data/my results/s.runs.jsonl' --journals "
+        "'/data/my results/s.journals' --index \"$((SLURM_ARRAY_TASK_ID + ${IDDL_TASK_OFFSET:-0}))\"\n"})
+    EXPECT_NE(script.find(line), std::string::npos) << line << "\nin:\n" << script;
+  EXPECT_EQ(script.find("gpus-per-task"), std::string::npos);
 }
 
 TEST(ChildProcess, StreamsStdoutLinesAndKeepsTheStderrTail) {
@@ -183,4 +253,71 @@ TEST(ProgressDisplay, LiveOutputRedrawsTheLinesOfRunsInFlight) {
             "\x1b[1F\x1b[J" "run 1: epoch 1\nrun 2: epoch 1\n"
             "\x1b[2F\x1b[J" "run 3 started\nrun 1: epoch 1\nrun 2: epoch 1\n"
             "\x1b[2F\x1b[J" "run 2: epoch 1\n");
+}
+
+// A journal in `dir` for run `key` of sweep "j": a task header, then `lines`.
+void write_journal(const fs::path& dir, const std::string& key, const std::vector<std::string>& lines) {
+  const nlohmann::json config{{"dataset", "synthetic"}, {"model", "mlp"}, {"parallelism", "single"}, {"ranks", 1}};
+  std::ofstream out(dir / (key + ".jsonl"));
+  out << nlohmann::json{{"event", "task"}, {"sweep", "j"}, {"sweep_file", "j.toml"}, {"run_key", key},
+                        {"repeat", 0}, {"config", config}}.dump() << "\n";
+  for (const auto& line : lines) out << line << "\n";
+}
+
+const std::string kStarted = R"({"event":"run_started","host":"h","params":10,"flops":20})";
+const std::string kEpoch =
+    R"({"event":"epoch","epoch":1,"train_loss":0.5,"test_loss":0.4,"test_accuracy":0.9,"epoch_time_s":1.0})";
+const std::string kFinished = R"({"event":"run_finished","test_accuracy":0.9,"train_time_s":1.0,"params":10,"flops":20})";
+
+TEST(JournalOutcome, EndsARunAsALiveRunWould) {
+  Journal journal;
+  journal.event_lines = {kStarted, kEpoch, kFinished};
+  journal.exit_code = 0;
+  EXPECT_EQ(journal_outcome(journal).status, "done");
+  journal.exit_code.reset();  // killed after run_finished: the results are complete
+  EXPECT_EQ(journal_outcome(journal).status, "done");
+  journal.event_lines = {kStarted, kEpoch};
+  EXPECT_EQ(journal_outcome(journal).error, "no run_finished: the journal ends early (the task was killed or still runs)");
+  journal.exit_code = 137;
+  EXPECT_EQ(journal_outcome(journal).error, "iddl-train exited with code 137");
+  journal.event_lines.push_back(R"({"event":"error","message":"loss is not finite"})");
+  EXPECT_EQ(journal_outcome(journal).status, "failed");
+  EXPECT_EQ(journal_outcome(journal).error, "loss is not finite");
+}
+
+TEST(CollectJournals, StoresRunsOnceAndPicksUpARetriedTask) {
+  const fs::path dir = fs::temp_directory_path() / ("iddl-collect-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "journals");
+  const std::string db = (dir / "r.db").string();
+  write_journal(dir / "journals", "aaaa", {kStarted, kEpoch, kFinished, R"({"event":"task_exit","exit_code":0})"});
+  write_journal(dir / "journals", "bbbb", {kStarted, kEpoch, R"({"event":"epo)"});  // cut short by a kill
+  std::ostringstream log;
+  CollectOutcome first = collect_journals(db, {(dir / "journals").string()}, log);
+  EXPECT_EQ(first.done, 1);
+  EXPECT_EQ(first.failed, 1);
+  EXPECT_EQ(first.unchanged, 0);
+  iddl::results::Store store(db);
+  const auto statuses = store.run_statuses("j");
+  EXPECT_EQ(statuses, (std::map<std::string, std::string>{{"aaaa", "done"}, {"bbbb", "failed"}}));
+
+  CollectOutcome again = collect_journals(db, {(dir / "journals").string()}, log);
+  EXPECT_EQ(again.unchanged, 2) << "collecting twice changes nothing";
+  EXPECT_EQ(again.done + again.failed, 0);
+
+  const std::string epoch2 = R"({"event":"epoch","epoch":2,"train_loss":0.4,"test_loss":0.3,"test_accuracy":0.9})";
+  write_journal(dir / "journals", "bbbb", {kStarted, kEpoch, epoch2});  // still running: one epoch more
+  CollectOutcome growing = collect_journals(db, {(dir / "journals").string()}, log);
+  EXPECT_EQ(growing.failed, 1) << "a journal with new epochs is stored again";
+  EXPECT_EQ(growing.unchanged, 1);
+
+  write_journal(dir / "journals", "bbbb", {kStarted, kEpoch, kFinished, R"({"event":"task_exit","exit_code":0})"});
+  CollectOutcome retried = collect_journals(db, {(dir / "journals").string()}, log);
+  EXPECT_EQ(retried.done, 1);
+  EXPECT_EQ(retried.unchanged, 1);
+  EXPECT_EQ(store.run_statuses("j").at("bbbb"), "done");
+
+  std::ofstream(dir / "journals" / "bad.jsonl") << "not json\n";
+  EXPECT_THROW(collect_journals(db, {(dir / "journals").string()}, log), std::runtime_error);
+  EXPECT_THROW(collect_journals(db, {(dir / "missing").string()}, log), std::runtime_error);
+  fs::remove_all(dir);
 }

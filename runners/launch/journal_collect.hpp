@@ -1,0 +1,46 @@
+#pragma once
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace iddl::launch {
+
+// What one run's journal (written by an array task) says.
+struct Journal {
+  std::string path;
+  nlohmann::json task;                   // the "task" header: sweep, sweep_file, run_key, repeat, config
+  std::vector<std::string> event_lines;  // the events iddl-train printed, in order
+  std::optional<int> exit_code;          // from the "task_exit" line; none when the journal ends early
+  std::string stderr_tail;               // from the "task_exit" line
+};
+
+// Reads a journal; throws std::runtime_error naming the file when its first line is not a task header.
+Journal read_journal(const std::string& path);
+
+// How a journal ends the run: "done" with no error, or "failed" with the reason.
+struct JournalOutcome {
+  std::string status;
+  std::string error;
+};
+
+// The outcome of a journal, as a live run would end: done after run_finished and exit 0; failed with the
+// run's error event, else the exit code, else "no run_finished" when the journal ends early.
+JournalOutcome journal_outcome(const Journal& journal);
+
+// What collect_journals did.
+struct CollectOutcome {
+  int done = 0;       // runs stored as done
+  int failed = 0;     // runs stored as failed
+  int unchanged = 0;  // journals whose run was stored with this outcome already
+};
+
+// Stores every <run_key>.jsonl journal in `dirs` in the database at `db_path`, through the same store and
+// event handling as a live run: the sweep and run rows are added when missing, and a run whose stored status,
+// error and epoch count already match its journal is left untouched (collecting twice changes nothing). Takes each
+// sweep's lock like `iddl-sweep run`; throws std::runtime_error for a missing folder or a bad journal.
+CollectOutcome collect_journals(const std::string& db_path, const std::vector<std::string>& dirs, std::ostream& log);
+
+}  // namespace iddl::launch
