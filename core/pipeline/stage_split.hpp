@@ -1,0 +1,39 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/models/model.hpp"
+
+namespace iddl::pipeline {
+
+// The stages [first, end) of a staged network that one pipeline rank runs; the last group also runs
+// features and output.
+struct StageGroup {
+  int64_t first = 0;
+  int64_t end = 0;
+  bool operator==(const StageGroup& other) const { return first == other.first && end == other.end; }
+};
+
+// One group per rank, in rank order: contiguous, non-empty, covering every stage once.
+using StageSplit = std::vector<StageGroup>;
+
+// FLOPs of one eval-mode sample through each stage of `model`; the head (features + output) is counted
+// in the last stage, since the last group runs it. Keeps the model's train/eval mode.
+std::vector<int64_t> stage_flops(models::StagedModelImpl& model, const models::InputShape& shape);
+
+// The split of stages costing `costs` into `groups` contiguous non-empty groups whose largest total
+// cost is minimal (ties: the earliest boundaries); throws std::invalid_argument when groups is not
+// in 1..costs.size() or a cost is negative.
+StageSplit balanced_split(const std::vector<int64_t>& costs, int64_t groups);
+
+// The split of `stage_count` stages whose groups 1..K-1 start at `starts` (K = starts.size() + 1);
+// throws std::invalid_argument naming a start outside 1..stage_count-1 or not above the previous one.
+StageSplit explicit_split(int64_t stage_count, const std::vector<int64_t>& starts);
+
+// balanced_split of stage_flops(model, shape) into `groups` groups.
+StageSplit split_by_flops(models::StagedModelImpl& model, const models::InputShape& shape, int64_t groups);
+
+// The largest total cost of a group of `split` (the pipeline's slowest stage under `costs`).
+int64_t max_group_cost(const StageSplit& split, const std::vector<int64_t>& costs);
+
+}  // namespace iddl::pipeline

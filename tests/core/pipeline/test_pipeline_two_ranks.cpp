@@ -1,0 +1,232 @@
+// Trained under `mpirun -np 2`: GPipe fill-drain over two ranks against a single-process model every rank
+// trains locally on the same batches (MLP 784-64-32-16-10, plain SGD): the same losses and weights for
+// 1, 4 and 8 micro-batches and both possible splits; sortquant boundaries close to uncompressed with
+// the analytic bytes; a receive whose sender never sends fails with a clear error.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/comm/mpi_communicator.hpp"
+#include "core/pipeline/pipeline_trainer.hpp"
+
+namespace iddl::pipeline {
+namespace {
+
+const models::InputShape kFashion{1, 28, 28, 10};
+constexpr int64_t kBatch = 32;
+constexpr int kSteps = 5;
+constexpr double kLr = 0.05;
+constexpr int64_t kBoundaryWidth = 64;  // the first hidden layer: the boundary of the balanced split
+
+// The MLP 784-64-32-16-10 every rank builds the same (seed 7).
+models::StagedModel mlp() {
+  torch::manual_seed(7);
+  return models::make_model({"mlp", {64, 32, 16}}, kFashion);
+}
+
+struct Batch {
+  torch::Tensor x, y;
+};
+
+// The fixed training batches (the same on every rank).
+std::vector<Batch> batches() {
+  torch::manual_seed(11);
+  std::vector<Batch> out;
+  for (int s = 0; s < kSteps; ++s) out.push_back({torch::randn({kBatch, 1, 28, 28}), torch::randint(0, 10, {kBatch})});
+  return out;
+}
+
+// Losses per step, the final model and the names of the parameters this rank trained.
+struct Trained {
+  std::vector<double> losses;
+  models::StagedModel model;
+  std::vector<std::string> owned;
+};
+
+// The single-process reference: the whole model, plain SGD on each batch's mean loss.
+Trained reference() {
+  Trained run{{}, mlp(), {}};
+  torch::optim::SGD sgd(run.model->parameters(), torch::optim::SGDOptions(kLr));
+  for (const Batch& b : batches()) {
+    sgd.zero_grad();
+    torch::Tensor loss = run.model->training_loss(b.x, b.y);
+    loss.backward();
+    sgd.step();
+    run.losses.push_back(loss.item<double>());
+  }
+  return run;
+}
+
+PipelineOptions options(int64_t chunks, BoundaryCodec codec = {}) {
+  PipelineOptions o;
+  o.chunks = chunks;
+  o.codec = codec;
+  o.sgd = torch::optim::SGDOptions(kLr);
+  return o;
+}
+
+// kSteps pipeline steps over both ranks with `split` and `opts`.
+Trained pipelined(comm::Communicator& comm, const StageSplit& split, const PipelineOptions& opts) {
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, split, comm, opts);
+  for (const Batch& b : batches()) run.losses.push_back(trainer.train_step(b.x, b.y));
+  for (const auto& item : run.model->named_parameters())
+    for (const torch::Tensor& p : trainer.owned_parameters())
+      if (p.is_same(item.value())) run.owned.push_back(item.key());
+  return run;
+}
+
+void expect_losses_near(const std::vector<double>& actual, const std::vector<double>& expected, double tolerance) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) EXPECT_NEAR(actual[i], expected[i], tolerance) << "step " << i;
+}
+
+// Every split of the MLP's 3 stages into `groups` groups (2: after stage 0 or after stage 1).
+std::vector<StageSplit> every_split(int groups) {
+  std::vector<StageSplit> out;
+  if (groups == 1) out.push_back(explicit_split(3, {}));
+  if (groups == 2) out = {explicit_split(3, {1}), explicit_split(3, {2})};
+  if (groups == 3) out.push_back(explicit_split(3, {1, 2}));
+  return out;
+}
+
+// Whether the parameters this rank owns equal the reference's of the same name.
+void expect_owned_weights_equal(const Trained& run, const Trained& ref) {
+  const auto expected = ref.model->named_parameters();
+  ASSERT_FALSE(run.owned.empty());
+  for (const std::string& name : run.owned)
+    EXPECT_TRUE(torch::allclose(run.model->named_parameters()[name], expected[name], 0.0, 1e-5)) << name;
+}
+
+TEST(pipeline_gpipe, BalancedSplitOfTheMlpCutsAfterTheFirstHiddenLayer) {
+  comm::MpiCommunicator comm;
+  ASSERT_EQ(comm.size(), 2);
+  const models::StagedModel model = mlp();
+  EXPECT_EQ(split_by_flops(*model, kFashion, 2), (StageSplit{{0, 1}, {1, 3}}));
+  PipelineTrainer trainer(model, kFashion, split_by_flops(*model, kFashion, 2), comm, options(4));
+  // Rank 0: hidden layer 0 (weight, bias); rank 1: hidden layers 1 and 2 and the output layer.
+  EXPECT_EQ(trainer.owned_parameters().size(), comm.rank() == 0 ? 2u : 6u);
+}
+
+TEST(pipeline_gpipe, FillDrainEqualsTheSingleProcessModel) {
+  comm::MpiCommunicator comm;
+  const Trained ref = reference();
+  for (const StageSplit& split : every_split(comm.size())) {
+    SCOPED_TRACE("last group starts at stage " + std::to_string(split.back().first));
+    const Trained run = pipelined(comm, split, options(4));
+    expect_losses_near(run.losses, ref.losses, 1e-5);
+    expect_owned_weights_equal(run, ref);
+  }
+}
+
+TEST(pipeline_gpipe, OneAndEightChunksMatchFour) {
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  const Trained four = pipelined(comm, split, options(4));
+  for (const int64_t chunks : {1, 8}) {
+    SCOPED_TRACE(std::to_string(chunks) + " chunks");
+    const Trained run = pipelined(comm, split, options(chunks));
+    expect_losses_near(run.losses, four.losses, 1e-5);
+    expect_owned_weights_equal(run, four);
+  }
+}
+
+TEST(pipeline_gpipe, UncompressedBoundaryBytesAreFloat32) {
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, split, comm, options(4));
+  for (const Batch& b : batches()) trainer.train_step(b.x, b.y);
+  const int64_t bytes = kSteps * kBatch * kBoundaryWidth * 4;
+  const BoundaryStats& side = comm.rank() == 0 ? trainer.next_boundary() : trainer.previous_boundary();
+  EXPECT_EQ(side.bytes_sent, bytes);
+  EXPECT_EQ(side.bytes_received, bytes);
+  EXPECT_EQ(side.messages_sent, kSteps * 4);
+  EXPECT_EQ(comm.take_stats().bytes_sent, bytes);
+}
+
+TEST(pipeline_gpipe, SortquantBoundariesStayCloseWithAnalyticBytes) {
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  const Trained plain = pipelined(comm, split, options(4));
+  comm.take_stats();
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, split, comm, options(4, {"sortquant", 16, 1}));
+  for (const Batch& b : batches()) run.losses.push_back(trainer.train_step(b.x, b.y));
+  expect_losses_near(run.losses, plain.losses, 1e-3);
+  // Each of the 4 micro-batches of 8 rows: 2 buckets of (min, step), then 8 * 64 codes of 16 + 1 bits.
+  const int64_t payload = 8 * 2 + (8 * kBoundaryWidth * 17 + 7) / 8;
+  EXPECT_EQ(payload, compress::sortquant(16, 1).payload_bytes(8 * kBoundaryWidth));
+  EXPECT_EQ(trainer.wire_bytes(8 * kBoundaryWidth), (payload + 3) / 4 * 4);
+  const int64_t bytes = kSteps * 4 * ((payload + 3) / 4 * 4);
+  const BoundaryStats& side = comm.rank() == 0 ? trainer.next_boundary() : trainer.previous_boundary();
+  EXPECT_EQ(side.bytes_sent, bytes);
+  EXPECT_EQ(side.bytes_received, bytes);
+  EXPECT_EQ(comm.take_stats().bytes_sent, bytes);
+}
+
+TEST(pipeline_gpipe, UniformBoundariesCountTheirPayload) {
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, split, comm, options(4, {"uniform", 8, 0}));
+  trainer.train_step(batches()[0].x, batches()[0].y);
+  const int64_t payload = 8 + 8 * kBoundaryWidth;  // one (min, step), then one byte per value
+  const BoundaryStats& side = comm.rank() == 0 ? trainer.next_boundary() : trainer.previous_boundary();
+  EXPECT_EQ(side.bytes_sent, 4 * payload);
+}
+
+TEST(pipeline_gpipe, ScoreEqualsTheSingleProcessModel) {
+  comm::MpiCommunicator comm;
+  const models::StagedModel reference_model = mlp();
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, {{0, 1}, {1, 3}}, comm, options(4));
+  torch::manual_seed(12);
+  const torch::Tensor x = torch::randn({42, 1, 28, 28}), y = torch::randint(0, 10, {42});
+  models::TestSums expected, actual;
+  reference_model->eval();
+  reference_model->score(x, y, expected);
+  trainer.score(x, y, actual);
+  EXPECT_EQ(actual.samples, 42.0);
+  EXPECT_NEAR(actual.loss, expected.loss, 1e-4);
+  EXPECT_EQ(actual.correct, expected.correct);
+  EXPECT_EQ(comm.take_stats().bytes_sent, 0);  // evaluation is bookkeeping
+  const BoundaryStats& side = trainer.evaluation_boundaries();
+  EXPECT_EQ(comm.rank() == 0 ? side.bytes_sent : side.bytes_received, 42 * kBoundaryWidth * 4);
+}
+
+TEST(pipeline_gpipe, AMissingSenderTimesOutWithAClearError) {
+  comm::MpiCommunicator comm;
+  PipelineOptions opts = options(4);
+  opts.receive_timeout_s = 0.3;
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, {{0, 1}, {1, 3}}, comm, opts);
+  if (comm.rank() == 1) {
+    try {
+      trainer.train_step(batches()[0].x, batches()[0].y);
+      ADD_FAILURE() << "no timeout";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("rank 1 received nothing from rank 0"), std::string::npos) << e.what();
+    }
+  }
+  comm.barrier();
+}
+
+TEST(pipeline_gpipe, RejectsBadArguments) {
+  comm::MpiCommunicator comm;
+  const models::StagedModel model = mlp();
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 3}}, comm, options(4)), std::invalid_argument);
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {2, 3}}, comm, options(4)), std::invalid_argument);
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 4}}, comm, options(4)), std::invalid_argument);
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(0)), std::invalid_argument);
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(4, {"zip"})), std::invalid_argument);
+  PipelineTrainer trainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(4));
+  const torch::Tensor x = torch::zeros({3, 1, 28, 28}), y = torch::zeros({3}, torch::kInt64);
+  EXPECT_THROW(trainer.train_step(x, y), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace iddl::pipeline
