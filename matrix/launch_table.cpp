@@ -18,8 +18,9 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kLaunchKeys{"launcher", "mpirun_args", "hosts", "hostfile", "sbatch_args",
-                                           "timeout", "jobs", "ranks"};
+                                           "timeout", "jobs", "gpu_policy", "ranks"};
 const std::vector<std::string> kLaunchers{"mpirun", "srun", "sbatch"};
+const std::vector<std::string> kGpuPolicies{"binpack", "topology"};  // hardware::parse_gpu_policy's names
 
 // Digits with at most one '.' between them, e.g. "90" or "1.5".
 bool is_decimal(const std::string& text) {
@@ -48,16 +49,18 @@ std::optional<double> duration_seconds(const std::string& text) {
   return text.empty() ? std::nullopt : std::optional<double>(total);
 }
 
-void read_launcher(const toml::node& node, Reading& reading) {
+// The string of [launch] `key`, one of `choices`; the error names the closest one.
+std::string read_choice(const std::string& key, const std::vector<std::string>& choices, const toml::node& node,
+                        const Reading& reading) {
   const json value = to_json(node, reading.file);
-  const bool known = value.is_string() && std::find(kLaunchers.begin(), kLaunchers.end(), value) != kLaunchers.end();
+  const bool known = value.is_string() && std::find(choices.begin(), choices.end(), value) != choices.end();
   if (!known) {
-    const std::string suggestion = value.is_string() ? closest_name(value.get<std::string>(), kLaunchers) : "";
+    const std::string suggestion = value.is_string() ? closest_name(value.get<std::string>(), choices) : "";
     throw sweep_error(reading.file, position_of(node.source()),
-                      fmt::format("[launch] launcher = {} is not one of {}{}", value_text(value), fmt::join(kLaunchers, ", "),
+                      fmt::format("[launch] {} = {} is not one of {}{}", key, value_text(value), fmt::join(choices, ", "),
                                   suggestion.empty() ? "" : " (did you mean \"" + suggestion + "\"?)"));
   }
-  reading.plan.launch.launcher = value.get<std::string>();
+  return value.get<std::string>();
 }
 
 // The strings of the [launch] array `key`; `example` shows the array form in the error.
@@ -169,7 +172,7 @@ void read_launch(const toml::table& table, Reading& reading) {
     const std::string_view name = key->str();
     keys[std::string(name)] = position_of(key->source());
     if (name == "launcher") {
-      read_launcher(*node, reading);
+      reading.plan.launch.launcher = read_choice("launcher", kLaunchers, *node, reading);
     } else if (name == "mpirun_args") {
       reading.plan.launch.mpirun_args = read_strings("mpirun_args", *node, reading, "[\"--oversubscribe\"]");
     } else if (name == "hosts") {
@@ -183,6 +186,8 @@ void read_launch(const toml::table& table, Reading& reading) {
       read_timeout(*node, reading);
     } else if (name == "jobs") {
       read_jobs(*node, reading);
+    } else if (name == "gpu_policy") {
+      reading.plan.launch.gpu_policy = read_choice("gpu_policy", kGpuPolicies, *node, reading);
     } else if (name == "ranks") {
       read_ranks(*key, *node, reading);
     } else {
@@ -199,7 +204,8 @@ void read_launch(const toml::table& table, Reading& reading) {
   }
   const std::string& launcher = reading.plan.launch.launcher;
   for (const auto& [key, for_launcher] : std::vector<std::pair<std::string, std::string>>{
-           {"mpirun_args", "mpirun"}, {"hosts", "mpirun"}, {"hostfile", "mpirun"}, {"sbatch_args", "sbatch"}})
+           {"mpirun_args", "mpirun"}, {"hosts", "mpirun"}, {"hostfile", "mpirun"}, {"gpu_policy", "mpirun"},
+           {"sbatch_args", "sbatch"}})
     if (keys.count(key) && launcher != for_launcher)
       throw sweep_error(reading.file, keys.at(key),
                         fmt::format("[launch] {} is for launcher = \"{}\", not \"{}\"", key, for_launcher, launcher));

@@ -24,6 +24,7 @@ struct LaunchSettings {
   std::vector<std::string> sbatch_args;  // sbatch options of the job-array script, e.g. "--partition=gpu"
   double timeout_s = 0;                  // wall-clock limit of one run in seconds; 0: none
   int jobs = 1;                          // runs at once (>= 1)
+  std::string gpu_policy = "topology";   // which free GPUs of this machine a run gets: "binpack" or "topology"
 };
 
 // A checked sweep file and the runs it expands to.

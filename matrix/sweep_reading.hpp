@@ -34,7 +34,7 @@ struct Reading {
 // [sweep]: name, and repeats or seeds.
 void read_sweep_table(const toml::table& table, Reading& reading);
 
-// [launch]: launcher, mpirun_args, hosts or hostfile, sbatch_args, timeout, jobs and ranks.
+// [launch]: launcher, mpirun_args, hosts or hostfile, sbatch_args, timeout, jobs, gpu_policy and ranks.
 void read_launch(const toml::table& table, Reading& reading);
 
 // [base]: settings shared by every run.

@@ -126,9 +126,9 @@ int main(int argc, char** argv) {
                   "sbatch: folder the compute nodes see for the script, run list and journals (default: the database's)");
   run->add_option_function<std::string>(
          "--gpu-policy", [&](const std::string& name) { options.gpu_policy = iddl::hardware::parse_gpu_policy(name); },
-         "which free GPUs a run gets: topology (the best-linked ones) or binpack (the lowest ones)")
-      ->check(CLI::IsMember({"binpack", "topology"}))
-      ->default_str("topology");
+         "which free GPUs a run gets: topology (the best-linked ones) or binpack (the lowest ones) "
+         "(default: the sweep's [launch] gpu_policy, else topology)")
+      ->check(CLI::IsMember({"binpack", "topology"}));
 
   auto* status = app.add_subcommand("status", "the sweeps in a database with their runs counted by state");
   status->add_option("--db", options.db_path, "SQLite database")->capture_default_str();

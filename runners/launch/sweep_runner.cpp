@@ -194,7 +194,8 @@ class SweepExecution {
         gpus_(commands.gpus),
         jobs_(commands.jobs),
         timeout_s_(options.timeout_s >= 0 ? options.timeout_s : sweep.launch.timeout_s),
-        slots_(cores_, gpus_, options.gpu_policy, gpus_ > 0 ? hardware::read_gpu_topology() : hardware::GpuTopology{}),
+        slots_(cores_, gpus_, gpu_policy_of(sweep, options),
+               gpus_ > 0 ? hardware::read_gpu_topology() : hardware::GpuTopology{}),
         stop_signals_(io_, SIGINT, SIGTERM),
         child_signals_(io_, SIGCHLD) {}
 
@@ -468,7 +469,7 @@ SweepOutcome print_dry_run(const matrix::Sweep& sweep, const SweepOptions& optio
   log << fmt::format("dry run of sweep {} ({}): {} of {} runs would run, {} at once; nothing is launched{}\n",
                      sweep.name, launcher_of(sweep, options), runs.size(), sweep.runs.size(), commands.jobs,
                      commands.ranks_stay_here() ? " (cores as when the runs start in order)" : "");
-  hardware::SlotScheduler slots(commands.cores, commands.gpus, options.gpu_policy,
+  hardware::SlotScheduler slots(commands.cores, commands.gpus, gpu_policy_of(sweep, options),
                                 commands.gpus > 0 ? hardware::read_gpu_topology() : hardware::GpuTopology{});
   std::vector<hardware::Slot> held;
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -489,6 +490,10 @@ SweepOutcome print_dry_run(const matrix::Sweep& sweep, const SweepOptions& optio
 }
 
 }  // namespace
+
+hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions& options) {
+  return options.gpu_policy ? *options.gpu_policy : hardware::parse_gpu_policy(sweep.launch.gpu_policy);
+}
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
   if (launcher_of(sweep, options) == "sbatch") return submit_job_array(sweep, options, log);

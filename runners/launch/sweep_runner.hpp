@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -18,7 +19,7 @@ struct SweepOptions {
   bool force = false;             // run done runs again too
   bool retry_failed = false;      // run failed and timed-out runs again too
   bool live_progress = false;     // redraw one line per run in flight (for a terminal)
-  hardware::GpuPolicy gpu_policy = hardware::GpuPolicy::Topology;  // which free GPUs a run gets (docs/hardware.md)
+  std::optional<hardware::GpuPolicy> gpu_policy;  // which free GPUs a run gets (docs/hardware.md); none: the sweep's
   std::string launcher;           // "mpirun", "srun" or "sbatch"; "": the sweep's [launch] launcher
   bool dry_run = false;           // print each run's command instead of running it; no database is written
   std::string job_dir;            // sbatch: folder of the script, run list and journals; "": the database's
@@ -35,6 +36,9 @@ struct SweepOutcome {
   double wall_seconds = 0.0;    // the whole invocation, from the first launch to the last exit
   double child_seconds = 0.0;   // the runs' own processes (mpirun), summed
 };
+
+// The GPU policy of an invocation: options.gpu_policy (--gpu-policy) when set, else the sweep's [launch] gpu_policy.
+hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions& options);
 
 // Launches the runs of `sweep` that need running (pending and interrupted ones, plus failed,
 // timed-out or done ones when asked), up to `jobs` at once on disjoint cores, recording every

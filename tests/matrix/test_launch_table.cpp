@@ -1,4 +1,5 @@
-// [launch]: launcher, mpirun arguments, timeouts in every form, parallel jobs, and the ranks of every run.
+// [launch]: launcher, mpirun arguments, timeouts in every form, parallel jobs, the GPU policy, and the ranks of
+// every run.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -27,6 +28,7 @@ TEST(matrix_launch, DefaultsWithoutALaunchTable) {
   EXPECT_TRUE(launch.mpirun_args.empty());
   EXPECT_EQ(launch.timeout_s, 0);
   EXPECT_EQ(launch.jobs, 1);
+  EXPECT_EQ(launch.gpu_policy, "topology");
 }
 
 TEST(matrix_launch, ReadsEveryKey) {
@@ -117,7 +119,9 @@ TEST(matrix_launch, SbatchArgsOnlyForSbatch) {
 TEST(matrix_launch, UnknownKeysGetTheClosestName) {
   EXPECT_EQ(launch_error("timout = 3", 1), "unknown key 'timout' in [launch] (did you mean 'timeout'?)");
   EXPECT_EQ(launch_error("zzzzzz = 3", 1),
-            "unknown key 'zzzzzz' in [launch] (it takes launcher, mpirun_args, hosts, hostfile, sbatch_args, timeout, jobs, ranks)");
+            "unknown key 'zzzzzz' in [launch] (it takes launcher, mpirun_args, hosts, hostfile, sbatch_args, timeout, jobs, "
+            "gpu_policy, ranks)");
+  EXPECT_EQ(launch_error("gpu_polcy = \"binpack\"", 1), "unknown key 'gpu_polcy' in [launch] (did you mean 'gpu_policy'?)");
 }
 
 TEST(matrix_launch, JobsAndMpirunArgsAreChecked) {
@@ -128,6 +132,18 @@ TEST(matrix_launch, JobsAndMpirunArgsAreChecked) {
             "[\"--oversubscribe\"]");
   EXPECT_EQ(launch_error("mpirun_args = [\"--bind-to\", 3]", 29),
             "[launch] mpirun_args: 3 is not a string; quote it: \"3\"");
+}
+
+TEST(matrix_launch, GpuPoliciesAreBinpackAndTopology) {
+  EXPECT_EQ(launch_of("gpu_policy = \"binpack\"\n").gpu_policy, "binpack");
+  EXPECT_EQ(launch_of("gpu_policy = \"topology\"\n").gpu_policy, "topology");
+  EXPECT_EQ(launch_error("gpu_policy = \"binpak\"", 14),
+            "[launch] gpu_policy = \"binpak\" is not one of binpack, topology (did you mean \"binpack\"?)");
+  EXPECT_EQ(launch_error("gpu_policy = \"spread\"", 14), "[launch] gpu_policy = \"spread\" is not one of binpack, topology");
+  EXPECT_EQ(launch_error("gpu_policy = [\"binpack\"]", 14),
+            "[launch] gpu_policy = [\"binpack\"] is not one of binpack, topology");
+  EXPECT_EQ(load_error(kHeader + "[launch]\nlauncher = \"srun\"\ngpu_policy = \"binpack\"\n", 5, 1),
+            "[launch] gpu_policy is for launcher = \"mpirun\", not \"srun\"");
 }
 
 TEST(matrix_launch, RanksSetTheRanksOfEveryRun) {

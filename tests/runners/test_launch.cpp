@@ -13,6 +13,7 @@
 #include "runners/launch/sbatch_job.hpp"
 #include "runners/launch/srun_command.hpp"
 #include "runners/launch/sweep_lock.hpp"
+#include "runners/launch/sweep_runner.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <signal.h>
@@ -72,6 +73,20 @@ TEST(MpirunCommand, HostsOrAHostfileReplaceTheCpuSet) {
   const auto hostfile = std::find(argv.begin(), argv.end(), "--hostfile");
   ASSERT_NE(hostfile, argv.end());
   EXPECT_EQ(*(hostfile + 1), "/etc/iddl hosts");
+}
+
+TEST(GpuPolicyChoice, TheFlagOverridesTheSweepFileWhichOverridesTopology) {
+  const std::string header = "[sweep]\nname = \"t\"\n";
+  const auto plain = iddl::matrix::parse_sweep(header, "plain.toml");
+  const auto binpack = iddl::matrix::parse_sweep(header + "[launch]\ngpu_policy = \"binpack\"\n", "binpack.toml");
+  using iddl::hardware::GpuPolicy;
+  SweepOptions options;
+  EXPECT_EQ(gpu_policy_of(plain, options), GpuPolicy::Topology);
+  EXPECT_EQ(gpu_policy_of(binpack, options), GpuPolicy::Binpack);
+  options.gpu_policy = GpuPolicy::Topology;
+  EXPECT_EQ(gpu_policy_of(binpack, options), GpuPolicy::Topology);
+  options.gpu_policy = GpuPolicy::Binpack;
+  EXPECT_EQ(gpu_policy_of(plain, options), GpuPolicy::Binpack);
 }
 
 TEST(SrunCommand, BuildsAJobStepWithThreadsGpusAndEnvironment) {
