@@ -27,6 +27,8 @@ std::vector<std::string> mpirun_argv(const MpirunOptions& o, const std::string& 
   argv.insert(argv.end(), {"--bind-to", hardware::needs_unbound_ranks(o.threads_per_rank) ? "none" : "core"});
   argv.insert(argv.end(), {"-x", "OMP_NUM_THREADS=" + std::to_string(o.threads_per_rank)});
   if (!o.blas_coretype.empty()) argv.insert(argv.end(), {"-x", "OPENBLAS_CORETYPE=" + o.blas_coretype});
+  // CUDA numbers the GPUs of CUDA_VISIBLE_DEVICES as NVML and nvidia-smi do, which the GPU placement uses.
+  argv.insert(argv.end(), {"-x", "CUDA_DEVICE_ORDER=PCI_BUS_ID"});
   if (!o.gpus.empty()) argv.insert(argv.end(), {"-x", "CUDA_VISIBLE_DEVICES=" + comma_list(o.gpus)});
   argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
   argv.insert(argv.end(), {o.train_exe, "--threads", std::to_string(o.threads_per_rank), "--spec-json", spec_json});

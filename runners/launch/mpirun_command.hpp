@@ -19,8 +19,9 @@ struct MpirunOptions {
   std::string hostfile;                   // mpirun --hostfile; "": none
 };
 
-// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (never a shell string); the cores
-// of this machine (--cpu-set) only when the ranks stay on it (no hosts, no hostfile).
+// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (never a shell string), exporting
+// CUDA_DEVICE_ORDER=PCI_BUS_ID to every rank; the cores of this machine (--cpu-set) only when the ranks stay
+// on it (no hosts, no hostfile).
 std::vector<std::string> mpirun_argv(const MpirunOptions& options, const std::string& spec_json);
 
 }  // namespace iddl::launch

@@ -15,7 +15,7 @@ struct SrunOptions {
 };
 
 // The argument vector `srun --ntasks=R --cpus-per-task=T --kill-on-bad-exit=1 ... iddl-train --threads T
-// --spec-json SPEC` (never a shell string).
+// --spec-json SPEC` (never a shell string), exporting CUDA_DEVICE_ORDER=PCI_BUS_ID to every rank.
 std::vector<std::string> srun_argv(const SrunOptions& options, const std::string& spec_json);
 
 }  // namespace iddl::launch

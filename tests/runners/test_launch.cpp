@@ -17,6 +17,8 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <signal.h>
+#include <unistd.h>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -38,7 +40,8 @@ TEST(MpirunCommand, BuildsAnArgumentVectorWithBindingAndEnvironment) {
   const auto argv = mpirun_argv(o, spec);
   const std::vector<std::string> expected{
       "mpirun", "-np", "2", "--oversubscribe", "--allow-run-as-root", "--cpu-set", "2,3", "--bind-to", "core",
-      "-x", "OMP_NUM_THREADS=1", "-x", "OPENBLAS_CORETYPE=SkylakeX", "-x", "CUDA_VISIBLE_DEVICES=1",
+      "-x", "OMP_NUM_THREADS=1", "-x", "OPENBLAS_CORETYPE=SkylakeX", "-x", "CUDA_DEVICE_ORDER=PCI_BUS_ID",
+      "-x", "CUDA_VISIBLE_DEVICES=1",
       "--mca", "btl", "self,vader", "/opt/iddl/bin/iddl-train", "--threads", "1", "--spec-json", spec};
   EXPECT_EQ(argv, expected);
 }
@@ -75,6 +78,28 @@ TEST(MpirunCommand, HostsOrAHostfileReplaceTheCpuSet) {
   EXPECT_EQ(*(hostfile + 1), "/etc/iddl hosts");
 }
 
+// mpirun itself starts two ranks of a stand-in program that prints the GPU variables it was given.
+TEST(MpirunCommand, EveryRankSeesTheGpusInPciBusOrder) {
+  const fs::path dir = fs::temp_directory_path() / ("iddl-mpirun-env-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path program = dir / "print-gpu-env";
+  std::ofstream(program) << "#!/bin/sh\necho \"$OMPI_COMM_WORLD_RANK $CUDA_DEVICE_ORDER $CUDA_VISIBLE_DEVICES\"\n";
+  fs::permissions(program, fs::perms::owner_all);
+  MpirunOptions o;
+  o.train_exe = program.string();
+  o.ranks = 2;
+  o.gpus = {3, 1};
+  o.as_root = ::geteuid() == 0;
+  auto argv = mpirun_argv(o, "{}");
+  argv.insert(argv.begin(), {"env", "-u", "CUDA_DEVICE_ORDER", "-u", "CUDA_VISIBLE_DEVICES"});  // only mpirun's -x
+  std::vector<std::string> lines;
+  const auto result = run_child(argv, [&](const std::string& line) { lines.push_back(line); });
+  fs::remove_all(dir);
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_tail;
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"0 PCI_BUS_ID 3,1", "1 PCI_BUS_ID 3,1"}));
+}
+
 TEST(GpuPolicyChoice, TheFlagOverridesTheSweepFileWhichOverridesTopology) {
   const std::string header = "[sweep]\nname = \"t\"\n";
   const auto plain = iddl::matrix::parse_sweep(header, "plain.toml");
@@ -99,7 +124,7 @@ TEST(SrunCommand, BuildsAJobStepWithThreadsGpusAndEnvironment) {
   const std::string spec = R"({"config": {"model": "mlp'; rm -rf /"}})";
   const std::vector<std::string> expected{
       "srun", "--ntasks=4", "--cpus-per-task=2", "--kill-on-bad-exit=1", "--gpus-per-task=1",
-      "--export=ALL,OMP_NUM_THREADS=2,OPENBLAS_CORETYPE=Haswell", "/opt/iddl/bin/iddl-train", "--threads", "2",
+      "--export=ALL,OMP_NUM_THREADS=2,CUDA_DEVICE_ORDER=PCI_BUS_ID,OPENBLAS_CORETYPE=Haswell", "/opt/iddl/bin/iddl-train", "--threads", "2",
       "--spec-json", spec};
   EXPECT_EQ(srun_argv(o, spec), expected);
 }
