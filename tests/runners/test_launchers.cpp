@@ -91,15 +91,18 @@ TEST_F(Launchers, DryRunPrintsEachCommandAndWritesNothing) {
   EXPECT_NE(mpirun.out.find("\n  mpirun -np 2 "), std::string::npos) << mpirun.out;
   EXPECT_NE(mpirun.out.find("/iddl-train --threads "), std::string::npos) << mpirun.out;
   EXPECT_NE(mpirun.out.find(" --spec-json '{\"config\":{"), std::string::npos) << "the spec, quoted for a shell";
+  EXPECT_NE(mpirun.out.find(" -x CUDA_DEVICE_ORDER=PCI_BUS_ID "), std::string::npos) << mpirun.out;
 
   const auto srun = sweep({"run", kSweepFile, "--db", db.string(), "--dry-run", "--launcher", "srun"});
   ASSERT_EQ(srun.exit_code, 0) << srun.err;
   EXPECT_NE(srun.out.find("\n  srun --ntasks=2 --cpus-per-task="), std::string::npos) << srun.out;
   EXPECT_EQ(srun.out.find("--cpu-set"), std::string::npos) << "Slurm places the ranks";
+  EXPECT_NE(srun.out.find(",CUDA_DEVICE_ORDER=PCI_BUS_ID"), std::string::npos) << srun.out;
 
   const auto sbatch = sweep({"run", kSweepFile, "--db", db.string(), "--dry-run", "--launcher", "sbatch"});
   ASSERT_EQ(sbatch.exit_code, 0) << sbatch.err;
   EXPECT_NE(sbatch.out.find("[task 1] "), std::string::npos) << sbatch.out;
+  EXPECT_NE(sbatch.out.find(",CUDA_DEVICE_ORDER=PCI_BUS_ID"), std::string::npos) << "each task's srun: " << sbatch.out;
   EXPECT_NE(sbatch.out.find("then run: sbatch " + (dir / "synthetic_e2e.sbatch").string()), std::string::npos)
       << sbatch.out;
   EXPECT_TRUE(fs::is_empty(dir)) << "a dry run writes no database and no job files";
