@@ -1,6 +1,4 @@
 // The whole path: iddl-sweep -> mpirun -> iddl-train -> SQLite, on generated synthetic data.
-#include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,50 +11,12 @@
 #include <functional>
 #include <thread>
 
-#include "runners/launch/child_process.hpp"
+#include "tests/runners/sweep_test_support.hpp"
 
 namespace fs = std::filesystem;
+using namespace iddl::testing;
 
 namespace {
-
-struct Invocation {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-Invocation sweep(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{std::string(IDDL_BIN_DIR) + "/iddl-sweep"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Invocation result{0, "", ""};
-  const auto child = iddl::launch::run_child(argv, [&](const std::string& line) { result.out += line + "\n"; });
-  result.exit_code = child.exit_code;
-  result.err = child.stderr_tail;
-  return result;
-}
-
-// Rows of a query as strings (NULL as "NULL"); none when the database cannot be read yet.
-std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
-  std::vector<std::vector<std::string>> rows;
-  sqlite3* handle = nullptr;
-  sqlite3_stmt* statement = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(handle, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
-    sqlite3_close(handle);
-    return rows;
-  }
-  while (sqlite3_step(statement) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
-      const auto* text = sqlite3_column_text(statement, i);
-      row.push_back(text ? reinterpret_cast<const char*>(text) : "NULL");
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(handle);
-  return rows;
-}
 
 // Whether `condition` became true within `limit`, checking every 100 ms.
 bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit) {
@@ -89,19 +49,8 @@ std::string slow_sweep(const std::string& name, int seed, const std::string& epo
          "\n[matrix]\nepochs = " + epochs + "\n" + extra;
 }
 
-class EndToEnd : public ::testing::Test {
+class EndToEnd : public SweepFolderTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("iddl-e2e-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
-    db = dir / "results.db";
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir / name) << text;
-    return dir / name;
-  }
   // Starts iddl-sweep in the background with its output in `log`.
   boost::process::child start(const std::vector<std::string>& args, const fs::path& log) {
     return boost::process::child(std::string(IDDL_BIN_DIR) + "/iddl-sweep", boost::process::args(args),
@@ -111,7 +60,6 @@ class EndToEnd : public ::testing::Test {
     const auto rows = query(db, sql);
     return rows.empty() ? "" : rows[0][0];
   }
-  fs::path dir, db;
 };
 
 const std::string kSweeps = std::string(IDDL_SOURCE_DIR) + "/sweeps/";

@@ -1,59 +1,17 @@
 // The launchers end to end with real iddl-train processes: dry runs, a Slurm job array run task by task
 // without Slurm and collected into the database, and mpirun across two hosts made of network namespaces.
-#include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "runners/launch/child_process.hpp"
+#include "tests/runners/sweep_test_support.hpp"
 
 namespace fs = std::filesystem;
+using namespace iddl::testing;
 
 namespace {
-
-struct Invocation {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-Invocation invoke(const std::vector<std::string>& argv) {
-  Invocation result{0, "", ""};
-  const auto child = iddl::launch::run_child(argv, [&](const std::string& line) { result.out += line + "\n"; });
-  result.exit_code = child.exit_code;
-  result.err = child.stderr_tail;
-  return result;
-}
-
-Invocation sweep(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{std::string(IDDL_BIN_DIR) + "/iddl-sweep"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return invoke(argv);
-}
-
-// Rows of a query as strings (NULL as "NULL").
-std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
-  std::vector<std::vector<std::string>> rows;
-  sqlite3* handle = nullptr;
-  sqlite3_stmt* statement = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
-      sqlite3_prepare_v2(handle, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK) {
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(statement); ++i) {
-        const auto* text = sqlite3_column_text(statement, i);
-        row.push_back(text ? reinterpret_cast<const char*>(text) : "NULL");
-      }
-      rows.push_back(row);
-    }
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(handle);
-  return rows;
-}
 
 std::vector<std::string> lines_of(const fs::path& file) {
   std::ifstream in(file);
@@ -64,22 +22,7 @@ std::vector<std::string> lines_of(const fs::path& file) {
 
 const std::string kSweepFile = std::string(IDDL_SOURCE_DIR) + "/sweeps/synthetic_e2e.toml";
 
-class Launchers : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("iddl-launchers-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    db = dir / "results.db";
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir / name) << text;
-    return dir / name;
-  }
-  fs::path dir, db;
-};
+class Launchers : public SweepFolderTest {};
 
 }  // namespace
 

@@ -1,0 +1,82 @@
+#pragma once
+// Running the built iddl-sweep, reading the database it writes, and a fresh folder per test.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "runners/launch/child_process.hpp"
+
+namespace iddl::testing {
+
+// How a program ended: exit code, stdout and the end of stderr.
+struct Invocation {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to its end.
+inline Invocation invoke(const std::vector<std::string>& argv) {
+  Invocation result{0, "", ""};
+  const auto child = launch::run_child(argv, [&](const std::string& line) { result.out += line + "\n"; });
+  result.exit_code = child.exit_code;
+  result.err = child.stderr_tail;
+  return result;
+}
+
+// Runs the built iddl-sweep with `args`.
+inline Invocation sweep(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{std::string(IDDL_BIN_DIR) + "/iddl-sweep"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return invoke(argv);
+}
+
+// Rows of a query as strings (NULL as "NULL"); none when the database cannot be read yet.
+inline std::vector<std::vector<std::string>> query(const std::filesystem::path& db, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  sqlite3* handle = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(handle, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    return rows;
+  }
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+      const auto* text = sqlite3_column_text(statement, i);
+      row.push_back(text ? reinterpret_cast<const char*>(text) : "NULL");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(handle);
+  return rows;
+}
+
+// A fresh folder per test, `dir` (named after the test suite, process and test), holding the database `db`.
+class SweepFolderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir = std::filesystem::temp_directory_path() /
+          ("iddl-" + std::string(test->test_suite_name()) + "-" + std::to_string(::getpid()) + "-" + test->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    db = dir / "results.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  // Writes `text` to the file `name` in the folder and returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return dir / name;
+  }
+  std::filesystem::path dir, db;
+};
+
+}  // namespace iddl::testing
