@@ -1,11 +1,13 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/comm/comm_stats.hpp"
+#include "core/comm/request.hpp"
 
 namespace iddl::comm {
 
@@ -42,10 +44,19 @@ class Communicator {
   // Sends `outgoing` to `dest` while receiving `incoming` from `source` (a ring exchange step).
   virtual void sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
                         Traffic traffic) = 0;
+  // Starts sending a contiguous tensor to rank `dest` with `tag`; the request keeps the data alive
+  // until it completes, and must not outlive the communicator.
+  virtual std::unique_ptr<Request> isend(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) = 0;
+  // Starts receiving into a contiguous tensor of the message's exact size from rank `source` with `tag`;
+  // `tensor` holds the data once the request completes and must live until then.
+  virtual std::unique_ptr<Request> irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) = 0;
   // The next message from any rank with any tag, if one has arrived; does not receive it.
   virtual std::optional<Envelope> probe() = 0;
   // Waits for every rank.
   virtual void barrier() = 0;
+  // A communicator of the ranks that pass the same `color`, ranked by `key` (ties: by this rank);
+  // every rank calls it. Its traffic is counted by the new communicator, not by this one.
+  virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
 
   // Training traffic counted since construction or the last take_stats().
   CommStats take_stats() {

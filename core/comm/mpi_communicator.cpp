@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -56,11 +57,67 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+
+// A nonblocking MPI transfer. A send keeps its (host) buffer alive; a receive into a GPU tensor
+// lands in a host buffer copied to the tensor on completion. `on_done` counts the traffic once.
+class MpiRequest : public Request {
+ public:
+  MpiRequest(MPI_Request request, torch::Tensor buffer, torch::Tensor target, std::function<void()> on_done)
+      : request_(request), buffer_(std::move(buffer)), target_(std::move(target)), on_done_(std::move(on_done)) {}
+  ~MpiRequest() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (done_ || finalized) return;
+    MPI_Cancel(&request_);  // an abandoned transfer (its rank gave up waiting): cancelled, then completed
+    MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  MpiRequest(const MpiRequest&) = delete;
+  MpiRequest& operator=(const MpiRequest&) = delete;
+
+  bool test() override {
+    if (done_) return true;
+    int flag = 0;
+    MPI_Status status;
+    check(MPI_Test(&request_, &flag, &status), "MPI_Test");
+    if (!flag) return false;
+    done_ = true;
+    if (target_.defined()) {
+      int received = 0;
+      MPI_Get_count(&status, mpi_type(buffer_), &received);
+      if (received != element_count(buffer_))
+        throw std::runtime_error("MPI communicator: expected " + std::to_string(buffer_.numel()) +
+                                 " elements from rank " + std::to_string(status.MPI_SOURCE) + ", got " +
+                                 std::to_string(received));
+      if (!target_.is_same(buffer_)) target_.copy_(buffer_);
+    }
+    on_done_();
+    return true;
+  }
+
+ private:
+  MPI_Request request_;
+  torch::Tensor buffer_;  // the memory MPI reads or writes
+  torch::Tensor target_;  // a receive's tensor (defined for receives only)
+  std::function<void()> on_done_;
+  bool done_ = false;
+};
+
 }  // namespace
 
 MpiCommunicator::MpiCommunicator() {
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm), owned_(true) {
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owned_ && !finalized) MPI_Comm_free(&comm_);
 }
 
 void MpiCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
@@ -68,7 +125,7 @@ void MpiCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   const auto start = std::chrono::steady_clock::now();
   on_host(tensor, [&](torch::Tensor& host) {
     check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), MPI_SUM,
-                        MPI_COMM_WORLD),
+                        comm_),
           "MPI_Allreduce");
   });
   const int64_t bytes = ring_allreduce_bytes(tensor.numel() * static_cast<int64_t>(tensor.element_size()), size_);
@@ -79,7 +136,7 @@ void MpiCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic
   require_contiguous(tensor);
   const auto start = std::chrono::steady_clock::now();
   on_host(tensor, [&](torch::Tensor& host) {
-    check(MPI_Bcast(host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), root, MPI_COMM_WORLD),
+    check(MPI_Bcast(host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), root, comm_),
           "MPI_Bcast");
   });
   const int64_t bytes = tensor.numel() * static_cast<int64_t>(tensor.element_size());
@@ -95,13 +152,13 @@ std::vector<torch::Tensor> MpiCommunicator::allgather(const torch::Tensor& tenso
   const torch::Tensor local = host_copy(tensor);
   std::vector<int> counts(static_cast<size_t>(size_));
   const int own = element_count(local);
-  check(MPI_Allgather(&own, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+  check(MPI_Allgather(&own, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_), "MPI_Allgather");
   std::vector<int> offsets(counts.size(), 0);
   std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
   const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t{0});
   torch::Tensor gathered = torch::empty({total}, local.options());
   check(MPI_Allgatherv(local.data_ptr(), own, mpi_type(local), gathered.data_ptr(), counts.data(), offsets.data(),
-                       mpi_type(local), MPI_COMM_WORLD),
+                       mpi_type(local), comm_),
         "MPI_Allgatherv");
   gathered = gathered.to(tensor.device());
   std::vector<torch::Tensor> parts;
@@ -115,7 +172,7 @@ void MpiCommunicator::send(const torch::Tensor& tensor, int dest, int tag, Traff
   require_contiguous(tensor);
   const auto start = std::chrono::steady_clock::now();
   const torch::Tensor host = host_copy(tensor);
-  check(MPI_Send(host.data_ptr(), element_count(host), mpi_type(host), dest, tag, MPI_COMM_WORLD), "MPI_Send");
+  check(MPI_Send(host.data_ptr(), element_count(host), mpi_type(host), dest, tag, comm_), "MPI_Send");
   count({bytes_of(tensor), 0, seconds_since(start)}, traffic);
 }
 
@@ -124,7 +181,7 @@ void MpiCommunicator::recv(torch::Tensor& tensor, int source, int tag, Traffic t
   const auto start = std::chrono::steady_clock::now();
   on_host(tensor, [&](torch::Tensor& host) {
     MPI_Status status;
-    check(MPI_Recv(host.data_ptr(), element_count(host), mpi_type(host), source, tag, MPI_COMM_WORLD, &status),
+    check(MPI_Recv(host.data_ptr(), element_count(host), mpi_type(host), source, tag, comm_, &status),
           "MPI_Recv");
     int received = 0;
     MPI_Get_count(&status, mpi_type(host), &received);
@@ -144,7 +201,7 @@ void MpiCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::T
   on_host(incoming, [&](torch::Tensor& host_in) {
     check(MPI_Sendrecv(host_out.data_ptr(), element_count(host_out), mpi_type(host_out), dest, kExchangeTag,
                        host_in.data_ptr(), element_count(host_in), mpi_type(host_in), source, kExchangeTag,
-                       MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                       comm_, MPI_STATUS_IGNORE),
           "MPI_Sendrecv");
   });
   count({bytes_of(outgoing), bytes_of(incoming), seconds_since(start)}, traffic);
@@ -153,13 +210,43 @@ void MpiCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::T
 std::optional<Envelope> MpiCommunicator::probe() {
   int arrived = 0;
   MPI_Status status;
-  check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status), "MPI_Iprobe");
+  check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &arrived, &status), "MPI_Iprobe");
   if (!arrived) return std::nullopt;
   int bytes = 0;
   MPI_Get_count(&status, MPI_BYTE, &bytes);
   return Envelope{status.MPI_SOURCE, status.MPI_TAG, bytes};
 }
 
-void MpiCommunicator::barrier() { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+std::unique_ptr<Request> MpiCommunicator::isend(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
+  require_contiguous(tensor);
+  const auto start = std::chrono::steady_clock::now();
+  torch::Tensor host = host_copy(tensor);
+  MPI_Request request;
+  check(MPI_Isend(host.data_ptr(), element_count(host), mpi_type(host), dest, tag, comm_, &request), "MPI_Isend");
+  const int64_t bytes = bytes_of(tensor);
+  return std::make_unique<MpiRequest>(request, std::move(host), torch::Tensor(),
+                                      [this, bytes, start, traffic] { count({bytes, 0, seconds_since(start)}, traffic); });
+}
+
+std::unique_ptr<Request> MpiCommunicator::irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
+  require_contiguous(tensor);
+  const auto start = std::chrono::steady_clock::now();
+  torch::Tensor host = tensor.device().is_cpu() ? tensor : torch::empty(tensor.sizes(), tensor.options().device(torch::kCPU));
+  MPI_Request request;
+  check(MPI_Irecv(host.data_ptr(), element_count(host), mpi_type(host), source, tag, comm_, &request), "MPI_Irecv");
+  const int64_t bytes = bytes_of(tensor);
+  return std::make_unique<MpiRequest>(request, host, tensor,
+                                      [this, bytes, start, traffic] { count({0, bytes, seconds_since(start)}, traffic); });
+}
+
+void MpiCommunicator::barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::split_mpi(int color, int key) {
+  MPI_Comm part;
+  check(MPI_Comm_split(comm_, color, key, &part), "MPI_Comm_split");
+  return std::make_unique<MpiCommunicator>(part);
+}
+
+std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) { return split_mpi(color, key); }
 
 }  // namespace iddl::comm

@@ -5,6 +5,7 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -50,7 +51,28 @@ struct NcclState {
   ncclComm_t comm = nullptr;
 };
 
-NcclCommunicator::NcclCommunicator() = default;
+// An MPI request that runs `on_done` once it completes.
+class CountedRequest : public Request {
+ public:
+  CountedRequest(std::unique_ptr<Request> inner, std::function<void()> on_done)
+      : inner_(std::move(inner)), on_done_(std::move(on_done)) {}
+  bool test() override {
+    if (done_) return true;
+    if (!inner_->test()) return false;
+    done_ = true;
+    on_done_();
+    return true;
+  }
+
+ private:
+  std::unique_ptr<Request> inner_;
+  std::function<void()> on_done_;
+  bool done_ = false;
+};
+
+NcclCommunicator::NcclCommunicator() : mpi_(std::make_unique<MpiCommunicator>()) {}
+
+NcclCommunicator::NcclCommunicator(std::unique_ptr<MpiCommunicator> mpi) : mpi_(std::move(mpi)) {}
 
 NcclCommunicator::~NcclCommunicator() {
   if (nccl_) ncclCommDestroy(nccl_->comm);
@@ -60,7 +82,7 @@ NcclState& NcclCommunicator::nccl(const torch::Tensor& tensor) {
   if (nccl_) return *nccl_;
   ncclUniqueId id;
   if (rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
-  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, mpi_->handle()) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Bcast of the NCCL unique id failed");
   check_cuda(cudaSetDevice(tensor.device().index()), "cudaSetDevice");
   auto state = std::make_unique<NcclState>();
@@ -69,11 +91,11 @@ NcclState& NcclCommunicator::nccl(const torch::Tensor& tensor) {
   return *nccl_;
 }
 
-void NcclCommunicator::take_mpi_stats() { count(mpi_.take_stats(), Traffic::Training); }
+void NcclCommunicator::take_mpi_stats() { count(mpi_->take_stats(), Traffic::Training); }
 
 void NcclCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   if (!tensor.is_cuda()) {
-    mpi_.allreduce_sum(tensor, traffic);
+    mpi_->allreduce_sum(tensor, traffic);
     return take_mpi_stats();
   }
   if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
@@ -88,7 +110,7 @@ void NcclCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
 
 void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic) {
   if (!tensor.is_cuda()) {
-    mpi_.broadcast(tensor, root, traffic);
+    mpi_->broadcast(tensor, root, traffic);
     return take_mpi_stats();
   }
   if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
@@ -105,7 +127,7 @@ void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffi
 
 std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tensor, Traffic traffic) {
   if (!tensor.is_cuda()) {
-    auto parts = mpi_.allgather(tensor, traffic);
+    auto parts = mpi_->allgather(tensor, traffic);
     take_mpi_stats();
     return parts;
   }
@@ -114,7 +136,7 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
   const auto start = std::chrono::steady_clock::now();
   std::vector<int64_t> counts(static_cast<size_t>(size()));
   const int64_t own = tensor.numel();
-  if (MPI_Allgather(&own, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, MPI_COMM_WORLD) != MPI_SUCCESS)
+  if (MPI_Allgather(&own, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, mpi_->handle()) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Allgather of the allgather sizes failed");
   std::vector<int64_t> offsets(counts.size(), 0);
   std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
@@ -139,19 +161,35 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
 }
 
 void NcclCommunicator::send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
-  mpi_.send(tensor, dest, tag, traffic);
+  mpi_->send(tensor, dest, tag, traffic);
   take_mpi_stats();
 }
 
 void NcclCommunicator::recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
-  mpi_.recv(tensor, source, tag, traffic);
+  mpi_->recv(tensor, source, tag, traffic);
   take_mpi_stats();
 }
 
 void NcclCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
                                 Traffic traffic) {
-  mpi_.sendrecv(outgoing, dest, incoming, source, traffic);
+  mpi_->sendrecv(outgoing, dest, incoming, source, traffic);
   take_mpi_stats();
+}
+
+std::unique_ptr<Request> NcclCommunicator::counted(std::unique_ptr<Request> request) {
+  return std::make_unique<CountedRequest>(std::move(request), [this] { take_mpi_stats(); });
+}
+
+std::unique_ptr<Request> NcclCommunicator::isend(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
+  return counted(mpi_->isend(tensor, dest, tag, traffic));
+}
+
+std::unique_ptr<Request> NcclCommunicator::irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
+  return counted(mpi_->irecv(tensor, source, tag, traffic));
+}
+
+std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
+  return std::make_unique<NcclCommunicator>(mpi_->split_mpi(color, key));
 }
 
 }  // namespace iddl::comm

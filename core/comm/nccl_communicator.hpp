@@ -11,14 +11,18 @@ struct NcclState;
 // (on the default CUDA stream, waited for before returning); CPU tensors, point-to-point calls and
 // probes go through MPI (GPU tensors staged through the host), so probe and recv always agree.
 // NCCL is set up at the first collective on a CUDA tensor, rank 0's unique id broadcast over MPI.
+// Point-to-point stays on MPI because its tags, nonblocking matching and timeouts (pipeline
+// boundaries, docs/pipeline.md) have no NCCL counterpart.
 // Compiled only where CMake finds CUDA and NCCL (IDDL_HAVE_NCCL).
 class NcclCommunicator : public Communicator {
  public:
   NcclCommunicator();
+  // Over the ranks of `mpi` (a split of the world).
+  explicit NcclCommunicator(std::unique_ptr<MpiCommunicator> mpi);
   ~NcclCommunicator() override;
 
-  int rank() const override { return mpi_.rank(); }
-  int size() const override { return mpi_.size(); }
+  int rank() const override { return mpi_->rank(); }
+  int size() const override { return mpi_->size(); }
   std::string backend() const override { return "mpi+nccl"; }
   void allreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
   void broadcast(torch::Tensor& tensor, int root, Traffic traffic) override;
@@ -27,16 +31,21 @@ class NcclCommunicator : public Communicator {
   void recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) override;
   void sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
                 Traffic traffic) override;
-  std::optional<Envelope> probe() override { return mpi_.probe(); }
-  void barrier() override { mpi_.barrier(); }
+  std::unique_ptr<Request> isend(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) override;
+  std::unique_ptr<Request> irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) override;
+  std::optional<Envelope> probe() override { return mpi_->probe(); }
+  void barrier() override { mpi_->barrier(); }
+  std::unique_ptr<Communicator> split(int color, int key) override;
 
  private:
   // The NCCL communicator, created on the device of `tensor` at the first call.
   NcclState& nccl(const torch::Tensor& tensor);
   // Moves the training traffic the MPI communicator counted into this communicator's figures.
   void take_mpi_stats();
+  // An MPI request whose traffic is moved into this communicator's figures when it completes.
+  std::unique_ptr<Request> counted(std::unique_ptr<Request> request);
 
-  MpiCommunicator mpi_;
+  std::unique_ptr<MpiCommunicator> mpi_;
   std::unique_ptr<NcclState> nccl_;
 };
 

@@ -1,8 +1,10 @@
-// Run under `mpirun -np 2`: allgather of unequal and empty tensors, point-to-point calls, byte counters.
+// Run under `mpirun -np 2`: allgather of unequal and empty tensors, point-to-point calls (blocking and
+// nonblocking, with timeouts), split communicators, byte counters.
 #include <gtest/gtest.h>
 
 #include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_communicator.hpp"
+#include "core/comm/request.hpp"
 
 namespace {
 
@@ -100,4 +102,58 @@ TEST(CommTwoRanks, TheRunsCommunicatorSumsCpuTensorsAndCountsThemOnce) {
   const auto stats = comm->take_stats();
   EXPECT_EQ(stats.bytes_sent, 400);  // the allreduce only, counted once
   EXPECT_EQ(stats.bytes_received, 400);
+}
+
+TEST(CommTwoRanks, CrossingNonblockingSendsOfLargeMessagesDoNotDeadlock) {
+  // 4 MiB each way: far above MPI's eager limit, so two blocking sends would wait for each other.
+  auto comm = iddl::comm::make_communicator();
+  const int other = 1 - comm->rank();
+  const torch::Tensor outgoing = payload(comm->rank(), 1 << 20);
+  torch::Tensor incoming = torch::empty({1 << 20});
+  auto send = comm->isend(outgoing, other, 5, Traffic::Training);
+  auto receive = comm->irecv(incoming, other, 5, Traffic::Training);
+  EXPECT_TRUE(iddl::comm::wait_for(*receive, 30.0));
+  EXPECT_TRUE(iddl::comm::wait_for(*send, 30.0));
+  EXPECT_TRUE(torch::equal(incoming, payload(other, 1 << 20)));
+  const auto stats = comm->take_stats();
+  EXPECT_EQ(stats.bytes_sent, 4 << 20);
+  EXPECT_EQ(stats.bytes_received, 4 << 20);
+}
+
+TEST(CommTwoRanks, AReceiveNobodySendsTimesOutAndIsAbandonedCleanly) {
+  iddl::comm::MpiCommunicator comm;
+  torch::Tensor incoming = torch::empty({4});
+  {
+    auto receive = comm.irecv(incoming, 1 - comm.rank(), 6, Traffic::Training);
+    EXPECT_FALSE(iddl::comm::wait_for(*receive, 0.2));
+  }  // cancelled here
+  EXPECT_EQ(comm.take_stats().bytes_received, 0);
+  comm.barrier();
+  // The tag is free again: a real message on it is received whole.
+  if (comm.rank() == 0) comm.send(payload(0, 4), 1, 6, Traffic::Training);
+  if (comm.rank() == 1) {
+    comm.recv(incoming, 0, 6, Traffic::Training);
+    EXPECT_TRUE(torch::equal(incoming, payload(0, 4)));
+  }
+}
+
+TEST(CommTwoRanks, SplitMakesCommunicatorsOfTheRanksOfOneColor) {
+  auto world = iddl::comm::make_communicator();
+  // One color each: two communicators of one rank.
+  auto alone = world->split(world->rank(), 0);
+  EXPECT_EQ(alone->size(), 1);
+  EXPECT_EQ(alone->rank(), 0);
+  torch::Tensor value = torch::full({1}, 1.0f + static_cast<float>(world->rank()));
+  alone->allreduce_sum(value, Traffic::Training);
+  EXPECT_EQ(value.item<float>(), 1.0f + static_cast<float>(world->rank()));
+  // One color, ranked by the reverse key: world rank 1 becomes rank 0.
+  auto reversed = world->split(0, 1 - world->rank());
+  EXPECT_EQ(reversed->size(), 2);
+  EXPECT_EQ(reversed->rank(), 1 - world->rank());
+  torch::Tensor sum = torch::full({3}, static_cast<float>(world->rank() + 1));
+  reversed->allreduce_sum(sum, Traffic::Training);
+  EXPECT_TRUE(torch::equal(sum, torch::full({3}, 3.0f)));
+  // Traffic is counted by the communicator that carried it.
+  EXPECT_EQ(reversed->take_stats().bytes_sent, 3 * 4);  // ring allreduce of 12 bytes on 2 ranks: 2 * 12 / 2
+  EXPECT_EQ(world->take_stats().bytes_sent, 0);
 }

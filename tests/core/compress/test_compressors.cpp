@@ -30,8 +30,15 @@ class OneRank : public iddl::comm::Communicator {
   void sendrecv(const torch::Tensor&, int, torch::Tensor&, int, iddl::comm::Traffic) override {
     throw std::logic_error("no peer");
   }
+  std::unique_ptr<iddl::comm::Request> isend(const torch::Tensor&, int, int, iddl::comm::Traffic) override {
+    throw std::logic_error("no peer");
+  }
+  std::unique_ptr<iddl::comm::Request> irecv(torch::Tensor&, int, int, iddl::comm::Traffic) override {
+    throw std::logic_error("no peer");
+  }
   std::optional<iddl::comm::Envelope> probe() override { return std::nullopt; }
   void barrier() override {}
+  std::unique_ptr<iddl::comm::Communicator> split(int, int) override { return std::make_unique<OneRank>(); }
 };
 
 // The mean of `draws` decodes of independent encodes of `x`.
