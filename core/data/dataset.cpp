@@ -95,7 +95,7 @@ InputShape shape_of(const TensorSet& set) {
 }  // namespace
 
 Dataset load_dataset(const DataOptions& options) {
-  if (options.name == "synthetic") return make_synthetic(options);
+  if (options.name == "synthetic" || options.name == "synthetic-cifar") return make_synthetic(options);
   if (const std::string missing = missing_files_message(options.name, options.data_dir);
       !missing.empty()) {
     throw std::runtime_error(missing);

@@ -36,7 +36,7 @@ struct DataOptions {
   uint64_t seed = 1;
 };
 
-// Loads fashion-mnist, mnist, cifar10 or synthetic; throws std::runtime_error naming the missing
+// Loads fashion-mnist, mnist, cifar10, synthetic or synthetic-cifar; throws std::runtime_error naming the missing
 // or broken file, or the sample count that exceeds the data.
 Dataset load_dataset(const DataOptions& options);
 

@@ -10,8 +10,6 @@ namespace iddl::data {
 namespace {
 
 constexpr int64_t kClasses = 10;
-constexpr int64_t kSide = 28;
-constexpr int64_t kPixels = kSide * kSide;
 // Sample = kSignal * prototype + kNoise * N(0, 1) per pixel, unit variance overall: a small MLP
 // learns the classes in a few epochs. kMislabeled of the samples show a random class's prototype
 // instead of their label's, which caps the accuracy near 91 %.
@@ -42,10 +40,10 @@ double standard_normal(std::mt19937_64& rng) {
   return radius * std::cos(2.0 * kPi * uniform_open(rng));
 }
 
-// kClasses prototype images of kPixels standard normal values each.
-std::vector<double> make_prototypes(uint64_t seed) {
+// kClasses prototype images of `pixels` standard normal values each.
+std::vector<double> make_prototypes(uint64_t seed, int64_t pixels) {
   std::mt19937_64 rng = make_stream(seed, Stream::kPrototypes);
-  std::vector<double> prototypes(kClasses * kPixels);
+  std::vector<double> prototypes(kClasses * pixels);
   for (double& value : prototypes) value = standard_normal(rng);
   return prototypes;
 }
@@ -62,21 +60,22 @@ std::vector<int64_t> balanced_labels(int64_t n, std::mt19937_64& rng) {
 
 // n samples of one stream: balanced labels, each image the prototype of its label (or, for
 // kMislabeled of them, of a random class) plus noise.
-TensorSet make_split(const std::vector<double>& prototypes, int64_t n, uint64_t seed,
+TensorSet make_split(const std::vector<double>& prototypes, const InputShape& shape, int64_t n, uint64_t seed,
                      Stream stream) {
+  const int64_t pixels = shape.channels * shape.height * shape.width;
   std::mt19937_64 rng = make_stream(seed, stream);
   std::vector<int64_t> labels = balanced_labels(n, rng);
-  std::vector<float> images(n * kPixels);
+  std::vector<float> images(n * pixels);
   for (int64_t i = 0; i < n; ++i) {
     const bool mislabeled = uniform_open(rng) < kMislabeled;
     const int64_t shown = mislabeled ? static_cast<int64_t>(rng() % kClasses) : labels[i];
-    const double* prototype = prototypes.data() + shown * kPixels;
-    float* image = images.data() + i * kPixels;
-    for (int64_t p = 0; p < kPixels; ++p) {
+    const double* prototype = prototypes.data() + shown * pixels;
+    float* image = images.data() + i * pixels;
+    for (int64_t p = 0; p < pixels; ++p) {
       image[p] = static_cast<float>(kSignal * prototype[p] + kNoise * standard_normal(rng));
     }
   }
-  return {torch::from_blob(images.data(), {n, 1, kSide, kSide}, torch::kFloat32).clone(),
+  return {torch::from_blob(images.data(), {n, shape.channels, shape.height, shape.width}, torch::kFloat32).clone(),
           torch::from_blob(labels.data(), {n}, torch::kInt64).clone()};
 }
 
@@ -92,13 +91,15 @@ int64_t sample_count(int64_t requested, int64_t fallback) {
 }  // namespace
 
 Dataset make_synthetic(const DataOptions& options) {
-  const std::vector<double> prototypes = make_prototypes(options.seed);
+  const InputShape shape = options.name == "synthetic-cifar" ? InputShape{3, 32, 32, kClasses}
+                                                             : InputShape{1, 28, 28, kClasses};
+  const std::vector<double> prototypes = make_prototypes(options.seed, shape.channels * shape.height * shape.width);
   const int64_t train = sample_count(options.train_samples, kSyntheticTrainSamples);
   const int64_t test = sample_count(options.test_samples, kSyntheticTestSamples);
-  return {"synthetic",
-          {1, kSide, kSide, kClasses},
-          make_split(prototypes, train, options.seed, Stream::kTrain),
-          make_split(prototypes, test, options.seed, Stream::kTest)};
+  return {options.name,
+          shape,
+          make_split(prototypes, shape, train, options.seed, Stream::kTrain),
+          make_split(prototypes, shape, test, options.seed, Stream::kTest)};
 }
 
 }  // namespace iddl::data

@@ -33,7 +33,7 @@ struct ModelPart {
   bool output_bias = true;
 };
 
-// Which network to build: name is mlp, lenet, resnet9 or resnet18; hidden holds the MLP widths.
+// Which network to build: name is mlp, lenet, resnet9, resnet18 or mobilenetv2; hidden holds the MLP widths.
 struct ModelOptions {
   ModelOptions(std::string name, std::vector<int64_t> hidden = {}, SparsityOptions sparsity = {}, ModelPart part = {})
       : name(std::move(name)), hidden(std::move(hidden)), sparsity(std::move(sparsity)), part(part) {}

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <stdexcept>
+#include <vector>
 #include <string>
 
 #include "core/models/layers.hpp"
@@ -175,6 +177,50 @@ TEST(ResNet18, Flops) {
   EXPECT_EQ(count_flops(*make_model({"resnet18", {}}, kFashion), kFashion), fashion);
 }
 
+TEST(MobileNetV2, ParametersAreTorchvisionsFigureWithTenClasses) {
+  // torchvision's mobilenet_v2: 3,504,872 with 1000 classes, of which Linear(1280, 1000) holds 1,281,000.
+  EXPECT_EQ(count_parameters(*make_model({"mobilenetv2", {}}, kCifar)), 3504872 - 1281000 + 1280 * 10 + 10);
+}
+
+TEST(MobileNetV2, NineStagesWithTheirShapes) {
+  StagedModel model = make_model({"mobilenetv2", {}}, kCifar);
+  ASSERT_EQ(model->stage_count(), 9);
+  const std::vector<std::vector<int64_t>> shapes{{32, 32, 32}, {16, 32, 32}, {24, 32, 32}, {32, 16, 16}, {64, 8, 8},
+                                                 {96, 8, 8},   {160, 4, 4},  {320, 4, 4},  {1280, 4, 4}};
+  torch::NoGradGuard no_grad;
+  model->eval();
+  torch::Tensor x = torch::randn({2, 3, 32, 32});
+  for (int64_t s = 0; s < model->stage_count(); ++s) {
+    x = model->stage(s, x);
+    EXPECT_EQ(x.sizes().slice(1), at::IntArrayRef(shapes[static_cast<size_t>(s)])) << "stage " << s;
+  }
+}
+
+// FLOPs of an inverted residual block from `in` to `out` channels at input side `side`: the 1x1
+// expansion (none when t = 1), the 3x3 depthwise conv at `stride`, the 1x1 projection, 2 per BN element.
+int64_t inverted_residual_flops(int64_t side, int64_t in, int64_t t, int64_t out, int64_t stride) {
+  const int64_t hidden = in * t, out_side = (side - 1) / stride + 1;
+  const int64_t expand = t == 1 ? 0 : side * side * hidden * (in + 2);
+  const int64_t depthwise = out_side * out_side * hidden * (9 + 2);
+  const int64_t project = out_side * out_side * out * (hidden + 2);
+  return expand + depthwise + project;
+}
+
+TEST(MobileNetV2, Flops) {
+  const std::vector<std::array<int64_t, 4>> groups{{1, 16, 1, 1},  {6, 24, 2, 1},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                                                   {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+  int64_t side = 32, in = 32;
+  int64_t flops = side * side * 32 * (3 * 9 + 2);  // stem
+  for (const auto& [t, c, n, s] : groups)
+    for (int64_t b = 0; b < n; ++b) {
+      flops += inverted_residual_flops(side, in, t, c, b == 0 ? s : 1);
+      side = (side - 1) / (b == 0 ? s : 1) + 1;
+      in = c;
+    }
+  flops += side * side * 1280 * (320 + 2) + side * side * 1280 + (1280 * 10 + 10);  // last conv, pool, fc
+  EXPECT_EQ(count_flops(*make_model({"mobilenetv2", {}}, kCifar), kCifar), flops);
+}
+
 class EveryModel : public testing::TestWithParam<std::string> {};
 
 TEST_P(EveryModel, ProducesLogitsForBothShapes) {
@@ -195,7 +241,7 @@ TEST_P(EveryModel, CountFlopsKeepsTheTrainingMode) {
   EXPECT_FALSE(model->is_training());
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, EveryModel, testing::Values("mlp", "lenet", "resnet9", "resnet18"));
+INSTANTIATE_TEST_SUITE_P(Models, EveryModel, testing::Values("mlp", "lenet", "resnet9", "resnet18", "mobilenetv2"));
 
 TEST(Factory, UnknownNameIsNamedInTheError) {
   try {
