@@ -1,16 +1,19 @@
 #include "core/pipeline/pipeline_trainer.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <stdexcept>
-#include <thread>
+#include <type_traits>
 
 #include "core/models/layers.hpp"
+#include "core/train/flat_tensors.hpp"
+#include "core/train/heap_policy.hpp"
 
 namespace iddl::pipeline {
 namespace {
 
 constexpr int kActivationTag = 7001;
 constexpr int kGradientTag = 7002;
+constexpr int kResultTag = 7003;
 
 using Clock = std::chrono::steady_clock;
 
@@ -21,7 +24,12 @@ double seconds_since(Clock::time_point start) {
 // The quantizer the codec names, or none for "none"; throws std::invalid_argument for other methods.
 std::optional<compress::ActivationQuantizer> make_quantizer(const BoundaryCodec& codec) {
   if (codec.method == "none") return std::nullopt;
-  if (codec.method == "sortquant") return compress::sortquant(codec.bits, codec.split);
+  if (codec.method == "sortquant") {
+    if (codec.split < 1)
+      throw std::invalid_argument("pipeline: sortquant needs split >= 1 (2^split buckets), got " +
+                                  std::to_string(codec.split));
+    return compress::ActivationQuantizer(codec.bits, codec.split);
+  }
   if (codec.method == "uniform") return compress::uniform(codec.bits);
   throw std::invalid_argument("pipeline: unknown boundary codec '" + codec.method +
                               "' (expected none, sortquant or uniform)");
@@ -46,10 +54,9 @@ StageSplit checked(StageSplit split, const comm::Communicator& comm, int64_t sta
   return split;
 }
 
-// `options` when chunks >= 1; throws std::invalid_argument otherwise.
+// `options` when chunks >= 1 and the schedule is known; throws std::invalid_argument otherwise.
 PipelineOptions checked(PipelineOptions options) {
-  if (options.chunks < 1)
-    throw std::invalid_argument("pipeline: chunks must be >= 1, got " + std::to_string(options.chunks));
+  schedule_ops(options.schedule, 0, 1, options.chunks);
   return options;
 }
 
@@ -63,13 +70,28 @@ std::vector<int64_t> with_rows(int64_t rows, const std::vector<int64_t>& sample)
 // Bytes rounded up to whole 32-bit words (the unit quantized payloads travel in).
 int64_t word_aligned(int64_t bytes) { return (bytes + 3) / 4 * 4; }
 
+// Adds the seconds `body` takes to `total` and returns what it returns.
+template <typename Body>
+auto timed(double& total, Body body) {
+  const auto start = Clock::now();
+  if constexpr (std::is_void_v<decltype(body())>) {
+    body();
+    total += seconds_since(start);
+  } else {
+    auto result = body();
+    total += seconds_since(start);
+    return result;
+  }
+}
+
 }  // namespace
 
 PipelineTrainer::PipelineTrainer(models::StagedModel model, const models::InputShape& shape, StageSplit split,
-                                 comm::Communicator& comm, PipelineOptions options)
+                                 comm::Communicator& stages, PipelineOptions options, comm::Communicator* replicas)
     : model_(std::move(model)),
-      split_(checked(std::move(split), comm, model_->stage_count())),
-      comm_(comm),
+      split_(checked(std::move(split), stages, model_->stage_count())),
+      stages_(stages),
+      replicas_(replicas != nullptr && replicas->size() > 1 ? replicas : nullptr),
       options_(checked(std::move(options))),
       quantizer_(make_quantizer(options_.codec)),
       owned_(find_owned_parameters(shape)),
@@ -109,17 +131,36 @@ int64_t PipelineTrainer::wire_bytes(int64_t numel) const {
 
 void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundaryStats& stats, comm::Traffic traffic) {
   torch::Tensor message = t.detach().to(torch::kFloat32).contiguous();
+  stats.dense_bytes_sent += message.numel() * 4;
   if (quantizer_) {
     const torch::Tensor payload = quantizer_->encode(message.cpu());
     message = torch::zeros({word_aligned(payload.numel())}, torch::kUInt8);
     message.narrow(0, 0, payload.numel()).copy_(payload);
     message = message.view(torch::kInt32);
   }
-  const auto start = Clock::now();
-  comm_.send(message, dest, tag, traffic);
-  stats.send_seconds += seconds_since(start);
+  const auto posted = Clock::now();
+  pending_.push_back({stages_.isend(message, dest, tag, traffic), &stats, posted});
   stats.bytes_sent += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_sent;
+  // Sends that completed meanwhile give their buffers back.
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                [](PendingSend& p) {
+                                  if (!p.request->test()) return false;
+                                  p.stats->send_seconds += seconds_since(p.posted);
+                                  return true;
+                                }),
+                 pending_.end());
+}
+
+void PipelineTrainer::finish_sends() {
+  for (PendingSend& p : pending_) {
+    if (!comm::wait_for(*p.request, options_.receive_timeout_s))
+      throw std::runtime_error("pipeline: stage " + std::to_string(stages_.rank()) +
+                               " could not deliver a message within " + std::to_string(options_.receive_timeout_s) +
+                               " s");
+    p.stats->send_seconds += seconds_since(p.posted);
+  }
+  pending_.clear();
 }
 
 torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int tag, BoundaryStats& stats,
@@ -129,8 +170,7 @@ torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int ta
   torch::Tensor message = quantizer_ ? torch::empty({wire_bytes(numel) / 4}, torch::kInt32)
                                      : torch::empty(shape, torch::TensorOptions(torch::kFloat32).device(device));
   const auto start = Clock::now();
-  await(source, tag);
-  comm_.recv(message, source, tag, traffic);
+  await(*stages_.irecv(message, source, tag, traffic), source, tag);
   stats.recv_seconds += seconds_since(start);
   stats.bytes_received += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_received;
@@ -139,95 +179,149 @@ torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int ta
   return quantizer_->decode(payload, shape).to(device);
 }
 
-void PipelineTrainer::await(int source, int tag) const {
-  if (options_.receive_timeout_s <= 0.0) return;
-  const auto start = Clock::now();
-  for (;;) {
-    const auto envelope = comm_.probe();
-    if (envelope && envelope->source == source && envelope->tag == tag) return;
-    if (seconds_since(start) > options_.receive_timeout_s)
-      throw std::runtime_error("pipeline: rank " + std::to_string(comm_.rank()) + " received nothing from rank " +
-                               std::to_string(source) + " (tag " + std::to_string(tag) + ") within " +
-                               std::to_string(options_.receive_timeout_s) + " s");
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-}
-
-std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> PipelineTrainer::micro_batches(
-    const torch::Tensor& x, const torch::Tensor& y) const {
-  if (x.size(0) < options_.chunks)
-    throw std::invalid_argument("pipeline: a batch of " + std::to_string(x.size(0)) + " samples cannot make " +
-                                std::to_string(options_.chunks) + " micro-batches");
-  return {x.tensor_split(options_.chunks), y.tensor_split(options_.chunks)};
-}
+int64_t PipelineTrainer::micro_batch_count(int64_t rows) const { return std::min(options_.chunks, rows); }
 
 double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y) {
-  const auto [xs, ys] = micro_batches(x, y);
   const int64_t n = x.size(0);
-  const int rank = comm_.rank();
+  if (n == 0 && !replicas_) throw std::invalid_argument("pipeline: a training batch of 0 samples");
+  const auto step_start = Clock::now();
+  const bool on_cpu = owned_.empty() || owned_.front().device().is_cpu();
+  const int64_t chunks = micro_batch_count(n);
+  const std::vector<torch::Tensor> xs = n > 0 ? x.tensor_split(chunks) : std::vector<torch::Tensor>{};
+  const std::vector<torch::Tensor> ys = n > 0 ? y.tensor_split(chunks) : std::vector<torch::Tensor>{};
+  const int rank = stages_.rank();
+  const std::vector<PipelineOp> ops =
+      n > 0 ? schedule_ops(options_.schedule, rank, stages_.size(), chunks) : std::vector<PipelineOp>{};
   model_->train();
-  optimizer_.zero_grad();
-  std::vector<torch::Tensor> inputs, outputs;
-  // Fill: every micro-batch forward, its boundary activation to the next rank.
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const int64_t rows = xs[i].size(0);
-    torch::Tensor in = first() ? xs[i]
-                               : receive(with_rows(rows, input_shape_), rank - 1, kActivationTag, previous_,
-                                         comm::Traffic::Training)
-                                     .requires_grad_();
-    torch::Tensor out = run_local(in);
-    if (last())
-      out = torch::nn::functional::cross_entropy(out, ys[i].to(out.device())) *
-            (static_cast<double>(rows) / static_cast<double>(n));
-    else
-      send(out, rank + 1, kActivationTag, next_, comm::Traffic::Training);
-    inputs.push_back(in);
-    outputs.push_back(out);
-  }
-  // Drain: backward in reverse order, each input's gradient to the previous rank.
+  // Gradient buffers exist before the step, so its heap growth is activations alone.
+  train::ensure_gradients(owned_);
+  for (const torch::Tensor& p : owned_) p.grad().zero_();
+  const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
+  std::vector<torch::Tensor> inputs(xs.size()), outputs(xs.size());
   double loss = 0.0;
-  for (size_t i = xs.size(); i-- > 0;) {
+  int64_t live = 0;
+  for (const PipelineOp& op : ops) {
+    const auto i = static_cast<size_t>(op.micro_batch);
+    if (op.kind == PipelineOp::Kind::Forward) {
+      const int64_t rows = xs[i].size(0);
+      inputs[i] = first() ? xs[i]
+                          : receive(with_rows(rows, input_shape_), rank - 1, kActivationTag, previous_,
+                                    comm::Traffic::Training)
+                                .requires_grad_();
+      outputs[i] = timed(stats_.compute_seconds, [&] {
+        torch::Tensor out = run_local(inputs[i]);
+        if (last())
+          out = torch::nn::functional::cross_entropy(out, ys[i].to(out.device())) *
+                (static_cast<double>(rows) / static_cast<double>(n));
+        return out;
+      });
+      if (!last()) send(outputs[i], rank + 1, kActivationTag, next_, comm::Traffic::Training);
+      stats_.peak_live_micro_batches = std::max(stats_.peak_live_micro_batches, ++live);
+      if (on_cpu)
+        stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, train::heap_bytes_in_use() - heap_at_start);
+      continue;
+    }
     if (last()) {
       loss += outputs[i].item<double>();
-      outputs[i].backward();
+      timed(stats_.compute_seconds, [&] { outputs[i].backward(); });
     } else {
-      outputs[i].backward(receive(outputs[i].sizes(), rank + 1, kGradientTag, next_, comm::Traffic::Training));
+      const torch::Tensor grad =
+          receive(outputs[i].sizes(), rank + 1, kGradientTag, next_, comm::Traffic::Training);
+      timed(stats_.compute_seconds, [&] { outputs[i].backward(grad); });
     }
     if (!first()) send(inputs[i].grad(), rank - 1, kGradientTag, previous_, comm::Traffic::Training);
+    inputs[i] = torch::Tensor();  // the micro-batch's activations are freed here (1f1b holds fewer)
+    outputs[i] = torch::Tensor();
+    --live;
   }
+  finish_sends();
+  train::ensure_gradients(owned_);
+  average_over_replicas(n);
   models::mask_gradients(*model_);
   optimizer_.step();
-  torch::Tensor shared = torch::tensor({loss}, torch::kFloat64);
-  comm_.broadcast(shared, comm_.size() - 1, comm::Traffic::Bookkeeping);
-  return shared.item<double>();
+  // The loss summed over the batch, and the batch size, from the last stage; summed over the replicas.
+  torch::Tensor shared = from_last_stage(torch::tensor({loss * static_cast<double>(n), static_cast<double>(n)}, torch::kFloat64));
+  if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
+  ++stats_.steps;
+  stats_.step_seconds += seconds_since(step_start);
+  return shared[0].item<double>() / shared[1].item<double>();
+}
+
+void PipelineTrainer::await(comm::Request& receive, int source, int tag) const {
+  if (!comm::wait_for(receive, options_.receive_timeout_s))
+    throw std::runtime_error("pipeline: rank " + std::to_string(stages_.rank()) + " received nothing from rank " +
+                             std::to_string(source) + " (tag " + std::to_string(tag) + ") within " +
+                             std::to_string(options_.receive_timeout_s) + " s");
+}
+
+torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values) {
+  const int last_rank = stages_.size() - 1;
+  if (last()) {
+    std::vector<std::unique_ptr<comm::Request>> sends;
+    for (int r = 0; r < last_rank; ++r) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
+    for (auto& request : sends)
+      if (!comm::wait_for(*request, options_.receive_timeout_s))
+        throw std::runtime_error("pipeline: the last stage could not deliver its results within " +
+                                 std::to_string(options_.receive_timeout_s) + " s");
+    return values;
+  }
+  await(*stages_.irecv(values, last_rank, kResultTag, comm::Traffic::Bookkeeping), last_rank, kResultTag);
+  return values;
+}
+
+void PipelineTrainer::average_over_replicas(int64_t samples) {
+  if (!replicas_) return;
+  // Each replica's mean gradient weighted by its samples, and the samples, summed in one allreduce.
+  const torch::Tensor grads = train::flatten_gradients(owned_);
+  torch::Tensor flat = torch::cat({grads * static_cast<double>(samples),
+                                   torch::full({1}, static_cast<double>(samples), grads.options())});
+  replicas_->allreduce_sum(flat, comm::Traffic::Training);
+  const int64_t count = grads.numel();
+  train::unflatten_into_gradients(flat.narrow(0, 0, count) / flat.narrow(0, count, 1), owned_);
+}
+
+std::vector<torch::Tensor> PipelineTrainer::forward_eval(const std::vector<torch::Tensor>& xs) {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const int rank = stages_.rank();
+  std::vector<torch::Tensor> logits;
+  for (const torch::Tensor& x : xs) {
+    const torch::Tensor in = first() ? x
+                                     : receive(with_rows(x.size(0), input_shape_), rank - 1, kActivationTag,
+                                               evaluation_, comm::Traffic::Bookkeeping);
+    const torch::Tensor out = run_local(in);
+    if (last())
+      logits.push_back(out);
+    else
+      send(out, rank + 1, kActivationTag, evaluation_, comm::Traffic::Bookkeeping);
+  }
+  finish_sends();
+  return logits;
 }
 
 void PipelineTrainer::score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums) {
-  torch::NoGradGuard no_grad;
-  const auto [xs, ys] = micro_batches(x, y);
-  const int rank = comm_.rank();
-  model_->eval();
+  const int64_t chunks = micro_batch_count(x.size(0));
+  const std::vector<torch::Tensor> ys = y.tensor_split(std::max<int64_t>(chunks, 1));
+  const std::vector<torch::Tensor> logits = forward_eval(x.tensor_split(std::max<int64_t>(chunks, 1)));
   double loss = 0.0, correct = 0.0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const torch::Tensor in = first() ? xs[i]
-                                     : receive(with_rows(xs[i].size(0), input_shape_), rank - 1, kActivationTag,
-                                               evaluation_, comm::Traffic::Bookkeeping);
-    const torch::Tensor out = run_local(in);
-    if (!last()) {
-      send(out, rank + 1, kActivationTag, evaluation_, comm::Traffic::Bookkeeping);
-      continue;
-    }
-    const torch::Tensor labels = ys[i].to(out.device());
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const torch::Tensor labels = ys[i].to(logits[i].device());
     loss += torch::nn::functional::cross_entropy(
-                out, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                logits[i], labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                 .item<double>();
-    correct += out.argmax(1).eq(labels).sum().item<double>();
+    correct += logits[i].argmax(1).eq(labels).sum().item<double>();
   }
-  torch::Tensor shared = torch::tensor({loss, correct}, torch::kFloat64);
-  comm_.broadcast(shared, comm_.size() - 1, comm::Traffic::Bookkeeping);
+  const torch::Tensor shared = from_last_stage(torch::tensor({loss, correct}, torch::kFloat64));
+  model_->train();
   sums.samples += static_cast<double>(x.size(0));
   sums.loss += shared[0].item<double>();
   sums.correct += shared[1].item<double>();
+}
+
+void PipelineTrainer::infer(const torch::Tensor& x) {
+  for (const torch::Tensor& logits : forward_eval(x.tensor_split(std::max<int64_t>(micro_batch_count(x.size(0)), 1))))
+    logits.argmax(1).to(torch::kCPU);
+  model_->train();
 }
 
 }  // namespace iddl::pipeline

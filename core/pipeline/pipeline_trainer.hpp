@@ -1,7 +1,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,11 +12,13 @@
 #include "core/comm/communicator.hpp"
 #include "core/compress/activation_quantizer.hpp"
 #include "core/models/model.hpp"
+#include "core/pipeline/schedule.hpp"
 #include "core/pipeline/stage_split.hpp"
 
 namespace iddl::pipeline {
 
-// How tensors cross a stage boundary: "none" (float32), "sortquant" (bits, split) or "uniform" (bits).
+// How tensors cross a stage boundary: "none" (float32), "sortquant" (codes of `bits` with the bucket
+// index of `split` bits above them: bits + split bits per value) or "uniform" (`bits` per value).
 struct BoundaryCodec {
   std::string method = "none";
   int bits = 16;
@@ -22,9 +26,10 @@ struct BoundaryCodec {
 };
 
 // What one rank's side of one stage boundary carried: the bytes it handed to send and received, the
-// messages, and the seconds spent in send and in receive (waiting included).
+// messages, and the seconds from posting each send or receive to its completion (waiting included).
 struct BoundaryStats {
   int64_t bytes_sent = 0;
+  int64_t dense_bytes_sent = 0;  // what bytes_sent would have been as float32 (no codec)
   int64_t bytes_received = 0;
   int64_t messages_sent = 0;
   int64_t messages_received = 0;
@@ -32,79 +37,116 @@ struct BoundaryStats {
   double recv_seconds = 0.0;
 };
 
-// The settings of a pipeline trainer.
-struct PipelineOptions {
-  int64_t chunks = 4;                       // micro-batches per batch
-  BoundaryCodec codec;                      // applied to activations and to their gradients
-  torch::optim::SGDOptions sgd{0.01};       // this rank's optimizer over its own stages' parameters
-  double receive_timeout_s = 300.0;         // a receive waiting longer throws; 0 waits forever
+// What this rank's training steps measured, summed over the steps so far.
+struct StageStats {
+  int64_t steps = 0;
+  double step_seconds = 0.0;     // wall time of train_step
+  double compute_seconds = 0.0;  // its stages' forwards and backwards (and the loss): no waiting, no transfer
+  int64_t peak_live_micro_batches = 0;  // the most micro-batches whose activations it held at once
+  int64_t peak_activation_bytes = 0;    // the most heap a step held above its start (CPU tensors; 0 on a GPU)
 };
 
-// GPipe fill-drain training of one staged network over the ranks (docs/pipeline.md). Every rank
-// builds the whole network with the same seed and passes it here; rank r runs only the stages of
-// split[r] (the last rank also features, output and the loss) and its optimizer holds only the
-// parameters those run, so the other stages' copies are never run nor updated. One step cuts the batch
-// into micro-batches, forwards all of them (activations to rank r + 1), then backwards them in
-// reverse order (activation gradients to rank r - 1) and steps once: the gradient is the whole
+// The settings of a pipeline trainer.
+struct PipelineOptions {
+  int64_t chunks = 4;                   // micro-batches per batch
+  std::string schedule = "fill_drain";  // fill_drain (GPipe) or 1f1b (PipeDream-flush): schedule_ops()
+  BoundaryCodec codec;                  // applied to activations and to their gradients
+  torch::optim::SGDOptions sgd{0.01};   // this rank's optimizer over its own stages' parameters
+  double receive_timeout_s = 300.0;     // a receive (or send) waiting longer throws; 0 waits forever
+};
+
+// Pipeline training of one staged network over the ranks of `stages` (docs/pipeline.md), optionally
+// replicated: with `replicas` (the ranks that run the same stages in other pipelines) the gradients
+// are averaged over them before each step. Every rank builds the whole network with the same seed
+// and passes it here; stage rank r runs only the stages of split[r] (the last also features, output
+// and the loss) and its optimizer holds only the parameters those use. One step cuts the batch into
+// micro-batches, runs their forwards (activations to r + 1) and backwards (activation gradients to
+// r - 1) in the schedule's order with nonblocking sends, and steps once: the gradient is the whole
 // batch's mean, as without a pipeline.
 class PipelineTrainer {
  public:
-  // Throws std::invalid_argument when split has not one group per rank or does not cover the stages
-  // contiguously, chunks < 1 or the codec is unknown or out of range.
+  // Throws std::invalid_argument when split has not one group per stage rank or does not cover the
+  // stages contiguously, chunks < 1, the schedule or the codec is unknown or out of range.
   PipelineTrainer(models::StagedModel model, const models::InputShape& shape, StageSplit split,
-                  comm::Communicator& comm, PipelineOptions options);
+                  comm::Communicator& stages, PipelineOptions options, comm::Communicator* replicas = nullptr);
 
-  // One training step on batch (x, y), called by every rank with the same batch (rank 0 reads x, the
-  // last rank y); returns the batch's mean loss on every rank. Throws std::invalid_argument when the
-  // batch has fewer samples than chunks, std::runtime_error when a receive times out.
+  // One training step on batch (x, y), called by every rank of the pipeline with the same batch
+  // (stage 0 reads x, the last stage y) in min(chunks, rows) micro-batches; with replicas, every
+  // replica calls it (a replica's batch may be empty) and the gradient is the mean over all their
+  // samples. Returns that mean loss on every rank. Throws std::invalid_argument for an empty batch
+  // without replicas, std::runtime_error when a receive or send times out.
   double train_step(const torch::Tensor& x, const torch::Tensor& y);
 
-  // Adds a test batch to `sums` on every rank (eval mode, no gradient, every rank called with the same
-  // batch): forwarded through the pipeline in micro-batches, summed on the last rank and broadcast. Its
-  // boundary traffic is bookkeeping, counted in evaluation_boundaries().
+  // Adds a test batch to `sums` on every rank of the pipeline (eval mode, no gradient, every rank
+  // called with the same batch): forwarded in micro-batches, summed on the last stage and broadcast.
+  // Its boundary traffic is bookkeeping, counted in evaluation_boundaries().
   void score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums);
+  // Forwards a batch through the pipeline in eval mode in micro-batches (at most `chunks`), the last
+  // stage computing the predicted classes: what inference timing measures. Bookkeeping traffic.
+  void infer(const torch::Tensor& x);
 
+  // The stage groups of every stage rank.
+  const StageSplit& split() const { return split_; }
   // The stages this rank runs.
-  const StageGroup& group() const { return split_.at(static_cast<size_t>(comm_.rank())); }
-  // The parameters this rank trains (those its stages, and on the last rank the head, use).
+  const StageGroup& group() const { return split_.at(static_cast<size_t>(stages_.rank())); }
+  // The parameters this rank trains (those its stages, and on the last stage the head, use).
   const std::vector<torch::Tensor>& owned_parameters() const { return owned_; }
   // This rank's optimizer (e.g. to set the learning rate).
   torch::optim::SGD& optimizer() { return optimizer_; }
-  // The boundary with rank r - 1 (gradients sent, activations received); zero on rank 0.
+  // The boundary with stage r - 1 (gradients sent, activations received); zero on stage 0.
   const BoundaryStats& previous_boundary() const { return previous_; }
-  // The boundary with rank r + 1 (activations sent, gradients received); zero on the last rank.
+  // The boundary with stage r + 1 (activations sent, gradients received); zero on the last stage.
   const BoundaryStats& next_boundary() const { return next_; }
-  // Both boundaries of this rank during score().
+  // Both boundaries of this rank during score() and infer().
   const BoundaryStats& evaluation_boundaries() const { return evaluation_; }
+  // This rank's step timing and memory.
+  const StageStats& stage_stats() const { return stats_; }
   // Bytes one message of `numel` float values takes on the wire under the codec.
   int64_t wire_bytes(int64_t numel) const;
 
  private:
-  bool first() const { return comm_.rank() == 0; }
-  bool last() const { return comm_.rank() + 1 == comm_.size(); }
+  bool first() const { return stages_.rank() == 0; }
+  bool last() const { return stages_.rank() + 1 == stages_.size(); }
   // The parameters the owned stages (and head) use, found by autograd on one sample.
   std::vector<torch::Tensor> find_owned_parameters(const models::InputShape& shape);
   // This rank's stages on x; on the last rank also features and output (logits).
   torch::Tensor run_local(torch::Tensor x);
-  // The micro-batches of a batch of x (rows) and y; throws std::invalid_argument when rows < chunks.
-  std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> micro_batches(const torch::Tensor& x,
-                                                                                const torch::Tensor& y) const;
-  // Encodes and sends `t` to `dest`, counting it in `stats` and as `traffic`.
+  // The micro-batches a batch of `rows` samples is cut into: min(chunks, rows).
+  int64_t micro_batch_count(int64_t rows) const;
+  // Encodes `t` and starts sending it to stage `dest`, counting it in `stats` and as `traffic`.
   void send(const torch::Tensor& t, int dest, int tag, BoundaryStats& stats, comm::Traffic traffic);
-  // Receives a tensor of `shape` from `source`, counting it in `stats` and as `traffic`.
+  // Receives a tensor of `shape` from stage `source` (throws after the timeout), counting it in `stats`.
   torch::Tensor receive(at::IntArrayRef shape, int source, int tag, BoundaryStats& stats, comm::Traffic traffic);
-  // Waits until a message from `source` with `tag` is the next to arrive, or throws after the timeout.
-  void await(int source, int tag) const;
+  // Waits for `receive` from stage `source`; throws std::runtime_error naming both after the timeout.
+  void await(comm::Request& receive, int source, int tag) const;
+  // `values` as the last stage holds them, on every stage (sent point to point, with the timeout).
+  torch::Tensor from_last_stage(torch::Tensor values);
+  // Waits for every send still in flight (throws after the timeout).
+  void finish_sends();
+  // Replaces the owned gradients (the mean over `samples`) by their mean over all the replicas' samples.
+  void average_over_replicas(int64_t samples);
+  // Eval-mode forward of micro-batches `xs` through the pipeline; the last stage's logits.
+  std::vector<torch::Tensor> forward_eval(const std::vector<torch::Tensor>& xs);
+
+  // A send in flight, what it carries and which boundary it counts in.
+  struct PendingSend {
+    std::unique_ptr<comm::Request> request;
+    BoundaryStats* stats;
+    std::chrono::steady_clock::time_point posted;
+  };
 
   models::StagedModel model_;
   StageSplit split_;
-  comm::Communicator& comm_;
+  comm::Communicator& stages_;
+  comm::Communicator* replicas_;
   PipelineOptions options_;
   std::optional<compress::ActivationQuantizer> quantizer_;
-  std::vector<int64_t> input_shape_;     // one sample of this rank's input (without the batch dimension)
+  std::vector<int64_t> input_shape_;  // one sample of this rank's input (without the batch dimension)
   std::vector<torch::Tensor> owned_;
   torch::optim::SGD optimizer_;
+  std::vector<PendingSend> pending_;
   BoundaryStats previous_, next_, evaluation_;
+  StageStats stats_;
 };
 
 }  // namespace iddl::pipeline

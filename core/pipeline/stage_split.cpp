@@ -1,6 +1,7 @@
 #include "core/pipeline/stage_split.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,46 @@ std::vector<int64_t> stage_flops(models::StagedModelImpl& model, const models::I
   model.output(model.features(x));
   if (!costs.empty()) costs.back() += head.total();
   model.train(training);
+  return costs;
+}
+
+std::vector<int64_t> stage_microseconds(models::StagedModelImpl& model, const models::InputShape& shape, int64_t rows,
+                                        int repeats) {
+  if (repeats < 1) throw std::invalid_argument("pipeline: stage timing needs repeats >= 1");
+  const bool training = model.is_training();
+  std::vector<torch::Tensor> buffers;  // batch-norm statistics, restored after the timing runs
+  for (const auto& b : model.buffers()) buffers.push_back(b.clone());
+  model.train();
+  const auto params = model.parameters();
+  const auto options = params.empty() ? torch::TensorOptions() : params.front().options();
+  const torch::Tensor images = torch::randn({rows, shape.channels, shape.height, shape.width}, options);
+  const torch::Tensor labels = torch::randint(0, shape.classes, {rows}, options.dtype(torch::kInt64));
+  const int64_t stages = model.stage_count();
+  std::vector<std::vector<double>> timings(static_cast<size_t>(stages));
+  for (int r = 0; r <= repeats; ++r) {  // r = 0 warms up
+    torch::Tensor x = images;
+    for (int64_t s = 0; s < stages; ++s) {
+      const torch::Tensor in = x.detach().requires_grad_(s > 0);
+      const auto start = std::chrono::steady_clock::now();
+      torch::Tensor out = model.stage(s, in);
+      if (s + 1 == stages) out = torch::nn::functional::cross_entropy(model.output(model.features(out)), labels);
+      out.backward(s + 1 == stages ? torch::Tensor() : torch::ones_like(out));
+      if (r > 0) timings[s].push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+      x = out;
+    }
+  }
+  for (auto& p : model.parameters()) p.mutable_grad() = torch::Tensor();
+  {
+    torch::NoGradGuard no_grad;
+    const auto now = model.buffers();
+    for (size_t i = 0; i < now.size(); ++i) now[i].copy_(buffers[i]);
+  }
+  model.train(training);
+  std::vector<int64_t> costs;
+  for (auto& t : timings) {
+    std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+    costs.push_back(static_cast<int64_t>(t[t.size() / 2]) + 1);
+  }
   return costs;
 }
 

@@ -1,7 +1,8 @@
 // Trained under `mpirun -np 2`: GPipe fill-drain over two ranks against a single-process model every rank
 // trains locally on the same batches (MLP 784-64-32-16-10, plain SGD): the same losses and weights for
-// 1, 4 and 8 micro-batches and both possible splits; sortquant boundaries close to uncompressed with
-// the analytic bytes; a receive whose sender never sends fails with a clear error.
+// 1, 4 and 8 micro-batches and both possible splits; 1F1B equal to fill-drain while holding fewer
+// micro-batches and less memory; sortquant boundaries close to uncompressed with the analytic bytes;
+// a receive whose sender never sends fails with a clear error.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -60,9 +61,10 @@ Trained reference() {
   return run;
 }
 
-PipelineOptions options(int64_t chunks, BoundaryCodec codec = {}) {
+PipelineOptions options(int64_t chunks, BoundaryCodec codec = {}, const std::string& schedule = "fill_drain") {
   PipelineOptions o;
   o.chunks = chunks;
+  o.schedule = schedule;
   o.codec = codec;
   o.sgd = torch::optim::SGDOptions(kLr);
   return o;
@@ -223,9 +225,57 @@ TEST(pipeline_gpipe, RejectsBadArguments) {
   EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 4}}, comm, options(4)), std::invalid_argument);
   EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(0)), std::invalid_argument);
   EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(4, {"zip"})), std::invalid_argument);
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(4, {}, "gpipe")), std::invalid_argument);
+  EXPECT_THROW(PipelineTrainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(4, {"sortquant", 7, 0})),
+               std::invalid_argument);
   PipelineTrainer trainer(model, kFashion, {{0, 1}, {1, 3}}, comm, options(4));
-  const torch::Tensor x = torch::zeros({3, 1, 28, 28}), y = torch::zeros({3}, torch::kInt64);
+  const torch::Tensor x = torch::zeros({0, 1, 28, 28}), y = torch::zeros({0}, torch::kInt64);
   EXPECT_THROW(trainer.train_step(x, y), std::invalid_argument);
+}
+
+TEST(pipeline_gpipe, ABatchSmallerThanChunksRunsInFewerMicroBatches) {
+  comm::MpiCommunicator comm;
+  const models::StagedModel reference_model = mlp();
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, {{0, 1}, {1, 3}}, comm, options(4));
+  torch::manual_seed(13);
+  const torch::Tensor x = torch::randn({3, 1, 28, 28}), y = torch::randint(0, 10, {3});
+  EXPECT_NEAR(trainer.train_step(x, y), reference_model->training_loss(x, y).item<double>(), 1e-5);
+  EXPECT_EQ(trainer.stage_stats().peak_live_micro_batches, 3);
+}
+
+TEST(pipeline_1f1b, EqualsFillDrain) {
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  for (const int64_t chunks : {1, 4, 8}) {
+    SCOPED_TRACE(std::to_string(chunks) + " chunks");
+    const Trained fill_drain = pipelined(comm, split, options(chunks));
+    const Trained one_f_one_b = pipelined(comm, split, options(chunks, {}, "1f1b"));
+    expect_losses_near(one_f_one_b.losses, fill_drain.losses, 1e-5);
+    expect_owned_weights_equal(one_f_one_b, fill_drain);
+  }
+}
+
+TEST(pipeline_1f1b, HoldsFewerMicroBatchesAndLessMemoryThanFillDrain) {
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  torch::manual_seed(14);
+  const torch::Tensor x = torch::randn({512, 1, 28, 28}), y = torch::randint(0, 10, {512});
+  StageStats stats[2];
+  int s = 0;
+  for (const char* schedule : {"fill_drain", "1f1b"}) {
+    const models::StagedModel model = mlp();
+    PipelineTrainer trainer(model, kFashion, split, comm, options(8, {}, schedule));
+    for (int step = 0; step < 3; ++step) trainer.train_step(x, y);
+    stats[s++] = trainer.stage_stats();
+  }
+  EXPECT_EQ(stats[0].peak_live_micro_batches, 8);
+  EXPECT_EQ(stats[1].peak_live_micro_batches, comm.rank() == 0 ? 2 : 1);  // stages ahead + 1
+  EXPECT_GT(stats[1].peak_activation_bytes, 0);
+  EXPECT_LT(stats[1].peak_activation_bytes, stats[0].peak_activation_bytes);
+  EXPECT_EQ(stats[0].steps, 3);
+  EXPECT_GT(stats[0].compute_seconds, 0.0);
+  EXPECT_LE(stats[0].compute_seconds, stats[0].step_seconds);
 }
 
 }  // namespace

@@ -1,0 +1,51 @@
+#include "core/pipeline/schedule.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace iddl::pipeline {
+namespace {
+
+PipelineOp forward(int64_t i) { return {PipelineOp::Kind::Forward, i}; }
+PipelineOp backward(int64_t i) { return {PipelineOp::Kind::Backward, i}; }
+
+}  // namespace
+
+std::vector<PipelineOp> schedule_ops(const std::string& schedule, int64_t stage, int64_t stages, int64_t chunks) {
+  if (stages < 1 || stage < 0 || stage >= stages)
+    throw std::invalid_argument("pipeline: stage " + std::to_string(stage) + " of " + std::to_string(stages) +
+                                " stages");
+  if (chunks < 1) throw std::invalid_argument("pipeline: chunks must be >= 1, got " + std::to_string(chunks));
+  std::vector<PipelineOp> ops;
+  if (schedule == "fill_drain") {
+    for (int64_t i = 0; i < chunks; ++i) ops.push_back(forward(i));
+    for (int64_t i = chunks; i-- > 0;) ops.push_back(backward(i));
+    return ops;
+  }
+  if (schedule == "1f1b") {
+    const int64_t warmup = std::min(stages - 1 - stage, chunks);
+    for (int64_t i = 0; i < warmup; ++i) ops.push_back(forward(i));
+    for (int64_t i = 0; i + warmup < chunks; ++i) {
+      ops.push_back(forward(i + warmup));
+      ops.push_back(backward(i));
+    }
+    for (int64_t i = chunks - warmup; i < chunks; ++i) ops.push_back(backward(i));
+    return ops;
+  }
+  throw std::invalid_argument("pipeline: unknown schedule '" + schedule + "' (expected fill_drain or 1f1b)");
+}
+
+int64_t peak_live_micro_batches(const std::vector<PipelineOp>& ops) {
+  int64_t live = 0, peak = 0;
+  for (const PipelineOp& op : ops) {
+    live += op.kind == PipelineOp::Kind::Forward ? 1 : -1;
+    peak = std::max(peak, live);
+  }
+  return peak;
+}
+
+double ideal_efficiency(int64_t stages, int64_t chunks) {
+  return static_cast<double>(chunks) / static_cast<double>(chunks + stages - 1);
+}
+
+}  // namespace iddl::pipeline
