@@ -135,6 +135,42 @@ void check_compression(const json& c) {
                       {"compression", "parallelism"});
 }
 
+// A pipeline: whole pipelines on the ranks, a batch that makes its micro-batches, an explicit split of
+// one group per stage, a sortquant code with room for its bucket index; no early exits.
+void check_pipeline(const json& c) {
+  const json& p = c["parallelism"];
+  if (axis_method(p) != "pipeline") return;
+  const std::int64_t ranks = c["ranks"].get<std::int64_t>();
+  const std::int64_t stages = p["stages"].get<std::int64_t>() == 0 ? ranks : p["stages"].get<std::int64_t>();
+  if (ranks % stages != 0)
+    throw ConfigError(fmt::format("parallelism \"pipeline\" needs ranks a multiple of stages = {}, got ranks = {}",
+                                  stages, ranks),
+                      {"parallelism", "ranks"});
+  if (c["batch_size"].get<std::int64_t>() < p["chunks"].get<std::int64_t>())
+    throw ConfigError(fmt::format("parallelism \"pipeline\" needs batch_size >= chunks = {}, got batch_size = {}",
+                                  value_text(p["chunks"]), value_text(c["batch_size"])),
+                      {"parallelism", "batch_size"});
+  const auto& split = p["split"];
+  if (!split.empty() && static_cast<std::int64_t>(split.size()) + 1 != stages)
+    throw ConfigError(fmt::format("parallelism \"pipeline\": split = {} makes {} groups for {} stages",
+                                  value_text(split), split.size() + 1, stages),
+                      {"parallelism"});
+  for (size_t i = 1; i < split.size(); ++i)
+    if (split[i].get<std::int64_t>() <= split[i - 1].get<std::int64_t>())
+      throw ConfigError(fmt::format("parallelism \"pipeline\": split = {} is not increasing", value_text(split)),
+                        {"parallelism"});
+  const std::int64_t bits = p["bits"].get<std::int64_t>(), split_bits = p["split_bits"].get<std::int64_t>();
+  if (p["boundary_compression"] == "sortquant" && split_bits >= bits)
+    throw ConfigError(fmt::format("parallelism \"pipeline\": sortquant needs split_bits < bits, got split_bits = {} "
+                                  "and bits = {}",
+                                  split_bits, bits),
+                      {"parallelism"});
+  if (axis_method(c["horizontal"]) != "none")
+    throw ConfigError(fmt::format("parallelism \"pipeline\" cannot be combined with horizontal = {}",
+                                  value_text(c["horizontal"])),
+                      {"parallelism", "horizontal"});
+}
+
 void check_nesterov_momentum(const json& c) {
   if (c["nesterov"] == true && c["momentum"].get<double>() <= 0)
     throw ConfigError(fmt::format("nesterov = true needs momentum > 0, got momentum = {}",
@@ -218,6 +254,7 @@ json resolve_config(const json& partial) {
   check_parallelism_ranks(resolved);
   check_vertical(resolved);
   check_compression(resolved);
+  check_pipeline(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
   return resolved;

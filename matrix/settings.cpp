@@ -68,12 +68,12 @@ std::vector<Setting> make_registry() {
   const bool inclusive = false;
   const bool exclusive = true;
   return {
-      text("dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "synthetic"},
+      text("dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "synthetic", "synthetic-cifar"},
            "the data set to train and test on"),
       text("data_dir", "", {}, "directory of the data set files (empty: the data set's default location)"),
       integer("train_samples", 0, 0, "use the first N training samples (0: all)"),
       integer("test_samples", 0, 0, "use the first N test samples (0: all)"),
-      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18"}, "the network to train"),
+      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2"}, "the network to train"),
       int_list("hidden", {112, 56}, 1, "hidden layer widths of the MLP (may be empty)"),
       integer("epochs", 2, 1, "passes over the training set"),
       integer("batch_size", 64, 1, "samples per optimizer step on each rank"),
@@ -193,7 +193,29 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                          1, false)}),
         method("downpour", "asynchronous SGD: rank 0 serves the weights, workers push gradients (needs ranks >= 2)",
                {integer("n_push", 1, 1, "worker steps between two gradient pushes"),
-                integer("n_fetch", 1, 1, "worker steps between two weight fetches")})}},
+                integer("n_fetch", 1, 1, "worker steps between two weight fetches")}),
+        method("pipeline",
+               "the network's stages split over `stages` ranks, micro-batches flowing through them (GPipe); "
+               "ranks / stages such pipelines average their gradients (docs/pipeline.md)",
+               {integer("stages", 0, 0, "ranks per pipeline (0: all the run's ranks, one pipeline)"),
+                integer("chunks", 4, 1, "micro-batches per batch (batch_size is per pipeline)"),
+                text("schedule", "fill_drain", {"fill_drain", "1f1b"},
+                     "fill_drain: all forwards, then all backwards (GPipe); 1f1b: one forward, one backward (fewer "
+                     "activations held)"),
+                text("balance", "flops", {"flops", "time"},
+                     "how stages are grouped when split is empty: by counted FLOPs, or by measured time"),
+                int_list("split", {}, 1, "explicit split: the first stage (0-based) of every group but the first"),
+                text("boundary_compression", "none", {"none", "sortquant", "uniform"},
+                     "how activations and their gradients cross a boundary"),
+                with_max(integer("bits", 8, 2, "bits per boundary value (sortquant: the code and its bucket index)"),
+                         16, false),
+                with_max(integer("split_bits", 0, 0,
+                                 "sortquant: bits of the bucket index, 2^split_bits buckets (0: bits / 4, seed "
+                                 "004's 3:1)"),
+                         8, false),
+                with_min(number("receive_timeout", 300.0,
+                                "seconds a stage waits for a neighbour's message before the run fails (0: no limit)"),
+                         0, false)})}},
   };
 }
 

@@ -40,7 +40,7 @@ AxisMethod topk() {
 
 TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
   EXPECT_EQ(names_of(axis_methods("parallelism")),
-            (std::vector<std::string>{"single", "sync", "param_avg", "w_param_avg", "gossip", "downpour"}));
+            (std::vector<std::string>{"single", "sync", "param_avg", "w_param_avg", "gossip", "downpour", "pipeline"}));
   EXPECT_EQ(names_of(axis_methods("sparsification")), (std::vector<std::string>{"none", "bibd", "random", "group"}));
   EXPECT_EQ(names_of(axis_methods("vertical")), (std::vector<std::string>{"none", "partition", "ensemble"}));
   EXPECT_EQ(names_of(axis_methods("horizontal")), (std::vector<std::string>{"none", "early_exit"}));

@@ -78,7 +78,7 @@ TEST(matrix_resolve_config, RejectsUnknownSettingsWithASuggestion) {
 
 TEST(matrix_resolve_config, RejectsValuesNotAmongTheChoices) {
   EXPECT_EQ(resolve_error({{"model", "resnt9"}}),
-            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18 (did you mean \"resnet9\"?)");
+            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2 (did you mean \"resnet9\"?)");
 }
 
 TEST(matrix_resolve_config, RejectsValuesOfTheWrongType) {
@@ -145,6 +145,37 @@ TEST(matrix_resolve_config, CompressionEncodesWhatSyncOrParamAvgExchanges) {
   EXPECT_EQ(resolve_config({{"compression", "topk"}, {"parallelism", "sync"}})["compression"]["error_feedback"], false);
   EXPECT_NE(resolve_error({{"compression", {{"method", "topk"}, {"ratio", 0.0}}}, {"parallelism", "sync"}}), "");
   EXPECT_NE(resolve_error({{"compression", {{"method", "qsgd"}, {"levels", 1}}}, {"parallelism", "sync"}}), "");
+}
+
+TEST(matrix_resolve_config, PipelinesAreCheckedAtPlanTime) {
+  auto pipeline = [](json params) {
+    params["method"] = "pipeline";
+    return params;
+  };
+  const json resolved = resolve_config({{"parallelism", "pipeline"}, {"ranks", 2}});
+  EXPECT_EQ(resolved["parallelism"]["chunks"], 4);
+  EXPECT_EQ(resolved["parallelism"]["schedule"], "fill_drain");
+  EXPECT_EQ(resolved["parallelism"]["stages"], 0);
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"stages", 2}})}, {"ranks", 4}}), "");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"stages", 2}})}, {"ranks", 3}}),
+            "parallelism \"pipeline\" needs ranks a multiple of stages = 2, got ranks = 3");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"chunks", 8}})}, {"ranks", 2}, {"batch_size", 4}}),
+            "parallelism \"pipeline\" needs batch_size >= chunks = 8, got batch_size = 4");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"split", {2, 3}}})}, {"ranks", 2}}),
+            "parallelism \"pipeline\": split = [2, 3] makes 3 groups for 2 stages");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"split", {3, 2}}})}, {"ranks", 3}}),
+            "parallelism \"pipeline\": split = [3, 2] is not increasing");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"boundary_compression", "sortquant"}, {"bits", 4},
+                                                     {"split_bits", 4}})},
+                           {"ranks", 2}}),
+            "parallelism \"pipeline\": sortquant needs split_bits < bits, got split_bits = 4 and bits = 4");
+  EXPECT_NE(resolve_error({{"parallelism", pipeline({{"bits", 17}})}, {"ranks", 2}}), "");
+  EXPECT_NE(resolve_error({{"parallelism", pipeline({{"schedule", "interleaved"}})}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolve_error({{"parallelism", "pipeline"}, {"horizontal", "early_exit"}, {"ranks", 2}}),
+            "parallelism \"pipeline\" cannot be combined with horizontal = {method = \"early_exit\", branch_weight = "
+            "1.0, exits = [], threshold = 0.9}");
+  EXPECT_NE(resolve_error({{"parallelism", "pipeline"}, {"compression", "topk"}, {"ranks", 2}}), "");
+  EXPECT_NE(resolve_error({{"parallelism", "pipeline"}, {"vertical", "partition"}, {"ranks", 2}}), "");
 }
 
 TEST(matrix_resolve_config, EarlyExitParametersAreChecked) {

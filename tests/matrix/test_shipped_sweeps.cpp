@@ -135,4 +135,24 @@ TEST(matrix_shipped_sweeps, ParallelPlansSeed001sStrategiesOnOneToThreeRanks) {
     EXPECT_GE(methods.count(method), 1u) << method;
 }
 
+TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {
+  const Sweep sweep = shipped("pipeline.toml");
+  // 2 datasets x (data parallel and pipeline on 2 ranks; data parallel and 4 and 8 chunks on 4 ranks;
+  // sortquant at 16, 12, 8 and 4 bits)
+  ASSERT_EQ(sweep.runs.size(), 18u);
+  EXPECT_EQ(keys_of(sweep).size(), 18u);
+  EXPECT_EQ(values_of(sweep, "parallelism").count("pipeline"), 14u);
+  EXPECT_EQ(values_of(sweep, "dataset").count("\"synthetic-cifar\""), 9u);
+  const auto& pipeline_2 = sweep.runs[1].config;
+  EXPECT_EQ(pipeline_2["model"], "mobilenetv2");
+  EXPECT_EQ(pipeline_2["ranks"], 2);
+  EXPECT_EQ(pipeline_2["batch_size"], 64);
+  EXPECT_EQ(pipeline_2["parallelism"]["chunks"], 4);
+  const auto& sortquant_4 = sweep.runs[8].config;
+  EXPECT_EQ(sortquant_4["parallelism"]["boundary_compression"], "sortquant");
+  EXPECT_EQ(sortquant_4["parallelism"]["bits"], 4);
+  EXPECT_EQ(sortquant_4["batch_size"], 256);
+  EXPECT_EQ(sweep.runs[0].config["batch_size"], 32);  // data parallel: per rank, 64 in all
+}
+
 }  // namespace iddl::matrix

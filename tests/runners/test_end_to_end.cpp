@@ -127,7 +127,8 @@ TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
   const auto metrics = [&](int64_t run) {
     return query(db, "SELECT name FROM run_metrics WHERE run_id = " + std::to_string(run) + " ORDER BY name");
   };
-  EXPECT_EQ(metrics(3), (std::vector<std::vector<std::string>>{{"member_accuracy.0"}, {"member_accuracy.1"}}));
+  EXPECT_EQ(metrics(3), (std::vector<std::vector<std::string>>{
+                            {"member_accuracy.0"}, {"member_accuracy.1"}, {"samples_per_s"}}));
   EXPECT_EQ(metrics(5), (std::vector<std::vector<std::string>>{{"baseline_flops"},
                                                                {"baseline_inference_time_s"},
                                                                {"baseline_latency_ms"},
@@ -137,7 +138,8 @@ TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
                                                                {"exit_flops.2"},
                                                                {"exit_fraction.1"},
                                                                {"exit_fraction.2"},
-                                                               {"mean_inference_flops"}}));
+                                                               {"mean_inference_flops"},
+                                                               {"samples_per_s"}}));
   EXPECT_NEAR(std::stod(count("SELECT SUM(value) FROM run_metrics WHERE run_id = 5 AND name LIKE 'exit_fraction.%'")),
               1.0, 1e-9);
   // the early-exit run's flops: its samples' mean, between leaving at exit 1 and at the output
