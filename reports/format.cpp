@@ -67,6 +67,8 @@ std::string format_rate(double bytes_per_second) {
   return scaled(bytes_per_second, 1000.0, std::array<const char*, 5>{" B/s", " kB/s", " MB/s", " GB/s", " TB/s"});
 }
 
+std::string format_per_second(double per_second) { return fmt::format("{:.2f}/s", per_second); }
+
 std::string format_milliseconds(double milliseconds) {
   if (std::abs(milliseconds) >= 999.5) return format_duration(milliseconds / 1000);
   return fmt::format("{:.3g}ms", milliseconds);

@@ -20,6 +20,8 @@ std::string format_bytes(double bytes);
 // A rate in bytes per second with a decimal unit: "800 B/s", "12.5 kB/s", "3.2 MB/s", "1.1 GB/s".
 std::string format_rate(double bytes_per_second);
 
+// Events per second with 2 decimals: "228.57/s".
+std::string format_per_second(double per_second);
 // Milliseconds with 3 significant digits: "0.0625ms", "12.3ms", "450ms"; from 1 s on as format_duration.
 std::string format_milliseconds(double milliseconds);
 

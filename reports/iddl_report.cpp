@@ -21,6 +21,7 @@
 #include "reports/json_report.hpp"
 #include "reports/markdown_report.hpp"
 #include "reports/names.hpp"
+#include "reports/pipeline_report.hpp"
 #include "reports/query.hpp"
 #include "results/schema.hpp"
 
@@ -136,6 +137,11 @@ void print_comparison(const CLI::App& command, const Options& options) {
             << reports::render_markdown(table);
 }
 
+void print_pipeline(const CLI::App& command, const Options& options) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  reports::write_pipeline_report(std::cout, db, selection_of(command, options));
+}
+
 void print_query(const Options& options) {
   const reports::Table table = reports::run_query(options.db_path, options.sql);
   std::cout << (options.format == "csv" ? reports::render_csv(table) : reports::render_markdown(table));
@@ -176,6 +182,10 @@ int main(int argc, char** argv) {
                       "NAME* patterns");
   add_format(compare, options);
 
+  CLI::App* pipeline = app.add_subcommand(
+      "pipeline", "Seed 004's tables: throughput and speed-up against data parallelism, boundary compression.");
+  add_selection(pipeline, options);
+
   CLI::App* query = app.add_subcommand("query", "Run one read-only SQL statement and print its rows.");
   add_db(query, options);
   add_format(query, options);
@@ -194,6 +204,7 @@ int main(int argc, char** argv) {
     if (json->parsed()) print_json(*json, options);
     if (curves->parsed()) write_curves(*curves, options);
     if (compare->parsed()) print_comparison(*compare, options);
+    if (pipeline->parsed()) print_pipeline(*pipeline, options);
     if (query->parsed()) print_query(options);
   } catch (const std::exception& error) {
     return fail(error.what());

@@ -106,8 +106,12 @@ const Metric* find_metric(const std::string& column) {
 }
 
 Metric named_metric(const std::string& name) {
-  if (contains(name, "accuracy") || contains(name, "fraction")) return {name, name, format_percent, true, true};
+  if (contains(name, "accuracy") || contains(name, "fraction") || contains(name, "efficiency"))
+    return {name, name, format_percent, true, true};
   if (contains(name, "flops")) return {name, name, format_count, false, true};
+  if (ends_with(name, "_per_s")) return {name, name, format_per_second, false, true};
+  if (ends_with(name, "_Bps")) return {name, name, format_rate, false, true};
+  if (ends_with(name, "_bytes")) return {name, name, format_bytes, false, true};
   if (ends_with(name, "_s")) return {name, name, format_duration, false, true};
   if (ends_with(name, "_ms")) return {name, name, format_milliseconds, false, true};
   return {name, name, format_decimal, false, true};

@@ -36,9 +36,10 @@ std::vector<Metric> parse_metric_list(const std::string& names, const std::vecto
 // The metric of a runs column name; nullptr when it is not a metric.
 const Metric* find_metric(const std::string& column);
 
-// The metric of a run_metrics name, written by its name: "accuracy" or "fraction" in it as a
-// percentage, "flops" as the FLOPs, ending in "_s" as a time, in "_ms" as the latency, else a
-// plain number.
+// The metric of a run_metrics name, written by its name: "accuracy", "fraction" or "efficiency" in
+// it as a percentage, "flops" as the FLOPs, ending in "_per_s" as a rate ("228.57/s"), in "_Bps" as
+// bytes per second, in "_bytes" as bytes, in "_s" as a time, in "_ms" as the latency, else a plain
+// number.
 Metric named_metric(const std::string& name);
 
 // Whether a comes before b with the digit runs compared as numbers: "a.2" before "a.10".
