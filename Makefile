@@ -31,6 +31,13 @@ bench: build
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.parallelism, r.ranks, \
 	  ROUND(60000.0 * r.epochs / r.train_time_s) AS samples_per_s, r.test_accuracy FROM runs r \
 	  JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'sync_throughput' ORDER BY r.ranks"
+	$(BUILD)/bin/iddl-sweep run bench/pipeline_efficiency.toml --db $(BUILD)/bench.db --force
+	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT json_extract(r.config, '$$.parallelism.schedule') AS schedule, \
+	  json_extract(r.config, '$$.parallelism.chunks') AS chunks, ROUND(e.value, 3) AS efficiency, ROUND(i.value, 3) AS ideal, \
+	  ROUND(t.value) AS samples_per_s FROM runs r JOIN sweeps s ON s.id = r.sweep_id \
+	  JOIN run_metrics e ON e.run_id = r.id AND e.name = 'pipeline_efficiency' \
+	  JOIN run_metrics i ON i.run_id = r.id AND i.name = 'ideal_efficiency' \
+	  JOIN run_metrics t ON t.run_id = r.id AND t.name = 'samples_per_s' WHERE s.name = 'pipeline_efficiency' ORDER BY r.id"
 	$(BUILD)/bin/iddl-bench-compress --benchmark_min_time=0.3
 	$(BUILD)/bin/iddl-sweep run bench/compression_step.toml --db $(BUILD)/bench.db --force
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.compression, \
