@@ -53,9 +53,9 @@ DatasetFiles dataset_files(const std::string& dataset) {
              "data_batch_5.bin"},
             {"test_batch.bin"}};
   }
-  if (dataset == "synthetic") return {};
+  if (dataset == "synthetic" || dataset == "synthetic-cifar") return {};
   throw std::invalid_argument(fmt::format(
-      "unknown dataset '{}' (known: fashion-mnist, mnist, cifar10, synthetic)", dataset));
+      "unknown dataset '{}' (known: fashion-mnist, mnist, cifar10, synthetic, synthetic-cifar)", dataset));
 }
 
 std::string dataset_dir(const std::string& dataset, const std::string& data_dir) {

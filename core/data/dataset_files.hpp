@@ -15,7 +15,7 @@ struct DatasetFiles {
   std::vector<std::string> test;   // IDX: images then labels; CIFAR-10: test_batch.bin
 };
 
-// The files of a dataset (fashion-mnist, mnist, cifar10; synthetic has none); throws
+// The files of a dataset (fashion-mnist, mnist, cifar10; synthetic and synthetic-cifar have none); throws
 // std::invalid_argument for an unknown name.
 DatasetFiles dataset_files(const std::string& dataset);
 

@@ -1,12 +1,16 @@
 #pragma once
-// Running the built iddl-sweep, reading the database it writes, and a fresh folder per test.
+// Running the built iddl-sweep, reading the database it writes, waiting for a condition, and a fresh
+// folder per test.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runners/launch/child_process.hpp"
@@ -57,6 +61,16 @@ inline std::vector<std::vector<std::string>> query(const std::filesystem::path& 
   sqlite3_finalize(statement);
   sqlite3_close(handle);
   return rows;
+}
+
+// Whether `condition` became true within `limit`, checking every 100 ms.
+inline bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
 }
 
 // A fresh folder per test, `dir` (named after the test suite, process and test), holding the database `db`.

@@ -18,16 +18,6 @@ using namespace iddl::testing;
 
 namespace {
 
-// Whether `condition` became true within `limit`, checking every 100 ms.
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return condition();
-}
-
 // Processes whose command line mentions `text` (a run key appears in its iddl-train's arguments).
 std::vector<std::string> processes_mentioning(const std::string& text) {
   std::vector<std::string> found;

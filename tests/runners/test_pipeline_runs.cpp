@@ -53,15 +53,6 @@ std::vector<pid_t> train_ranks(const std::string& text, int rank) {
   return found;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return condition();
-}
-
 TEST_F(PipelineRuns, PipelinesAndDataParallelismRecordTheirMetricsAndReport) {
   // MLP 784-32-16-10 splits by FLOPs after its first hidden layer: 32 values a sample cross the boundary.
   const auto file = write("pipe.toml", R"([sweep]

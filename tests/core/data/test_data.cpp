@@ -102,6 +102,18 @@ TEST(Synthetic, SameSeedIsBitwiseIdentical) {
   EXPECT_TRUE(torch::equal(a.test.images, b.test.images));
 }
 
+TEST(Synthetic, CifarShapedDataHasThreeChannelsOf32x32) {
+  const Dataset data = load_dataset({"synthetic-cifar", "", 200, 50, 7});
+  EXPECT_EQ(data.name, "synthetic-cifar");
+  EXPECT_EQ(data.train.images.sizes(), (std::vector<int64_t>{200, 3, 32, 32}));
+  EXPECT_EQ(data.test.images.sizes(), (std::vector<int64_t>{50, 3, 32, 32}));
+  EXPECT_EQ(data.shape.channels, 3);
+  EXPECT_EQ(data.shape.height, 32);
+  EXPECT_TRUE(torch::equal(torch::bincount(data.train.labels), torch::full({10}, 20, torch::kInt64)));
+  EXPECT_NEAR(data.train.images.mean().item<double>(), 0.0, 0.05);
+  EXPECT_NEAR(data.train.images.std().item<double>(), 1.0, 0.05);
+}
+
 TEST(Synthetic, OtherSeedDiffers) {
   const Dataset a = load_dataset({"synthetic", "", 100, 100, 7});
   const Dataset b = load_dataset({"synthetic", "", 100, 100, 8});

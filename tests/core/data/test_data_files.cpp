@@ -231,5 +231,6 @@ TEST(DatasetFiles, DefaultsAndUnknownNames) {
   EXPECT_EQ(dataset_dir("cifar10", ""), "data/cifar-10-batches-bin");
   EXPECT_EQ(dataset_dir("cifar10", "/x"), "/x");
   EXPECT_TRUE(missing_files("synthetic", "").empty());
+  EXPECT_TRUE(missing_files("synthetic-cifar", "").empty());
   EXPECT_THROW(missing_files("imagenet", ""), std::invalid_argument);
 }
