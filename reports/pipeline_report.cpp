@@ -79,11 +79,22 @@ std::optional<double> mean_of(const std::vector<double>& values) {
 
 std::string times(double value) { return fmt::format("{:.3g}×", value); }
 
+std::string codec_cell(const Group& g) {
+  const json& p = parallelism(g);
+  const std::string codec = p["boundary_compression"].get<std::string>();
+  const int64_t bits = p["bits"].get<int64_t>();
+  if (codec == "uniform") return fmt::format("uniform {} bits", bits);
+  if (codec != "sortquant") return "none";
+  const int64_t split = p["split_bits"].get<int64_t>() > 0 ? p["split_bits"].get<int64_t>() : std::max<int64_t>(1, bits / 4);
+  return fmt::format("sortquant {} bits ({}:{})", bits, bits - split, split);
+}
+
 std::string experiment(const Group& g) {
   if (!is_pipeline(g)) return (method(g) == "sync" ? "data parallel" : method(g)) + "-" + std::to_string(ranks(g));
   std::string name = "pipeline-" + std::to_string(ranks(g));
   if (stages(g) != ranks(g)) name += fmt::format(" ({} stages × {})", stages(g), ranks(g) / stages(g));
   if (parallelism(g)["schedule"] != "fill_drain") name += " " + parallelism(g)["schedule"].get<std::string>();
+  if (parallelism(g)["boundary_compression"] != "none") name += ", " + codec_cell(g);
   return name;
 }
 
@@ -112,16 +123,6 @@ std::optional<double> largest_with_prefix(const Group& g, const std::string& pre
     for (const auto& [name, value] : run->named_metrics)
       if (name.compare(0, prefix.size(), prefix) == 0) largest = std::max(largest.value_or(value), value);
   return largest;
-}
-
-std::string codec_cell(const Group& g) {
-  const json& p = parallelism(g);
-  const std::string codec = p["boundary_compression"].get<std::string>();
-  const int64_t bits = p["bits"].get<int64_t>();
-  if (codec == "uniform") return fmt::format("uniform {} bits", bits);
-  if (codec != "sortquant") return "none";
-  const int64_t split = p["split_bits"].get<int64_t>() > 0 ? p["split_bits"].get<int64_t>() : std::max<int64_t>(1, bits / 4);
-  return fmt::format("sortquant {} bits ({}:{})", bits, bits - split, split);
 }
 
 // "1: 1.2 GB/s / 800 MB/s; 2: ..." for each boundary, forward then backward bandwidth.

@@ -10,7 +10,7 @@
 namespace iddl::reports {
 
 // One row per setting combination of the done runs (repeats folded into mean ± std): experiment
-// (parallelism and its ranks), dataset, model, ranks, batch size (global, with the chunks of a
+// (parallelism and its ranks; a pipeline's stages, schedule and boundary codec), dataset, model, ranks, batch size (global, with the chunks of a
 // pipeline), lr, test accuracy, throughput (training samples per second), speed-up over the
 // data-parallel ("sync") row of the same dataset and model with the fewest ranks, measured and
 // ideal pipeline efficiency, and the largest activation memory a stage held.
