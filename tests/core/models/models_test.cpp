@@ -219,6 +219,7 @@ TEST(MobileNetV2, Flops) {
     }
   flops += side * side * 1280 * (320 + 2) + side * side * 1280 + (1280 * 10 + 10);  // last conv, pool, fc
   EXPECT_EQ(count_flops(*make_model({"mobilenetv2", {}}, kCifar), kCifar), flops);
+  EXPECT_EQ(flops, 91276810);
 }
 
 class EveryModel : public testing::TestWithParam<std::string> {};
