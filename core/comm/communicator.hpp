@@ -45,10 +45,12 @@ class Communicator {
   virtual void sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
                         Traffic traffic) = 0;
   // Starts sending a contiguous tensor to rank `dest` with `tag`; the request keeps the data alive
-  // until it completes, and must not outlive the communicator.
+  // until it completes (destroyed before, it is released without waiting for the peer), and must
+  // not outlive the communicator.
   virtual std::unique_ptr<Request> isend(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) = 0;
   // Starts receiving into a contiguous tensor of the message's exact size from rank `source` with `tag`;
-  // `tensor` holds the data once the request completes and must live until then.
+  // `tensor` holds the data once the request completes and must live until then (destroyed before,
+  // the request cancels the receive).
   virtual std::unique_ptr<Request> irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) = 0;
   // The next message from any rank with any tag, if one has arrived; does not receive it.
   virtual std::optional<Envelope> probe() = 0;

@@ -60,6 +60,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // A nonblocking MPI transfer. A send keeps its (host) buffer alive; a receive into a GPU tensor
 // lands in a host buffer copied to the tensor on completion. `on_done` counts the traffic once.
+// Destroyed before completing, a receive is cancelled and a send released without waiting.
 class MpiRequest : public Request {
  public:
   MpiRequest(MPI_Request request, torch::Tensor buffer, torch::Tensor target, std::function<void()> on_done)
@@ -68,8 +69,16 @@ class MpiRequest : public Request {
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (done_ || finalized) return;
-    MPI_Cancel(&request_);  // an abandoned transfer (its rank gave up waiting): cancelled, then completed
-    MPI_Wait(&request_, MPI_STATUS_IGNORE);
+    // An abandoned transfer: its rank gave up waiting and is failing the run.
+    if (target_.defined()) {  // a receive is cancelled locally, at once
+      MPI_Cancel(&request_);
+      MPI_Wait(&request_, MPI_STATUS_IGNORE);
+      return;
+    }
+    // Cancelling a send may wait for the silent peer forever: the request is released instead and
+    // its buffer kept for the rest of the process, which MPI may still read.
+    MPI_Request_free(&request_);
+    new torch::Tensor(buffer_);  // NOLINT: deliberately never freed
   }
   MpiRequest(const MpiRequest&) = delete;
   MpiRequest& operator=(const MpiRequest&) = delete;

@@ -139,7 +139,7 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
     message = message.view(torch::kInt32);
   }
   const auto posted = Clock::now();
-  pending_.push_back({stages_.isend(message, dest, tag, traffic), &stats, posted});
+  pending_.push_back({stages_.isend(message, dest, tag, traffic), &stats, posted, dest});
   stats.bytes_sent += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_sent;
   // Sends that completed meanwhile give their buffers back.
@@ -155,9 +155,9 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
 void PipelineTrainer::finish_sends() {
   for (PendingSend& p : pending_) {
     if (!comm::wait_for(*p.request, options_.receive_timeout_s))
-      throw std::runtime_error("pipeline: stage " + std::to_string(stages_.rank()) +
-                               " could not deliver a message within " + std::to_string(options_.receive_timeout_s) +
-                               " s");
+      throw std::runtime_error("pipeline: rank " + std::to_string(stages_.rank()) +
+                               " could not deliver a message to rank " + std::to_string(p.dest) + " within " +
+                               std::to_string(options_.receive_timeout_s) + " s");
     p.stats->send_seconds += seconds_since(p.posted);
   }
   pending_.clear();

@@ -133,6 +133,7 @@ class PipelineTrainer {
     std::unique_ptr<comm::Request> request;
     BoundaryStats* stats;
     std::chrono::steady_clock::time_point posted;
+    int dest;
   };
 
   models::StagedModel model_;
