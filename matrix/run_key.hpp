@@ -5,8 +5,21 @@
 
 namespace iddl::matrix {
 
-// The run key of a resolved config: 16 lowercase hex digits of the 64-bit FNV-1a hash of its
-// canonical (sorted-key) JSON dump; equal configs get equal keys on every machine.
-std::string run_key(const nlohmann::json& resolved);
+// The version of the run-key format. It goes up when a key would change for the same experiment: a
+// changed default of the settings registry or a changed canonical form (stored runs are then re-keyed,
+// results/run_rekey.hpp). tests/matrix/test_run_key.cpp pins the defaults each version was made with.
+// Version 1 hashed the whole resolved config; version 2 hashes only the defining settings.
+inline constexpr int kRunKeyVersion = 2;
+
+// The settings of a config that define its experiment, canonical: each setting whose value differs
+// from its registry default (an axis value as {"method"} plus the parameters that differ from that
+// method's defaults), values normalized, unknown settings kept as given. Settings added to the registry
+// later with a default therefore never change it.
+nlohmann::json defining_settings(const nlohmann::json& config);
+
+// The run key of a config (resolved, or partial: missing settings count as defaults): 16 lowercase hex
+// digits of the 64-bit FNV-1a hash of the key version and the canonical (sorted-key) dump of its
+// defining settings; equal experiments get equal keys on every machine and in every later release.
+std::string run_key(const nlohmann::json& config);
 
 }  // namespace iddl::matrix

@@ -1,6 +1,10 @@
 #include "results/schema.hpp"
 
+#include <filesystem>
 #include <stdexcept>
+
+#include "matrix/run_key.hpp"
+#include "results/run_rekey.hpp"
 
 namespace iddl::results {
 
@@ -150,6 +154,19 @@ ALTER TABLE runs ADD COLUMN gpu_topology TEXT;
 ALTER TABLE runs ADD COLUMN nccl_version TEXT;
 )sql";
 
+// Version 5: stable run keys and each sweep's current plan. iddl_meta holds facts about the database
+// itself: 'run_key_version' is the matrix::kRunKeyVersion its run keys were made with (1 for every run
+// stored before version 5; results/run_rekey.cpp brings them to the current version). runs.in_plan says
+// whether the sweep file, as last run, plans the run: 0 marks a stale run, kept but left out of reports.
+const char* const kVersion5 = R"sql(
+CREATE TABLE iddl_meta (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO iddl_meta (name, value) VALUES ('run_key_version', '1');
+ALTER TABLE runs ADD COLUMN in_plan INTEGER NOT NULL DEFAULT 1 CHECK (in_plan IN (0, 1));
+)sql";
+
 void use_wal(Database& db) {
   Statement pragma = db.prepare("PRAGMA journal_mode = WAL");
   const std::string mode = pragma.step() ? pragma.column_text(0) : "";
@@ -158,10 +175,34 @@ void use_wal(Database& db) {
   }
 }
 
+// The file behind the connection's main database ("" for an in-memory or temporary one).
+std::string main_file(Database& db) {
+  Statement list = db.prepare("PRAGMA database_list");
+  while (list.step())
+    if (list.column_text(1) == "main") return list.column_text(2);
+  return "";
+}
+
 }  // namespace
 
+bool needs_upgrade(Database& db) {
+  const int version = schema_version(db);
+  return version >= 1 && (version < kSchemaVersion || stored_run_key_version(db) < matrix::kRunKeyVersion);
+}
+
+std::string backup_copy(Database& db) {
+  const std::string file = main_file(db);
+  if (file.empty()) return "";
+  const std::string stem = file + ".schema-v" + std::to_string(schema_version(db)) + ".bak";
+  std::string backup = stem;
+  for (int n = 2; std::filesystem::exists(backup); ++n) backup = stem + "." + std::to_string(n);
+  Statement vacuum = db.prepare("VACUUM INTO ?1");
+  vacuum.bind_text(1, backup).run();
+  return backup;
+}
+
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
   return scripts;
 }
 
@@ -190,6 +231,7 @@ void refuse_newer_schema(Database& db) {
 void migrate(Database& db) {
   refuse_newer_schema(db);
   use_wal(db);
+  if (needs_upgrade(db)) backup_copy(db);
   const auto& scripts = migrations();
   for (size_t i = 0; i < scripts.size(); ++i) {
     const int target = static_cast<int>(i) + 1;
@@ -201,6 +243,7 @@ void migrate(Database& db) {
     transaction.commit();
   }
   refuse_newer_schema(db);  // another writer may have moved the file past this build meanwhile
+  rekey_runs(db);
 }
 
 void require_current_schema(Database& db) {
@@ -214,7 +257,36 @@ void require_current_schema(Database& db) {
   }
 }
 
+namespace {
+
+// Upgrades the database at path (which exists) through a writable connection; the error names the file.
+void upgrade_in_place(const std::string& path, int version) {
+  try {
+    Database db(path);
+    configure_connection(db);
+    migrate(db);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": schema version " + std::to_string(version) + " (or its run keys) needs an " +
+                             "upgrade to version " + std::to_string(kSchemaVersion) + " before it can be read, " +
+                             "and the upgrade failed: " + e.what());
+  }
+}
+
+}  // namespace
+
 Database open_for_reading(const std::string& path) {
+  int version = 0;
+  {
+    Database db(path, Database::Mode::ReadOnly);
+    configure_connection(db);
+    refuse_newer_schema(db);
+    if (!needs_upgrade(db)) {
+      require_current_schema(db);
+      return db;
+    }
+    version = schema_version(db);
+  }
+  upgrade_in_place(path, version);
   Database db(path, Database::Mode::ReadOnly);
   configure_connection(db);
   require_current_schema(db);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "matrix/run_key.hpp"
 #include "results/sqlite.hpp"
 #include "results/store.hpp"
 #include "runners/launch/run_recorder.hpp"
@@ -70,6 +71,10 @@ int64_t journal_epochs(const Journal& journal) {
   });
 }
 
+// A journal's run key under this release's key version, from its config: a journal written by an
+// earlier release holds the key that release made.
+std::string current_run_key(const nlohmann::json& task) { return matrix::run_key(task.at("config")); }
+
 }  // namespace
 
 Journal read_journal(const std::string& path) {
@@ -115,7 +120,7 @@ CollectOutcome collect_journals(const std::string& db_path, const std::vector<st
   for (const auto& path : paths) {
     const auto task = read_header(path);
     const std::string sweep = task.at("sweep").get<std::string>();
-    sweeps[sweep].push_back({task.at("run_key").get<std::string>(), task.value("repeat", 0), task.at("config")});
+    sweeps[sweep].push_back({current_run_key(task), task.value("repeat", 0), task.at("config")});
     files.emplace(sweep, task.value("sweep_file", ""));
   }
   std::vector<std::unique_ptr<SweepLock>> locks;
@@ -130,7 +135,7 @@ CollectOutcome collect_journals(const std::string& db_path, const std::vector<st
   for (const auto& path : paths) {
     const Journal journal = read_journal(path);
     const StoredRun& run =
-        stored.at(journal.task.at("sweep").get<std::string>()).at(journal.task.at("run_key").get<std::string>());
+        stored.at(journal.task.at("sweep").get<std::string>()).at(current_run_key(journal.task));
     const JournalOutcome result = journal_outcome(journal);
     if (run.outcome.status == result.status && run.outcome.error == result.error && run.epochs == journal_epochs(journal)) {
       ++outcome.unchanged;

@@ -219,21 +219,5 @@ TEST(matrix_value_text, WritesValuesAsInASweepFile) {
   EXPECT_EQ(value_text(json{{"avg_freq", 4}, {"method", "param_avg"}}), "{method = \"param_avg\", avg_freq = 4}");
 }
 
-TEST(matrix_run_key, IsTheFnv1aHashOfTheCanonicalDump) {
-  EXPECT_EQ(run_key(json::object()), "08f44b07b5901a25");
-  EXPECT_EQ(run_key(json{{"lr", 0.05}, {"epochs", 2}}), "8809370ae015ea3c");
-}
-
-TEST(matrix_run_key, IsEqualForEqualConfigsAndDiffersOtherwise) {
-  const json a = resolve_config({{"model", "lenet"}, {"lr", 0.1}});
-  const json b = resolve_config({{"lr", 0.1}, {"model", "lenet"}});
-  const json c = resolve_config({{"model", "lenet"}, {"lr", 0.2}});
-  EXPECT_EQ(run_key(a), run_key(b));
-  EXPECT_NE(run_key(a), run_key(c));
-  const std::string key = run_key(a);
-  EXPECT_EQ(key.size(), 16u);
-  EXPECT_EQ(key.find_first_not_of("0123456789abcdef"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace iddl::matrix

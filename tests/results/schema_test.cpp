@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "matrix/run_key.hpp"
 #include "results/store.hpp"
 #include "tests/results/temp_dir.hpp"
 
@@ -42,11 +43,11 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
       "ORDER BY name)");
   ASSERT_TRUE(names.step());
   EXPECT_EQ(names.column_text(0),
-            "epochs,run_metrics,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,"
+            "epochs,iddl_meta,run_metrics,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,"
             "runs_by_sweep_started,runs_by_sweep_status,sweeps");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 57);
+  EXPECT_EQ(columns.column_int(0), 58);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {
@@ -81,7 +82,7 @@ TEST(results_schema, VersionOneDatabaseMigratesInPlaceKeepingItsRows) {
         "SELECT run_key, parallelism, status, host, test_accuracy, iddl_commit, compiler, cpu_model, cpu_cores "
         "FROM runs WHERE id = 1");
     ASSERT_TRUE(run.step());
-    EXPECT_EQ(run.column_text(0), "k1");
+    EXPECT_EQ(run.column_text(0), matrix::run_key(nlohmann::json{{"parallelism", "sync"}, {"seed", 1}}));  // re-keyed from its config
     EXPECT_EQ(run.column_text(1), "sync");
     EXPECT_EQ(run.column_text(2), "done");
     EXPECT_EQ(run.column_text(3), "n1");
@@ -122,7 +123,7 @@ TEST(results_schema, VersionTwoDatabaseMigratesToCurrentKeepingItsRows) {
     EXPECT_EQ(schema_version(db), kSchemaVersion);
     Statement run = db.prepare("SELECT run_key, status, cpu_cores, test_accuracy, compression_ratio FROM runs");
     ASSERT_TRUE(run.step());
-    EXPECT_EQ(run.column_text(0), "k1");
+    EXPECT_EQ(run.column_text(0), matrix::run_key(nlohmann::json{{"seed", 1}}));  // re-keyed from its config
     EXPECT_EQ(run.column_text(1), "done");
     EXPECT_EQ(run.column_int(2), 8);
     EXPECT_EQ(run.column_real(3), 0.875);
@@ -147,7 +148,7 @@ TEST(results_schema, VersionTwoDatabaseMigratesToCurrentKeepingItsRows) {
   EXPECT_EQ(recorded.column_real(2), 0.62);
 }
 
-TEST(results_schema, VersionThreeDatabaseMigratesToFourKeepingItsRows) {
+TEST(results_schema, VersionThreeDatabaseMigratesToCurrentKeepingItsRows) {
   test_support::TempDir dir;
   const std::string path = dir.file("v3.db");
   {  // what the previous build wrote: migrations 1 to 3, one sweep with one finished run and a named metric
@@ -163,12 +164,12 @@ TEST(results_schema, VersionThreeDatabaseMigratesToFourKeepingItsRows) {
   Store store(path);
   {
     Database db(path);
-    EXPECT_EQ(schema_version(db), 4);
+    EXPECT_EQ(schema_version(db), kSchemaVersion);
     Statement run = db.prepare(
         "SELECT run_key, status, host, cpu_cores, test_accuracy, compression_ratio, cpu_sockets, memory_bytes, "
         "gpu_name, gpu_count, gpu_memory_bytes, gpu_driver, cuda_version, gpu_topology, nccl_version FROM runs");
     ASSERT_TRUE(run.step());
-    EXPECT_EQ(run.column_text(0), "k1");
+    EXPECT_EQ(run.column_text(0), matrix::run_key(nlohmann::json{{"seed", 1}}));  // re-keyed from its config
     EXPECT_EQ(run.column_text(1), "done");
     EXPECT_EQ(run.column_text(2), "n1");
     EXPECT_EQ(run.column_int(3), 8);

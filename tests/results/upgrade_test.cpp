@@ -1,0 +1,131 @@
+// A database written by an earlier release (tests/fixtures/quickstart-v4.db: sweeps/quickstart.toml run
+// with schema version 4 and run-key version 1) upgrades in place: re-keyed, nothing else changed, with a
+// backup copy; runs that meet on one key keep both rows.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "matrix/run_key.hpp"
+#include "results/run_rekey.hpp"
+#include "results/schema.hpp"
+#include "results/store.hpp"
+#include "tests/results/temp_dir.hpp"
+
+namespace iddl::results {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kFixture = std::string(IDDL_SOURCE_DIR) + "/tests/fixtures/quickstart-v4.db";
+
+// Every row of `sql` as text cells ("NULL" for NULL).
+std::vector<std::vector<std::string>> rows(const std::string& path, const std::string& sql) {
+  Database db(path, Database::Mode::ReadOnly);
+  Statement statement = db.prepare(sql);
+  std::vector<std::vector<std::string>> out;
+  while (statement.step()) {
+    std::vector<std::string> row;
+    for (int i = 0; i < statement.column_count(); ++i)
+      row.push_back(statement.column_is_null(i) ? "NULL" : statement.column_text(i));
+    out.push_back(row);
+  }
+  return out;
+}
+
+// The fixture's run columns but the key, the epochs and the named metrics: what an upgrade must keep.
+const char* const kKeptRuns =
+    "SELECT id, sweep_id, repeat, config, status, exit_code, error, host, started_at, finished_at, train_loss, "
+    "test_loss, test_accuracy, train_time_s, params, flops, bytes_sent, bytes_received, comm_time_s, bandwidth_Bps, "
+    "cpu_model, iddl_commit FROM runs ORDER BY id";
+const char* const kEpochs = "SELECT * FROM epochs ORDER BY run_id, epoch";
+const char* const kMetrics = "SELECT * FROM run_metrics ORDER BY run_id, name";
+
+std::string copy_of_fixture(const test_support::TempDir& dir) {
+  const std::string path = dir.file("quickstart.db");
+  fs::copy_file(kFixture, path);
+  return path;
+}
+
+TEST(results_upgrade, TheFixtureIsARealVersionFourDatabase) {
+  Database db(kFixture, Database::Mode::ReadOnly);
+  EXPECT_EQ(schema_version(db), 4);
+  EXPECT_EQ(stored_run_key_version(db), 1);
+  EXPECT_EQ(rows(kFixture, "SELECT count(*) FROM runs WHERE status = 'done'"),
+            (std::vector<std::vector<std::string>>{{"4"}}));
+}
+
+TEST(results_upgrade, OpeningReKeysEveryRunAndKeepsEverythingElse) {
+  test_support::TempDir dir;
+  const std::string path = copy_of_fixture(dir);
+  const auto runs_before = rows(path, kKeptRuns);
+  const auto epochs_before = rows(path, kEpochs);
+  const auto metrics_before = rows(path, kMetrics);
+  const auto keys_before = rows(path, "SELECT run_key FROM runs ORDER BY id");
+
+  Store store(path);
+
+  Database db(path, Database::Mode::ReadOnly);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+  EXPECT_EQ(stored_run_key_version(db), matrix::kRunKeyVersion);
+  EXPECT_EQ(rows(path, kKeptRuns), runs_before);
+  EXPECT_EQ(rows(path, kEpochs), epochs_before);
+  EXPECT_EQ(rows(path, kMetrics), metrics_before);
+  for (const auto& row : rows(path, "SELECT run_key, config, in_plan FROM runs ORDER BY id")) {
+    EXPECT_EQ(row[0], matrix::run_key(nlohmann::json::parse(row[1])));
+    EXPECT_EQ(row[2], "1");
+  }
+  EXPECT_NE(rows(path, "SELECT run_key FROM runs ORDER BY id"), keys_before);
+
+  // The backup is the database as it was, under its old schema and keys.
+  const std::string backup = path + ".schema-v4.bak";
+  ASSERT_TRUE(fs::exists(backup));
+  EXPECT_EQ(rows(backup, "PRAGMA user_version"), (std::vector<std::vector<std::string>>{{"4"}}));
+  EXPECT_EQ(rows(backup, "SELECT run_key FROM runs ORDER BY id"), keys_before);
+  EXPECT_EQ(rows(backup, kEpochs), epochs_before);
+}
+
+TEST(results_upgrade, ReopeningAnUpgradedDatabaseTakesNoSecondBackup) {
+  test_support::TempDir dir;
+  const std::string path = copy_of_fixture(dir);
+  { Store first(path); }
+  const auto keys = rows(path, "SELECT run_key FROM runs ORDER BY id");
+  Store reopened(path);
+  EXPECT_EQ(rows(path, "SELECT run_key FROM runs ORDER BY id"), keys);
+  EXPECT_FALSE(fs::exists(path + ".schema-v4.bak.2"));
+  EXPECT_FALSE(fs::exists(path + ".schema-v5.bak"));
+}
+
+TEST(results_upgrade, ReadersUpgradeAWritableOldDatabase) {
+  test_support::TempDir dir;
+  const std::string path = copy_of_fixture(dir);
+  Database reader = open_for_reading(path);
+  EXPECT_EQ(schema_version(reader), kSchemaVersion);
+  EXPECT_EQ(stored_run_key_version(reader), matrix::kRunKeyVersion);
+}
+
+TEST(results_upgrade, RunsMeetingOnOneKeyKeepTheTrustedOneAndBothRows) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("meet.db");
+  {  // keys made by an older key version: a failed and a done run that are the same experiment now
+    Store store(path);
+    store.register_sweep("s", "s.toml",
+                         {{"old-failed", 0, {{"model", "lenet"}}}, {"old-done", 0, {{"model", "lenet"}, {"lr", 0.05}}}});
+    Database db(path);
+    db.exec("UPDATE runs SET status = 'failed', finished_at = '2026-01-02T00:00:00Z' WHERE run_key = 'old-failed'");
+    db.exec("UPDATE runs SET status = 'done', finished_at = '2026-01-01T00:00:00Z' WHERE run_key = 'old-done'");
+    db.exec("UPDATE iddl_meta SET value = '1' WHERE name = 'run_key_version'");
+  }
+  const nlohmann::json defaults = matrix::defining_settings({{"model", "lenet"}, {"lr", 0.05}});
+  ASSERT_EQ(defaults, (nlohmann::json{{"model", "lenet"}})) << "the test needs lr = 0.05 to be the default";
+  Store store(path);
+  const std::string key = matrix::run_key(nlohmann::json{{"model", "lenet"}});
+  EXPECT_EQ(rows(path, "SELECT status, run_key FROM runs ORDER BY id"),
+            (std::vector<std::vector<std::string>>{{"failed", key + "-superseded-1"}, {"done", key}}));
+}
+
+}  // namespace
+}  // namespace iddl::results
