@@ -42,6 +42,7 @@ struct Options {
   std::string db_path = "iddl.db";
   std::string sweep, where, group_by, columns, sort, out, sql, sweep_b, where_a, where_b;
   std::string format = "markdown";
+  bool stale = false;
 };
 
 std::optional<std::string> given(const CLI::App& command, const std::string& option, const std::string& value) {
@@ -56,6 +57,7 @@ void add_selection(CLI::App* command, Options& options) {
   add_db(command, options);
   command->add_option("--sweep", options.sweep, "Only this sweep");
   command->add_option("--where", options.where, "SQL boolean expression over the runs columns");
+  command->add_flag("--stale", options.stale, "Also the runs their sweep file no longer plans (left out by default)");
 }
 
 void add_layout(CLI::App* command, Options& options) {
@@ -72,7 +74,7 @@ void add_format(CLI::App* command, Options& options) {
 }
 
 reports::Selection selection_of(const CLI::App& command, const Options& options) {
-  return {given(command, "--sweep", options.sweep), given(command, "--where", options.where)};
+  return {given(command, "--sweep", options.sweep), given(command, "--where", options.where), options.stale};
 }
 
 std::vector<std::string> group_by_of(const CLI::App& command, const Options& options) {

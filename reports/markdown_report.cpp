@@ -112,6 +112,13 @@ std::string summary_line(const std::vector<const StoredRun*>& runs, const std::m
          (has_gpu ? "; GPU: " + gpu : "") + "; torch: " + torch;
 }
 
+// What the report did with a sweep's stale runs (runs its sweep file no longer plans).
+std::string stale_line(int count, bool included) {
+  return included ? "includes " + std::to_string(count) + " stale run(s): no longer in the sweep file as last run"
+                  : std::to_string(count) + " stale run(s) left out: no longer in the sweep file as last run "
+                    "(--stale includes them)";
+}
+
 }  // namespace
 
 Table sweep_table(results::Database& db, const std::string& sweep) {
@@ -125,6 +132,7 @@ void write_markdown_report(std::ostream& destination, results::Database& db, con
   layout_metrics(set, options.layout);  // an unknown column is an error even when no table is printed
   if (set.sweeps.empty()) out << "No sweeps in " << db.path() << ".\n";
   const std::map<int64_t, std::string> gpus = gpu_facts(db, options.selection);
+  const std::map<std::string, int> stale = stale_runs(db, options.selection);
   bool first = true;
   for (size_t sweep = 0; sweep < set.sweeps.size(); ++sweep) {
     const std::vector<const StoredRun*> runs = runs_of_sweep(set, sweep);
@@ -136,6 +144,8 @@ void write_markdown_report(std::ostream& destination, results::Database& db, con
     for (const std::string& line : failures) out << "- " << line << "\n";
     if (!failures.empty()) out << "\n";
     out << summary_line(runs, gpus) << "\n";
+    if (const auto found = stale.find(set.sweeps[sweep]); found != stale.end())
+      out << stale_line(found->second, options.selection.stale) << "\n";
   }
   if (first && !set.sweeps.empty()) out << "No runs match " << *options.selection.where << ".\n";
   destination << out.str();

@@ -42,8 +42,10 @@ std::vector<std::string> selected_sweeps(results::Database& db, const Selection&
 // sweep name as ?1 when selected.
 std::string selected_runs_sql(const Selection& selection, const std::string& columns) {
   const std::string runs = selection.where ? "(SELECT * FROM runs WHERE (" + *selection.where + "))" : "runs";
+  std::string conditions = selection.sweep ? "s.name = ?1" : "";
+  if (!selection.stale) conditions += (conditions.empty() ? "" : " AND ") + std::string("r.in_plan = 1");
   return "SELECT " + columns + " FROM " + runs + " AS r JOIN sweeps AS s ON s.id = r.sweep_id" +
-         (selection.sweep ? " WHERE s.name = ?1" : "") + " ORDER BY r.id";
+         (conditions.empty() ? "" : " WHERE " + conditions) + " ORDER BY r.id";
 }
 
 // The statement of sql (built by selected_runs_sql), the sweep bound; a bad where expression
@@ -104,6 +106,17 @@ nlohmann::json column_json(const results::Statement& row, int column) {
     case results::ValueType::Null: return nullptr;
     default: return row.column_text(column);
   }
+}
+
+std::map<std::string, int> stale_runs(results::Database& db, const Selection& selection) {
+  Selection all = selection;
+  all.stale = true;
+  results::Statement select = prepare_selected(
+      db, all, "SELECT name, COUNT(*) FROM (" + selected_runs_sql(all, "s.name AS name, r.in_plan AS in_plan") +
+                   ") WHERE in_plan = 0 GROUP BY name");
+  std::map<std::string, int> counts;
+  while (select.step()) counts.emplace(select.column_text(0), static_cast<int>(select.column_int(1)));
+  return counts;
 }
 
 std::vector<std::string> runs_columns(results::Database& db) {

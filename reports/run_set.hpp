@@ -18,6 +18,7 @@ namespace iddl::reports {
 struct Selection {
   std::optional<std::string> sweep;  // only this sweep (unknown: an error); every sweep when unset
   std::optional<std::string> where;  // an SQL boolean expression over the runs table's columns
+  bool stale = false;  // also the runs their sweep file no longer plans (runs.in_plan = 0), left out by default
 };
 
 // One stored run as the reports read it.
@@ -56,6 +57,10 @@ const char* named_metrics_sql();
 
 // A column of the current row as JSON: integer, real, text, or null.
 nlohmann::json column_json(const results::Statement& row, int column);
+
+// The number of stale runs (runs.in_plan = 0) of each selected sweep that has any, by sweep name; the
+// where expression applies.
+std::map<std::string, int> stale_runs(results::Database& db, const Selection& selection);
 
 // The names of the runs table's columns, in table order.
 std::vector<std::string> runs_columns(results::Database& db);

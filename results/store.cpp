@@ -250,6 +250,23 @@ int64_t Store::register_sweep(const std::string& name, const std::string& file,
   return sweep_id;
 }
 
+int Store::mark_plan(int64_t sweep_id, const std::vector<std::string>& planned_keys) {
+  Transaction transaction(db_);
+  Statement stale_all = db_.prepare("UPDATE runs SET in_plan = 0 WHERE sweep_id = ?1 AND in_plan = 1");
+  stale_all.bind_int(1, sweep_id).run();
+  Statement planned = db_.prepare("UPDATE runs SET in_plan = 1 WHERE sweep_id = ?1 AND run_key = ?2");
+  planned.bind_int(1, sweep_id);
+  for (const std::string& key : planned_keys) {
+    planned.reset();
+    planned.bind_text(2, key).run();
+  }
+  Statement count = db_.prepare("SELECT COUNT(*) FROM runs WHERE sweep_id = ?1 AND in_plan = 0");
+  count.bind_int(1, sweep_id).step();
+  const int stale = static_cast<int>(count.column_int(0));
+  transaction.commit();
+  return stale;
+}
+
 std::vector<RunRow> Store::runs_of(int64_t sweep_id) {
   Statement select =
       db_.prepare("SELECT id, run_key, repeat, status, config FROM runs WHERE sweep_id = ?1 ORDER BY id");

@@ -40,6 +40,11 @@ class Store {
   // existing run rows are untouched. Returns the sweep id.
   int64_t register_sweep(const std::string& name, const std::string& file, const std::vector<PlannedRunRow>& runs);
 
+  // Marks the sweep's runs whose keys are `planned_keys` as in the plan and every other run of the sweep
+  // as stale (runs.in_plan), in one transaction: what the sweep file, as just run, plans. Returns the
+  // number of stale runs.
+  int mark_plan(int64_t sweep_id, const std::vector<std::string>& planned_keys);
+
   // The sweep's runs in planned order (by id).
   std::vector<RunRow> runs_of(int64_t sweep_id);
 

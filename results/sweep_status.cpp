@@ -69,4 +69,18 @@ std::map<std::string, std::string> read_run_statuses(const std::string& db_path,
   return run_statuses(db, sweep_name);
 }
 
+std::vector<StoredRunState> read_stored_runs(const std::string& db_path, const std::string& sweep_name) {
+  if (!std::filesystem::exists(db_path)) return {};
+  Database db = open_for_reading(db_path);
+  Statement select = db.prepare(
+      "SELECT r.run_key, r.status, r.config FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ?1 "
+      "ORDER BY r.id");
+  select.bind_text(1, sweep_name);
+  std::vector<StoredRunState> runs;
+  while (select.step())
+    runs.push_back({select.column_text(0), select.column_text(1),
+                    nlohmann::json::parse(select.column_text(2), nullptr, false)});
+  return runs;
+}
+
 }  // namespace iddl::results

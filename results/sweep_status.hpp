@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "results/sqlite.hpp"
 
 namespace iddl::results {
@@ -29,5 +31,16 @@ std::map<std::string, std::string> run_statuses(Database& db, const std::string&
 // run_statuses on the database at db_path opened read-only; {} when the file does not exist
 // (it is never created).
 std::map<std::string, std::string> read_run_statuses(const std::string& db_path, const std::string& sweep_name);
+
+// One stored run of a sweep as `iddl-sweep plan` shows it.
+struct StoredRunState {
+  std::string key;
+  std::string status;
+  nlohmann::json config;  // as stored
+};
+
+// The named sweep's stored runs in stored order, from the database at db_path opened for reading; {} when
+// the file or the sweep does not exist (the file is never created).
+std::vector<StoredRunState> read_stored_runs(const std::string& db_path, const std::string& sweep_name);
 
 }  // namespace iddl::results

@@ -7,12 +7,18 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <set>
 
 #include "hardware/blas_kernel.hpp"
 #include "hardware/machine_facts.hpp"
 #include "matrix/axis_value.hpp"
+#include "matrix/run_key.hpp"
+#include "matrix/settings.hpp"
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
+#include "results/merge.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
 #include "runners/launch/journal_collect.hpp"
@@ -35,26 +41,49 @@ std::string cell(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
+// The settings of a stored run that define it, as a sweep file writes them, seed left out.
+std::string defining_text(const nlohmann::json& config) {
+  nlohmann::json defining = iddl::matrix::defining_settings(config);
+  if (defining.is_object()) defining.erase("seed");
+  return iddl::matrix::value_text(defining);
+}
+
+// The runs of the sweep file with their state ("new" when the database has no row for them), then the
+// stored runs of that sweep the file no longer plans (stale).
 void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
-  const auto statuses = iddl::results::read_run_statuses(db_path, sweep.name);
+  const auto stored = iddl::results::read_stored_runs(db_path, sweep.name);
+  std::map<std::string, std::string> statuses;
+  for (const auto& run : stored) statuses.emplace(run.key, run.status);
   iddl::reports::Table table;
   table.columns = {{"#", iddl::reports::Align::Right}, {"run key"}};
   for (const auto& name : sweep.varying) table.columns.push_back({name});
   table.columns.push_back({"status"});
-  int index = 0;
-  int done = 0;
+  int index = 0, done = 0, fresh = 0;
+  std::set<std::string> planned;
   for (const auto& run : sweep.runs) {
+    planned.insert(run.key);
     std::vector<std::string> row{std::to_string(++index), run.key};
     for (const auto& name : sweep.varying) row.push_back(cell(run.config.at(name)));
     const auto found = statuses.find(run.key);
-    const std::string status = found == statuses.end() ? "pending" : found->second;
+    const std::string status = found == statuses.end() ? "new" : found->second;
     done += status == "done" ? 1 : 0;
+    fresh += status == "new" ? 1 : 0;
     row.push_back(status);
     table.add_row(row);
   }
-  std::cout << fmt::format("sweep {} ({}): {} runs, {} done, {} to run (database {})\n\n", sweep.name, sweep.file,
-                           sweep.runs.size(), done, static_cast<int>(sweep.runs.size()) - done, db_path)
+  iddl::reports::Table stale;
+  stale.columns = {{"run key"}, {"status"}, {"settings (seed left out)"}};
+  for (const auto& run : stored)
+    if (planned.count(run.key) == 0) stale.add_row({run.key, run.status, defining_text(run.config)});
+  std::cout << fmt::format("sweep {} ({}): {} runs, {} done, {} to run ({} new); {} stored run(s) no longer in the "
+                           "file (database {})\n\n",
+                           sweep.name, sweep.file, sweep.runs.size(), done, static_cast<int>(sweep.runs.size()) - done,
+                           fresh, stale.rows.size(), db_path)
             << iddl::reports::render_markdown(table);
+  if (!stale.rows.empty())
+    std::cout << "\nStale: stored runs of sweep " << sweep.name << " that " << sweep.file
+              << " no longer plans (kept; reports leave them out unless given --stale):\n\n"
+              << iddl::reports::render_markdown(stale);
 }
 
 // One row per sweep in the database, with its run counts by state (`with_states`) or its file.
@@ -88,6 +117,16 @@ void print_sweeps(const std::string& db_path, bool with_states) {
     table.add_row(row);
   }
   std::cout << iddl::reports::render_markdown(table);
+}
+
+// What a merge did: its counts, then each run whose result was replaced or kept over a different one.
+void print_merge(const iddl::results::MergeOutcome& outcome, const std::string& other, const std::string& db_path) {
+  std::cout << fmt::format("merged {} into {}: {} sweep(s) added, {} run(s) added, {} replaced by a more trusted "
+                           "result, {} already present, {} kept over a different earlier result\n",
+                           other, db_path, outcome.sweeps_added, outcome.runs_added, outcome.replaced.size(),
+                           outcome.runs_unchanged, outcome.kept.size());
+  for (const auto& line : outcome.replaced) std::cout << "replaced " << line << "\n";
+  for (const auto& line : outcome.kept) std::cout << "kept " << line << "\n";
 }
 
 int exit_code(const iddl::launch::SweepOutcome& outcome) {
@@ -154,6 +193,12 @@ int main(int argc, char** argv) {
   collect->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
   collect->add_option("journal_dirs", journal_dirs, "folders of <run_key>.jsonl journals")->required();
 
+  auto* merge = app.add_subcommand("merge", "bring another database's sweeps, runs, epochs and metrics into this one");
+  std::string other_db, merge_sweep;
+  merge->add_option("other", other_db, "the database to merge from (read, never changed)")->required();
+  merge->add_option("--db", options.db_path, "SQLite database to merge into")->capture_default_str();
+  merge->add_option("--sweep", merge_sweep, "only this sweep");
+
   auto* machine = app.add_subcommand("hardware", "show the CPU, memory, GPUs, their interconnect and the versions runs record");
   bool as_json = false;
   machine->add_flag("--json", as_json, "print one JSON object instead of the table");
@@ -179,6 +224,13 @@ int main(int argc, char** argv) {
     if (*task) return iddl::launch::run_task(task_options, std::cerr);
     if (*collect) {
       iddl::launch::collect_journals(options.db_path, journal_dirs, std::cout);
+      return 0;
+    }
+    if (*merge) {
+      print_merge(iddl::results::merge_database(
+                      options.db_path, other_db,
+                      merge->count("--sweep") > 0 ? std::optional<std::string>(merge_sweep) : std::nullopt),
+                  other_db, options.db_path);
       return 0;
     }
     if (*status || *list) {

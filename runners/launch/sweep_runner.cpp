@@ -59,6 +59,20 @@ std::vector<results::PlannedRunRow> planned_rows(const matrix::Sweep& sweep) {
   return rows;
 }
 
+// Registers the sweep's planned runs and marks the stored runs the file no longer plans as stale (kept,
+// left out of reports); returns the sweep id.
+int64_t register_plan(results::Store& store, const matrix::Sweep& sweep, std::ostream& log) {
+  const int64_t sweep_id = store.register_sweep(sweep.name, sweep.file, planned_rows(sweep));
+  std::vector<std::string> keys;
+  for (const auto& run : sweep.runs) keys.push_back(run.key);
+  if (const int stale = store.mark_plan(sweep_id, keys))
+    log << fmt::format("sweep {}: {} stored run(s) that {} no longer plans are kept as stale (reports leave them "
+                       "out unless given --stale)",
+                       sweep.name, stale, sweep.file)
+        << std::endl;
+  return sweep_id;
+}
+
 std::string setting_text(const nlohmann::json& value) {
   if (value.is_object()) return matrix::axis_label(value);
   return value.is_string() ? value.get<std::string>() : value.dump();
@@ -436,7 +450,7 @@ SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& op
   }
   const SweepLock lock(options.db_path, sweep.name);
   results::Store store(options.db_path);
-  store.mark_stale_running_interrupted(store.register_sweep(sweep.name, sweep.file, planned_rows(sweep)));
+  store.mark_stale_running_interrupted(register_plan(store, sweep, log));
   std::vector<nlohmann::json> specs;
   for (const auto* run : runs) {
     nlohmann::json spec = spec_of(sweep, *run);
@@ -504,7 +518,7 @@ SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, 
   log << fmt::format("BLAS: {} kernel {} ({})", blas.library, blas.kernel, blas.reason) << std::endl;
 
   results::Store store(options.db_path);
-  const int64_t sweep_id = store.register_sweep(sweep.name, sweep.file, planned_rows(sweep));
+  const int64_t sweep_id = register_plan(store, sweep, log);
   if (const int stale = store.mark_stale_running_interrupted(sweep_id))
     log << fmt::format("{} run(s) left running by an earlier invocation marked interrupted", stale) << std::endl;
 
