@@ -422,6 +422,13 @@ std::string nothing_to_submit(const matrix::Sweep& sweep) {
                      sweep.name, sweep.runs.size());
 }
 
+// "sweep S: N done, ...": what following the job arrays stored.
+std::string followed_summary(const matrix::Sweep& sweep, const SweepOutcome& outcome, const std::string& db_path) {
+  return fmt::format("sweep {}: {} done, {} failed, {} timed out, {} interrupted, {} not run again; results in {}",
+                     sweep.name, outcome.done, outcome.failed, outcome.timed_out, outcome.interrupted,
+                     outcome.skipped, db_path);
+}
+
 // Prints what each array task would run; writes nothing.
 void print_job_array(const matrix::Sweep& sweep, const SweepOptions& options,
                      const std::vector<const matrix::PlannedRun*>& runs, const SbatchJob& job, std::ostream& log) {
@@ -459,7 +466,12 @@ SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& op
   const std::string record_path = slurm_job_record_path(options.db_path, sweep.name);
   const FollowOptions follow{options.poll_s, options.live_progress};
   SweepOutcome outcome;
-  if (const auto earlier = read_slurm_job_record(record_path); earlier && on_path("squeue")) {
+  const auto earlier = read_slurm_job_record(record_path);
+  if (earlier && !fs::exists(earlier->run_list))
+    log << fmt::format("the run list {} of Slurm job {} is gone: not following that job", earlier->run_list,
+                       earlier->job_id)
+        << std::endl;
+  else if (earlier && on_path("squeue")) {
     if (options.no_wait && job_array_active(*earlier)) {
       log << fmt::format("sweep {}: its Slurm job {} still has tasks pending or running; nothing submitted\n{}",
                          sweep.name, earlier->job_id, job_array_status(*earlier))
@@ -475,6 +487,8 @@ SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& op
   outcome.skipped = static_cast<int>(sweep.runs.size() - runs.size());
   if (runs.empty()) {
     log << nothing_to_submit(sweep) << std::endl;
+    if (outcome.done + outcome.failed + outcome.timed_out + outcome.interrupted > 0)
+      log << followed_summary(sweep, outcome, options.db_path) << std::endl;
     return outcome;
   }
   const SbatchJob job = job_array(sweep, options, runs);
@@ -509,10 +523,7 @@ SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& op
     return outcome;
   }
   add_outcome(outcome, follow_job_array(store, sweep_id, record, run_labels(sweep), follow, log));
-  log << fmt::format("sweep {}: {} done, {} failed, {} timed out, {} interrupted, {} not run again; results in {}",
-                     sweep.name, outcome.done, outcome.failed, outcome.timed_out, outcome.interrupted,
-                     outcome.skipped, options.db_path)
-      << std::endl;
+  log << followed_summary(sweep, outcome, options.db_path) << std::endl;
   return outcome;
 }
 

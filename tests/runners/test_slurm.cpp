@@ -181,6 +181,8 @@ TEST_F(Slurm, TaskOverItsTimeLimitIsRecordedAsTimeout) {
             (std::vector<std::vector<std::string>>{
                 {"timeout", "the Slurm task exceeded its time limit (sbatch --time)"}}));
   EXPECT_GT(std::stoi(one("SELECT COUNT(*) FROM epochs")), 0) << "its epochs before the limit are kept";
+  const auto again = sweep({"collect", "--db", db.string(), (dir / "too_long.journals").string()});
+  EXPECT_NE(again.out.find("1 unchanged"), std::string::npos) << "collect asks Slurm how the task ended: " << again.out;
 }
 
 TEST_F(Slurm, ScancelMidSweepInterruptsRunsInFlightAndRunAgainFinishesThem) {
