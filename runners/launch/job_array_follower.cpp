@@ -134,7 +134,7 @@ class JobArrayFollower {
                              "not the job)",
                              record_.job_id, tasks_.size(), options_.poll_s));
     SweepOutcome outcome;
-    while (!poll()) {
+    while (!poll_or_wait()) {
       if (!pause()) {
         outcome.stopped_by_signal = true;
         display_.log(fmt::format("stopped following Slurm job {}; its tasks go on: `iddl-sweep run` again follows "
@@ -154,6 +154,19 @@ class JobArrayFollower {
   }
 
  private:
+  // poll(), except that a question Slurm does not answer is asked again at the next poll.
+  bool poll_or_wait() {
+    try {
+      const bool ended = poll();
+      unanswered_ = false;
+      return ended;
+    } catch (const std::runtime_error& e) {
+      if (!unanswered_) display_.log(fmt::format("{}; asking again every {}s", e.what(), options_.poll_s));
+      unanswered_ = true;
+      return false;
+    }
+  }
+
   // Asks Slurm once and handles what changed; returns whether every task has ended.
   bool poll() {
     const auto slurm = slurm_array_tasks(record_.job_id);
@@ -263,6 +276,7 @@ class JobArrayFollower {
   ProgressDisplay display_;
   std::vector<FollowedTask> tasks_;
   std::string last_summary_;
+  bool unanswered_ = false;  // the last question to Slurm got no answer
 };
 
 }  // namespace
@@ -270,6 +284,8 @@ class JobArrayFollower {
 SweepOutcome follow_job_array(results::Store& store, int64_t sweep_id, const SlurmJobRecord& record,
                               const std::map<std::string, std::string>& labels, const FollowOptions& options,
                               std::ostream& log) {
+  if (!on_path("squeue"))
+    throw std::runtime_error("squeue is not on PATH: cannot follow Slurm job " + record.job_id);
   return JobArrayFollower(store, sweep_id, record, labels, options, log).run();
 }
 
@@ -284,7 +300,12 @@ std::string job_array_status(const SlurmJobRecord& record) {
   std::string text = fmt::format("Slurm job {} (submitted {}; journals in {})\n", record.job_id, record.submitted_at,
                                  record.journal_dir);
   if (!on_path("squeue")) return text + "  squeue is not on PATH here: ask Slurm on the cluster\n";
-  const auto slurm = slurm_array_tasks(record.job_id);
+  std::map<int, SlurmTask> slurm;
+  try {
+    slurm = slurm_array_tasks(record.job_id);
+  } catch (const std::runtime_error& e) {
+    return text + fmt::format("  {}\n", e.what());
+  }
   std::vector<std::string> keys;
   try {
     keys = task_run_keys(record);

@@ -25,7 +25,8 @@ SweepOutcome follow_job_array(results::Store& store, int64_t sweep_id, const Slu
                               const std::map<std::string, std::string>& labels, const FollowOptions& options,
                               std::ostream& log);
 
-// Whether Slurm still has a task of the record's job pending or running (false when squeue is not on PATH).
+// Whether Slurm still has a task of the record's job pending or running (false when squeue is not on PATH); throws
+// std::runtime_error when Slurm gives no answer.
 bool job_array_active(const SlurmJobRecord& record);
 
 // For `iddl-sweep status`: the record's job id and when it was submitted, its tasks counted by Slurm state, and one

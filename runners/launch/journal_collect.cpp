@@ -61,7 +61,13 @@ std::string slurm_state_of(const Journal& journal, std::map<std::string, std::ma
   const std::string job = journal.task.value("slurm_job", "");
   const int index = journal.task.value("slurm_task", -1);
   if (job.empty() || index < 0 || !on_path("squeue")) return "";
-  if (jobs.count(job) == 0) jobs[job] = slurm_array_tasks(job);
+  if (jobs.count(job) == 0) {
+    try {
+      jobs[job] = slurm_array_tasks(job);
+    } catch (const std::runtime_error&) {  // no answer from Slurm: the journal alone decides
+      jobs[job] = {};
+    }
+  }
   const auto found = jobs[job].find(index);
   return found == jobs[job].end() ? "" : found->second.state;
 }

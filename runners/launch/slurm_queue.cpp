@@ -48,12 +48,17 @@ std::map<int, SlurmTask> slurm_array_tasks(const std::string& job_id) {
   if (!on_path("squeue")) throw std::runtime_error("squeue is not on PATH: cannot ask Slurm about job " + job_id);
   std::map<int, SlurmTask> tasks;
   // -r: one line per array task, pending ones too; --states=all: ended tasks Slurm still remembers (MinJobAge).
-  run_child({"squeue", "--noheader", "--array", "--states=all", "--jobs=" + job_id, "--format=%i|%T|%R"},
-            [&](const std::string& line) {
-              const auto parts = fields(line);
-              const int index = parts.size() >= 2 ? task_index(parts[0], job_id) : -1;
-              if (index >= 0) tasks[index] = {parts[1], parts.size() >= 3 ? parts[2] : ""};
-            });
+  const ChildResult squeue = run_child(
+      {"squeue", "--noheader", "--array", "--states=all", "--jobs=" + job_id, "--format=%i|%T|%R"},
+      [&](const std::string& line) {
+        const auto parts = fields(line);
+        const int index = parts.size() >= 2 ? task_index(parts[0], job_id) : -1;
+        if (index >= 0) tasks[index] = {parts[1], parts.size() >= 3 ? parts[2] : ""};
+      });
+  // "Invalid job id specified": Slurm has forgotten the job (MinJobAge); anything else is no answer.
+  if (squeue.exit_code != 0 && squeue.stderr_tail.find("Invalid job id") == std::string::npos)
+    throw std::runtime_error(fmt::format("squeue about job {} exited with code {}: {}", job_id, squeue.exit_code,
+                                         squeue.stderr_tail.substr(0, squeue.stderr_tail.find_last_not_of('\n') + 1)));
   if (!on_path("sacct")) return tasks;
   // Without accounting sacct fails and prints nothing on stdout: squeue's answer stands.
   run_child({"sacct", "--noheader", "--parsable2", "--allocations", "--jobs=" + job_id,

@@ -14,7 +14,8 @@ struct SlurmTask {
 };
 
 // The tasks of the job array `job_id` by index: those squeue (--states=all) still lists, then, when accounting is
-// configured, the ones only sacct remembers. {} when neither knows the job; throws when squeue is not on PATH.
+// configured, the ones only sacct remembers. {} when neither knows the job; throws std::runtime_error when squeue
+// is not on PATH or gives no answer (e.g. slurmctld does not respond).
 std::map<int, SlurmTask> slurm_array_tasks(const std::string& job_id);
 
 // Whether a task in `state` has ended (Slurm may still requeue it).

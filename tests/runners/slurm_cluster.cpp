@@ -190,6 +190,9 @@ void SlurmCluster::write_conf() {
   const std::string plugins = run("srun --mpi=list", {"env", "SLURM_CONF=" + conf_, find_program("srun"), "--mpi=list"});
   std::ofstream(conf_, std::ios::app) << "MpiDefault=" << (plugins.find("pmix") != std::string::npos ? "pmix" : "none")
                                       << "\n";
+  // The PMIx plugin's per-step folders in the cluster's folder, not /tmp: another cluster's job 1 has the same name.
+  fs::create_directories(fs::path(dir_) / "pmix");
+  std::ofstream(dir_ + "/mpi.conf") << "PMIxCliTmpDirBase=" << dir_ << "/pmix\n";
 }
 
 void SlurmCluster::start_slurm_daemons() {
