@@ -137,6 +137,26 @@ TEST_F(Slurm, SbatchArrayOfFourRunsIsFollowedAndCollected) {
   EXPECT_NE(resubmit.out.find("nothing to submit"), std::string::npos) << resubmit.out;
 }
 
+TEST_F(Slurm, NoWaitSubmitsOnlyAndCollectStoresTheRunsLater) {
+  const auto file = sweep_file("later", kSynthetic + "epochs = 2\n", "[matrix]\nseed = [1, 2]\n[launch]\nlauncher = \"sbatch\"\n");
+  const auto submitted = sweep({"run", file.string(), "--db", db.string(), "--no-wait"});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
+  const std::string job = job_of("later");
+  EXPECT_NE(submitted.out.find("not following it (--no-wait)"), std::string::npos) << submitted.out;
+  EXPECT_EQ(one("SELECT COUNT(*) FROM runs WHERE status = 'pending'"), "2") << "nothing stored yet";
+  const auto status = sweep({"status", "--db", db.string()});
+  EXPECT_NE(status.out.find("sweep later: Slurm job " + job), std::string::npos) << status.out;
+  ASSERT_TRUE(eventually([&] { return invoke({"squeue", "--noheader", "--jobs=" + job}).out.empty(); },
+                         std::chrono::seconds(120)))
+      << "the array did not end";
+  const auto collected = sweep({"collect", "--db", db.string(), (dir / "later.journals").string()});
+  ASSERT_EQ(collected.exit_code, 0) << collected.err;
+  EXPECT_NE(collected.out.find("2 done, 0 failed, 0 unchanged"), std::string::npos) << collected.out;
+  EXPECT_EQ(query(db, "SELECT status, COUNT(*) FROM runs GROUP BY status"),
+            (std::vector<std::vector<std::string>>{{"done", "2"}}));
+  EXPECT_EQ(one("SELECT COUNT(*) FROM epochs"), "4");
+}
+
 TEST_F(Slurm, SrunStartsTwoRanksThroughPmix) {
   const auto file = sweep_file("srun_two", kSynthetic + "epochs = 2\nparallelism = \"sync\"\nranks = 2\n",
                                "[launch]\nlauncher = \"srun\"\ntimeout = 120\n");
