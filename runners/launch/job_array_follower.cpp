@@ -179,7 +179,8 @@ class JobArrayFollower {
       const std::string state = now.state == "ENDED" ? "" : now.state;
       states.push_back(now.state);
       if (now.state == "ENDED" || slurm_task_ended(now.state)) {
-        if (!task.settled || task.state != now.state) settle(task, state);
+        // Settled once; again only when Slurm tells another end (not when it merely forgets the task).
+        if (!task.settled || (now.state != "ENDED" && task.state != now.state)) settle(task, state);
       } else {
         all_ended = false;
         follow_running(task, now);
@@ -235,7 +236,6 @@ class JobArrayFollower {
     const auto journal = task_journal(record_, task.run_key);
     if (!journal) {
       if (state.empty() || state == "CANCELLED" || state == "PREEMPTED") {
-        task.status = "";
         display_.log(fmt::format("{}: {} before it started; the run stays as it was", task.label, shown));
         return;
       }
@@ -248,7 +248,6 @@ class JobArrayFollower {
       return;
     }
     const JournalOutcome outcome = journal_outcome(*journal, state);
-    task.status = "";
     if (!store_journal(store_, task.run_id, *journal, outcome)) return;  // stored so already
     task.status = outcome.status;
     if (outcome.status == "done") {
