@@ -21,6 +21,7 @@
 #include "results/merge.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
+#include "runners/launch/job_array_follower.hpp"
 #include "runners/launch/journal_collect.hpp"
 #include "runners/launch/run_task.hpp"
 #include "runners/launch/sweep_runner.hpp"
@@ -117,6 +118,11 @@ void print_sweeps(const std::string& db_path, bool with_states) {
     table.add_row(row);
   }
   std::cout << iddl::reports::render_markdown(table);
+  if (!with_states) return;
+  for (const auto& sweep : iddl::results::summarize_sweeps(db)) {  // the sweeps under Slurm: their job array
+    const auto record = iddl::launch::read_slurm_job_record(iddl::launch::slurm_job_record_path(db_path, sweep.name));
+    if (record) std::cout << "\nsweep " << sweep.name << ": " << iddl::launch::job_array_status(*record);
+  }
 }
 
 // What a merge did: its counts, then each run whose result was replaced or kept over a different one.
@@ -161,6 +167,10 @@ int main(int argc, char** argv) {
   run->add_option("--launcher", options.launcher, "mpirun, srun or sbatch (default: the sweep's [launch] launcher)")
       ->check(CLI::IsMember({"mpirun", "srun", "sbatch"}));
   run->add_flag("--dry-run", options.dry_run, "print each run's exact command; run nothing, write no database");
+  run->add_flag("--no-wait", options.no_wait, "sbatch: submit the job array and return (collect its journals later)");
+  run->add_option("--poll", options.poll_s, "sbatch: seconds between two squeue calls while following the job array")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--job-dir", options.job_dir,
                   "sbatch: folder the compute nodes see for the script, run list and journals (default: the database's)");
   run->add_option_function<std::string>(

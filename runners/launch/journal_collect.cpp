@@ -13,6 +13,7 @@
 #include "results/sqlite.hpp"
 #include "results/store.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "runners/launch/slurm_queue.hpp"
 #include "runners/launch/sweep_lock.hpp"
 
 namespace iddl::launch {
@@ -38,17 +39,38 @@ struct StoredRun {
   int64_t epochs = 0;
 };
 
-// The stored runs of the sweep `sweep_id` by run key.
-std::map<std::string, StoredRun> stored_runs(const std::string& db_path, int64_t sweep_id) {
+// The stored run with row id `run_id`.
+StoredRun stored_run(const std::string& db_path, int64_t run_id) {
   results::Database db(db_path, results::Database::Mode::ReadOnly);
   auto rows = db.prepare(
-      "SELECT id, run_key, status, error, (SELECT COUNT(*) FROM epochs WHERE epochs.run_id = runs.id) FROM runs "
-      "WHERE sweep_id = ?");
-  rows.bind_int(1, sweep_id);
-  std::map<std::string, StoredRun> runs;
-  while (rows.step())
-    runs[rows.column_text(1)] = {rows.column_int(0), {rows.column_text(2), rows.column_text(3)}, rows.column_int(4)};
-  return runs;
+      "SELECT id, status, error, (SELECT COUNT(*) FROM epochs WHERE epochs.run_id = runs.id) FROM runs WHERE id = ?");
+  rows.bind_int(1, run_id);
+  if (!rows.step()) throw std::runtime_error(fmt::format("{}: no run with id {}", db_path, run_id));
+  return {rows.column_int(0), {rows.column_text(1), rows.column_text(2)}, rows.column_int(3)};
+}
+
+// The run ids of the sweep `sweep_id` by run key.
+std::map<std::string, int64_t> run_ids(results::Store& store, int64_t sweep_id) {
+  std::map<std::string, int64_t> ids;
+  for (const auto& row : store.runs_of(sweep_id)) ids[row.key] = row.id;
+  return ids;
+}
+
+// The Slurm state of the task that wrote `journal` ("" when its header names no job or Slurm cannot be asked);
+// `jobs` caches each job's tasks.
+std::string slurm_state_of(const Journal& journal, std::map<std::string, std::map<int, SlurmTask>>& jobs) {
+  const std::string job = journal.task.value("slurm_job", "");
+  const int index = journal.task.value("slurm_task", -1);
+  if (job.empty() || index < 0 || !on_path("squeue")) return "";
+  if (jobs.count(job) == 0) {
+    try {
+      jobs[job] = slurm_array_tasks(job);
+    } catch (const std::runtime_error&) {  // no answer from Slurm: the journal alone decides
+      jobs[job] = {};
+    }
+  }
+  const auto found = jobs[job].find(index);
+  return found == jobs[job].end() ? "" : found->second.state;
 }
 
 // The task header of a journal (its first line); throws naming the file when it is not one.
@@ -97,7 +119,7 @@ Journal read_journal(const std::string& path) {
   return journal;
 }
 
-JournalOutcome journal_outcome(const Journal& journal) {
+JournalOutcome journal_outcome(const Journal& journal, const std::string& slurm_state) {
   bool finished = false;
   std::string error;
   for (const auto& line : journal.event_lines) {
@@ -107,10 +129,30 @@ JournalOutcome journal_outcome(const Journal& journal) {
     if (kind == "error" && error.empty()) error = event.value("message", "");
   }
   if (finished && journal.exit_code.value_or(0) == 0) return {"done", ""};
+  if (!slurm_state.empty() && !slurm_task_ended(slurm_state)) return {"running", ""};
+  if (slurm_state == "TIMEOUT") return {"timeout", "the Slurm task exceeded its time limit (sbatch --time)"};
+  if (slurm_state == "CANCELLED" || slurm_state == "PREEMPTED")
+    return {"interrupted", fmt::format("the Slurm task was {} (scancel or preemption)", slurm_state == "CANCELLED" ? "cancelled" : "preempted")};
   if (!error.empty()) return {"failed", error};
-  if (!journal.exit_code) return {"failed", "no run_finished: the journal ends early (the task was killed or still runs)"};
+  if (!journal.exit_code) {
+    if (!slurm_state.empty() && slurm_state != "COMPLETED" && slurm_state != "FAILED")
+      return {"failed", fmt::format("Slurm ended the task: {}", slurm_state)};
+    return {"failed", "no run_finished: the journal ends early (the task was killed or still runs)"};
+  }
   if (*journal.exit_code != 0) return {"failed", fmt::format("iddl-train exited with code {}", *journal.exit_code)};
   return {"failed", "iddl-train exited without reporting run_finished"};
+}
+
+bool store_journal(results::Store& store, int64_t run_id, const Journal& journal, const JournalOutcome& outcome) {
+  const StoredRun run = stored_run(store.path(), run_id);
+  if (run.outcome.status == outcome.status && run.outcome.error == outcome.error && run.epochs == journal_epochs(journal))
+    return false;
+  store.mark_running(run_id);
+  RunRecorder recorder(store, run_id, nullptr);
+  for (const auto& line : journal.event_lines) recorder.on_line(line);
+  if (outcome.status != "done" && outcome.status != "running")
+    store.record_failure(run_id, outcome.status, journal.exit_code, outcome.error, journal.stderr_tail);
+  return true;
 }
 
 CollectOutcome collect_journals(const std::string& db_path, const std::vector<std::string>& dirs, std::ostream& log) {
@@ -127,34 +169,33 @@ CollectOutcome collect_journals(const std::string& db_path, const std::vector<st
   for (const auto& [sweep, runs] : sweeps) locks.push_back(std::make_unique<SweepLock>(db_path, sweep));
 
   results::Store store(db_path);
-  std::map<std::string, std::map<std::string, StoredRun>> stored;  // sweep -> run key -> stored run
-  for (const auto& [sweep, runs] : sweeps)
-    stored[sweep] = stored_runs(db_path, store.register_sweep(sweep, files.at(sweep), runs));
+  std::map<std::string, std::map<std::string, int64_t>> ids;  // sweep -> run key -> run id
+  for (const auto& [sweep, runs] : sweeps) ids[sweep] = run_ids(store, store.register_sweep(sweep, files.at(sweep), runs));
 
   CollectOutcome outcome;
+  std::map<std::string, std::map<int, SlurmTask>> jobs;  // the Slurm jobs asked about, by id
   for (const auto& path : paths) {
     const Journal journal = read_journal(path);
-    const StoredRun& run =
-        stored.at(journal.task.at("sweep").get<std::string>()).at(current_run_key(journal.task));
-    const JournalOutcome result = journal_outcome(journal);
-    if (run.outcome.status == result.status && run.outcome.error == result.error && run.epochs == journal_epochs(journal)) {
+    const int64_t run_id =
+        ids.at(journal.task.at("sweep").get<std::string>()).at(current_run_key(journal.task));
+    JournalOutcome result = journal_outcome(journal);
+    if (result.status != "done") result = journal_outcome(journal, slurm_state_of(journal, jobs));
+    if (!store_journal(store, run_id, journal, result)) {
       ++outcome.unchanged;
       continue;
     }
-    store.mark_running(run.id);
-    RunRecorder recorder(store, run.id, nullptr);
-    for (const auto& line : journal.event_lines) recorder.on_line(line);
-    if (result.status == "done") {
-      ++outcome.done;
-    } else {
-      ++outcome.failed;
-      store.record_failure(run.id, "failed", journal.exit_code, result.error, journal.stderr_tail);
-    }
+    ++(result.status == "done"       ? outcome.done
+       : result.status == "timeout"  ? outcome.timed_out
+       : result.status == "interrupted" ? outcome.interrupted
+       : result.status == "running"  ? outcome.running
+                                     : outcome.failed);
     log << fmt::format("{}: {}{}", journal.path, result.status, result.error.empty() ? "" : ": " + result.error)
         << std::endl;
   }
-  log << fmt::format("collected {} journal(s) into {}: {} done, {} failed, {} unchanged", paths.size(), db_path,
-                     outcome.done, outcome.failed, outcome.unchanged)
+  log << fmt::format("collected {} journal(s) into {}: {} done, {} failed, {} unchanged, {} timed out, {} interrupted, "
+                     "{} still running",
+                     paths.size(), db_path, outcome.done, outcome.failed, outcome.unchanged, outcome.timed_out,
+                     outcome.interrupted, outcome.running)
       << std::endl;
   return outcome;
 }

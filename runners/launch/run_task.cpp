@@ -71,6 +71,10 @@ int run_task(const TaskOptions& o, std::ostream& log) {
   header["sweep_file"] = line.value("sweep_file", "");
   header["index"] = o.index;
   header["host"] = host_name();
+  // Under Slurm: which array task wrote the journal, and how often Slurm restarted it (requeue).
+  if (const char* job = std::getenv("SLURM_ARRAY_JOB_ID")) header["slurm_job"] = job;
+  if (const char* task = std::getenv("SLURM_ARRAY_TASK_ID")) header["slurm_task"] = std::atoi(task);
+  if (const char* restarts = std::getenv("SLURM_RESTART_COUNT")) header["restart"] = std::atoi(restarts);
   journal << header.dump() << std::endl;
   if (!journal) throw std::runtime_error(fmt::format("cannot write the journal '{}'", path));
   log << fmt::format("task {}: run {} -> {}", o.index, spec.at("run_key").get<std::string>(), path) << std::endl;

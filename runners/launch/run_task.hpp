@@ -15,7 +15,7 @@ struct TaskOptions {
 };
 
 // Runs line `index` of the run list as `srun ... iddl-train` and writes its journal: a "task" header
-// (sweep, sweep_file, run_key, repeat, config), every event iddl-train prints, flushed per line, then a
+// (sweep, sweep_file, run_key, repeat, config, index, host; under Slurm slurm_job, slurm_task, restart), every event iddl-train prints, flushed per line, then a
 // "task_exit" line (exit_code, stderr_tail). Returns 0 when the run finished, 1 otherwise; throws
 // std::runtime_error when the line does not exist or the journal cannot be written.
 int run_task(const TaskOptions& options, std::ostream& log);

@@ -24,7 +24,9 @@ std::string sbatch_script(const SbatchJob& job) {
       "# and writes its events to {3}/<run_key>.jsonl; merge them with: iddl-sweep collect --db DB {3}\n"
       "#SBATCH --job-name=iddl-{0}\n#SBATCH --array=0-{4}\n#SBATCH --ntasks={5}\n#SBATCH --cpus-per-task={6}\n",
       job.sweep, job.tasks, job.files.run_list, job.files.journal_dir, job.tasks - 1, job.ranks, job.cpus_per_task);
+  text += fmt::format("#SBATCH --output={}/slurm-%A_%a.out\n", job.files.journal_dir);
   if (job.gpus_per_task > 0) text += fmt::format("#SBATCH --gpus-per-task={}\n", job.gpus_per_task);
+  if (job.time_minutes > 0) text += fmt::format("#SBATCH --time={}\n", job.time_minutes);
   for (const auto& arg : job.sbatch_args) text += "#SBATCH " + arg + "\n";
   std::vector<std::string> task{job.sweep_exe, "task", "--runs", job.files.run_list, "--journals", job.files.journal_dir};
   if (!job.blas_coretype.empty()) task.insert(task.end(), {"--blas-coretype", job.blas_coretype});

@@ -23,13 +23,15 @@ struct SbatchJob {
   int ranks = 1;                         // --ntasks: the most ranks of any run
   int cpus_per_task = 1;                 // --cpus-per-task: threads per rank
   int gpus_per_task = 0;                 // --gpus-per-task when > 0
+  int time_minutes = 0;                  // --time (Slurm counts whole minutes) when > 0: the sweep's timeout
   std::vector<std::string> sbatch_args;  // the sweep's [launch] sbatch_args, after IDDL's own lines (so they win)
   std::string sweep_exe;                 // absolute path of iddl-sweep, which runs each task
   std::string blas_coretype;             // passed to every task when not empty
   SbatchFiles files;
 };
 
-// The text of the job-array script: #SBATCH lines, then `iddl-sweep task` for run
+// The text of the job-array script: #SBATCH lines (Slurm's own output of task i goes to
+// <journal dir>/slurm-<job>_<i>.out), then `iddl-sweep task` for run
 // $SLURM_ARRAY_TASK_ID + $IDDL_TASK_OFFSET (0 when unset).
 std::string sbatch_script(const SbatchJob& job);
 

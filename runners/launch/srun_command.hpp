@@ -14,8 +14,9 @@ struct SrunOptions {
   std::string blas_coretype;   // exported as OPENBLAS_CORETYPE when not empty
 };
 
-// The argument vector `srun --ntasks=R --cpus-per-task=T --kill-on-bad-exit=1 ... iddl-train --threads T
-// --spec-json SPEC` (never a shell string), exporting CUDA_DEVICE_ORDER=PCI_BUS_ID to every rank.
+// The argument vector `srun --mpi=pmix --ntasks=R --cpus-per-task=T --kill-on-bad-exit=1 ... iddl-train --threads T
+// --spec-json SPEC` (never a shell string), exporting CUDA_DEVICE_ORDER=PCI_BUS_ID to every rank; without
+// --mpi when SLURM_MPI_TYPE is set (srun then uses that plugin).
 std::vector<std::string> srun_argv(const SrunOptions& options, const std::string& spec_json);
 
 }  // namespace iddl::launch

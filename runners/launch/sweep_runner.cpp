@@ -9,12 +9,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <list>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -28,9 +28,12 @@
 #include "results/sweep_status.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/command_text.hpp"
+#include "runners/launch/job_array_follower.hpp"
 #include "runners/launch/mpirun_command.hpp"
 #include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "runners/launch/slurm_queue.hpp"
+#include "runners/launch/slurm_job_record.hpp"
 #include "runners/launch/sbatch_job.hpp"
 #include "runners/launch/srun_command.hpp"
 #include "runners/launch/sweep_lock.hpp"
@@ -377,15 +380,6 @@ class SweepExecution {
   SweepOutcome outcome_;
 };
 
-// Whether `program` is an executable file in a folder of PATH.
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream folders(path != nullptr ? path : "");
-  for (std::string folder; std::getline(folders, folder, ':');)
-    if (!folder.empty() && access((folder + "/" + program).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 // The runs to run, by their status in the database (every run when the database or sweep is new).
 std::vector<const matrix::PlannedRun*> runs_to_run(const matrix::Sweep& sweep, const SweepOptions& options) {
   const auto statuses = results::read_run_statuses(options.db_path, sweep.name);
@@ -408,6 +402,8 @@ SbatchJob job_array(const matrix::Sweep& sweep, const SweepOptions& options,
     job.cpus_per_task = std::max(job.cpus_per_task, run->config.at("threads").get<int>());
     if (run->config.at("device") == "cuda") job.gpus_per_task = 1;
   }
+  const double timeout_s = options.timeout_s >= 0 ? options.timeout_s : sweep.launch.timeout_s;
+  if (timeout_s > 0) job.time_minutes = static_cast<int>(std::ceil(timeout_s / 60.0));  // Slurm counts minutes
   job.sbatch_args = sweep.launch.sbatch_args;
   job.sweep_exe = options.bin_dir + "/iddl-sweep";
   job.blas_coretype = options.blas_coretype;
@@ -416,41 +412,101 @@ SbatchJob job_array(const matrix::Sweep& sweep, const SweepOptions& options,
   return job;
 }
 
-// sbatch: registers the runs, writes the job-array files for the runs to run and submits them when sbatch
-// is on PATH (with dry_run: prints what each task would run, and writes nothing).
-SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
-  const auto runs = runs_to_run(sweep, options);
-  SweepOutcome outcome;
-  outcome.skipped = static_cast<int>(sweep.runs.size() - runs.size());
-  if (runs.empty()) {
-    log << fmt::format("sweep {}: nothing to submit: its {} runs are done or failed (failed ones run again with "
-                       "--retry-failed)",
-                       sweep.name, sweep.runs.size())
-        << std::endl;
-    return outcome;
+// "<run key> <settings>" of every run of the sweep, by run key.
+std::map<std::string, std::string> run_labels(const matrix::Sweep& sweep) {
+  std::map<std::string, std::string> labels;
+  for (const auto& run : sweep.runs) labels[run.key] = run.key + " " + describe(sweep, run.config);
+  return labels;
+}
+
+// Adds the counts of `more` to `outcome`.
+void add_outcome(SweepOutcome& outcome, const SweepOutcome& more) {
+  outcome.done += more.done;
+  outcome.failed += more.failed;
+  outcome.timed_out += more.timed_out;
+  outcome.interrupted += more.interrupted;
+  outcome.stopped_by_signal = outcome.stopped_by_signal || more.stopped_by_signal;
+  outcome.wall_seconds += more.wall_seconds;
+}
+
+// "sweep S: nothing to submit: ...": every run is done or failed.
+std::string nothing_to_submit(const matrix::Sweep& sweep) {
+  return fmt::format("sweep {}: nothing to submit: its {} runs are done or failed (failed ones run again with "
+                     "--retry-failed)",
+                     sweep.name, sweep.runs.size());
+}
+
+// "sweep S: N done, ...": what following the job arrays stored.
+std::string followed_summary(const matrix::Sweep& sweep, const SweepOutcome& outcome, const std::string& db_path) {
+  return fmt::format("sweep {}: {} done, {} failed, {} timed out, {} interrupted, {} not run again; results in {}",
+                     sweep.name, outcome.done, outcome.failed, outcome.timed_out, outcome.interrupted,
+                     outcome.skipped, db_path);
+}
+
+// Prints what each array task would run; writes nothing.
+void print_job_array(const matrix::Sweep& sweep, const SweepOptions& options,
+                     const std::vector<const matrix::PlannedRun*>& runs, const SbatchJob& job, std::ostream& log) {
+  log << fmt::format("dry run of sweep {} (sbatch): {} of {} runs as array tasks 0-{}; nothing is written\n",
+                     sweep.name, runs.size(), sweep.runs.size(), runs.size() - 1);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    SrunOptions task;
+    task.train_exe = options.bin_dir + "/iddl-train";
+    task.ranks = runs[i]->config.at("ranks").get<int>();
+    task.threads_per_rank = job.cpus_per_task;
+    task.gpus_per_rank = job.gpus_per_task;
+    task.blas_coretype = options.blas_coretype;
+    log << fmt::format("[task {}] {} {}\n  {}\n", i, runs[i]->key, describe(sweep, runs[i]->config),
+                       command_text(srun_argv(task, spec_of(sweep, *runs[i]).dump())));
   }
-  const SbatchJob job = job_array(sweep, options, runs);
-  const std::vector<std::string> submit{"sbatch", job.files.script};
+  log << "would write " << job.files.script << " and " << job.files.run_list
+      << ", then run: " << command_text({"sbatch", job.files.script}) << std::endl;
+}
+
+// sbatch: registers the runs; follows (or collects) the job array the sweep was submitted as before; writes the
+// job-array files for the runs to run, submits them when sbatch is on PATH and follows them unless no_wait
+// (with dry_run: prints what each task would run, and writes nothing).
+SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
   if (options.dry_run) {
-    log << fmt::format("dry run of sweep {} (sbatch): {} of {} runs as array tasks 0-{}; nothing is written\n",
-                       sweep.name, runs.size(), sweep.runs.size(), runs.size() - 1);
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      SrunOptions task;
-      task.train_exe = options.bin_dir + "/iddl-train";
-      task.ranks = runs[i]->config.at("ranks").get<int>();
-      task.threads_per_rank = job.cpus_per_task;
-      task.gpus_per_rank = job.gpus_per_task;
-      task.blas_coretype = options.blas_coretype;
-      log << fmt::format("[task {}] {} {}\n  {}\n", i, runs[i]->key, describe(sweep, runs[i]->config),
-                         command_text(srun_argv(task, spec_of(sweep, *runs[i]).dump())));
-    }
-    log << "would write " << job.files.script << " and " << job.files.run_list << ", then run: " << command_text(submit)
-        << std::endl;
+    const auto runs = runs_to_run(sweep, options);
+    if (runs.empty()) log << nothing_to_submit(sweep) << std::endl;
+    else print_job_array(sweep, options, runs, job_array(sweep, options, runs), log);
+    SweepOutcome outcome;
+    outcome.skipped = static_cast<int>(sweep.runs.size() - runs.size());
     return outcome;
   }
   const SweepLock lock(options.db_path, sweep.name);
   results::Store store(options.db_path);
-  store.mark_stale_running_interrupted(register_plan(store, sweep, log));
+  const int64_t sweep_id = register_plan(store, sweep, log);
+  const std::string record_path = slurm_job_record_path(options.db_path, sweep.name);
+  const FollowOptions follow{options.poll_s, options.live_progress};
+  SweepOutcome outcome;
+  const auto earlier = read_slurm_job_record(record_path);
+  if (earlier && !fs::exists(earlier->run_list))
+    log << fmt::format("the run list {} of Slurm job {} is gone: not following that job", earlier->run_list,
+                       earlier->job_id)
+        << std::endl;
+  else if (earlier && on_path("squeue")) {
+    if (options.no_wait && job_array_active(*earlier)) {
+      log << fmt::format("sweep {}: its Slurm job {} still has tasks pending or running; nothing submitted\n{}",
+                         sweep.name, earlier->job_id, job_array_status(*earlier))
+          << std::flush;
+      return outcome;
+    }
+    // What the earlier job array did while nobody followed it, or the rest of it when it still runs.
+    add_outcome(outcome, follow_job_array(store, sweep_id, *earlier, run_labels(sweep), follow, log));
+    if (outcome.stopped_by_signal) return outcome;
+  }
+  store.mark_stale_running_interrupted(sweep_id);
+  const auto runs = runs_to_run(sweep, options);
+  outcome.skipped = static_cast<int>(sweep.runs.size() - runs.size());
+  if (runs.empty()) {
+    log << nothing_to_submit(sweep) << std::endl;
+    if (outcome.done + outcome.failed + outcome.timed_out + outcome.interrupted > 0)
+      log << followed_summary(sweep, outcome, options.db_path) << std::endl;
+    return outcome;
+  }
+  const SbatchJob job = job_array(sweep, options, runs);
+  const std::vector<std::string> submit{"sbatch", job.files.script};
   std::vector<nlohmann::json> specs;
   for (const auto* run : runs) {
     nlohmann::json spec = spec_of(sweep, *run);
@@ -458,20 +514,30 @@ SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& op
     specs.push_back(spec);
   }
   write_sbatch_job(job, specs);
+  const std::string collect = command_text(
+      {options.bin_dir + "/iddl-sweep", "collect", "--db", options.db_path, job.files.journal_dir});
   log << fmt::format("sweep {}: {} of {} runs written as a Slurm job array:\n  script    {}\n  run list  {}\n"
-                     "  journals  {}\nafter the tasks end: {}\n",
+                     "  journals  {}\n",
                      sweep.name, runs.size(), sweep.runs.size(), job.files.script, job.files.run_list,
-                     job.files.journal_dir,
-                     command_text({options.bin_dir + "/iddl-sweep", "collect", "--db", options.db_path,
-                                   job.files.journal_dir}));
+                     job.files.journal_dir);
   if (!on_path("sbatch")) {
-    log << "sbatch is not on PATH here; submit on the cluster with: " << command_text(submit) << std::endl;
+    log << "sbatch is not on PATH here; submit on the cluster with: " << command_text(submit)
+        << "\nafter the tasks end: " << collect << std::endl;
     return outcome;
   }
   log << "submitting: " << command_text(submit) << std::endl;
-  const ChildResult result = run_child(submit, [&log](const std::string& line) { log << line << "\n"; });
-  if (result.exit_code != 0)
-    throw std::runtime_error(fmt::format("sbatch exited with code {}: {}", result.exit_code, result.stderr_tail));
+  const SlurmJobRecord record =
+      new_slurm_job_record(sbatch_submit(job.files.script), job.files.run_list, job.files.journal_dir);
+  write_slurm_job_record(record_path, record);
+  log << fmt::format("submitted Slurm job {}", record.job_id) << std::endl;
+  if (options.no_wait) {
+    log << fmt::format("not following it (--no-wait): `iddl-sweep status --db {}` shows its tasks; after they end: {}",
+                       options.db_path, collect)
+        << std::endl;
+    return outcome;
+  }
+  add_outcome(outcome, follow_job_array(store, sweep_id, record, run_labels(sweep), follow, log));
+  log << followed_summary(sweep, outcome, options.db_path) << std::endl;
   return outcome;
 }
 

@@ -23,6 +23,8 @@ struct SweepOptions {
   std::string launcher;           // "mpirun", "srun" or "sbatch"; "": the sweep's [launch] launcher
   bool dry_run = false;           // print each run's command instead of running it; no database is written
   std::string job_dir;            // sbatch: folder of the script, run list and journals; "": the database's
+  bool no_wait = false;           // sbatch: submit and return; `iddl-sweep collect` stores the journals later
+  double poll_s = 10;             // sbatch: seconds between two squeue calls while following the job array
 };
 
 // What happened to the runs of a sweep in one invocation.
@@ -46,8 +48,10 @@ hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions
 // the sweep goes on; SIGINT/SIGTERM stops the runs in flight and marks them interrupted. Throws
 // std::runtime_error before launching anything when a dataset's files are missing or another
 // process is running the same sweep on the same database. With the sbatch launcher it writes the
-// sweep's job-array files instead (docs/launchers.md) and submits them when sbatch is on PATH; with
-// dry_run it prints the command of every run that would run, and touches nothing.
+// sweep's job-array files instead (docs/launchers.md), submits them when sbatch is on PATH and, unless
+// no_wait, follows the job array, storing each task's results as it ends (first following, or collecting,
+// the array this sweep was submitted as before); with dry_run it prints the command of every run that
+// would run, and touches nothing.
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log);
 
 }  // namespace iddl::launch

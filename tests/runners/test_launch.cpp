@@ -122,11 +122,16 @@ TEST(SrunCommand, BuildsAJobStepWithThreadsGpusAndEnvironment) {
   o.gpus_per_rank = 1;
   o.blas_coretype = "Haswell";
   const std::string spec = R"({"config": {"model": "mlp'; rm -rf /"}})";
-  const std::vector<std::string> expected{
-      "srun", "--ntasks=4", "--cpus-per-task=2", "--kill-on-bad-exit=1", "--gpus-per-task=1",
+  ::unsetenv("SLURM_MPI_TYPE");
+  std::vector<std::string> expected{
+      "srun", "--mpi=pmix", "--ntasks=4", "--cpus-per-task=2", "--kill-on-bad-exit=1", "--gpus-per-task=1",
       "--export=ALL,OMP_NUM_THREADS=2,CUDA_DEVICE_ORDER=PCI_BUS_ID,OPENBLAS_CORETYPE=Haswell", "/opt/iddl/bin/iddl-train", "--threads", "2",
       "--spec-json", spec};
   EXPECT_EQ(srun_argv(o, spec), expected);
+  ::setenv("SLURM_MPI_TYPE", "pmi2", 1);  // the site's plugin: srun reads the variable itself
+  expected.erase(expected.begin() + 1);
+  EXPECT_EQ(srun_argv(o, spec), expected);
+  ::unsetenv("SLURM_MPI_TYPE");
 }
 
 TEST(CommandText, AShellSplitsTheLineBackIntoTheSameArguments) {
@@ -143,6 +148,7 @@ TEST(SbatchJob, ScriptIsAJobArrayRunningOneTaskPerLine) {
   job.tasks = 3;
   job.ranks = 2;
   job.cpus_per_task = 4;
+  job.time_minutes = 2;
   job.sbatch_args = {"--partition=gpu", "--time=01:00:00"};
   job.sweep_exe = "/opt/iddl/bin/iddl-sweep";
   job.files = sbatch_files("/data/my results", "s");
@@ -153,6 +159,7 @@ TEST(SbatchJob, ScriptIsAJobArrayRunningOneTaskPerLine) {
   EXPECT_EQ(script.rfind("#!/bin/bash\n", 0), 0u);
   for (const std::string line :
        {"#SBATCH --array=0-2\n", "#SBATCH --ntasks=2\n", "#SBATCH --cpus-per-task=4\n",
+        "#SBATCH --output=/data/my results/s.journals/slurm-%A_%a.out\n", "#SBATCH --time=2\n",
         "#SBATCH --partition=gpu\n#SBATCH --time=01:00:00\nset -eu\n",
         "exec /opt/iddl/bin/iddl-sweep task --runs '/data/my results/s.runs.jsonl' --journals "
         "'/data/my results/s.journals' --index \"$((SLURM_ARRAY_TASK_ID + ${IDDL_TASK_OFFSET:-0}))\"\n"})
@@ -323,6 +330,21 @@ TEST(JournalOutcome, EndsARunAsALiveRunWould) {
   journal.event_lines.push_back(R"({"event":"error","message":"loss is not finite"})");
   EXPECT_EQ(journal_outcome(journal).status, "failed");
   EXPECT_EQ(journal_outcome(journal).error, "loss is not finite");
+}
+
+TEST(JournalOutcome, AJournalEndingEarlyIsJudgedByItsSlurmState) {
+  Journal journal;
+  journal.event_lines = {kStarted, kEpoch};
+  EXPECT_EQ(journal_outcome(journal, "RUNNING").status, "running");
+  EXPECT_EQ(journal_outcome(journal, "PENDING").status, "running") << "requeued: it runs again";
+  EXPECT_EQ(journal_outcome(journal, "TIMEOUT").status, "timeout");
+  EXPECT_EQ(journal_outcome(journal, "CANCELLED").status, "interrupted");
+  EXPECT_EQ(journal_outcome(journal, "PREEMPTED").status, "interrupted");
+  EXPECT_EQ(journal_outcome(journal, "NODE_FAIL").error, "Slurm ended the task: NODE_FAIL");
+  EXPECT_EQ(journal_outcome(journal, "COMPLETED").error,
+            "no run_finished: the journal ends early (the task was killed or still runs)");
+  journal.event_lines.push_back(kFinished);
+  EXPECT_EQ(journal_outcome(journal, "TIMEOUT").status, "done") << "finished just before its limit";
 }
 
 TEST(CollectJournals, StoresRunsOnceAndPicksUpARetriedTask) {

@@ -38,7 +38,7 @@ TEST_F(Launchers, DryRunPrintsEachCommandAndWritesNothing) {
 
   const auto srun = sweep({"run", kSweepFile, "--db", db.string(), "--dry-run", "--launcher", "srun"});
   ASSERT_EQ(srun.exit_code, 0) << srun.err;
-  EXPECT_NE(srun.out.find("\n  srun --ntasks=2 --cpus-per-task="), std::string::npos) << srun.out;
+  EXPECT_NE(srun.out.find("\n  srun --mpi=pmix --ntasks=2 --cpus-per-task="), std::string::npos) << srun.out;
   EXPECT_EQ(srun.out.find("--cpu-set"), std::string::npos) << "Slurm places the ranks";
   EXPECT_NE(srun.out.find(",CUDA_DEVICE_ORDER=PCI_BUS_ID"), std::string::npos) << srun.out;
 
@@ -54,7 +54,14 @@ TEST_F(Launchers, DryRunPrintsEachCommandAndWritesNothing) {
 // Each array task runs by hand with SLURM_ARRAY_TASK_ID set, under a stand-in srun that starts the ranks
 // with mpirun; the journals are then collected into the database.
 TEST_F(Launchers, SbatchJobArrayTasksRunWithoutSlurmAndAreCollected) {
-  const auto submitted = sweep({"run", kSweepFile, "--db", db.string(), "--launcher", "sbatch"});
+  // A machine without Slurm: no sbatch on PATH, so the job array is written and not submitted.
+  const auto submit = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{"env", "PATH=" + (dir / "no-slurm").string(), std::string(IDDL_BIN_DIR) + "/iddl-sweep",
+                                  "run", kSweepFile, "--db", db.string(), "--launcher", "sbatch"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return invoke(argv);
+  };
+  const auto submitted = submit({});
   ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
   const fs::path script = dir / "synthetic_e2e.sbatch";
   const fs::path journals = dir / "synthetic_e2e.journals";
@@ -96,7 +103,7 @@ TEST_F(Launchers, SbatchJobArrayTasksRunWithoutSlurmAndAreCollected) {
 
   const auto again = sweep({"collect", "--db", db.string(), journals.string()});
   EXPECT_NE(again.out.find("0 done, 0 failed, 2 unchanged"), std::string::npos) << again.out;
-  const auto resubmitted = sweep({"run", kSweepFile, "--db", db.string(), "--launcher", "sbatch"});
+  const auto resubmitted = submit({});
   EXPECT_NE(resubmitted.out.find("nothing to submit"), std::string::npos) << resubmitted.out;
 
   // A task killed after its first epoch leaves a truncated journal: failed, and submitted again on retry.
@@ -108,7 +115,7 @@ TEST_F(Launchers, SbatchJobArrayTasksRunWithoutSlurmAndAreCollected) {
             (std::vector<std::vector<std::string>>{
                 {"failed", "no run_finished: the journal ends early (the task was killed or still runs)"}}));
   EXPECT_EQ(query(db, "SELECT COUNT(*) FROM epochs"), (std::vector<std::vector<std::string>>{{"4"}}));
-  sweep({"run", kSweepFile, "--db", db.string(), "--launcher", "sbatch", "--retry-failed"});
+  submit({"--retry-failed"});
   EXPECT_EQ(lines_of(dir / "synthetic_e2e.runs.jsonl").size(), 1u) << "only the failed run is submitted again";
 }
 
