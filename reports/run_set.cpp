@@ -122,7 +122,7 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
       set.column_names.push_back(name);
   }
   std::string columns = kRunColumns;
-  for (const Metric& metric : metrics()) columns += std::string(", r.") + metric.column;
+  for (const Metric& metric : metrics()) columns += ", " + metric_sql(metric);
   for (const std::string& name : set.column_names) columns += ", r." + name;
   results::Statement select = select_runs(db, selection, columns);
 
@@ -153,8 +153,7 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
     run.torch_version = select.column_text(9);
     for (size_t i = 0; i < metrics().size(); ++i) {
       const int column = kFirstMetricColumn + static_cast<int>(i);
-      run.metrics.push_back(select.column_is_null(column) ? std::nullopt
-                                                          : std::optional<double>(select.column_real(column)));
+      run.metrics.push_back(column_json(select, column));
     }
     for (size_t i = 0; i < set.column_names.size(); ++i) {
       run.columns.push_back(column_json(select, first_extra + static_cast<int>(i)));

@@ -26,7 +26,7 @@ struct StoredRun {
   size_t sweep = 0;     // index into RunSet::sweeps
   size_t settings = 0;  // index into RunSet::settings
   std::string key, status, error;
-  std::vector<std::optional<double>> metrics;  // by metrics() index; nullopt for NULL
+  std::vector<nlohmann::json> metrics;          // by metrics() index: a number, text, or null
   std::map<std::string, double> named_metrics;  // run_metrics name -> value (NULLs left out)
   std::vector<nlohmann::json> columns;         // values of RunSet::column_names, in that order
   std::string host, blas_library, blas_kernel, torch_version;
