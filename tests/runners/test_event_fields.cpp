@@ -61,8 +61,9 @@ std::set<std::string> check_event(results::Event kind, const nlohmann::json& eve
     if (field != nullptr && field->when[0] != '\0') conditional.insert(item.key());
   }
   for (const results::EventField& field : results::kEventFields) {
-    if ((field.events & kind) != 0 && field.when[0] == '\0')
+    if ((field.events & kind) != 0 && field.when[0] == '\0') {
       EXPECT_TRUE(event.contains(field.name)) << name << " lacks '" << field.name << "'";
+    }
   }
   return conditional;
 }
@@ -79,8 +80,9 @@ std::set<std::string> check_run(const std::multimap<std::string, nlohmann::json>
       check_event(results::kRunStarted, event);
       const nlohmann::json& config = event.at(results::field::config);
       for (const results::EventField& field : results::kEventFields) {
-        if ((field.events & results::kConfig) != 0)
+        if ((field.events & results::kConfig) != 0) {
           EXPECT_TRUE(config.contains(field.name)) << "the config lacks the setting '" << field.name << "'";
+        }
       }
     } else if (name == results::event::epoch) {
       check_event(results::kEpoch, event);
@@ -97,8 +99,9 @@ TEST(EventFields, OneRankRunEmitsExactlyTheTablesFields) {
   const auto events = train_events({{"parallelism", "single"}}, 1);
   EXPECT_TRUE(check_run(events, 2).empty()) << "a single run has no staleness nor compression ratio";
   const nlohmann::json& started = events.find(results::event::run_started)->second;
-  if (started.at(results::field::gpu_count) == 0)
+  if (started.at(results::field::gpu_count) == 0) {
     EXPECT_FALSE(started.contains(results::field::gpu_name)) << "GPU facts only with GPUs";
+  }
 }
 
 TEST(EventFields, DownpourRunAddsItsStalenessAsTheTableSays) {
