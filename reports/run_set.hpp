@@ -41,10 +41,12 @@ struct RunSet {
   std::vector<StoredRun> runs;             // by id
 };
 
-// The selected runs of the database with their named metrics and, for each name in extra_columns
+// The selected runs of the database with their named metrics, the metrics of metric_columns (names
+// of metrics(), the others left null; every metric when unset) and, for each name in extra_columns
 // that is a runs column, its value. Throws when the sweep is unknown, and std::invalid_argument quoting a bad where
 // expression with SQLite's message.
-RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns = {});
+RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns = {},
+                 const std::optional<std::vector<std::string>>& metric_columns = std::nullopt);
 
 // The selected runs' rows: SELECT <columns> over the runs (aliased r) joined with their sweep
 // (aliased s), ordered by run id, the sweep name bound. Errors as load_runs.

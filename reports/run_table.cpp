@@ -99,6 +99,18 @@ std::vector<Metric> layout_metrics(const RunSet& set, const TableLayout& layout)
   return layout.columns ? parse_metric_list(*layout.columns, set.metric_names) : default_metrics();
 }
 
+std::vector<std::string> layout_metric_columns(const TableLayout& layout) {
+  std::vector<std::string> names;
+  if (layout.columns) {
+    for (const std::string& name : split_names(*layout.columns))
+      if (find_metric(name)) names.push_back(name);
+  } else {
+    for (const Metric& metric : default_metrics()) names.push_back(metric.column);
+  }
+  if (layout.sort && find_metric(layout.sort->column)) names.push_back(layout.sort->column);
+  return names;
+}
+
 Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout) {
   const std::vector<Field> fields =
       layout.group_by.empty() ? varying_fields(set, runs) : resolve_fields(set, layout.group_by);
