@@ -99,7 +99,7 @@ inline constexpr EventField kEventFields[] = {
   {"inference_time_s", kRunFinished, Kind::Real, Stored::Column, Unit::Seconds, "inference time", "", "seconds of the timed inference batches"},
   {"latency_ms", kRunFinished, Kind::Real, Stored::Column, Unit::Milliseconds, "latency", "", "inference milliseconds per sample"},
   {"staleness_mean", kRunFinished, Kind::Real, Stored::Column, Unit::Decimal, "staleness", "with downpour", "mean staleness of the pushes the server applied"},
-  {"compression_ratio", kRunFinished, Kind::Real, Stored::Column, Unit::Decimal, "compression ratio", "with sync or param_avg", "gradient exchange: wire bytes over dense bytes"},
+  {"compression_ratio", kRunFinished, Kind::Real, Stored::Column, Unit::Decimal, "compression ratio", "with a compressor (sync, param_avg)", "gradient exchange: wire bytes over dense bytes"},
   {"metrics", kRunFinished, Kind::Object, Stored::NamedMetrics, Unit::None, "metrics", "", "named figures of the model and run (name -> number), see named_metric_unit"},
 
   {"message", kError, Kind::Text, Stored::Error, Unit::None, "error", "", "why the run failed"},

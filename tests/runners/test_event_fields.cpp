@@ -1,4 +1,5 @@
-// The field contract against a real iddl-train (under mpirun, on generated synthetic data): every
+// The field contract against a real iddl-train (under mpirun, on generated synthetic data; one
+// rank, downpour on two, a two-stage pipeline): every
 // field it emits is in the table of results/fields.hpp for its event, and every field of the table
 // for an event is emitted unless the table says when it is (GPU facts, a strategy's figures).
 #include <unistd.h>
@@ -98,6 +99,7 @@ std::set<std::string> check_run(const std::multimap<std::string, nlohmann::json>
 TEST(EventFields, OneRankRunEmitsExactlyTheTablesFields) {
   const auto events = train_events({{"parallelism", "single"}}, 1);
   EXPECT_TRUE(check_run(events, 2).empty()) << "a single run has no staleness nor compression ratio";
+  ASSERT_EQ(events.count(results::event::run_started), 1u);
   const nlohmann::json& started = events.find(results::event::run_started)->second;
   if (started.at(results::field::gpu_count) == 0) {
     EXPECT_FALSE(started.contains(results::field::gpu_name)) << "GPU facts only with GPUs";
@@ -107,6 +109,15 @@ TEST(EventFields, OneRankRunEmitsExactlyTheTablesFields) {
 TEST(EventFields, DownpourRunAddsItsStalenessAsTheTableSays) {
   const auto events = train_events({{"parallelism", "downpour"}}, 2);
   EXPECT_EQ(check_run(events, 2), std::set<std::string>{results::field::staleness_mean});
+}
+
+TEST(EventFields, PipelineRunEmitsTheSameFields) {
+  const auto events =
+      train_events({{"parallelism", {{"method", "pipeline"}, {"chunks", 2}}}, {"hidden", {32, 16}}}, 2);
+  EXPECT_TRUE(check_run(events, 2).empty());
+  ASSERT_EQ(events.count(results::event::run_finished), 1u);
+  const nlohmann::json& finished = events.find(results::event::run_finished)->second;
+  EXPECT_TRUE(finished.at(results::field::metrics).contains("pipeline_efficiency")) << finished.dump();
 }
 
 }  // namespace
