@@ -121,9 +121,8 @@ std::string metric_cell(const Group& group, const Metric& metric) {
   std::vector<std::string> values;
   for (const StoredRun* run : group.runs) {
     const nlohmann::json& value = run->metrics[index];
-    if (value.is_null()) continue;
-    const std::string cell = value_cell(value);
-    if (std::find(values.begin(), values.end(), cell) == values.end()) values.push_back(cell);
+    const std::string cell = value_cell(value);  // "" for null
+    if (!cell.empty() && std::find(values.begin(), values.end(), cell) == values.end()) values.push_back(cell);
   }
   std::string joined;
   for (const std::string& value : values) joined += (joined.empty() ? "" : ", ") + value;

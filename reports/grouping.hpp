@@ -43,7 +43,7 @@ std::vector<Group> group_runs(const RunSet& set, const std::vector<const StoredR
 std::vector<double> metric_values(const Group& group, const Metric& metric);
 
 // The group's cell of the metric: the spread of a number metric's values, the distinct values of a
-// text metric in run order joined by ", ".
+// text metric in run order joined by ", " (empty and null values left out).
 std::string metric_cell(const Group& group, const Metric& metric);
 
 }  // namespace iddl::reports

@@ -10,6 +10,7 @@
 
 #include "reports/markdown_report.hpp"
 #include "reports/metric_columns.hpp"
+#include "reports/sort_order.hpp"
 #include "results/fields.hpp"
 #include "results/schema.hpp"
 #include "tests/reports/report_process.hpp"
@@ -97,6 +98,35 @@ TEST_F(reports_field_columns, IddlReportAcceptsEveryStoredField) {
   std::ostringstream csv;
   write_csv_report(csv, db, options);
   EXPECT_EQ(every.out, csv.str());
+}
+
+TEST(reports_field_columns_fold, TextColumnsListTheDistinctValuesOfARowsRuns) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  {
+    results::Store store(path);
+    nlohmann::json config = test_support::sample_event(results::kConfig);
+    std::vector<results::PlannedRunRow> planned;
+    for (int seed : {1, 2, 3}) {
+      config["seed"] = seed;
+      planned.push_back({"seed-" + std::to_string(seed), seed - 1, config});
+    }
+    const int64_t sweep = store.register_sweep("hosts", "", planned);
+    const std::vector<std::string> hosts = {"node-b", "node-a", "node-b"};
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      const int64_t run = store.runs_of(sweep)[i].id;
+      store.mark_running(run);
+      store.record_started(run, {{"host", hosts[i]}, {"nccl_version", ""}});
+      store.record_finished(run, {{"test_accuracy", 0.5}, {"staleness_mean", 1.0 + static_cast<double>(i)}});
+    }
+  }
+  results::Database db = results::open_for_reading(path);
+  ReportOptions options;
+  options.layout.columns = "host,nccl_version,staleness_mean";
+  options.layout.sort = SortOrder{"host", false};
+  std::ostringstream csv;
+  write_csv_report(csv, db, options);
+  EXPECT_EQ(csv.str(), "sweep,runs,host,NCCL,staleness\nhosts,3,\"node-b, node-a\",,2 ± 1\n");
 }
 
 TEST_F(reports_field_columns, AnUnknownColumnIsAnErrorListingTheCloseOnes) {
