@@ -39,19 +39,22 @@ bool is_close(const std::string& wrong, const std::string& candidate, std::size_
 }  // namespace
 
 std::string closest_name(std::string_view wrong, const std::vector<std::string>& candidates) {
+  const std::vector<std::string> close = close_names(wrong, candidates);
+  return close.empty() ? "" : close.front();
+}
+
+std::vector<std::string> close_names(std::string_view wrong, const std::vector<std::string>& candidates) {
   const std::string needle = lower(wrong);
-  std::string best;
-  std::size_t best_distance = 0;
+  std::vector<std::pair<std::size_t, std::string>> close;  // distance, candidate
   for (const auto& candidate : candidates) {
     const std::string folded = lower(candidate);
     const std::size_t distance = edit_distance(needle, folded);
-    if (!is_close(needle, folded, distance)) continue;
-    if (best.empty() || distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
+    if (is_close(needle, folded, distance)) close.emplace_back(distance, candidate);
   }
-  return best;
+  std::stable_sort(close.begin(), close.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  for (auto& entry : close) names.push_back(std::move(entry.second));
+  return names;
 }
 
 }  // namespace iddl::matrix

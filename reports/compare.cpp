@@ -78,8 +78,8 @@ std::vector<std::string> row_cells(const std::vector<nlohmann::json>& values, co
   cells.push_back(a == nullptr ? "" : std::to_string(a->runs.size()));
   cells.push_back(b == nullptr ? "" : std::to_string(b->runs.size()));
   for (const Metric& metric : metrics) {
-    cells.push_back(a == nullptr ? "" : spread_cell(metric_values(*a, metric), metric.format));
-    cells.push_back(b == nullptr ? "" : spread_cell(metric_values(*b, metric), metric.format));
+    cells.push_back(a == nullptr ? "" : metric_cell(*a, metric));
+    cells.push_back(b == nullptr ? "" : metric_cell(*b, metric));
     const auto mean_a = mean_of(a, metric);
     const auto mean_b = mean_of(b, metric);
     cells.push_back(mean_a && mean_b ? difference_cell(metric, *mean_b - *mean_a) : "");

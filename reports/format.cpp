@@ -59,6 +59,8 @@ std::string format_count(double count) {
   return two_decimals(count);
 }
 
+std::string format_integer(double value) { return fmt::format("{:.0f}", value); }
+
 std::string format_bytes(double bytes) {
   return scaled(bytes, 1024.0, std::array<const char*, 5>{" B", " KiB", " MiB", " GiB", " TiB"});
 }

@@ -14,6 +14,9 @@ std::string format_percent(double fraction);
 // A count as papers print FLOPs and parameters, at most 2 decimals: "950", "94.6K", "0.31M", "557.89M", "1.2G".
 std::string format_count(double count);
 
+// A whole number as is: 42 -> "42", 12345 -> "12345".
+std::string format_integer(double value);
+
 // A byte count with a binary (1024-based) unit: "512 B", "1.5 KiB", "12.25 MiB", "3 GiB".
 std::string format_bytes(double bytes);
 

@@ -110,9 +110,23 @@ std::vector<double> metric_values(const Group& group, const Metric& metric) {
   }
   const size_t index = metric_index(metric);
   for (const StoredRun* run : group.runs) {
-    if (const auto& value = run->metrics[index]) values.push_back(*value);
+    if (run->metrics[index].is_number()) values.push_back(run->metrics[index].get<double>());
   }
   return values;
+}
+
+std::string metric_cell(const Group& group, const Metric& metric) {
+  if (!metric.text) return spread_cell(metric_values(group, metric), metric.format);
+  const size_t index = metric_index(metric);
+  std::vector<std::string> values;
+  for (const StoredRun* run : group.runs) {
+    const nlohmann::json& value = run->metrics[index];
+    const std::string cell = value_cell(value);  // "" for null
+    if (!cell.empty() && std::find(values.begin(), values.end(), cell) == values.end()) values.push_back(cell);
+  }
+  std::string joined;
+  for (const std::string& value : values) joined += (joined.empty() ? "" : ", ") + value;
+  return joined;
 }
 
 }  // namespace iddl::reports

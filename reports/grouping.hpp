@@ -39,7 +39,11 @@ struct Group {
 std::vector<Group> group_runs(const RunSet& set, const std::vector<const StoredRun*>& runs,
                               const std::vector<Field>& fields, bool by_sweep);
 
-// The values the group's runs reported for the metric, in run order (NULLs left out).
+// The values the group's runs reported for a number metric, in run order (NULLs left out).
 std::vector<double> metric_values(const Group& group, const Metric& metric);
+
+// The group's cell of the metric: the spread of a number metric's values, the distinct values of a
+// text metric in run order joined by ", " (empty and null values left out).
+std::string metric_cell(const Group& group, const Metric& metric);
 
 }  // namespace iddl::reports

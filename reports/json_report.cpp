@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "reports/metric_columns.hpp"
 #include "reports/names.hpp"
 
 namespace iddl::reports {
@@ -53,7 +54,11 @@ void sort_runs(nlohmann::json& runs, const SortOrder& order) {
 }  // namespace
 
 nlohmann::json runs_json(results::Database& db, const Selection& selection, const std::optional<SortOrder>& sort) {
-  results::Statement select = select_runs(db, selection, std::string("r.*, s.name, ") + named_metrics_sql());
+  std::string columns = "r.*";
+  for (const Metric& metric : metrics()) {  // the epochs' fields as their mean over the run's epochs
+    if (metric.per_epoch) columns += ", " + metric_sql(metric) + " AS " + metric.column;
+  }
+  results::Statement select = select_runs(db, selection, columns + ", s.name, " + named_metrics_sql());
   nlohmann::json runs = nlohmann::json::array();
   while (select.step()) runs.push_back(run_object(select));
   if (sort) sort_runs(runs, *sort);

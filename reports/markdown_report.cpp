@@ -36,9 +36,9 @@ std::vector<const StoredRun*> done(const std::vector<const StoredRun*>& runs) {
   return chosen;
 }
 
-// The selected runs, with the runs columns the layout may group by.
+// The selected runs, with the metrics the layout shows or sorts by and the runs columns it may group by.
 RunSet load_for_layout(results::Database& db, const ReportOptions& options) {
-  return load_runs(db, options.selection, options.layout.group_by);
+  return load_runs(db, options.selection, options.layout.group_by, layout_metric_columns(options.layout));
 }
 
 std::string one_line(std::string text) {
@@ -122,7 +122,7 @@ std::string stale_line(int count, bool included) {
 }  // namespace
 
 Table sweep_table(results::Database& db, const std::string& sweep) {
-  const RunSet set = load_runs(db, {sweep, std::nullopt});
+  const RunSet set = load_runs(db, {sweep, std::nullopt}, {}, layout_metric_columns(TableLayout{}));
   return folded_table(set, with_status(set, "done"), TableLayout{});
 }
 

@@ -6,6 +6,7 @@
 
 #include "reports/format.hpp"
 #include "reports/names.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::reports {
 
@@ -13,10 +14,24 @@ namespace {
 
 const char kPatternEnd = '*';
 
-bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
-
-bool ends_with(const std::string& text, const std::string& end) {
-  return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
+// The named metric `name` written in the unit: its header is its name.
+Metric unit_metric(const std::string& name, results::Unit unit) {
+  using results::Unit;
+  Metric metric{name, name, format_decimal, unit == Unit::Fraction, true};
+  switch (unit) {
+    case Unit::Fraction: metric.format = format_percent; break;
+    case Unit::Count: metric.format = format_count; break;
+    case Unit::Integer: metric.format = format_integer; break;
+    case Unit::Seconds: metric.format = format_duration; break;
+    case Unit::Milliseconds: metric.format = format_milliseconds; break;
+    case Unit::Bytes: metric.format = format_bytes; break;
+    case Unit::BytesPerSecond: metric.format = format_rate; break;
+    case Unit::PerSecond: metric.format = format_per_second; break;
+    case Unit::Text: metric.text = true; break;
+    case Unit::None:
+    case Unit::Decimal: break;
+  }
+  return metric;
 }
 
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
@@ -64,23 +79,24 @@ Metric metric_of_name(const std::string& name, const std::vector<std::string>& p
 }  // namespace
 
 const std::vector<Metric>& metrics() {
-  static const std::vector<Metric> all = {
-      {"test_accuracy", "test accuracy", format_percent, true},
-      {"train_time_s", "training time", format_duration, false},
-      {"params", "params", format_count, false},
-      {"flops", "FLOPs", format_count, false},
-      {"bytes_sent", "bytes sent", format_bytes, false},
-      {"bandwidth_Bps", "bandwidth", format_rate, false},
-      {"inference_time_s", "inference time", format_duration, false},
-      {"latency_ms", "latency", format_milliseconds, false},
-      {"test_loss", "test loss", format_decimal, false},
-      {"train_loss", "train loss", format_decimal, false},
-      {"comm_time_s", "comm time", format_duration, false},
-      {"bytes_received", "bytes received", format_bytes, false},
-      {"epochs", "epochs", format_count, false},
-      {"compression_ratio", "compression ratio", format_decimal, false},
-  };
+  static const std::vector<Metric> all = [] {
+    std::vector<Metric> list;
+    for (const results::EventField& field : results::kEventFields) {
+      if (field.unit == results::Unit::None) continue;
+      Metric metric = unit_metric(field.name, field.unit);
+      metric.header = field.header;
+      metric.named = false;
+      metric.per_epoch = (field.events & ~results::kEpoch) == 0;
+      list.push_back(std::move(metric));
+    }
+    return list;
+  }();
   return all;
+}
+
+std::string metric_sql(const Metric& metric) {
+  if (metric.per_epoch) return "(SELECT AVG(e." + metric.column + ") FROM epochs AS e WHERE e.run_id = r.id)";
+  return "r." + metric.column;
 }
 
 size_t metric_index(const Metric& metric) {
@@ -91,8 +107,9 @@ size_t metric_index(const Metric& metric) {
 
 std::vector<Metric> default_metrics() {
   std::vector<Metric> chosen;
-  for (const char* name :
-       {"epochs", "train_time_s", "test_accuracy", "params", "flops", "bytes_sent", "bandwidth_Bps"}) {
+  namespace field = results::field;
+  for (const char* name : {field::epochs, field::train_time_s, field::test_accuracy, field::params, field::flops,
+                           field::bytes_sent, field::bandwidth_Bps}) {
     chosen.push_back(*find_metric(name));
   }
   return chosen;
@@ -105,17 +122,7 @@ const Metric* find_metric(const std::string& column) {
   return nullptr;
 }
 
-Metric named_metric(const std::string& name) {
-  if (contains(name, "accuracy") || contains(name, "fraction") || contains(name, "efficiency"))
-    return {name, name, format_percent, true, true};
-  if (contains(name, "flops")) return {name, name, format_count, false, true};
-  if (ends_with(name, "_per_s")) return {name, name, format_per_second, false, true};
-  if (ends_with(name, "_Bps")) return {name, name, format_rate, false, true};
-  if (ends_with(name, "_bytes")) return {name, name, format_bytes, false, true};
-  if (ends_with(name, "_s")) return {name, name, format_duration, false, true};
-  if (ends_with(name, "_ms")) return {name, name, format_milliseconds, false, true};
-  return {name, name, format_decimal, false, true};
-}
+Metric named_metric(const std::string& name) { return unit_metric(name, results::named_metric_unit(name)); }
 
 bool natural_less(const std::string& a, const std::string& b) {
   size_t i = 0;
@@ -153,6 +160,7 @@ std::vector<Metric> parse_metric_list(const std::string& names, const std::vecto
 }
 
 std::string difference_cell(const Metric& metric, double difference) {
+  if (metric.text) return "";
   if (metric.fraction) return format_points(difference);
   return format_signed(difference, metric.format);
 }

@@ -1,5 +1,6 @@
 #include "reports/names.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "matrix/settings.hpp"
@@ -7,6 +8,8 @@
 namespace iddl::reports {
 
 namespace {
+
+constexpr size_t kMostSuggested = 5;
 
 std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t");
@@ -32,8 +35,17 @@ std::vector<std::string> split_names(const std::string& list) {
 
 std::string unknown_name_message(const std::string& what, const std::string& name,
                                  const std::vector<std::string>& candidates) {
-  const std::string closest = matrix::closest_name(name, candidates);
-  if (!closest.empty()) return "unknown " + what + " '" + name + "' (did you mean '" + closest + "'?)";
+  std::vector<std::string> close;
+  for (const std::string& candidate : matrix::close_names(name, candidates)) {
+    if (close.size() < kMostSuggested && std::find(close.begin(), close.end(), candidate) == close.end())
+      close.push_back(candidate);
+  }
+  if (!close.empty()) {
+    std::string suggested;
+    for (size_t i = 0; i < close.size(); ++i)
+      suggested += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + ("'" + close[i] + "'");
+    return "unknown " + what + " '" + name + "' (did you mean " + suggested + "?)";
+  }
   std::string known;
   for (const std::string& candidate : candidates) known += (known.empty() ? "" : ", ") + candidate;
   return "unknown " + what + " '" + name + "' (known: " + known + ")";

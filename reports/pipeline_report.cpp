@@ -60,7 +60,7 @@ std::vector<double> column_values(const Group& g, const char* column) {
   const size_t at = metric_index(*find_metric(column));
   std::vector<double> values;
   for (const StoredRun* run : g.runs)
-    if (run->metrics[at]) values.push_back(*run->metrics[at]);
+    if (run->metrics[at].is_number()) values.push_back(run->metrics[at].get<double>());
   return values;
 }
 

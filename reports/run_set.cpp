@@ -126,7 +126,8 @@ std::vector<std::string> runs_columns(results::Database& db) {
   return names;
 }
 
-RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns) {
+RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns,
+                 const std::optional<std::vector<std::string>>& metric_columns) {
   RunSet set;
   set.sweeps = selected_sweeps(db, selection);
   const std::vector<std::string> table_columns = runs_columns(db);
@@ -135,7 +136,15 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
       set.column_names.push_back(name);
   }
   std::string columns = kRunColumns;
-  for (const Metric& metric : metrics()) columns += std::string(", r.") + metric.column;
+  std::vector<size_t> loaded;  // metrics() indices, in column order
+  for (size_t i = 0; i < metrics().size(); ++i) {
+    const Metric& metric = metrics()[i];
+    if (metric_columns &&
+        std::find(metric_columns->begin(), metric_columns->end(), metric.column) == metric_columns->end())
+      continue;
+    loaded.push_back(i);
+    columns += ", " + metric_sql(metric);
+  }
   for (const std::string& name : set.column_names) columns += ", r." + name;
   results::Statement select = select_runs(db, selection, columns);
 
@@ -143,7 +152,7 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
   for (size_t i = 0; i < set.sweeps.size(); ++i) sweep_of_name.emplace(set.sweeps[i], i);
   std::unordered_map<std::string, size_t> settings_of_text;  // config text without seed -> index
   std::unordered_map<std::string, size_t> settings_of_key;   // fold key -> index
-  const int first_extra = kFirstMetricColumn + static_cast<int>(metrics().size());
+  const int first_extra = kFirstMetricColumn + static_cast<int>(loaded.size());
   while (select.step()) {
     StoredRun run;
     run.id = select.column_int(0);
@@ -164,11 +173,9 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
     run.blas_library = select.column_text(7);
     run.blas_kernel = select.column_text(8);
     run.torch_version = select.column_text(9);
-    for (size_t i = 0; i < metrics().size(); ++i) {
-      const int column = kFirstMetricColumn + static_cast<int>(i);
-      run.metrics.push_back(select.column_is_null(column) ? std::nullopt
-                                                          : std::optional<double>(select.column_real(column)));
-    }
+    run.metrics.resize(metrics().size());
+    for (size_t i = 0; i < loaded.size(); ++i)
+      run.metrics[loaded[i]] = column_json(select, kFirstMetricColumn + static_cast<int>(i));
     for (size_t i = 0; i < set.column_names.size(); ++i) {
       run.columns.push_back(column_json(select, first_extra + static_cast<int>(i)));
     }

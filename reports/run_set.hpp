@@ -27,7 +27,7 @@ struct StoredRun {
   size_t sweep = 0;     // index into RunSet::sweeps
   size_t settings = 0;  // index into RunSet::settings
   std::string key, status, error;
-  std::vector<std::optional<double>> metrics;  // by metrics() index; nullopt for NULL
+  std::vector<nlohmann::json> metrics;          // by metrics() index: a number, text, or null
   std::map<std::string, double> named_metrics;  // run_metrics name -> value (NULLs left out)
   std::vector<nlohmann::json> columns;         // values of RunSet::column_names, in that order
   std::string host, blas_library, blas_kernel, torch_version;
@@ -42,10 +42,12 @@ struct RunSet {
   std::vector<StoredRun> runs;             // by id
 };
 
-// The selected runs of the database with their named metrics and, for each name in extra_columns
+// The selected runs of the database with their named metrics, the metrics of metric_columns (names
+// of metrics(), the others left null; every metric when unset) and, for each name in extra_columns
 // that is a runs column, its value. Throws when the sweep is unknown, and std::invalid_argument quoting a bad where
 // expression with SQLite's message.
-RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns = {});
+RunSet load_runs(results::Database& db, const Selection& selection, const std::vector<std::string>& extra_columns = {},
+                 const std::optional<std::vector<std::string>>& metric_columns = std::nullopt);
 
 // The selected runs' rows: SELECT <columns> over the runs (aliased r) joined with their sweep
 // (aliased s), ordered by run id, the sweep name bound. Errors as load_runs.

@@ -7,6 +7,7 @@
 #include "reports/fold.hpp"
 #include "reports/grouping.hpp"
 #include "reports/names.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::reports {
 
@@ -20,10 +21,11 @@ const char* const kRunsColumn = "runs";
 std::vector<size_t> shown_fields(const std::vector<Field>& fields, const TableLayout& layout,
                                  const std::vector<Metric>& metrics) {
   const bool epochs_metric =
-      std::any_of(metrics.begin(), metrics.end(), [](const Metric& metric) { return metric.column == "epochs"; });
+      std::any_of(metrics.begin(), metrics.end(),
+                  [](const Metric& metric) { return metric.column == results::field::epochs; });
   std::vector<size_t> shown;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (layout.group_by.empty() && epochs_metric && fields[i].name == "epochs") continue;
+    if (layout.group_by.empty() && epochs_metric && fields[i].name == results::field::epochs) continue;
     shown.push_back(i);
   }
   return shown;
@@ -33,22 +35,29 @@ std::vector<size_t> shown_fields(const std::vector<Field>& fields, const TableLa
 class SortKey {
  public:
   SortKey(const RunSet& set, const std::vector<Field>& fields, const std::string& column, bool sweep_column)
-      : set_(set), column_(column), metric_(sort_metric(set, column)) {
-    if (metric_ || column == kRunsColumn || (sweep_column && column == kSweepColumn)) return;
+      : set_(set), column_(column) {
     const auto found = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == column; });
-    if (found == fields.end())
-      throw std::invalid_argument(unknown_name_message("sort column", column, candidates(set, fields, sweep_column)));
-    field_ = static_cast<size_t>(found - fields.begin());
+    if (found != fields.end()) {  // a grouping setting sorts by its value, before a metric of the same name
+      field_ = static_cast<size_t>(found - fields.begin());
+      return;
+    }
+    metric_ = sort_metric(set, column);
+    if (metric_ || column == kRunsColumn || (sweep_column && column == kSweepColumn)) return;
+    throw std::invalid_argument(unknown_name_message("sort column", column, candidates(set, fields, sweep_column)));
   }
 
   nlohmann::json operator()(const Group& group) const {
+    if (field_) return group.values[*field_];
+    if (metric_ && metric_->text) {
+      const std::string cell = metric_cell(group, *metric_);
+      return cell.empty() ? nlohmann::json() : nlohmann::json(cell);
+    }
     if (metric_) {
       const std::vector<double> values = metric_values(group, *metric_);
       return values.empty() ? nlohmann::json() : nlohmann::json(spread(values).mean);
     }
     if (column_ == kRunsColumn) return group.runs.size();
-    if (column_ == kSweepColumn) return set_.sweeps[group.sweep];
-    return group.values[field_];
+    return set_.sweeps[group.sweep];
   }
 
  private:
@@ -73,7 +82,7 @@ class SortKey {
   const RunSet& set_;
   std::string column_;
   std::optional<Metric> metric_;
-  size_t field_ = 0;
+  std::optional<size_t> field_;  // index into the grouping fields
 };
 
 void sort_groups(std::vector<Group>& groups, const SortKey& key, bool descending) {
@@ -88,6 +97,18 @@ void sort_groups(std::vector<Group>& groups, const SortKey& key, bool descending
 
 std::vector<Metric> layout_metrics(const RunSet& set, const TableLayout& layout) {
   return layout.columns ? parse_metric_list(*layout.columns, set.metric_names) : default_metrics();
+}
+
+std::vector<std::string> layout_metric_columns(const TableLayout& layout) {
+  std::vector<std::string> names;
+  if (layout.columns) {
+    for (const std::string& name : split_names(*layout.columns))
+      if (find_metric(name)) names.push_back(name);
+  } else {
+    for (const Metric& metric : default_metrics()) names.push_back(metric.column);
+  }
+  if (layout.sort && find_metric(layout.sort->column)) names.push_back(layout.sort->column);
+  return names;
 }
 
 Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout) {
@@ -110,7 +131,7 @@ Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs,
     if (layout.sweep_column) cells.push_back(set.sweeps[group.sweep]);
     for (const size_t field : shown) cells.push_back(value_cell(group.values[field]));
     cells.push_back(std::to_string(group.runs.size()));
-    for (const Metric& metric : metrics) cells.push_back(spread_cell(metric_values(group, metric), metric.format));
+    for (const Metric& metric : metrics) cells.push_back(metric_cell(group, metric));
     table.add_row(std::move(cells));
   }
   return table;

@@ -24,6 +24,10 @@ struct TableLayout {
 // default_metrics(). An unknown name throws std::invalid_argument naming the closest.
 std::vector<Metric> layout_metrics(const RunSet& set, const TableLayout& layout);
 
+// The metrics() columns the layout shows or sorts by (its named metrics aside): what load_runs
+// needs to load for it.
+std::vector<std::string> layout_metric_columns(const TableLayout& layout);
+
 // The runs folded into rows: the sweep (when asked), the grouping settings (when they vary by
 // themselves, the planned epochs are left to the epochs metric column), "runs" (how many runs the
 // row folds), then each metric of layout_metrics as mean ± std over the row's runs. A sort column

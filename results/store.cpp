@@ -1,8 +1,6 @@
 #include "results/store.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -10,6 +8,8 @@
 #include <stdexcept>
 
 #include "matrix/axis_value.hpp"
+#include "results/field_columns.hpp"
+#include "results/fields.hpp"
 #include "results/schema.hpp"
 #include "results/sweep_status.hpp"
 
@@ -17,53 +17,22 @@ namespace iddl::results {
 
 namespace {
 
-// How a JSON field becomes a column value; Axis: an IDDL axis value stored as its method name.
-enum class Kind { Integer, Real, Text, Axis };
-
-// A run or epoch column filled from the JSON field of the same name.
-struct Field {
-  const char* name;
-  Kind kind;
-};
+using Field = EventField;
 
 // Settings copied from the resolved config into their own columns at register time.
-const std::vector<Field> kConfigFields = {
-    {"dataset", Kind::Text},       {"model", Kind::Text},        {"sparsification", Kind::Axis},
-    {"vertical", Kind::Axis},      {"horizontal", Kind::Axis},   {"compression", Kind::Axis},
-    {"parallelism", Kind::Axis},   {"ranks", Kind::Integer},     {"seed", Kind::Integer},
-    {"epochs", Kind::Integer},     {"batch_size", Kind::Integer}, {"lr", Kind::Real},
-};
+const std::vector<Field> kConfigFields = stored_columns(kConfig);
 
 // Fields of the run_started event.
-const std::vector<Field> kStartedFields = {
-    {"host", Kind::Text},          {"device", Kind::Text},        {"threads", Kind::Integer},
-    {"blas_library", Kind::Text},  {"blas_kernel", Kind::Text},   {"torch_version", Kind::Text},
-    {"mpi_version", Kind::Text},   {"params", Kind::Integer},     {"flops", Kind::Integer},
-    {"iddl_commit", Kind::Text},   {"compiler", Kind::Text},      {"cpu_model", Kind::Text},
-    {"cpu_cores", Kind::Integer},  {"cpu_sockets", Kind::Integer}, {"memory_bytes", Kind::Integer},
-    {"gpu_name", Kind::Text},      {"gpu_count", Kind::Integer},   {"gpu_memory_bytes", Kind::Integer},
-    {"gpu_driver", Kind::Text},    {"cuda_version", Kind::Text},   {"gpu_topology", Kind::Text},
-    {"nccl_version", Kind::Text},
-};
+const std::vector<Field> kStartedFields = stored_columns(kRunStarted);
 
 // Fields of the run_finished event.
-const std::vector<Field> kFinishedFields = {
-    {"train_loss", Kind::Real},      {"test_loss", Kind::Real},        {"test_accuracy", Kind::Real},
-    {"train_time_s", Kind::Real},    {"inference_time_s", Kind::Real}, {"latency_ms", Kind::Real},
-    {"params", Kind::Integer},       {"flops", Kind::Integer},         {"bytes_sent", Kind::Integer},
-    {"bytes_received", Kind::Integer}, {"comm_time_s", Kind::Real},    {"bandwidth_Bps", Kind::Real},
-    {"staleness_mean", Kind::Real},  {"compression_ratio", Kind::Real},
-};
+const std::vector<Field> kFinishedFields = stored_columns(kRunFinished);
 
 // The run_finished field holding the named metrics, an object of name -> number.
-const char* const kMetricsField = "metrics";
+const char* const kMetricsField = field::metrics;
 
 // Fields of the epoch event besides the epoch number.
-const std::vector<Field> kEpochFields = {
-    {"train_loss", Kind::Real},    {"test_loss", Kind::Real},         {"test_accuracy", Kind::Real},
-    {"epoch_time_s", Kind::Real},  {"bytes_sent", Kind::Integer},     {"bytes_received", Kind::Integer},
-    {"comm_time_s", Kind::Real},   {"bandwidth_Bps", Kind::Real},
-};
+const std::vector<Field> kEpochFields = stored_columns(kEpoch);
 
 const std::array<const char*, 3> kFailureStatuses = {"failed", "timeout", "interrupted"};
 
@@ -75,13 +44,6 @@ std::string utc_now() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
-}
-
-// Whether name can name a run metric: letters, digits, '_' and '.', at least one.
-bool is_metric_name(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '_' || c == '.';
-  });
 }
 
 // Binds object[field.name] at index: NULL when missing or null; throws naming the field when
@@ -125,6 +87,10 @@ void bind_field(Statement& statement, int index, const nlohmann::json& object, c
         return;
       }
       throw wrong("an integer");
+    case Kind::Object:
+      if (!value.is_object()) throw wrong("an object");
+      statement.bind_text(index, value.dump());
+      return;
   }
 }
 
@@ -173,6 +139,7 @@ Database open_current(const std::string& path) {
   Database db(path);
   configure_connection(db);
   migrate(db);
+  require_field_columns(db);
   return db;
 }
 
@@ -306,14 +273,14 @@ void Store::mark_running(int64_t run_id) {
 void Store::record_started(int64_t run_id, const nlohmann::json& event) {
   Transaction transaction(db_);
   update_started_.reset();
-  bind_fields(update_started_, 1, event, kStartedFields, [&] { return event_context("run_started", run_id); });
+  bind_fields(update_started_, 1, event, kStartedFields, [&] { return event_context(event::run_started, run_id); });
   update_started_.bind_int(kStartedIdIndex, run_id).run();
   require_changed(run_id);
   transaction.commit();
 }
 
 void Store::record_epoch(int64_t run_id, const nlohmann::json& event) {
-  const auto context = [&] { return event_context("epoch", run_id); };
+  const auto context = [&] { return event_context(event::epoch, run_id); };
   const auto epoch = event.find("epoch");
   if (epoch == event.end() || !epoch->is_number_integer()) {
     throw std::runtime_error(context() + ": field 'epoch' must be an integer");
@@ -329,7 +296,7 @@ void Store::record_epoch(int64_t run_id, const nlohmann::json& event) {
 void Store::record_finished(int64_t run_id, const nlohmann::json& event) {
   Transaction transaction(db_);
   update_finished_.reset();
-  bind_fields(update_finished_, 1, event, kFinishedFields, [&] { return event_context("run_finished", run_id); });
+  bind_fields(update_finished_, 1, event, kFinishedFields, [&] { return event_context(event::run_finished, run_id); });
   update_finished_.bind_text(kFinishedTimeIndex, utc_now()).bind_int(kFinishedTimeIndex + 1, run_id).run();
   require_changed(run_id);
   upsert_metrics(run_id, event);
@@ -340,7 +307,7 @@ void Store::upsert_metrics(int64_t run_id, const nlohmann::json& event) {
   const auto found = event.find(kMetricsField);
   if (found == event.end() || found->is_null()) return;
   const auto field = [&](const std::string& name) {
-    return event_context("run_finished", run_id) + ": field '" + name + "'";
+    return event_context(event::run_finished, run_id) + ": field '" + name + "'";
   };
   if (!found->is_object()) {
     throw std::runtime_error(field(kMetricsField) + " must be an object of name -> number, got " + found->dump());

@@ -7,6 +7,7 @@
 
 #include "core/train/flat_tensors.hpp"
 #include "runners/model_state.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::runners {
 namespace {
@@ -123,7 +124,7 @@ void DownpourStrategy::on_epoch_end(torch::nn::Module& model) {
 }
 
 std::map<std::string, double> DownpourStrategy::run_metrics() const {
-  return {{"staleness_mean", version_ > 0 ? staleness_sum_ / static_cast<double>(version_) : 0.0}};
+  return {{results::field::staleness_mean, version_ > 0 ? staleness_sum_ / static_cast<double>(version_) : 0.0}};
 }
 
 }  // namespace iddl::runners

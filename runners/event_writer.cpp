@@ -2,9 +2,9 @@
 
 namespace iddl::runners {
 
-void EventWriter::emit(const std::string& name, nlohmann::json fields) {
+void EventWriter::emit(results::Event event, nlohmann::json fields) {
   if (rank_ != 0) return;
-  fields["event"] = name;
+  fields["event"] = results::event_name(event);
   out_ << fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
 

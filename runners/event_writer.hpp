@@ -4,6 +4,8 @@
 #include <ostream>
 #include <string>
 
+#include "results/fields.hpp"
+
 namespace iddl::runners {
 
 // Writes the run's events as JSON lines (docs/architecture.md, contract 3); silent on ranks other than 0.
@@ -11,8 +13,9 @@ class EventWriter {
  public:
   EventWriter(std::ostream& out, int rank) : out_(out), rank_(rank) {}
 
-  // Writes {"event": name, ...fields} as one flushed line.
-  void emit(const std::string& name, nlohmann::json fields);
+  // Writes {"event": <its name>, ...fields} as one flushed line; the fields are named by
+  // results::field (results/fields.hpp).
+  void emit(results::Event event, nlohmann::json fields);
 
  private:
   std::ostream& out_;

@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     return iddl::runners::run_training(spec, environment(threads, mpi.rank() == 0), *comm, events);
   } catch (const std::exception& e) {
     std::cerr << "iddl-train (rank " << mpi.rank() << "): " << e.what() << std::endl;
-    events.emit("error", {{"message", e.what()}});
+    events.emit(iddl::results::kError, {{iddl::results::field::message, e.what()}});
     if (mpi.size() > 1) iddl::comm::MpiSession::abort(2);
     return 2;
   }

@@ -6,6 +6,7 @@
 #include "core/models/layers.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "runners/model_state.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::runners {
 
@@ -84,7 +85,7 @@ void ParamAvgStrategy::on_averaged(const torch::Tensor& flat) {
 
 std::map<std::string, double> ParamAvgStrategy::run_metrics() const {
   if (!averager_) return {};
-  return {{"compression_ratio", averager_->compression_ratio()}};
+  return {{results::field::compression_ratio, averager_->compression_ratio()}};
 }
 
 WeightedParamAvgStrategy::WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda)

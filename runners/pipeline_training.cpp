@@ -246,7 +246,7 @@ int run_pipeline_training(const RunSpec& spec, const RunEnvironment& environment
   const torch::Device device = run_device(config);
   PipelineRun run(config, comm, device);
   const int64_t params = run.params(), flops = run.flops();
-  events.emit("run_started", run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
+  events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
 
   const int64_t epochs = config.at("epochs").get<int64_t>();
   const EpochTotals totals = run_epochs(epochs, [&](int64_t epoch) { return run.run_epoch(epoch); }, events);
@@ -256,8 +256,8 @@ int run_pipeline_training(const RunSpec& spec, const RunEnvironment& environment
   metrics["samples_per_s"] = samples_per_second(run.train_samples(), epochs, totals.train_time_s);
   comm.barrier();
   nlohmann::json summary = run_finished_fields(totals, timing, params, flops);
-  summary["metrics"] = metrics;
-  events.emit("run_finished", summary);
+  summary[results::field::metrics] = metrics;
+  events.emit(results::kRunFinished, summary);
   return 0;
 }
 

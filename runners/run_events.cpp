@@ -6,10 +6,13 @@
 #include <utility>
 
 #include "hardware/thread_budget.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::runners {
 
 namespace {
+
+namespace field = results::field;
 
 // This process's rank among the run's ranks on its host, as Open MPI, Slurm or MPICH tell it (0 alone).
 int local_rank() {
@@ -37,52 +40,52 @@ int run_threads(const nlohmann::json& config, const RunEnvironment& environment,
 }
 
 nlohmann::json comm_fields(const comm::CommStats& stats) {
-  return {{"bytes_sent", stats.bytes_sent},
-          {"bytes_received", stats.bytes_received},
-          {"comm_time_s", stats.seconds},
-          {"bandwidth_Bps", stats.bandwidth_Bps()}};
+  return {{field::bytes_sent, stats.bytes_sent},
+          {field::bytes_received, stats.bytes_received},
+          {field::comm_time_s, stats.seconds},
+          {field::bandwidth_Bps, stats.bandwidth_Bps()}};
 }
 
 nlohmann::json run_started_fields(const RunSpec& spec, const RunEnvironment& environment, int world_size,
                                   const torch::Device& device, int threads, int64_t params, int64_t flops) {
-  nlohmann::json started = {{"run_key", spec.run_key},
-                            {"sweep", spec.sweep},
-                            {"repeat", spec.repeat},
-                            {"config", spec.config},
-                            {"world_size", world_size},
-                            {"host", environment.host},
-                            {"cpu_model", environment.cpu_model},
-                            {"cpu_cores", environment.cores},
-                            {"iddl_commit", environment.iddl_commit},
-                            {"compiler", environment.compiler},
-                            {"device", device.str()},
-                            {"threads", threads},
-                            {"blas_library", environment.blas_library},
-                            {"blas_kernel", environment.blas_kernel},
-                            {"torch_version", TORCH_VERSION},
-                            {"mpi_version", environment.mpi_version},
-                            {"params", params},
-                            {"flops", flops},
-                            {"cpu_sockets", environment.cpu_sockets},
-                            {"memory_bytes", environment.memory_bytes},
-                            {"gpu_count", environment.gpu_count},
-                            {"nccl_version", environment.nccl_version}};
-  if (environment.gpu_count > 0) started["gpu_memory_bytes"] = environment.gpu_memory_bytes;
-  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"gpu_name", environment.gpu_name},
-                                    {"gpu_driver", environment.gpu_driver},
-                                    {"cuda_version", environment.cuda_version},
-                                    {"gpu_topology", environment.gpu_topology}})
+  nlohmann::json started = {{field::run_key, spec.run_key},
+                            {field::sweep, spec.sweep},
+                            {field::repeat, spec.repeat},
+                            {field::config, spec.config},
+                            {field::world_size, world_size},
+                            {field::host, environment.host},
+                            {field::cpu_model, environment.cpu_model},
+                            {field::cpu_cores, environment.cores},
+                            {field::iddl_commit, environment.iddl_commit},
+                            {field::compiler, environment.compiler},
+                            {field::device, device.str()},
+                            {field::threads, threads},
+                            {field::blas_library, environment.blas_library},
+                            {field::blas_kernel, environment.blas_kernel},
+                            {field::torch_version, TORCH_VERSION},
+                            {field::mpi_version, environment.mpi_version},
+                            {field::params, params},
+                            {field::flops, flops},
+                            {field::cpu_sockets, environment.cpu_sockets},
+                            {field::memory_bytes, environment.memory_bytes},
+                            {field::gpu_count, environment.gpu_count},
+                            {field::nccl_version, environment.nccl_version}};
+  if (environment.gpu_count > 0) started[field::gpu_memory_bytes] = environment.gpu_memory_bytes;
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{field::gpu_name, environment.gpu_name},
+                                    {field::gpu_driver, environment.gpu_driver},
+                                    {field::cuda_version, environment.cuda_version},
+                                    {field::gpu_topology, environment.gpu_topology}})
     if (!value.empty()) started[name] = value;  // a machine without GPUs leaves them NULL
   return started;
 }
 
 nlohmann::json epoch_fields(const train::EpochResult& result) {
   nlohmann::json fields = comm_fields(result.comm);
-  fields.update({{"epoch", result.epoch},
-                 {"train_loss", result.train_loss},
-                 {"test_loss", result.test_loss},
-                 {"test_accuracy", result.test_accuracy},
-                 {"epoch_time_s", result.epoch_time_s}});
+  fields.update({{field::epoch, result.epoch},
+                 {field::train_loss, result.train_loss},
+                 {field::test_loss, result.test_loss},
+                 {field::test_accuracy, result.test_accuracy},
+                 {field::epoch_time_s, result.epoch_time_s}});
   return fields;
 }
 
@@ -94,11 +97,11 @@ EpochTotals run_epochs(int64_t epochs, const std::function<train::EpochResult(in
     totals.comm += totals.last.comm;
     totals.train_time_s += totals.last.epoch_time_s;
     if (!std::isfinite(totals.last.train_loss)) {
-      events.emit("error", {{"message", "train loss is not finite at epoch " + std::to_string(epoch)}});
+      events.emit(results::kError, {{field::message, "train loss is not finite at epoch " + std::to_string(epoch)}});
       totals.finite = false;
       return totals;
     }
-    events.emit("epoch", epoch_fields(totals.last));
+    events.emit(results::kEpoch, epoch_fields(totals.last));
   }
   return totals;
 }
@@ -106,14 +109,14 @@ EpochTotals run_epochs(int64_t epochs, const std::function<train::EpochResult(in
 nlohmann::json run_finished_fields(const EpochTotals& totals, const train::InferenceTiming& timing, int64_t params,
                                    int64_t flops) {
   nlohmann::json summary = comm_fields(totals.comm);
-  summary.update({{"train_loss", totals.last.train_loss},
-                  {"test_loss", totals.last.test_loss},
-                  {"test_accuracy", totals.last.test_accuracy},
-                  {"train_time_s", totals.train_time_s},
-                  {"inference_time_s", timing.inference_time_s},
-                  {"latency_ms", timing.latency_ms},
-                  {"params", params},
-                  {"flops", flops}});
+  summary.update({{field::train_loss, totals.last.train_loss},
+                  {field::test_loss, totals.last.test_loss},
+                  {field::test_accuracy, totals.last.test_accuracy},
+                  {field::train_time_s, totals.train_time_s},
+                  {field::inference_time_s, timing.inference_time_s},
+                  {field::latency_ms, timing.latency_ms},
+                  {field::params, params},
+                  {field::flops, flops}});
   return summary;
 }
 

@@ -67,7 +67,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   const int64_t params = size.params, flops = size.flops;
   auto strategy = run_strategy(config, assembled, dataset, options, comm);
 
-  events.emit("run_started", run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
+  events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
 
   train::Trainer trainer(assembled.model, dataset, options, device, &comm, *strategy);
   const EpochTotals totals =
@@ -84,10 +84,10 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   nlohmann::json summary = run_finished_fields(totals, timing, params, flops);
   metrics["samples_per_s"] = samples_per_second(dataset.train.images.size(0), options.epochs, totals.train_time_s);
   if (assembled.early_exit)  // what its samples used on average, the no-exit figure in metrics
-    summary["flops"] = static_cast<int64_t>(std::llround(metrics.at("mean_inference_flops")));
-  if (!metrics.empty()) summary["metrics"] = metrics;
+    summary[results::field::flops] = static_cast<int64_t>(std::llround(metrics.at("mean_inference_flops")));
+  if (!metrics.empty()) summary[results::field::metrics] = metrics;
   for (const auto& [name, value] : strategy->run_metrics()) summary[name] = value;
-  events.emit("run_finished", summary);
+  events.emit(results::kRunFinished, summary);
   return 0;
 }
 

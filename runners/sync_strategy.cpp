@@ -3,6 +3,7 @@
 #include "core/models/layers.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "runners/model_state.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::runners {
 
@@ -26,7 +27,7 @@ void SyncStrategy::after_backward(torch::nn::Module& model, int64_t local_sample
 
 std::map<std::string, double> SyncStrategy::run_metrics() const {
   if (!averager_) return {};
-  return {{"compression_ratio", averager_->compression_ratio()}};
+  return {{results::field::compression_ratio, averager_->compression_ratio()}};
 }
 
 }  // namespace iddl::runners

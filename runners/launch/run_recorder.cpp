@@ -1,5 +1,7 @@
 #include "runners/launch/run_recorder.hpp"
 
+#include "results/fields.hpp"
+
 namespace iddl::launch {
 
 RunRecorder::RunRecorder(results::Store& store, int64_t run_id, std::function<void(const nlohmann::json&)> on_event)
@@ -12,15 +14,15 @@ void RunRecorder::on_line(const std::string& line) {
     return;
   }
   const std::string kind = event.value("event", "");
-  if (kind == "run_started") {
+  if (kind == results::event::run_started) {
     store_.record_started(run_id_, event);
-  } else if (kind == "epoch") {
+  } else if (kind == results::event::epoch) {
     store_.record_epoch(run_id_, event);
-  } else if (kind == "run_finished") {
+  } else if (kind == results::event::run_finished) {
     store_.record_finished(run_id_, event);
     finished_ = true;
-  } else if (kind == "error") {
-    error_ = event.value("message", "");
+  } else if (kind == results::event::error) {
+    error_ = event.value(results::field::message, "");
   }
   if (on_event_) on_event_(event);
 }

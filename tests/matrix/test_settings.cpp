@@ -211,6 +211,13 @@ TEST(matrix_closest_name, SuggestsNearNamesOnly) {
   EXPECT_EQ(closest_name("anything", {}), "");
 }
 
+TEST(matrix_closest_name, CloseNamesListsEveryNearNameNearestFirst) {
+  EXPECT_EQ(close_names("bytes", {"params", "bytes_received", "bytes_sent"}),
+            (std::vector<std::string>{"bytes_sent", "bytes_received"}));
+  EXPECT_EQ(close_names("lrr", {"lr", "seed"}), (std::vector<std::string>{"lr"}));
+  EXPECT_TRUE(close_names("zzzzzz", {"lr", "seed"}).empty());
+}
+
 TEST(matrix_value_text, WritesValuesAsInASweepFile) {
   EXPECT_EQ(value_text("mlp"), "\"mlp\"");
   EXPECT_EQ(value_text(2.0), "2.0");

@@ -99,10 +99,11 @@ TEST_F(reports_named_metrics, UnknownNamesAndEmptyPatternsNameTheClosestKnownNam
   EXPECT_EQ(invalid_argument_of([&] { table("exit_fracton.1"); }),
             "unknown column 'exit_fracton.1' (did you mean 'exit_fraction.1'?)");
   EXPECT_EQ(invalid_argument_of([&] { table("exit_acuracy.*"); }),
-            "unknown column pattern 'exit_acuracy.*' (did you mean 'exit_accuracy.1'?)");
+            "unknown column pattern 'exit_acuracy.*' (did you mean 'exit_accuracy.1', 'exit_accuracy.2' or "
+            "'exit_accuracy.10'?)");
   // present only in runs the selection leaves out
   EXPECT_EQ(invalid_argument_of([&] { table("exit_fraction.1", std::nullopt, "run_key = 'plain-1'"); })
-                .rfind("unknown column 'exit_fraction.1' (known: test_accuracy, ", 0),
+                .rfind("unknown column 'exit_fraction.1' (known: dataset, ", 0),
             0u);
 }
 
