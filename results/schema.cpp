@@ -158,6 +158,19 @@ void use_wal(Database& db) {
   }
 }
 
+// Throws, naming the file, when a database at version 0 already holds IDDL's tables (its user_version
+// was reset, or another program made them): migration 1 would fail on them.
+void refuse_unversioned_tables(Database& db) {
+  if (schema_version(db) != 0) return;
+  Statement tables = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('sweeps', 'runs')");
+  if (tables.step() && tables.column_int(0) > 0) {
+    throw std::runtime_error(db.path() +
+                             ": holds tables named like IDDL's (sweeps, runs) but its schema version "
+                             "(PRAGMA user_version) is 0: not a database IDDL wrote, or its version was reset; "
+                             "give another --db");
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
@@ -166,10 +179,10 @@ const std::vector<std::string>& migrations() {
 }
 
 void configure_connection(Database& db) {
+  db.set_busy_timeout(kBusyTimeoutMs);  // first: the pragmas below may wait for another connection's lock
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA synchronous = NORMAL");  // with WAL: durable across process crashes, not power loss
   db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(kWalPagesPerCheckpoint));
-  db.set_busy_timeout(kBusyTimeoutMs);
 }
 
 int schema_version(Database& db) {
@@ -189,6 +202,7 @@ void refuse_newer_schema(Database& db) {
 
 void migrate(Database& db) {
   refuse_newer_schema(db);
+  refuse_unversioned_tables(db);
   use_wal(db);
   const auto& scripts = migrations();
   for (size_t i = 0; i < scripts.size(); ++i) {
