@@ -201,18 +201,26 @@ TEST_F(Faults, SighupStopsTheRunsAndMarksThemInterrupted) {
   EXPECT_TRUE(processes_mentioning(key).empty());
 }
 
-// Item 7: after kill -9 of iddl-sweep, its run's mpirun and ranks are gone within a few seconds (they
-// used to train on until their next write), so a rerun never trains the same run twice at once.
+// Item 7: after kill -9 of iddl-sweep, its run's mpirun and ranks are gone within a few seconds, even in
+// the middle of a long epoch (they used to train on until their next write), so a rerun never trains the
+// same run twice at once.
 TEST_F(Faults, KillNineOfTheSweepLeavesNoRankTraining) {
-  const auto file = write("orphan.toml", tiny_sweep("orphan", 231, "epochs = [100000]", "parallelism = \"sync\"\nranks = 2\n"));
+  // Batches of one sample with an allreduce per step: an epoch writes nothing for many seconds.
+  const auto file = write("orphan.toml",
+                          "[sweep]\nname = \"orphan\"\n[base]\ndataset = \"synthetic\"\ntrain_samples = 16384\n"
+                          "test_samples = 64\nhidden = [16]\nbatch_size = 1\nthreads = 1\nseed = 231\n"
+                          "parallelism = \"sync\"\nranks = 2\n[matrix]\nepochs = [100000]\n");
   auto background = start({"run", file.string(), "--db", db.string()}, dir / "run.log");
-  ASSERT_TRUE(eventually([&] { return number("SELECT COUNT(*) FROM epochs") >= 1; }, std::chrono::seconds(120)));
+  ASSERT_TRUE(eventually([&] { return number("SELECT COUNT(*) FROM runs WHERE host IS NOT NULL") == 1; },
+                         std::chrono::seconds(120)));
   const std::string key = first_cell("SELECT run_key FROM runs");
   ASSERT_GE(processes_mentioning(key).size(), 3u) << "mpirun and two ranks";
   ::kill(background.id(), SIGKILL);
   background.wait();
   EXPECT_TRUE(eventually([&] { return processes_mentioning(key).empty(); }, std::chrono::seconds(3)))
       << processes_mentioning(key).size() << " processes of the run outlived the killed iddl-sweep by 3 s";
+  EXPECT_EQ(number("SELECT COUNT(*) FROM epochs"), 0) << "the first epoch was meant to be long";
+  for (const auto& pid : processes_mentioning(key)) ::kill(std::stoi(pid), SIGKILL);  // what a failed check left
 }
 
 // Item 4: a run that cannot be started (no mpirun) is recorded failed with the reason, no exit code, and
