@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -18,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kLaunchKeys{"launcher", "mpirun_args", "hosts", "hostfile", "sbatch_args",
-                                           "timeout", "jobs", "gpu_policy", "ranks"};
+                                           "timeout", "jobs", "gpu_policy", "ranks", "oversubscribe"};
 const std::vector<std::string> kLaunchers{"mpirun", "srun", "sbatch"};
 const std::vector<std::string> kGpuPolicies{"binpack", "topology"};  // hardware::parse_gpu_policy's names
 
@@ -42,7 +43,7 @@ std::optional<double> duration_seconds(const std::string& text) {
     const std::string amount = text.substr(at, unit_at - at);
     const auto unit = std::find_if(next_unit, units.end(), [&](const auto& u) { return u.first == text[unit_at]; });
     if (!is_decimal(amount) || unit == units.end()) return std::nullopt;
-    total += std::stod(amount) * unit->second;
+    total += std::strtod(amount.c_str(), nullptr) * unit->second;  // inf when out of range: refused by the caller
     next_unit = unit + 1;
     at = unit_at + 1;
   }
@@ -138,6 +139,11 @@ void read_timeout(const toml::node& node, Reading& reading) {
                       fmt::format("[launch] timeout = {} is not a duration; write seconds (90; 0 for no limit) "
                                   "or a string such as \"90s\", \"30m\", \"2h\" or \"1h30m\"",
                                   value_text(value)));
+  if (*seconds > kMaxTimeoutSeconds)
+    throw sweep_error(reading.file, position_of(node.source()),
+                      fmt::format("[launch] timeout = {} is more than 365 days; write at most \"8760h\" "
+                                  "(0 for no limit)",
+                                  value_text(value)));
   reading.plan.launch.timeout_s = *seconds;
 }
 
@@ -155,6 +161,15 @@ void read_ranks(const toml::key& key, const toml::node& node, Reading& reading) 
   shared.settings["ranks"] = checked_value(*find_setting("ranks"), node, reading.file);
   shared.where["ranks"] = position_of(node.source());
   reading.claims.push_back({"ranks", "[launch] ranks", position_of(key.source()), Scope::EveryRun});
+}
+
+void read_oversubscribe(const toml::node& node, Reading& reading) {
+  const auto* flag = node.as_boolean();
+  if (flag == nullptr)
+    throw sweep_error(reading.file, position_of(node.source()),
+                      fmt::format("[launch] oversubscribe = {} must be true or false",
+                                  value_text(to_json(node, reading.file))));
+  reading.plan.launch.oversubscribe = flag->get();
 }
 
 std::string unknown_key_message(const toml::key& key) {
@@ -190,6 +205,8 @@ void read_launch(const toml::table& table, Reading& reading) {
       reading.plan.launch.gpu_policy = read_choice("gpu_policy", kGpuPolicies, *node, reading);
     } else if (name == "ranks") {
       read_ranks(*key, *node, reading);
+    } else if (name == "oversubscribe") {
+      read_oversubscribe(*node, reading);
     } else {
       throw sweep_error(reading.file, position_of(key->source()), unknown_key_message(*key));
     }

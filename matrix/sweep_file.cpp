@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +21,8 @@ namespace {
 const std::vector<std::string> kSections{"sweep", "launch", "base", "matrix", "zip", "exclude", "include"};
 
 std::string read_text(const std::string& path) {
+  if (std::filesystem::is_directory(path))
+    throw SweepError(fmt::format("{}: is a directory, not a sweep file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw SweepError(fmt::format("{}: cannot open the sweep file: {}", path, std::strerror(errno)));
   std::ostringstream text;

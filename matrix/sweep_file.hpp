@@ -15,6 +15,12 @@ struct PlannedRun {
   nlohmann::json config;  // resolved
 };
 
+// The longest sweep name (letters, digits, '_', '.' and '-').
+inline constexpr std::size_t kMaxSweepNameLength = 100;
+
+// The longest per-run timeout, in seconds: 365 days.
+inline constexpr double kMaxTimeoutSeconds = 365.0 * 24 * 3600;
+
 // How iddl-sweep launches the runs of a sweep: the [launch] table.
 struct LaunchSettings {
   std::string launcher = "mpirun";       // what starts each run's ranks: "mpirun", "srun" or "sbatch"
@@ -22,9 +28,10 @@ struct LaunchSettings {
   std::vector<std::string> hosts;        // mpirun --host entries across machines, e.g. "a:4"; empty: this machine
   std::string hostfile;                  // mpirun --hostfile, resolved against the sweep file's folder; "": none
   std::vector<std::string> sbatch_args;  // sbatch options of the job-array script, e.g. "--partition=gpu"
-  double timeout_s = 0;                  // wall-clock limit of one run in seconds; 0: none
+  double timeout_s = 0;                  // wall-clock limit of one run in seconds, up to kMaxTimeoutSeconds; 0: none
   int jobs = 1;                          // runs at once (>= 1)
   std::string gpu_policy = "topology";   // which free GPUs of this machine a run gets: "binpack" or "topology"
+  bool oversubscribe = false;            // allow runs with more ranks than this machine has cores
 };
 
 // A checked sweep file and the runs it expands to.

@@ -13,17 +13,23 @@ namespace {
 using nlohmann::json;
 
 bool valid_sweep_name(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+  return !name.empty() && name.size() <= kMaxSweepNameLength && std::all_of(name.begin(), name.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '.' || c == '-';
   });
+}
+
+// text, cut to 60 characters.
+std::string shortened(const std::string& text) {
+  return text.size() <= 60 ? text : text.substr(0, 60) + fmt::format("... ({} characters)", text.size());
 }
 
 void read_sweep_name(const toml::node& node, Reading& reading) {
   const auto* name = node.as_string();
   if (name == nullptr || !valid_sweep_name(name->get()))
     throw sweep_error(reading.file, position_of(node.source()),
-                      fmt::format("[sweep] name = {} must be a string of letters, digits, '_', '.' and '-'",
-                                  value_text(to_json(node, reading.file))));
+                      fmt::format("[sweep] name = {} must be a string of letters, digits, '_', '.' and '-', "
+                                  "at most {} long",
+                                  shortened(value_text(to_json(node, reading.file))), kMaxSweepNameLength));
   reading.plan.name = name->get();
 }
 

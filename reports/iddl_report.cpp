@@ -4,11 +4,13 @@
 //   iddl-report json [--db PATH] [--sweep NAME] [--where EXPR] [--sort KEY]
 //   iddl-report curves [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] --out FILE.svg
 //   iddl-report compare A [B] [--db PATH] [--where-a EXPR] [--where-b EXPR] [--columns COLS] [--format markdown|csv]
-//   iddl-report query [--db PATH] [--format markdown|csv] "SQL"
+//   iddl-report query [--db PATH] [--format markdown|csv] [--timeout SECONDS] "SQL"
 // Exit code 0 on success, 2 on any error (one line on stderr).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -43,6 +45,7 @@ struct Options {
   std::string sweep, where, group_by, columns, sort, out, sql, sweep_b, where_a, where_b;
   std::string format = "markdown";
   bool stale = false;
+  double query_timeout_s = 10;
 };
 
 std::optional<std::string> given(const CLI::App& command, const std::string& option, const std::string& value) {
@@ -145,7 +148,8 @@ void print_pipeline(const CLI::App& command, const Options& options) {
 }
 
 void print_query(const Options& options) {
-  const reports::Table table = reports::run_query(options.db_path, options.sql);
+  const auto limit = std::chrono::milliseconds(static_cast<int64_t>(options.query_timeout_s * 1000));
+  const reports::Table table = reports::run_query(options.db_path, options.sql, limit);
   std::cout << (options.format == "csv" ? reports::render_csv(table) : reports::render_markdown(table));
 }
 
@@ -192,6 +196,16 @@ int main(int argc, char** argv) {
   add_db(query, options);
   add_format(query, options);
   query->add_option("sql", options.sql, "The SQL statement")->required();
+  query->add_option("--timeout", options.query_timeout_s, "Stop the query after this many seconds")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            char* end = nullptr;
+            const double seconds = std::strtod(text.c_str(), &end);
+            const bool ok = end != text.c_str() && *end == '\0' && seconds >= 0.001 && seconds <= 86400;
+            return ok ? std::string() : text + " is not a number of seconds from 0.001 to 86400";
+          },
+          "SECONDS"))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

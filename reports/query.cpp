@@ -1,5 +1,7 @@
 #include "reports/query.hpp"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <vector>
 
@@ -14,15 +16,22 @@ bool is_numeric(results::ValueType type) {
   return type == results::ValueType::Integer || type == results::ValueType::Real;
 }
 
-}  // namespace
-
-Table run_query(const std::string& db_path, const std::string& sql) {
-  results::Database db(db_path, results::Database::Mode::ReadOnly);
-  results::configure_connection(db);
-  results::Statement statement = db.prepare(sql);
-  if (!statement.is_read_only()) {
-    throw std::invalid_argument(db_path + ": refusing a statement that writes (queries are read-only): " + sql);
+// sql prepared on db; a statement that writes or sets a PRAGMA throws std::invalid_argument.
+results::Statement prepare_read_only(results::Database& db, const std::string& sql) {
+  const std::string refusal = db.path() + ": refusing a statement that writes (queries are read-only): " + sql;
+  db.refuse_pragma_changes();
+  try {
+    results::Statement statement = db.prepare(sql);
+    if (!statement.is_read_only()) throw std::invalid_argument(refusal);
+    return statement;
+  } catch (const results::SqliteError& error) {
+    if (error.sqlite_message() == "not authorized") throw std::invalid_argument(refusal);
+    throw;
   }
+}
+
+// The rows of statement: NULL as "", columns holding only numbers right-aligned.
+Table rows_of(results::Statement& statement) {
   Table table;
   const int width = statement.column_count();
   for (int column = 0; column < width; ++column) table.columns.push_back({statement.column_name(column), Align::Left});
@@ -42,6 +51,23 @@ Table run_query(const std::string& db_path, const std::string& sql) {
     if (has_number[column] && !has_text[column]) table.columns[column].align = Align::Right;  // all values numeric
   }
   return table;
+}
+
+}  // namespace
+
+Table run_query(const std::string& db_path, const std::string& sql, std::chrono::milliseconds time_limit) {
+  results::Database db(db_path, results::Database::Mode::ReadOnly);
+  results::configure_connection(db);
+  results::Statement statement = prepare_read_only(db, sql);
+  db.set_time_limit(time_limit);
+  try {
+    return rows_of(statement);
+  } catch (const results::SqliteError& error) {
+    if (error.sqlite_message() != "interrupted") throw;
+    throw std::runtime_error(fmt::format("{}: the query ran longer than its time limit of {:g} s and was stopped "
+                                         "(iddl-report query --timeout SECONDS)",
+                                         db_path, static_cast<double>(time_limit.count()) / 1000.0));
+  }
 }
 
 }  // namespace iddl::reports

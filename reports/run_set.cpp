@@ -7,6 +7,7 @@
 
 #include "reports/fold.hpp"
 #include "reports/metric_columns.hpp"
+#include "reports/where_clause.hpp"
 
 namespace iddl::reports {
 
@@ -41,7 +42,7 @@ std::vector<std::string> selected_sweeps(results::Database& db, const Selection&
 // "SELECT <columns> FROM <the selected runs r, joined with their sweep s> ORDER BY r.id", the
 // sweep name as ?1 when selected.
 std::string selected_runs_sql(const Selection& selection, const std::string& columns) {
-  const std::string runs = selection.where ? "(SELECT * FROM runs WHERE (" + *selection.where + "))" : "runs";
+  const std::string runs = selection.where ? "(SELECT * FROM runs WHERE (" + *selection.where + "\n))" : "runs";
   std::string conditions = selection.sweep ? "s.name = ?1" : "";
   if (!selection.stale) conditions += (conditions.empty() ? "" : " AND ") + std::string("r.in_plan = 1");
   return "SELECT " + columns + " FROM " + runs + " AS r JOIN sweeps AS s ON s.id = r.sweep_id" +
@@ -51,6 +52,7 @@ std::string selected_runs_sql(const Selection& selection, const std::string& col
 // The statement of sql (built by selected_runs_sql), the sweep bound; a bad where expression
 // throws std::invalid_argument quoting it with SQLite's message.
 results::Statement prepare_selected(results::Database& db, const Selection& selection, const std::string& sql) {
+  if (selection.where) check_where_expression(*selection.where);
   if (selection.sweep) require_sweep(db, *selection.sweep);
   try {
     results::Statement statement = db.prepare(sql);

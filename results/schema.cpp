@@ -1,7 +1,9 @@
 #include "results/schema.hpp"
 
 #include <filesystem>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "matrix/run_key.hpp"
 #include "results/run_rekey.hpp"
@@ -14,6 +16,8 @@ constexpr int kBusyTimeoutMs = 5000;
 // WAL pages between automatic checkpoints (~40 MB of 4 KiB pages): with synchronous=NORMAL the
 // only fsyncs are at checkpoints, so this sets how many epoch events share one.
 constexpr int kWalPagesPerCheckpoint = 10000;
+// Attempts, 50 ms apart, at switching a new file to WAL while another process holds it.
+constexpr int kWalSwitchAttempts = 200;
 
 const char* const kVersion1 = R"sql(
 CREATE TABLE sweeps (
@@ -168,8 +172,19 @@ ALTER TABLE runs ADD COLUMN in_plan INTEGER NOT NULL DEFAULT 1 CHECK (in_plan IN
 )sql";
 
 void use_wal(Database& db) {
-  Statement pragma = db.prepare("PRAGMA journal_mode = WAL");
-  const std::string mode = pragma.step() ? pragma.column_text(0) : "";
+  // Switching a new file to WAL needs it to itself: when another process has it open at that moment
+  // SQLite answers "database is locked" at once, without waiting; the switch either happened or did
+  // nothing, so it is tried again.
+  std::string mode;
+  for (int attempt = 1; mode.empty(); ++attempt) {
+    try {
+      Statement pragma = db.prepare("PRAGMA journal_mode = WAL");
+      mode = pragma.step() ? pragma.column_text(0) : "?";
+    } catch (const SqliteError& error) {
+      if (attempt == kWalSwitchAttempts || error.sqlite_message() != "database is locked") throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
   if (mode != "wal") {
     throw std::runtime_error(db.path() + ": cannot switch to WAL journal mode (journal mode is '" + mode + "')");
   }
@@ -181,6 +196,21 @@ std::string main_file(Database& db) {
   while (list.step())
     if (list.column_text(1) == "main") return list.column_text(2);
   return "";
+}
+
+// Throws, naming the file, when a database at version 0 already holds IDDL's tables (its user_version
+// was reset, or another program made them): migration 1 would fail on them.
+void refuse_unversioned_tables(Database& db) {
+  // One statement, so one snapshot: another writer may be committing migration 1 meanwhile.
+  Statement tables = db.prepare(
+      "SELECT user_version, (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('sweeps', 'runs')) "
+      "FROM pragma_user_version");
+  if (tables.step() && tables.column_int(0) == 0 && tables.column_int(1) > 0) {
+    throw std::runtime_error(db.path() +
+                             ": holds tables named like IDDL's (sweeps, runs) but its schema version "
+                             "(PRAGMA user_version) is 0: not a database IDDL wrote, or its version was reset; "
+                             "give another --db");
+  }
 }
 
 }  // namespace
@@ -207,10 +237,10 @@ const std::vector<std::string>& migrations() {
 }
 
 void configure_connection(Database& db) {
+  db.set_busy_timeout(kBusyTimeoutMs);  // first: the pragmas below may wait for another connection's lock
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA synchronous = NORMAL");  // with WAL: durable across process crashes, not power loss
   db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(kWalPagesPerCheckpoint));
-  db.set_busy_timeout(kBusyTimeoutMs);
 }
 
 int schema_version(Database& db) {
@@ -230,6 +260,7 @@ void refuse_newer_schema(Database& db) {
 
 void migrate(Database& db) {
   refuse_newer_schema(db);
+  refuse_unversioned_tables(db);
   use_wal(db);
   if (needs_upgrade(db)) backup_copy(db);
   const auto& scripts = migrations();

@@ -2,7 +2,9 @@
 // the database path and SQLite's error text.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -67,9 +69,11 @@ class Database {
  public:
   enum class Mode {
     ReadWriteCreate,  // opens for writing, creating the file when missing
-    ReadOnly          // opens for reading; a missing file is an error, never created
+    ReadOnly          // opens for reading; a missing file is an error, never created; on a read-only
+                      // directory or mount where SQLite cannot create the WAL index, opened immutable
   };
 
+  // Opens path (a file name, or a "file:" URI); a directory is an error naming it.
   explicit Database(const std::string& path, Mode mode = Mode::ReadWriteCreate);
   ~Database();
   Database(Database&& other) noexcept;
@@ -81,7 +85,10 @@ class Database {
   Statement prepare(const std::string& sql);    // compiles exactly one statement
   int changes() const;                          // rows changed by the last statement
   void set_busy_timeout(int milliseconds);      // how long to wait for another writer's lock
-  const std::string& path() const;              // the file this connection opened
+  void set_time_limit(std::chrono::milliseconds limit);  // statements stepped after this long fail as interrupted
+  void refuse_pragma_changes();  // statements prepared from now on may not set a PRAGMA ("not authorized")
+  const std::string& path() const;              // the path this connection was opened with
+  std::string file_name() const;                // the absolute name of the file SQLite opened
 
  private:
   friend class Transaction;
@@ -89,13 +96,16 @@ class Database {
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  // set_time_limit's end, at a fixed address for SQLite's progress handler.
+  std::unique_ptr<std::chrono::steady_clock::time_point> deadline_;
   sqlite3_stmt* begin_ = nullptr;     // BEGIN IMMEDIATE
   sqlite3_stmt* commit_ = nullptr;    // COMMIT
   sqlite3_stmt* rollback_ = nullptr;  // ROLLBACK
 };
 
 // A write transaction (BEGIN IMMEDIATE) that rolls back on destruction unless committed. Its
-// statements are prepared once per connection.
+// statements are prepared once per connection. Waiting for another writer's lock, it tries again
+// after each busy timeout, up to 12 of them (a minute at the default 5 s).
 class Transaction {
  public:
   explicit Transaction(Database& db);

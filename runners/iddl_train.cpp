@@ -74,11 +74,12 @@ int main(int argc, char** argv) {
   app.add_option("--spec-json", spec_json, "run spec as JSON text")->excludes(file_option);
   int threads = 0;
   app.add_option("--threads", threads, "intra-op threads per rank (default: the run's setting, else cores / ranks)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 4096));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return mpi.rank() == 0 ? app.exit(e) : 2;
+    const int code = mpi.rank() == 0 ? app.exit(e) : e.get_exit_code();  // rank 0 prints the message or --help
+    return code == 0 ? 0 : 2;                                            // command-line errors: 2, as every IDDL tool
   }
   iddl::runners::EventWriter events(std::cout, mpi.rank());
   try {

@@ -1,6 +1,7 @@
 #include "runners/launch/child_process.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,11 +25,17 @@ namespace {
 
 constexpr size_t kStderrTailBytes = 4000;
 
-// Puts the child in a process group of its own, so that it can be stopped as a whole.
+// Puts the child in a process group of its own, so that it can be stopped as a whole, and has it get
+// SIGTERM when this process dies (even by SIGKILL): mpirun then stops its ranks, so nothing trains for
+// an orchestrator that is gone. The signal is tied to the thread that forks; AsyncChild is created
+// on the thread running the io_context, which lives as long as the children it reads.
 struct NewProcessGroup : bp::extend::handler {
+  pid_t parent = ::getpid();
   template <typename Executor>
   void on_exec_setup(Executor&) const {
     ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
   }
 };
 

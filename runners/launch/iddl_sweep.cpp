@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -19,11 +20,13 @@
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
 #include "results/merge.hpp"
+#include "results/schema.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
 #include "runners/launch/job_array_follower.hpp"
 #include "runners/launch/journal_collect.hpp"
 #include "runners/launch/run_task.hpp"
+#include "runners/launch/sweep_lock.hpp"
 #include "runners/launch/sweep_runner.hpp"
 
 namespace {
@@ -90,7 +93,7 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
 // One row per sweep in the database, with its run counts by state (`with_states`) or its file.
 void print_sweeps(const std::string& db_path, bool with_states) {
   if (!std::filesystem::exists(db_path)) throw std::runtime_error("no database at '" + db_path + "'");
-  iddl::results::Database db(db_path, iddl::results::Database::Mode::ReadOnly);
+  iddl::results::Database db = iddl::results::open_for_reading(db_path);
   const std::vector<std::string> states{"pending", "running", "done", "failed", "timeout", "interrupted"};
   iddl::reports::Table table;
   table.columns = {{"sweep"}};
@@ -135,6 +138,21 @@ void print_merge(const iddl::results::MergeOutcome& outcome, const std::string& 
   for (const auto& line : outcome.kept) std::cout << "kept " << line << "\n";
 }
 
+// Exit codes: bad input or a command-line error (nothing launched), another process holds the sweep.
+constexpr int kBadInputExit = 2;
+constexpr int kSweepHeldExit = 3;
+
+// --timeout: seconds from 0 (no limit) to 365 days.
+std::string check_timeout(std::string& text) {
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !std::isfinite(seconds) || seconds < 0 ||
+      seconds > iddl::matrix::kMaxTimeoutSeconds)
+    return fmt::format("{} is not a number of seconds from 0 (no limit) to {:.0f} (365 days)", text,
+                       iddl::matrix::kMaxTimeoutSeconds);
+  return "";
+}
+
 int exit_code(const iddl::launch::SweepOutcome& outcome) {
   if (outcome.stopped_by_signal) return 130;
   return outcome.failed + outcome.timed_out > 0 ? 1 : 0;
@@ -157,9 +175,10 @@ int main(int argc, char** argv) {
   run->add_option("file", file, "sweep TOML file")->required();
   run->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
   run->add_option("--jobs,-j", options.jobs, "runs at once (default: the sweep's [launch] jobs, else 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000));
   run->add_option("--timeout", options.timeout_s, "per-run limit in seconds (default: the sweep's [launch] timeout)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Validator(check_timeout, "SECONDS"));
+  run->add_flag("--oversubscribe", options.oversubscribe, "allow runs with more ranks than this machine has cores");
   run->add_flag("--force", options.force, "run done runs again too");
   run->add_flag("--retry-failed", options.retry_failed, "run failed and timed-out runs again too");
   run->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel for the runs (OPENBLAS_CORETYPE)");
@@ -194,7 +213,7 @@ int main(int argc, char** argv) {
   task->add_option("--runs", task_options.run_list, "the run list, one run spec per line")->required();
   task->add_option("--journals", task_options.journal_dir, "folder of the runs' journals")->required();
   task->add_option("--index", task_options.index, "the line to run, 0-based (default: $SLURM_ARRAY_TASK_ID)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, INT_MAX));
   task->add_option("--blas-coretype", task_options.blas_coretype, "OpenBLAS kernel for the ranks (OPENBLAS_CORETYPE)");
   task->add_option("--srun", task_options.srun, "the srun executable")->capture_default_str();
 
@@ -214,7 +233,13 @@ int main(int argc, char** argv) {
   machine->add_flag("--json", as_json, "print one JSON object instead of the table");
   machine->add_option("--mpirun", options.mpirun, "the mpirun executable asked for the MPI version")->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help
+    std::cerr << "iddl-sweep: " << error.what() << " (see iddl-sweep --help)" << std::endl;
+    return kBadInputExit;
+  }
   try {
     if (*machine) {
       const auto facts = iddl::hardware::read_machine_facts(options.mpirun);
@@ -254,8 +279,11 @@ int main(int argc, char** argv) {
     }
     options.live_progress = isatty(STDOUT_FILENO) != 0;
     return exit_code(iddl::launch::run_sweep(sweep, options, std::cout));
+  } catch (const iddl::launch::SweepLockHeld& e) {
+    std::cerr << "iddl-sweep: " << e.what() << std::endl;
+    return kSweepHeldExit;
   } catch (const std::exception& e) {
     std::cerr << "iddl-sweep: " << e.what() << std::endl;
-    return 2;
+    return kBadInputExit;
   }
 }

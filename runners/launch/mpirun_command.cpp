@@ -31,7 +31,12 @@ std::vector<std::string> mpirun_argv(const MpirunOptions& o, const std::string& 
   argv.insert(argv.end(), {"-x", "CUDA_DEVICE_ORDER=PCI_BUS_ID"});
   if (!o.gpus.empty()) argv.insert(argv.end(), {"-x", "CUDA_VISIBLE_DEVICES=" + comma_list(o.gpus)});
   argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
-  argv.insert(argv.end(), {o.train_exe, "--threads", std::to_string(o.threads_per_rank), "--spec-json", spec_json});
+  argv.insert(argv.end(), {o.train_exe, "--threads", std::to_string(o.threads_per_rank)});
+  if (o.spec_file.empty()) {
+    argv.insert(argv.end(), {"--spec-json", spec_json});
+  } else {
+    argv.insert(argv.end(), {"--spec", o.spec_file});
+  }
   return argv;
 }
 

@@ -17,9 +17,11 @@ struct MpirunOptions {
   std::vector<std::string> extra_args;    // the sweep's [launch] mpirun_args, before the program
   std::vector<std::string> hosts;         // mpirun --host entries ("a:4"); with hosts or hostfile, no --cpu-set
   std::string hostfile;                   // mpirun --hostfile; "": none
+  std::string spec_file;                  // the run spec's file (--spec FILE instead of --spec-json); "": none
 };
 
-// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (never a shell string), exporting
+// The argument vector `mpirun ... iddl-train --threads T --spec-json SPEC` (or `--spec FILE` with a spec_file:
+// one argument is limited to 128 KiB) (never a shell string), exporting
 // CUDA_DEVICE_ORDER=PCI_BUS_ID to every rank; the cores of this machine (--cpu-set) only when the ranks stay
 // on it (no hosts, no hostfile).
 std::vector<std::string> mpirun_argv(const MpirunOptions& options, const std::string& spec_json);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <list>
@@ -44,6 +46,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr auto kTerminateGrace = std::chrono::seconds(5);
+// Run specs longer than this go to iddl-train in a file: Linux limits one argument to 128 KiB.
+constexpr std::size_t kMaxSpecArgumentBytes = 64 * 1024;
 
 void require_data(const matrix::Sweep& sweep) {
   std::set<std::pair<std::string, std::string>> checked;
@@ -90,7 +94,8 @@ std::string describe(const matrix::Sweep& sweep, const nlohmann::json& config) {
 }
 
 std::string format_seconds(double seconds) {
-  const int total = static_cast<int>(seconds + 0.5);
+  if (!(seconds < 1e9)) return "over 30 years";  // also NaN: an ETA from absurd epochs
+  const int64_t total = static_cast<int64_t>(std::max(0.0, seconds) + 0.5);
   if (total < 60) return fmt::format("{}s", total);
   if (total < 3600) return fmt::format("{}m{:02}s", total / 60, total % 60);
   return fmt::format("{}h{:02}m", total / 3600, (total % 3600) / 60);
@@ -113,6 +118,30 @@ nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run
   return {{"sweep", sweep.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
 }
 
+// A run spec written to a temporary file, removed with this object.
+class SpecFile {
+ public:
+  explicit SpecFile(const std::string& spec) {
+    std::string pattern = (fs::temp_directory_path() / "iddl-spec-XXXXXX.json").string();
+    const int fd = ::mkstemps(pattern.data(), 5);
+    if (fd < 0) throw std::runtime_error("cannot create a run spec file " + pattern + ": " + std::strerror(errno));
+    path_ = pattern;
+    const bool written = ::write(fd, spec.data(), spec.size()) == static_cast<ssize_t>(spec.size());
+    ::close(fd);
+    if (!written) throw std::runtime_error("cannot write the run spec file " + path_);
+  }
+  ~SpecFile() {
+    std::error_code ignored;
+    fs::remove(path_, ignored);
+  }
+  SpecFile(const SpecFile&) = delete;
+  SpecFile& operator=(const SpecFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // One run in flight.
 struct Flight {
   int id = 0;
@@ -121,6 +150,7 @@ struct Flight {
   std::string label;
   hardware::Slot slot;
   std::unique_ptr<RunRecorder> recorder;
+  std::unique_ptr<SpecFile> spec_file;  // a spec too long for the command line
   std::unique_ptr<AsyncChild> child;
   std::unique_ptr<boost::asio::steady_timer> deadline;
   std::chrono::steady_clock::time_point start;
@@ -160,8 +190,10 @@ class RunCommands {
     return {ranks * threads, wants_gpus ? ranks : 0};
   }
 
-  // The argument vector that starts `run` on `slot` under this invocation's launcher.
-  std::vector<std::string> command_for(const matrix::PlannedRun& run, const hardware::Slot& slot) const {
+  // The argument vector that starts `run` on `slot` under this invocation's launcher; with mpirun on this
+  // machine, the spec is read from `spec_file` when one is given.
+  std::vector<std::string> command_for(const matrix::PlannedRun& run, const hardware::Slot& slot,
+                                       const std::string& spec_file = "") const {
     const std::string spec = spec_of(sweep_, run).dump();
     if (launcher_ == "srun") {
       SrunOptions o;
@@ -184,6 +216,7 @@ class RunCommands {
     o.extra_args = sweep_.launch.mpirun_args;
     o.hosts = sweep_.launch.hosts;
     o.hostfile = sweep_.launch.hostfile;
+    if (ranks_stay_here()) o.spec_file = spec_file;
     return mpirun_argv(o, spec);
   }
 
@@ -204,7 +237,8 @@ class SweepExecution {
  public:
   SweepExecution(const matrix::Sweep& sweep, const SweepOptions& options, results::Store& store,
                  const RunCommands& commands, std::ostream& log)
-      : store_(store),
+      : sweep_(sweep),
+        store_(store),
         commands_(commands),
         display_(log, options.live_progress),
         cores_(commands.cores),
@@ -213,7 +247,7 @@ class SweepExecution {
         timeout_s_(options.timeout_s >= 0 ? options.timeout_s : sweep.launch.timeout_s),
         slots_(cores_, gpus_, gpu_policy_of(sweep, options),
                gpus_ > 0 ? hardware::read_gpu_topology() : hardware::GpuTopology{}),
-        stop_signals_(io_, SIGINT, SIGTERM),
+        stop_signals_(io_, SIGINT, SIGTERM, SIGHUP),
         child_signals_(io_, SIGCHLD) {}
 
   void enqueue(int64_t run_id, const matrix::PlannedRun& run, const std::string& label) {
@@ -245,8 +279,8 @@ class SweepExecution {
     stop_signals_.async_wait([this](const boost::system::error_code& error, int signal) {
       if (error) return;
       outcome_.stopped_by_signal = true;
-      display_.log(fmt::format("received {}: stopping {} run(s) in flight; {} not started",
-                               signal == SIGINT ? "SIGINT" : "SIGTERM", flights_.size(), queue_.size()));
+      display_.log(fmt::format("received SIG{}: stopping {} run(s) in flight; {} not started", sigabbrev_np(signal),
+                               flights_.size(), queue_.size()));
       queue_.clear();
       for (auto& flight : flights_) {
         flight->interrupted = true;
@@ -289,15 +323,34 @@ class SweepExecution {
     f.start = std::chrono::steady_clock::now();
 
     store_.mark_running(f.run_id);
-    display_.log(commands_.ranks_stay_here() ? fmt::format("{}: started on cores {}", f.label, fmt::join(slot.cores, ","))
-                                             : f.label + ": started");
+    try {
+      start_child(f, slot);
+    } catch (const std::exception& e) {  // e.g. mpirun not found, or an argument list too long
+      const std::string reason = std::string("cannot start the run: ") + e.what();
+      ++outcome_.failed;
+      store_.record_failure(f.run_id, "failed", std::nullopt, reason, "");
+      display_.log(f.label + ": FAILED: " + reason);
+      slots_.release(slot);
+      return;
+    }
+    flights_.push_back(std::move(flight));
+  }
+
+  // Starts f's processes on slot, with their event reader and deadline.
+  void start_child(Flight& f, const hardware::Slot& slot) {
+    const matrix::PlannedRun& run = *f.run;
+    const std::string spec = spec_of(sweep_, run).dump();
+    if (spec.size() > kMaxSpecArgumentBytes) f.spec_file = std::make_unique<SpecFile>(spec);
     const int64_t epochs = run.config.at("epochs").get<int64_t>();
     f.recorder = std::make_unique<RunRecorder>(store_, f.run_id, [this, &f, epochs](const nlohmann::json& event) {
       show_progress(f, event, epochs);
     });
     f.child = std::make_unique<AsyncChild>(
-        io_, commands_.command_for(run, slot), [&f](const std::string& line) { f.recorder->on_line(line); },
+        io_, commands_.command_for(run, slot, f.spec_file ? f.spec_file->path() : ""),
+        [&f](const std::string& line) { f.recorder->on_line(line); },
         [this, &f](const ChildResult& result) { boost::asio::post(io_, [this, &f, result] { finish(f, result); }); });
+    display_.log(commands_.ranks_stay_here() ? fmt::format("{}: started on cores {}", f.label, fmt::join(slot.cores, ","))
+                                             : f.label + ": started");
     if (timeout_s_ > 0) {
       f.deadline = std::make_unique<boost::asio::steady_timer>(io_);
       f.deadline->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -309,7 +362,6 @@ class SweepExecution {
         f.child->terminate(kTerminateGrace);
       });
     }
-    flights_.push_back(std::move(flight));
   }
 
   void show_progress(const Flight& f, const nlohmann::json& event, int64_t epochs) {
@@ -336,11 +388,11 @@ class SweepExecution {
     const std::string tail = f.recorder->other_output() + result.stderr_tail;
     if (f.interrupted) {
       ++outcome_.interrupted;
-      store_.record_failure(f.run_id, "interrupted", result.exit_code, "stopped by a signal to iddl-sweep", tail);
+      store_.record_failure(f.run_id, "interrupted", std::nullopt, "stopped by a signal to iddl-sweep", tail);
       display_.log(f.label + ": interrupted");
     } else if (f.timed_out) {
       ++outcome_.timed_out;
-      store_.record_failure(f.run_id, "timeout", result.exit_code,
+      store_.record_failure(f.run_id, "timeout", std::nullopt,
                             "exceeded the per-run timeout of " + format_seconds(timeout_s_), tail);
       display_.log(f.label + ": TIMEOUT");
     } else if (result.exit_code == 0 && f.recorder->finished()) {
@@ -363,6 +415,7 @@ class SweepExecution {
     }
   }
 
+  const matrix::Sweep& sweep_;
   results::Store& store_;
   const RunCommands& commands_;
   ProgressDisplay display_;
@@ -569,6 +622,22 @@ SweepOutcome print_dry_run(const matrix::Sweep& sweep, const SweepOptions& optio
   return outcome;
 }
 
+// Throws when a run whose ranks stay on this machine has more ranks than it has cores, unless
+// --oversubscribe or [launch] oversubscribe asks for that.
+void refuse_oversubscription(const matrix::Sweep& sweep, const SweepOptions& options) {
+  const bool here = launcher_of(sweep, options) == "mpirun" && sweep.launch.hosts.empty() && sweep.launch.hostfile.empty();
+  if (!here || options.oversubscribe || sweep.launch.oversubscribe) return;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (const auto& run : sweep.runs) {
+    const int ranks = run.config.at("ranks").get<int>();
+    if (ranks > cores)
+      throw std::runtime_error(fmt::format(
+          "{}: run {} ({}) has ranks = {} but this machine has {} cores; give --oversubscribe or [launch] "
+          "oversubscribe = true to run more ranks than cores, or [launch] hosts for more machines",
+          sweep.file, run.key, describe(sweep, run.config), ranks, cores));
+  }
+}
+
 }  // namespace
 
 hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions& options) {
@@ -577,6 +646,7 @@ hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
   if (launcher_of(sweep, options) == "sbatch") return submit_job_array(sweep, options, log);
+  refuse_oversubscription(sweep, options);
   if (options.dry_run) return print_dry_run(sweep, options, log);
   require_data(sweep);
   const SweepLock lock(options.db_path, sweep.name);

@@ -22,6 +22,7 @@ struct SweepOptions {
   std::optional<hardware::GpuPolicy> gpu_policy;  // which free GPUs a run gets (docs/hardware.md); none: the sweep's
   std::string launcher;           // "mpirun", "srun" or "sbatch"; "": the sweep's [launch] launcher
   bool dry_run = false;           // print each run's command instead of running it; no database is written
+  bool oversubscribe = false;     // allow runs with more ranks than this machine has cores (else [launch] oversubscribe)
   std::string job_dir;            // sbatch: folder of the script, run list and journals; "": the database's
   bool no_wait = false;           // sbatch: submit and return; `iddl-sweep collect` stores the journals later
   double poll_s = 10;             // sbatch: seconds between two squeue calls while following the job array
@@ -46,9 +47,10 @@ hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions
 // timed-out or done ones when asked), up to `jobs` at once on disjoint cores, recording every
 // event in the database. A failed or timed-out run is recorded with its reason and stderr tail and
 // the sweep goes on; SIGINT/SIGTERM stops the runs in flight and marks them interrupted. Throws
-// std::runtime_error before launching anything when a dataset's files are missing or another
-// process is running the same sweep on the same database. With the sbatch launcher it writes the
-// sweep's job-array files instead (docs/launchers.md), submits them when sbatch is on PATH and, unless
+// std::runtime_error before launching anything when a dataset's files are missing, or a run on this
+// machine has more ranks than it has cores unless oversubscription was asked for, and SweepLockHeld when
+// another process is running the same sweep on the same database file. With the sbatch launcher it writes
+// the sweep's job-array files instead (docs/launchers.md), submits them when sbatch is on PATH and, unless
 // no_wait, follows the job array, storing each task's results as it ends (first following, or collecting,
 // the array this sweep was submitted as before); with dry_run it prints the command of every run that
 // would run, and touches nothing.

@@ -120,7 +120,7 @@ TEST(matrix_launch, UnknownKeysGetTheClosestName) {
   EXPECT_EQ(launch_error("timout = 3", 1), "unknown key 'timout' in [launch] (did you mean 'timeout'?)");
   EXPECT_EQ(launch_error("zzzzzz = 3", 1),
             "unknown key 'zzzzzz' in [launch] (it takes launcher, mpirun_args, hosts, hostfile, sbatch_args, timeout, jobs, "
-            "gpu_policy, ranks)");
+            "gpu_policy, ranks, oversubscribe)");
   EXPECT_EQ(launch_error("gpu_polcy = \"binpack\"", 1), "unknown key 'gpu_polcy' in [launch] (did you mean 'gpu_policy'?)");
 }
 

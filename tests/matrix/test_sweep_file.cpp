@@ -188,7 +188,10 @@ TEST(matrix_sweep_errors, SweepTableProblems) {
   EXPECT_EQ(load_error("[base]\nepochs = 2\n", 1, 1), "missing the [sweep] table, e.g. [sweep] name = \"quickstart\"");
   EXPECT_EQ(load_error("[sweep]\nrepeats = 2\n", 1, 1), "[sweep] needs a name, e.g. name = \"quickstart\"");
   EXPECT_EQ(load_error("[sweep]\nname = \"my sweep\"\n", 2, 8),
-            "[sweep] name = \"my sweep\" must be a string of letters, digits, '_', '.' and '-'");
+            "[sweep] name = \"my sweep\" must be a string of letters, digits, '_', '.' and '-', at most 100 long");
+  EXPECT_EQ(load_error("[sweep]\nname = \"" + std::string(101, 'n') + "\"\n", 2, 8),
+            "[sweep] name = \"" + std::string(59, 'n') + "... (103 characters) must be a string of letters, digits, "
+            "'_', '.' and '-', at most 100 long");
   EXPECT_EQ(load_error(kHeader + "repeats = 0\n", 3, 11), "[sweep] repeats = 0 must be an integer from 1 to 100000");
   EXPECT_EQ(load_error("[sweep]\nnmae = \"x\"\n", 2, 1), "unknown key 'nmae' in [sweep] (did you mean 'name'?)");
   EXPECT_EQ(load_error("[sweep]\nzzzzzz = 1\n", 2, 1),

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 
@@ -75,6 +76,39 @@ TEST(reports_query, BadSqlNamesTheProblem) {
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("no such column: nope"), std::string::npos) << error.what();
   }
+}
+
+TEST(reports_query, RefusesPragmasThatSetAValue) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  test_support::write_sample_db(path);
+  for (const std::string sql : {"PRAGMA writable_schema = 1", "PRAGMA writable_schema(1)", "PRAGMA journal_mode = DELETE",
+                                "PRAGMA query_only = 0", "PRAGMA main.cache_size = 10"}) {
+    try {
+      run_query(path, sql);
+      ADD_FAILURE() << "expected a refusal of " << sql;
+    } catch (const std::invalid_argument& error) {
+      EXPECT_NE(std::string(error.what()).find("read-only"), std::string::npos) << error.what();
+    }
+  }
+  EXPECT_EQ(run_query(path, "PRAGMA table_info(sweeps)").rows.size(), 4u);
+  EXPECT_EQ(run_query(path, "PRAGMA integrity_check").rows[0][0], "ok");
+}
+
+TEST(reports_query, AnEndlessQueryStopsAtItsTimeLimit) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  test_support::write_sample_db(path);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    run_query(path, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n",
+              std::chrono::milliseconds(300));
+    FAIL() << "expected the query to be stopped";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("longer than its time limit of 0.3 s"), std::string::npos) << error.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(run_query(path, "SELECT count(*) FROM runs", std::chrono::milliseconds(300)).rows[0][0], "6");
 }
 
 }  // namespace

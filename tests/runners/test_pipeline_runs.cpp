@@ -80,7 +80,7 @@ parallelism = ["sync", {method = "pipeline", chunks = 4},
 ranks = [2, 2, 2, 4, 2, 2]
 batch_size = [16, 32, 32, 16, 32, 32]
 )");
-  const auto result = sweep({"run", file.string(), "--db", db.string()});
+  const auto result = sweep({"run", file.string(), "--db", db.string(), "--oversubscribe"});  // 4 ranks on 2 cores
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   ASSERT_EQ(one("SELECT COUNT(*) FROM runs WHERE status = 'done'"), "6") << result.out;
 
