@@ -17,7 +17,9 @@ struct Journal {
   std::string stderr_tail;               // from the "task_exit" line
 };
 
-// Reads a journal; throws std::runtime_error naming the file when its first line is not a task header.
+// Reads a journal; throws std::runtime_error naming the file and line when its first line is not a task header
+// (with a non-empty "sweep" and "run_key", a config that resolves) or a task_exit line has no exit code 0-255.
+// Lines that are not JSON objects with an "event" string (e.g. cut short by a killed task) are skipped.
 Journal read_journal(const std::string& path);
 
 // How a journal ends the run: "done" with no error, or "failed" with the reason.
