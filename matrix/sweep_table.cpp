@@ -8,15 +8,16 @@
 #include "matrix/toml_values.hpp"
 
 namespace iddl::matrix {
-namespace {
-
-using nlohmann::json;
 
 bool valid_sweep_name(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '.' || c == '-';
   });
 }
+
+namespace {
+
+using nlohmann::json;
 
 void read_sweep_name(const toml::node& node, Reading& reading) {
   const auto* name = node.as_string();

@@ -12,6 +12,7 @@
 
 #include "matrix/json_text.hpp"
 #include "matrix/settings.hpp"
+#include "matrix/sweep_file.hpp"
 #include "results/sqlite.hpp"
 #include "results/store.hpp"
 #include "runners/launch/run_recorder.hpp"
@@ -69,6 +70,8 @@ nlohmann::json read_header(const std::string& path) {
   for (const char* name : {"sweep", "run_key"})
     if (!task[name].is_string() || task[name].get<std::string>().empty())
       refuse(fmt::format("\"{}\" must be a non-empty string, got {}", name, task[name].dump()));
+  if (!matrix::valid_sweep_name(task["sweep"].get<std::string>()))
+    refuse("\"sweep\" must be letters, digits, '_', '.' and '-', got " + task["sweep"].dump());
   if (task.contains("sweep_file") && !task["sweep_file"].is_string())
     refuse("\"sweep_file\" must be a string, got " + task["sweep_file"].dump());
   if (task.contains("repeat") && !(task["repeat"].is_number_integer() && task["repeat"].get<int64_t>() >= 0 &&

@@ -382,6 +382,8 @@ TEST(ReadJournal, BadLinesAreSkippedOrNamed) {
             path + ":1: the task header's config: model = 2 is not a string");
   EXPECT_EQ(refused(R"({"event":"task","sweep":5,"run_key":"k","config":{}})", {}),
             path + ":1: the task header's \"sweep\" must be a non-empty string, got 5");
+  EXPECT_EQ(refused(R"({"event":"task","sweep":"a/b","run_key":"k","config":{}})", {}),
+            path + ":1: the task header's \"sweep\" must be letters, digits, '_', '.' and '-', got \"a/b\"");
   EXPECT_EQ(refused(header, {kStarted, R"({"event":"task_exit","exit_code":"x"})"}),
             path + ":3: the task_exit line's \"exit_code\" must be an integer 0-255, got \"x\"");
   fs::remove_all(dir);
