@@ -3,8 +3,11 @@
 BUILD ?= build
 DB ?= iddl.db
 JOBS ?= $(shell nproc)
+# `make fuzz`: each libFuzzer target for FUZZ_SECONDS, one after the other (docs/fuzzing.md).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= sweep_toml run_spec idx cifar event_lines journal
 
-.PHONY: demo test setup build bench clean
+.PHONY: demo test setup build bench fuzz clean
 
 demo: build
 	$(BUILD)/bin/iddl-sweep run sweeps/quickstart.toml --db $(DB)
@@ -43,6 +46,12 @@ bench: build
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.compression, \
 	  ROUND(1000.0 * r.train_time_s / 64, 2) AS ms_per_step, ROUND(r.compression_ratio, 4) AS ratio, \
 	  r.bytes_sent FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'compression_step' ORDER BY r.id"
+
+fuzz: build
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  tests/fuzz/run_target.sh $(BUILD)/fuzz $$target $(FUZZ_SECONDS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

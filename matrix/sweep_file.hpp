@@ -61,6 +61,9 @@ struct SourcePosition {
 // The SweepError "file:line:col: message".
 SweepError sweep_error(const std::string& file, SourcePosition where, const std::string& message);
 
+// Whether `name` can name a sweep: letters, digits, '_', '.' and '-' (it becomes part of file names).
+bool valid_sweep_name(const std::string& name);
+
 // Reads, checks and expands the sweep file at `path`; throws SweepError.
 Sweep load_sweep(const std::string& path);
 

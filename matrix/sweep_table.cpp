@@ -8,15 +8,16 @@
 #include "matrix/toml_values.hpp"
 
 namespace iddl::matrix {
-namespace {
-
-using nlohmann::json;
 
 bool valid_sweep_name(const std::string& name) {
   return !name.empty() && name.size() <= kMaxSweepNameLength && std::all_of(name.begin(), name.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '.' || c == '-';
   });
 }
+
+namespace {
+
+using nlohmann::json;
 
 // text, cut to 60 characters.
 std::string shortened(const std::string& text) {

@@ -1,32 +1,6 @@
 #include "runners/run_spec.hpp"
 
-#include <stdexcept>
-
-#include "matrix/run_key.hpp"
-#include "matrix/settings.hpp"
-
 namespace iddl::runners {
-
-RunSpec parse_run_spec(const std::string& json_text) {
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::invalid_argument(std::string("run spec is not valid JSON: ") + e.what());
-  }
-  if (!document.is_object() || !document.contains("config") || !document["config"].is_object())
-    throw std::invalid_argument("run spec must be a JSON object with a \"config\" object");
-  RunSpec spec;
-  spec.sweep = document.value("sweep", "");
-  spec.repeat = document.value("repeat", 0);
-  try {
-    spec.config = matrix::resolve_config(document["config"]);
-  } catch (const matrix::ConfigError& e) {
-    throw std::invalid_argument(std::string("run spec config: ") + e.what());
-  }
-  spec.run_key = document.value("run_key", matrix::run_key(spec.config));
-  return spec;
-}
 
 train::TrainOptions train_options(const nlohmann::json& c) {
   train::TrainOptions o;

@@ -1,24 +1,16 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include <string>
-
 #include "core/data/dataset.hpp"
 #include "core/models/model.hpp"
 #include "core/train/train_options.hpp"
+#include "matrix/run_spec.hpp"
 
 namespace iddl::runners {
 
-// One fully resolved run, as iddl-sweep hands it to iddl-train (docs/architecture.md, contract 2).
-struct RunSpec {
-  std::string sweep;
-  std::string run_key;
-  int repeat = 0;
-  nlohmann::json config;  // every setting, defaults filled in
-};
-
-// Parses and checks a run spec; throws std::invalid_argument naming the problem.
-RunSpec parse_run_spec(const std::string& json_text);
+// The run spec and its parser live in matrix/run_spec.hpp (no LibTorch, so that it can be fuzzed alone).
+using matrix::parse_run_spec;
+using matrix::RunSpec;
 
 // The training core's views of a resolved config.
 train::TrainOptions train_options(const nlohmann::json& config);

@@ -13,6 +13,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libboost-dev libboost-filesystem-dev
   libgtest-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev   # the libFuzzer targets with ASan and UBSan (tests/fuzz, docs/fuzzing.md)
   dataset-fashion-mnist
 )
 

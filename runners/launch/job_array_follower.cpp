@@ -247,7 +247,7 @@ class JobArrayFollower {
       display_.log(fmt::format("{}: {} without a journal: FAILED", task.label, shown));
       return;
     }
-    const JournalOutcome outcome = journal_outcome(*journal, state);
+    JournalOutcome outcome = journal_outcome(*journal, state);
     if (!store_journal(store_, task.run_id, *journal, outcome)) return;  // stored so already
     task.status = outcome.status;
     if (outcome.status == "done") {

@@ -5,11 +5,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <stdexcept>
 
 #include "matrix/run_key.hpp"
+#include "matrix/json_text.hpp"
+#include "matrix/settings.hpp"
+#include "matrix/sweep_file.hpp"
 #include "results/sqlite.hpp"
 #include "results/store.hpp"
 #include "runners/launch/run_recorder.hpp"
@@ -79,10 +83,28 @@ nlohmann::json read_header(const std::string& path) {
   if (!in) throw std::runtime_error(fmt::format("cannot open the journal '{}'", path));
   std::string line;
   std::getline(in, line);
-  const auto task = nlohmann::json::parse(line, nullptr, false);
-  if (task.is_discarded() || !task.is_object() || task.value("event", "") != "task" || !task.contains("run_key") ||
-      !task.contains("sweep") || !task.contains("config"))
+  const auto task = matrix::parse_json_or_discarded(line);
+  if (task.is_discarded() || !task.is_object() || task.value("event", nlohmann::json()) != "task" ||
+      !task.contains("run_key") || !task.contains("sweep") || !task.contains("config"))
     throw std::runtime_error(fmt::format("{}:1: not an IDDL journal (its first line is not a task header)", path));
+  const auto refuse = [&](const std::string& why) {
+    throw std::runtime_error(fmt::format("{}:1: the task header's {}", path, why));
+  };
+  for (const char* name : {"sweep", "run_key"})
+    if (!task[name].is_string() || task[name].get<std::string>().empty())
+      refuse(fmt::format("\"{}\" must be a non-empty string, got {}", name, task[name].dump()));
+  if (!matrix::valid_sweep_name(task["sweep"].get<std::string>()))
+    refuse("\"sweep\" must be letters, digits, '_', '.' and '-', got " + task["sweep"].dump());
+  if (task.contains("sweep_file") && !task["sweep_file"].is_string())
+    refuse("\"sweep_file\" must be a string, got " + task["sweep_file"].dump());
+  if (task.contains("repeat") && !(task["repeat"].is_number_integer() && task["repeat"].get<int64_t>() >= 0 &&
+                                   task["repeat"].get<int64_t>() <= std::numeric_limits<int>::max()))
+    refuse("\"repeat\" must be an integer >= 0, got " + task["repeat"].dump());
+  try {
+    matrix::resolve_config(task["config"]);
+  } catch (const matrix::ConfigError& e) {
+    refuse(std::string("config: ") + e.what());
+  }
   return task;
 }
 
@@ -106,15 +128,21 @@ Journal read_journal(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);
-  while (std::getline(in, line)) {
-    const auto event = nlohmann::json::parse(line, nullptr, false);
-    if (event.is_discarded() || !event.is_object()) continue;  // a line cut short by a killed task
-    if (event.value("event", "") == "task_exit") {
-      journal.exit_code = event.value("exit_code", 1);
-      journal.stderr_tail = event.value("stderr_tail", "");
-    } else {
+  for (int number = 2; std::getline(in, line); ++number) {
+    const auto event = matrix::parse_json_or_discarded(line);
+    // Not an event: a line cut short by a killed task, or one iddl-train would never print.
+    if (event.is_discarded() || !event.is_object() || !event.contains("event") || !event["event"].is_string()) continue;
+    if (event["event"] != "task_exit") {
       journal.event_lines.push_back(line);
+      continue;
     }
+    const auto code = event.find("exit_code");
+    if (code == event.end() || !code->is_number_integer() || code->get<int64_t>() < 0 || code->get<int64_t>() > 255)
+      throw std::runtime_error(fmt::format("{}:{}: the task_exit line's \"exit_code\" must be an integer 0-255, got {}",
+                                           path, number, code == event.end() ? "none" : code->dump()));
+    journal.exit_code = static_cast<int>(code->get<int64_t>());
+    const auto tail = event.find("stderr_tail");
+    journal.stderr_tail = tail == event.end() ? "" : tail->is_string() ? tail->get<std::string>() : tail->dump();
   }
   return journal;
 }
@@ -126,7 +154,9 @@ JournalOutcome journal_outcome(const Journal& journal, const std::string& slurm_
     const auto event = nlohmann::json::parse(line);
     const std::string kind = event.value("event", "");
     finished = finished || kind == "run_finished";
-    if (kind == "error" && error.empty()) error = event.value("message", "");
+    const auto message = event.find("message");
+    if (kind == "error" && error.empty() && message != event.end())
+      error = message->is_string() ? message->get<std::string>() : message->dump();
   }
   if (finished && journal.exit_code.value_or(0) == 0) return {"done", ""};
   if (!slurm_state.empty() && !slurm_task_ended(slurm_state)) return {"running", ""};
@@ -143,13 +173,14 @@ JournalOutcome journal_outcome(const Journal& journal, const std::string& slurm_
   return {"failed", "iddl-train exited without reporting run_finished"};
 }
 
-bool store_journal(results::Store& store, int64_t run_id, const Journal& journal, const JournalOutcome& outcome) {
+bool store_journal(results::Store& store, int64_t run_id, const Journal& journal, JournalOutcome& outcome) {
   const StoredRun run = stored_run(store.path(), run_id);
   if (run.outcome.status == outcome.status && run.outcome.error == outcome.error && run.epochs == journal_epochs(journal))
     return false;
   store.mark_running(run_id);
   RunRecorder recorder(store, run_id, nullptr);
   for (const auto& line : journal.event_lines) recorder.on_line(line);
+  if (outcome.status == "done" && !recorder.finished()) outcome = {"failed", recorder.error()};  // an event refused
   if (outcome.status != "done" && outcome.status != "running")
     store.record_failure(run_id, outcome.status, journal.exit_code, outcome.error, journal.stderr_tail);
   return true;

@@ -20,7 +20,9 @@ struct Journal {
   std::string stderr_tail;               // from the "task_exit" line
 };
 
-// Reads a journal; throws std::runtime_error naming the file when its first line is not a task header.
+// Reads a journal; throws std::runtime_error naming the file and line when its first line is not a task header
+// (with a non-empty "sweep" and "run_key", a config that resolves) or a task_exit line has no exit code 0-255.
+// Lines that are not JSON objects with an "event" string (e.g. cut short by a killed task) are skipped.
 Journal read_journal(const std::string& path);
 
 // How a journal ends the run: "done" with no error; "failed", "timeout" or "interrupted" with the reason;
@@ -38,8 +40,8 @@ JournalOutcome journal_outcome(const Journal& journal, const std::string& slurm_
 
 // Stores the run of `journal` (row `run_id` of the database at `store.path()`) with `outcome`, through the same
 // event handling as a live run, unless it is stored so already (same status, error and epoch count); returns
-// whether it stored it.
-bool store_journal(results::Store& store, int64_t run_id, const Journal& journal, const JournalOutcome& outcome);
+// whether it stored it. A done journal with an event the store refuses is stored failed, and `outcome` says why.
+bool store_journal(results::Store& store, int64_t run_id, const Journal& journal, JournalOutcome& outcome);
 
 // What collect_journals did.
 struct CollectOutcome {

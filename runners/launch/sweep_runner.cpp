@@ -26,6 +26,7 @@
 #include "hardware/slot_scheduler.hpp"
 #include "hardware/thread_budget.hpp"
 #include "matrix/axis_value.hpp"
+#include "results/storage_faults.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
 #include "runners/launch/child_process.hpp"
@@ -366,18 +367,23 @@ class SweepExecution {
 
   void show_progress(const Flight& f, const nlohmann::json& event, int64_t epochs) {
     const std::string kind = event.value("event", "");
+    // A stored event's number field, 0 when it is missing or null (the store accepts both).
+    const auto number = [&event](const char* name) {
+      const auto found = event.find(name);
+      return found != event.end() && found->is_number() ? found->get<double>() : 0.0;
+    };
     if (kind == "epoch") {
       const int64_t epoch = event.value("epoch", int64_t{0});
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.start).count();
       const double eta = epoch > 0 ? elapsed / static_cast<double>(epoch) * static_cast<double>(epochs - epoch) : 0.0;
       display_.update(f.id, fmt::format("{}: epoch {}/{}  train_loss {:.4f}  test_accuracy {:.2f}%  ETA {}", f.label,
-                                        epoch, epochs, event.value("train_loss", 0.0),
-                                        100.0 * event.value("test_accuracy", 0.0), format_seconds(eta)));
+                                        epoch, epochs, number("train_loss"), 100.0 * number("test_accuracy"),
+                                        format_seconds(eta)));
     } else if (kind == "run_finished") {
       display_.remove(f.id);
-      display_.log(fmt::format("{}: done: test_accuracy {:.2f}%  train_time {}  params {}  flops {}", f.label,
-                               100.0 * event.value("test_accuracy", 0.0), format_seconds(event.value("train_time_s", 0.0)),
-                               event.value("params", int64_t{0}), event.value("flops", int64_t{0})));
+      display_.log(fmt::format("{}: done: test_accuracy {:.2f}%  train_time {}  params {:.0f}  flops {:.0f}", f.label,
+                               100.0 * number("test_accuracy"), format_seconds(number("train_time_s")),
+                               number("params"), number("flops")));
     }
   }
 
@@ -644,11 +650,12 @@ hardware::GpuPolicy gpu_policy_of(const matrix::Sweep& sweep, const SweepOptions
   return options.gpu_policy ? *options.gpu_policy : hardware::parse_gpu_policy(sweep.launch.gpu_policy);
 }
 
-SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
+SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) try {
   if (launcher_of(sweep, options) == "sbatch") return submit_job_array(sweep, options, log);
   refuse_oversubscription(sweep, options);
   if (options.dry_run) return print_dry_run(sweep, options, log);
   require_data(sweep);
+  results::require_writable_database(options.db_path);
   const SweepLock lock(options.db_path, sweep.name);
   const hardware::BlasChoice blas = hardware::choose_blas(options.bin_dir + "/iddl-blas-probe", options.blas_coretype);
   log << fmt::format("BLAS: {} kernel {} ({})", blas.library, blas.kernel, blas.reason) << std::endl;
@@ -684,6 +691,8 @@ SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, 
                      options.db_path)
       << std::endl;
   return outcome;
+} catch (const results::SqliteError& e) {  // e.g. a full disk; by now the runs in flight are stopped
+  throw std::runtime_error(results::storage_failure_message(options.db_path, e));
 }
 
 }  // namespace iddl::launch

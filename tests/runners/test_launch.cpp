@@ -215,6 +215,34 @@ TEST(RunRecorder, StoresEventsAndKeepsOtherOutput) {
   fs::remove_all(dir);
 }
 
+// An event the store refuses fails the run instead of throwing out of the sweep; a line nested too deep to
+// handle safely is output, not an event (both used to throw out of iddl-sweep; docs/fuzzing.md).
+TEST(RunRecorder, ARefusedEventFailsTheRunAndTooDeepALineIsOutput) {
+  const fs::path dir = fs::temp_directory_path() / ("iddl-recorder-refused-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    iddl::results::Store store((dir / "r.db").string());
+    const nlohmann::json config{{"dataset", "synthetic"}, {"model", "mlp"}, {"parallelism", "single"}, {"ranks", 1}};
+    const int64_t sweep = store.register_sweep("s", "s.toml", {{"k1", 0, config}});
+    const int64_t run = store.runs_of(sweep).at(0).id;
+    store.mark_running(run);
+    int seen = 0;
+    RunRecorder recorder(store, run, [&](const nlohmann::json&) { ++seen; });
+    const std::string deep = R"({"event":"run_started","host":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    recorder.on_line(deep);
+    recorder.on_line(R"({"event":5})");
+    EXPECT_EQ(recorder.other_output(), deep + "\n" + R"({"event":5})" + "\n") << "not events: kept as output";
+    recorder.on_line(R"({"event":"epoch","epoch":1,"train_loss":null})");
+    EXPECT_NO_THROW(recorder.on_line(R"({"event":"epoch","epoch":2,"train_loss":"low"})"));
+    recorder.on_line(R"({"event":"run_finished","test_accuracy":0.9,"params":10,"flops":20})");
+    EXPECT_FALSE(recorder.finished()) << "an epoch was refused";
+    EXPECT_EQ(recorder.error(), (dir / "r.db").string() + ": epoch event of run " + std::to_string(run) +
+                                    ": field 'train_loss' must be a number, got \"low\"");
+    EXPECT_EQ(seen, 1) << "only the events before the refused one are shown";
+  }
+  fs::remove_all(dir);
+}
+
 // Whether `pid` runs (a zombie waiting for its parent to reap it has ended).
 bool alive(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -345,6 +373,42 @@ TEST(JournalOutcome, AJournalEndingEarlyIsJudgedByItsSlurmState) {
             "no run_finished: the journal ends early (the task was killed or still runs)");
   journal.event_lines.push_back(kFinished);
   EXPECT_EQ(journal_outcome(journal, "TIMEOUT").status, "done") << "finished just before its limit";
+}
+
+// Journals fuzz_journal found unreadable (docs/fuzzing.md): each is skipped where a killed task could have cut it,
+// else refused naming the journal and line, never thrown as a JSON library error.
+TEST(ReadJournal, BadLinesAreSkippedOrNamed) {
+  const fs::path dir = fs::temp_directory_path() / ("iddl-read-journal-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto journal_with = [&](const std::string& header, const std::vector<std::string>& lines) {
+    std::ofstream out(dir / "k.jsonl");
+    out << header << "\n";
+    for (const auto& line : lines) out << line << "\n";
+    return (dir / "k.jsonl").string();
+  };
+  const std::string header = R"({"event":"task","sweep":"j","run_key":"k","config":{}})";
+  const auto journal = read_journal(journal_with(header, {R"({"event":10,"flops":20})", kStarted, R"({"event":"task_exit","exit_code":0,"stderr_tail":7})"}));
+  EXPECT_EQ(journal.event_lines, (std::vector<std::string>{kStarted})) << "an event that is not a string is no event";
+  EXPECT_EQ(journal.exit_code, 0);
+  EXPECT_EQ(journal.stderr_tail, "7");
+  const auto refused = [&](const std::string& first, const std::vector<std::string>& lines) {
+    try {
+      read_journal(journal_with(first, lines));
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(read)");
+  };
+  const std::string path = (dir / "k.jsonl").string();
+  EXPECT_EQ(refused(R"({"event":"task","sweep":"j","run_key":"k","config":{"model":2}})", {}),
+            path + ":1: the task header's config: model = 2 is not a string");
+  EXPECT_EQ(refused(R"({"event":"task","sweep":5,"run_key":"k","config":{}})", {}),
+            path + ":1: the task header's \"sweep\" must be a non-empty string, got 5");
+  EXPECT_EQ(refused(R"({"event":"task","sweep":"a/b","run_key":"k","config":{}})", {}),
+            path + ":1: the task header's \"sweep\" must be letters, digits, '_', '.' and '-', got \"a/b\"");
+  EXPECT_EQ(refused(header, {kStarted, R"({"event":"task_exit","exit_code":"x"})"}),
+            path + ":3: the task_exit line's \"exit_code\" must be an integer 0-255, got \"x\"");
+  fs::remove_all(dir);
 }
 
 TEST(CollectJournals, StoresRunsOnceAndPicksUpARetriedTask) {
