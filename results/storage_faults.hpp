@@ -8,9 +8,9 @@
 
 namespace iddl::results {
 
-// Throws std::runtime_error naming the file when a writer could not use the database at `path`: its folder is
-// missing or not writable (SQLite keeps its -wal and -shm files next to it), or the file exists and is not
-// writable (a read-only file system, or permissions).
+// Throws std::runtime_error naming the file when a writer could not use the database at `path` (a file name or a
+// "file:" URI): its folder is missing or not writable (SQLite keeps its -wal and -shm files next to it), or the
+// file exists and is not writable (a read-only file system, or permissions).
 void require_writable_database(const std::string& path);
 
 // The message for an SQLite error that stopped a sweep on `path` (e.g. "database or disk is full"): names the

@@ -12,26 +12,15 @@
 
 #include "matrix/run_key.hpp"
 #include "results/store.hpp"
+#include "tests/results/rows.hpp"
 #include "tests/results/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
 namespace fs = std::filesystem;
-
-Rows rows(const std::string& path, const std::string& sql) {
-  Database db(path, Database::Mode::ReadOnly);
-  Statement statement = db.prepare(sql);
-  Rows out;
-  while (statement.step()) {
-    std::vector<std::string> row;
-    for (int i = 0; i < statement.column_count(); ++i)
-      row.push_back(statement.column_is_null(i) ? "NULL" : statement.column_text(i));
-    out.push_back(row);
-  }
-  return out;
-}
+using test_support::rows;
+using test_support::Rows;
 
 std::string bytes_of(const std::string& path) {
   std::ifstream file(path, std::ios::binary);

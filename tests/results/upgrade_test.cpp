@@ -13,28 +13,17 @@
 #include "results/run_rekey.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
+#include "tests/results/rows.hpp"
 #include "tests/results/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::rows;
+using test_support::Rows;
 
 const std::string kFixture = std::string(IDDL_SOURCE_DIR) + "/tests/fixtures/quickstart-v4.db";
-
-// Every row of `sql` as text cells ("NULL" for NULL).
-std::vector<std::vector<std::string>> rows(const std::string& path, const std::string& sql) {
-  Database db(path, Database::Mode::ReadOnly);
-  Statement statement = db.prepare(sql);
-  std::vector<std::vector<std::string>> out;
-  while (statement.step()) {
-    std::vector<std::string> row;
-    for (int i = 0; i < statement.column_count(); ++i)
-      row.push_back(statement.column_is_null(i) ? "NULL" : statement.column_text(i));
-    out.push_back(row);
-  }
-  return out;
-}
 
 // The fixture's run columns but the key, the epochs and the named metrics: what an upgrade must keep.
 const char* const kKeptRuns =

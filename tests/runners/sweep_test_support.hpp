@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -61,6 +62,19 @@ inline std::vector<std::vector<std::string>> query(const std::filesystem::path& 
   sqlite3_finalize(statement);
   sqlite3_close(handle);
   return rows;
+}
+
+// Processes whose command line mentions `text` (a run key or sweep name is in its mpirun's and iddl-train's arguments).
+inline std::vector<std::string> processes_mentioning(const std::string& text) {
+  std::vector<std::string> found;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(text) != std::string::npos && entry.path().filename() != std::to_string(::getpid()))
+      found.push_back(entry.path().filename().string());
+  }
+  return found;
 }
 
 // Whether `condition` became true within `limit`, checking every 100 ms.

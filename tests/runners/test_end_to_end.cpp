@@ -18,19 +18,6 @@ using namespace iddl::testing;
 
 namespace {
 
-// Processes whose command line mentions `text` (a run key appears in its iddl-train's arguments).
-std::vector<std::string> processes_mentioning(const std::string& text) {
-  std::vector<std::string> found;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator("/proc", error)) {
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(text) != std::string::npos && entry.path().filename() != std::to_string(::getpid()))
-      found.push_back(entry.path().filename().string());
-  }
-  return found;
-}
-
 // A sweep on generated data whose runs differ in epochs; `seed` keeps run keys (which appear in
 // the processes' arguments) apart between tests running at the same time.
 std::string slow_sweep(const std::string& name, int seed, const std::string& epochs, const std::string& extra = "") {

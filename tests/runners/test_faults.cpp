@@ -26,19 +26,6 @@ namespace {
 const std::string kSweepExe = std::string(IDDL_BIN_DIR) + "/iddl-sweep";
 const std::string kReportExe = std::string(IDDL_BIN_DIR) + "/iddl-report";
 
-// Processes whose command line mentions `text` (a run key appears in its iddl-train's arguments).
-std::vector<std::string> processes_mentioning(const std::string& text) {
-  std::vector<std::string> found;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator("/proc", error)) {
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(text) != std::string::npos && entry.path().filename() != std::to_string(::getpid()))
-      found.push_back(entry.path().filename().string());
-  }
-  return found;
-}
-
 // A tiny sweep on generated data; `matrix` holds the [matrix] lines, `seed` keeps run keys (which appear in
 // the processes' arguments) apart between tests running at the same time.
 std::string tiny_sweep(const std::string& name, int seed, const std::string& matrix, const std::string& extra = "") {

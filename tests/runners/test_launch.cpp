@@ -5,6 +5,7 @@
 #include "results/store.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/command_text.hpp"
+#include "matrix/run_key.hpp"
 #include "runners/launch/journal_collect.hpp"
 #include "runners/launch/mpirun_command.hpp"
 #include "runners/launch/process_tree.hpp"
@@ -331,10 +332,18 @@ TEST(ProgressDisplay, LiveOutputRedrawsTheLinesOfRunsInFlight) {
 }
 
 // A journal in `dir` for run `key` of sweep "j": a task header, then `lines`.
-void write_journal(const fs::path& dir, const std::string& key, const std::vector<std::string>& lines) {
-  const nlohmann::json config{{"dataset", "synthetic"}, {"model", "mlp"}, {"parallelism", "single"}, {"ranks", 1}};
-  std::ofstream out(dir / (key + ".jsonl"));
-  out << nlohmann::json{{"event", "task"}, {"sweep", "j"}, {"sweep_file", "j.toml"}, {"run_key", key},
+// The config of the journal called `name`: one seed per name, so each journal is its own run.
+nlohmann::json journal_config(const std::string& name) {
+  return {{"dataset", "synthetic"}, {"model", "mlp"}, {"parallelism", "single"}, {"ranks", 1}, {"seed", 100 + name[0]}};
+}
+
+// The run key of the journal called `name`.
+std::string journal_key(const std::string& name) { return iddl::matrix::run_key(journal_config(name)); }
+
+void write_journal(const fs::path& dir, const std::string& name, const std::vector<std::string>& lines) {
+  const nlohmann::json config = journal_config(name);
+  std::ofstream out(dir / (name + ".jsonl"));
+  out << nlohmann::json{{"event", "task"}, {"sweep", "j"}, {"sweep_file", "j.toml"}, {"run_key", journal_key(name)},
                         {"repeat", 0}, {"config", config}}.dump() << "\n";
   for (const auto& line : lines) out << line << "\n";
 }
@@ -424,7 +433,8 @@ TEST(CollectJournals, StoresRunsOnceAndPicksUpARetriedTask) {
   EXPECT_EQ(first.unchanged, 0);
   iddl::results::Store store(db);
   const auto statuses = store.run_statuses("j");
-  EXPECT_EQ(statuses, (std::map<std::string, std::string>{{"aaaa", "done"}, {"bbbb", "failed"}}));
+  EXPECT_EQ(statuses,
+            (std::map<std::string, std::string>{{journal_key("aaaa"), "done"}, {journal_key("bbbb"), "failed"}}));
 
   CollectOutcome again = collect_journals(db, {(dir / "journals").string()}, log);
   EXPECT_EQ(again.unchanged, 2) << "collecting twice changes nothing";
@@ -440,7 +450,7 @@ TEST(CollectJournals, StoresRunsOnceAndPicksUpARetriedTask) {
   CollectOutcome retried = collect_journals(db, {(dir / "journals").string()}, log);
   EXPECT_EQ(retried.done, 1);
   EXPECT_EQ(retried.unchanged, 1);
-  EXPECT_EQ(store.run_statuses("j").at("bbbb"), "done");
+  EXPECT_EQ(store.run_statuses("j").at(journal_key("bbbb")), "done");
 
   std::ofstream(dir / "journals" / "bad.jsonl") << "not json\n";
   EXPECT_THROW(collect_journals(db, {(dir / "journals").string()}, log), std::runtime_error);

@@ -24,19 +24,6 @@ std::string one_run_sweep(const std::string& name, int epochs, int seed) {
          "\nseed = " + std::to_string(seed) + "\n";
 }
 
-// Processes whose command line mentions `text` (a sweep's name is in the run spec of its mpirun and iddl-train).
-std::vector<std::string> processes_mentioning(const std::string& text) {
-  std::vector<std::string> found;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator("/proc", error)) {
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(text) != std::string::npos && entry.path().filename() != std::to_string(::getpid()))
-      found.push_back(entry.path().filename().string());
-  }
-  return found;
-}
-
 std::string file_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
