@@ -114,7 +114,8 @@ TEST_F(MergeTest, RefusesItselfAndMissingFiles) {
 
 TEST(results_merge, AnOlderSchemaIsMigratedInACopyAndReKeyed) {
   test_support::TempDir dir;
-  const std::string fixture = std::string(IDDL_SOURCE_DIR) + "/tests/fixtures/quickstart-v4.db";
+  const std::string fixture = dir.file("quickstart-v4.db");  // a copy: a reader leaves -wal and -shm files
+  fs::copy_file(std::string(IDDL_SOURCE_DIR) + "/tests/fixtures/quickstart-v4.db", fixture);
   const std::string fixture_bytes = bytes_of(fixture);
   const std::string here = dir.file("new.db");
   const MergeOutcome outcome = merge_database(here, fixture, std::nullopt);
