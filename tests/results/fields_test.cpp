@@ -35,8 +35,9 @@ TEST(results_fields, EveryFieldHasOneNameAnEventAHeaderAndAMeaning) {
     EXPECT_EQ(find_event_field(field.name), &field);
     // A stored column is a report column; what reports do not show is kept elsewhere.
     EXPECT_EQ(field.stored == Stored::Column, field.unit != Unit::None) << field.name;
-    if (field.stored == Stored::Column)
+    if (field.stored == Stored::Column) {
       EXPECT_EQ(field.unit == Unit::Text, field.kind == Kind::Text || field.kind == Kind::Axis) << field.name;
+    }
   }
   EXPECT_EQ(find_event_field("no_such_field"), nullptr);
   EXPECT_STREQ(field::staleness_mean, "staleness_mean");
@@ -53,7 +54,9 @@ TEST(results_fields, EveryEventHasItsFieldsInTableOrder) {
       const EventField* row = find_event_field(field.name);
       ASSERT_NE(row, nullptr);
       EXPECT_NE(row->events & event, 0u) << field.name;
-      if (previous) EXPECT_LT(previous, row) << field.name;
+      if (previous) {
+        EXPECT_LT(previous, row) << field.name;
+      }
       previous = row;
     }
   }
