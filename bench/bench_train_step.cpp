@@ -4,7 +4,7 @@
 
 #include "core/train/epoch_order.hpp"
 #include "core/train/trainer.hpp"
-#include "runners/single_strategy.hpp"
+#include "core/parallel/single_strategy.hpp"
 
 namespace {
 
@@ -44,7 +44,7 @@ void report(benchmark::State& state) {
 void BM_CoreEpoch(benchmark::State& state, const std::string& name) {
   torch::set_num_threads(1);
   auto model = model_named(name);
-  iddl::runners::SingleStrategy alone;
+  iddl::parallel::SingleStrategy alone;
   iddl::train::Trainer trainer(model, data(), options(), torch::kCPU, nullptr, alone);
   int64_t epoch = 0;
   for (auto _ : state) benchmark::DoNotOptimize(trainer.run_epoch(++epoch).train_loss);

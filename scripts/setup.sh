@@ -7,8 +7,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   libtorch-dev libopenblas0-openmp
   openmpi-bin libopenmpi-dev
-  iproute2                      # ip netns: the two-host mpirun test (tests/runners/test_launchers.cpp)
-  slurm-wlm munge               # the throwaway Slurm cluster of tests/runners/test_slurm.cpp
+  iproute2                      # ip netns: the two-host mpirun test (tests/runners/launch/test_launchers.cpp)
+  slurm-wlm munge               # the throwaway Slurm cluster of tests/runners/launch/test_slurm.cpp
   libsqlite3-dev sqlite3
   libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libboost-dev libboost-filesystem-dev

@@ -6,7 +6,7 @@
 
 #include "results/schema.hpp"
 #include "tests/reports/sample_db.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::reports {
 namespace {

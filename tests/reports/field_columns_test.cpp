@@ -15,7 +15,7 @@
 #include "results/schema.hpp"
 #include "tests/reports/report_process.hpp"
 #include "tests/results/field_samples.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::reports {
 namespace {

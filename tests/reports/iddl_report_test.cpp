@@ -9,7 +9,7 @@
 
 #include "tests/reports/report_process.hpp"
 #include "tests/reports/sample_db.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::reports {
 namespace {

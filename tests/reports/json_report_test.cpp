@@ -7,7 +7,7 @@
 #include "reports/metric_columns.hpp"
 #include "results/schema.hpp"
 #include "tests/reports/sample_db.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::reports {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::reports {
 

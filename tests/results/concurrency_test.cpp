@@ -16,7 +16,7 @@
 #include "results/schema.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {

@@ -12,7 +12,7 @@
 #include "results/field_columns.hpp"
 #include "results/store.hpp"
 #include "tests/results/field_samples.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {

@@ -13,7 +13,7 @@
 #include "matrix/run_key.hpp"
 #include "results/store.hpp"
 #include "tests/results/rows.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {

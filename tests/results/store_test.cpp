@@ -6,7 +6,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {

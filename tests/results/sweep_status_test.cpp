@@ -8,7 +8,7 @@
 
 #include "results/schema.hpp"
 #include "results/store.hpp"
-#include "tests/results/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
 namespace {

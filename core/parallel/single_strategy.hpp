@@ -1,0 +1,13 @@
+#pragma once
+#include "core/train/training_hooks.hpp"
+
+namespace iddl::parallel {
+
+// `parallelism = "single"`: one process trains alone; nothing is exchanged.
+class SingleStrategy : public train::TrainingHooks {
+ public:
+  void on_start(torch::nn::Module&) override {}
+  void after_backward(torch::nn::Module&, int64_t, int64_t) override {}
+};
+
+}  // namespace iddl::parallel

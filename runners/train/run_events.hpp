@@ -1,0 +1,57 @@
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/comm/comm_stats.hpp"
+#include "core/train/trainer.hpp"
+#include "runners/train/event_writer.hpp"
+#include "runners/train/run_spec.hpp"
+#include "runners/train/run_training.hpp"
+
+namespace iddl::runners {
+
+// The device a run's config asks for (auto: CUDA when LibTorch sees a GPU), on CUDA the visible GPU
+// of index local rank modulo their count; throws std::invalid_argument for "cuda" without a GPU.
+torch::Device run_device(const nlohmann::json& config);
+
+// The intra-op threads of this rank: the launcher's choice, else the run's setting, else cores / ranks.
+int run_threads(const nlohmann::json& config, const RunEnvironment& environment, int world_size);
+
+// The communication fields of an epoch or run event: bytes sent and received, seconds, bandwidth.
+nlohmann::json comm_fields(const comm::CommStats& stats);
+
+// The run_started event's fields: the run, its resolved config, the process's facts, params and FLOPs.
+nlohmann::json run_started_fields(const RunSpec& spec, const RunEnvironment& environment, int world_size,
+                                  const torch::Device& device, int threads, int64_t params, int64_t flops);
+
+// The epoch event's fields of one epoch's result.
+nlohmann::json epoch_fields(const train::EpochResult& result);
+
+// What a run's epochs added up to: training traffic and time, the last epoch, and whether every
+// epoch's training loss was finite.
+struct EpochTotals {
+  comm::CommStats comm;
+  double train_time_s = 0.0;
+  train::EpochResult last;
+  bool finite = true;
+};
+
+// Runs epochs 1..`epochs` with `run_epoch`, emitting an epoch event for each; at the first non-finite
+// training loss emits an error event and stops (finite = false).
+EpochTotals run_epochs(int64_t epochs, const std::function<train::EpochResult(int64_t)>& run_epoch,
+                       EventWriter& events);
+
+// The run_finished event's fields (without "metrics"): the totals, the last epoch's losses and
+// accuracy, inference timing, params and FLOPs.
+nlohmann::json run_finished_fields(const EpochTotals& totals, const train::InferenceTiming& timing, int64_t params,
+                                   int64_t flops);
+
+// Training samples per second: `samples` per epoch over `epochs` epochs in `train_time_s` seconds.
+double samples_per_second(int64_t samples, int64_t epochs, double train_time_s);
+
+}  // namespace iddl::runners

@@ -1,0 +1,94 @@
+#include "runners/train/run_training.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/train/trainer.hpp"
+#include "matrix/axis_value.hpp"
+#include "runners/train/model_assembly.hpp"
+#include "runners/train/pipeline_training.hpp"
+#include "runners/train/run_events.hpp"
+#include "core/parallel/strategy_factory.hpp"
+#include "core/parallel/vertical_strategy.hpp"
+
+namespace iddl::runners {
+namespace {
+
+models::InputShape model_shape(const data::InputShape& s) { return {s.channels, s.height, s.width, s.classes}; }
+
+// The strategy of the run: the vertical axis's when it splits the model (parallelism must then be
+// "single": one model spread over the ranks), else the parallelism axis's.
+std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config, const AssembledModel& assembled,
+                                                   const data::Dataset& data, const train::TrainOptions& options,
+                                                   comm::Communicator& comm) {
+  const std::string vertical = matrix::axis_method(config.at("vertical"));
+  if (vertical == "none") return parallel::make_strategy(config.at("parallelism"), config.at("compression"), options, comm);
+  const std::string parallelism = matrix::axis_method(config.at("parallelism"));
+  if (parallelism != "single")
+    throw std::invalid_argument("vertical '" + vertical + "' spreads one model over the ranks: it needs parallelism " +
+                                "'single', not '" + parallelism + "'");
+  return std::make_unique<parallel::VerticalStrategy>(assembled.ensemble, data, options,
+                                            config.at("vertical").value("combiner_lr", 0.0));
+}
+
+// The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and its
+// no-exit baseline (FLOPs, inference time and latency on this rank).
+std::map<std::string, double> model_metrics(const AssembledModel& assembled, train::Trainer& trainer) {
+  std::map<std::string, double> metrics;
+  if (!assembled.early_exit) return metrics;
+  const auto& flops = assembled.early_exit->exit_flops();
+  for (size_t k = 0; k < flops.size(); ++k)
+    metrics["exit_flops." + std::to_string(k + 1)] = static_cast<double>(flops[k]);
+  metrics["baseline_flops"] = static_cast<double>(assembled.early_exit->baseline_flops());
+  assembled.early_exit->set_exiting(false);
+  const train::InferenceTiming baseline = trainer.time_inference(256, 200);
+  assembled.early_exit->set_exiting(true);
+  metrics["baseline_inference_time_s"] = baseline.inference_time_s;
+  metrics["baseline_latency_ms"] = baseline.latency_ms;
+  return metrics;
+}
+
+}  // namespace
+
+int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
+                 EventWriter& events) {
+  const nlohmann::json& config = spec.config;
+  if (matrix::axis_method(config.at("parallelism")) == "pipeline")
+    return run_pipeline_training(spec, environment, comm, events);
+  const int threads = run_threads(config, environment, comm.size());
+  torch::set_num_threads(threads);
+  const torch::Device device = run_device(config);
+  const train::TrainOptions options = train_options(config);
+
+  const data::Dataset dataset = data::load_dataset(data_options(config));
+  const models::InputShape shape = model_shape(dataset.shape);
+  const AssembledModel assembled = assemble_model(config, shape, comm);
+  const ModelSize size = measure_model(assembled, shape, comm);
+  const int64_t params = size.params, flops = size.flops;
+  auto strategy = run_strategy(config, assembled, dataset, options, comm);
+
+  events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
+
+  train::Trainer trainer(assembled.model, dataset, options, device, &comm, *strategy);
+  const EpochTotals totals =
+      run_epochs(options.epochs, [&](int64_t epoch) { return trainer.run_epoch(epoch); }, events);
+  if (!totals.finite) return 3;
+
+  train::InferenceTiming timing;
+  std::map<std::string, double> metrics = totals.last.test_metrics;
+  if (comm.rank() == 0 || assembled.model->collective()) {
+    timing = trainer.time_inference(256, 200);
+    metrics.merge(model_metrics(assembled, trainer));
+  }
+  comm.barrier();
+  nlohmann::json summary = run_finished_fields(totals, timing, params, flops);
+  metrics["samples_per_s"] = samples_per_second(dataset.train.images.size(0), options.epochs, totals.train_time_s);
+  if (assembled.early_exit)  // what its samples used on average, the no-exit figure in metrics
+    summary[results::field::flops] = static_cast<int64_t>(std::llround(metrics.at("mean_inference_flops")));
+  if (!metrics.empty()) summary[results::field::metrics] = metrics;
+  for (const auto& [name, value] : strategy->run_metrics()) summary[name] = value;
+  events.emit(results::kRunFinished, summary);
+  return 0;
+}
+
+}  // namespace iddl::runners
