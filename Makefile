@@ -1,15 +1,20 @@
-# The two commands of the README: `make demo` (set up, build, run the quickstart sweep, print the
-# report) and `make test` (set up, build, run every test). The rest are their steps.
+# The two commands of the README: `make demo` (set up, build the three programs, run the quickstart
+# sweep, print the report) and `make test` (set up, build everything, run every test). The rest are
+# their steps. CMAKE_ARGS go to the configure step (.ci/run passes -DIDDL_WERROR=ON).
 BUILD ?= build
 DB ?= iddl.db
 JOBS ?= $(shell nproc)
+CMAKE_ARGS ?=
+# What the demo runs: iddl-sweep (which builds iddl-train and iddl-blas-probe, the programs it
+# launches) and iddl-report; tests, benchmarks and fuzz targets are left to `make test`.
+PROGRAMS = iddl-sweep iddl-train iddl-report
 # `make fuzz`: each libFuzzer target for FUZZ_SECONDS, one after the other (docs/fuzzing.md).
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= sweep_toml run_spec idx cifar event_lines journal
 
-.PHONY: demo test setup build bench fuzz clean
+.PHONY: demo test setup configure programs build bench fuzz clean
 
-demo: build
+demo: programs
 	$(BUILD)/bin/iddl-sweep run sweeps/quickstart.toml --db $(DB)
 	$(BUILD)/bin/iddl-report markdown --db $(DB) --sweep quickstart
 
@@ -19,8 +24,13 @@ test: build
 setup:
 	scripts/setup.sh
 
-build: setup
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+configure: setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+programs: configure
+	cmake --build $(BUILD) -j $(JOBS) --target $(PROGRAMS)
+
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 bench: build

@@ -53,8 +53,9 @@ TEST(pipeline_hybrid, TwoPipelinesOfTwoStagesEqualOneModelOnTheWholeBatch) {
   const auto expected = reference->named_parameters();
   for (const auto& item : model->named_parameters())
     for (const torch::Tensor& p : trainer.owned_parameters())
-      if (p.is_same(item.value()))
+      if (p.is_same(item.value())) {
         EXPECT_TRUE(torch::allclose(item.value(), expected[item.key()], 0.0, 1e-5)) << item.key();
+      }
   // Gradients crossed the replicas: counted as training traffic of the replica communicator.
   EXPECT_GT(replicas->take_stats().bytes_sent, 0);
 }
