@@ -82,9 +82,12 @@ TEST(CompressedStrategies, SignCompressionLeavesMaskedWeightsAtZero) {
   iddl::models::Model model = iddl::models::make_model({"mlp", {48, 24}, bibd}, {1, 28, 28, 10});
   iddl::parallel::SyncStrategy sign(comm, averager({{"method", "signsgd"}}, comm));
   train(model, data, plain_sgd(1), comm, sign);
-  for (const auto& module : model->modules(false))
-    if (const auto* layer = dynamic_cast<const iddl::models::LinearImpl*>(module.get()); layer && layer->mask.defined())
+  for (const auto& module : model->modules(false)) {
+    const auto* layer = dynamic_cast<const iddl::models::LinearImpl*>(module.get());
+    if (layer != nullptr && layer->mask.defined()) {
       EXPECT_EQ((layer->linear->weight * (1 - layer->mask)).abs().sum().item<float>(), 0.0f);
+    }
+  }
 }
 
 // param_avg exchanges each rank's change since the last average: lossless TopK equals the dense average.
