@@ -30,7 +30,7 @@ std::vector<Group> done_groups(const RunSet& set) {
   std::vector<Group> groups;
   std::map<size_t, size_t> index;  // settings index -> group
   for (const StoredRun& run : set.runs) {
-    if (run.status != "done") continue;
+    if (run.status != to_string(results::RunStatus::Done)) continue;
     const auto [at, added] = index.emplace(run.settings, groups.size());
     if (added) groups.push_back({&set.settings[run.settings], {}});
     groups[at->second].runs.push_back(&run);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "results/run_status.hpp"
 #include "results/schema.hpp"
 #include "results/sqlite.hpp"
 
@@ -70,7 +71,7 @@ std::string run_columns(Database& db) {
 
 // The rank of a stored result for choosing between two copies of one run: done first, then the later finished.
 std::tuple<bool, std::string> rank(const std::string& status, const std::string& finished_at) {
-  return {status == "done", finished_at};
+  return {status == to_string(RunStatus::Done), finished_at};
 }
 
 // Copies the epochs and named metrics of run other_id of the attached database to run id.
