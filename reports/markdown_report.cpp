@@ -1,5 +1,8 @@
 #include "reports/markdown_report.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -59,9 +62,7 @@ std::string distinct(const std::vector<const StoredRun*>& runs, Fact fact) {
     if (!value.empty() && std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
   }
   if (values.empty()) return "unknown";
-  std::string joined;
-  for (const std::string& value : values) joined += (joined.empty() ? "" : ", ") + value;
-  return joined;
+  return fmt::format("{}", fmt::join(values, ", "));
 }
 
 // Run id -> its GPUs as "Tesla V100-SXM2-16GB x2 (15.78 GiB), CUDA 11.4, driver 470.57.02", for the

@@ -1,6 +1,7 @@
 #include "reports/pipeline_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <limits>
@@ -135,9 +136,7 @@ std::string bandwidth_cell(const Group& g) {
     if (!forward && !backward) continue;
     parts.push_back(fmt::format("{}: {} / {}", k, forward ? format_rate(*forward) : "", backward ? format_rate(*backward) : ""));
   }
-  std::string cell;
-  for (const std::string& part : parts) cell += (cell.empty() ? "" : "; ") + part;
-  return cell;
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 }  // namespace
