@@ -2,25 +2,21 @@
 
 #include <fmt/format.h>
 #include <strings.h>
-#include <sys/wait.h>
-
-#include <boost/process.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cstdlib>
-#include <cstring>
-#include <iterator>
 #include <stdexcept>
 
 #include "hardware/cpu_info.hpp"
+#include "hardware/program_output.hpp"
 
 namespace iddl::hardware {
 namespace {
 
-namespace bp = boost::process;
-
 constexpr const char* kCoretypeVar = "OPENBLAS_CORETYPE";
+// How long one iddl-blas-probe process may take (it times a few sgemm calls).
+constexpr auto kProbeTimeout = std::chrono::minutes(5);
 
 // Whether two kernel names are equal ignoring case, as OpenBLAS compares them.
 bool same_kernel(const std::string& a, const std::string& b) {
@@ -118,15 +114,6 @@ std::string env_value(const char* name) {
   return value == nullptr ? "" : value;
 }
 
-// How a finished child process ended, for error messages.
-std::string exit_description(int status) {
-  if (WIFSIGNALED(status)) {
-    return fmt::format("was killed by signal {} ({})", WTERMSIG(status),
-                       strsignal(WTERMSIG(status)));
-  }
-  return fmt::format("exited with status {}", WEXITSTATUS(status));
-}
-
 }  // namespace
 
 std::string kernel_for_flags(const std::set<std::string>& flags) {
@@ -169,32 +156,23 @@ BlasChoice decide_blas(const ProbeRunner& probe, const std::set<std::string>& fl
 }
 
 BlasProbe run_probe_process(const std::string& probe_exe, const std::string& coretype) {
-  bp::environment env = boost::this_process::environment();
-  env.erase(kCoretypeVar);
-  if (!coretype.empty()) env[kCoretypeVar] = coretype;
   const std::string what =
       fmt::format("{} ({}={})", probe_exe, kCoretypeVar, coretype.empty() ? "unset" : coretype);
-  bp::ipstream out;
-  bp::ipstream err;
-  bp::child child;
+  ProgramOptions options;
+  options.timeout = kProbeTimeout;
+  options.environment[kCoretypeVar] = coretype.empty() ? std::nullopt : std::optional<std::string>(coretype);
+  ProgramResult result;
   try {
-    child = bp::child(bp::exe = probe_exe, bp::args = std::vector<std::string>{}, env,
-                      bp::std_out > out, bp::std_err > err);
-  } catch (const bp::process_error& e) {
+    result = run_program({probe_exe}, options);
+  } catch (const std::runtime_error& e) {
     throw std::runtime_error(fmt::format("{}: cannot start: {}", what, e.what()));
   }
-  // The probe writes one short line to each stream at most, so reading them in turn cannot block.
-  const std::string output{std::istreambuf_iterator<char>(out), std::istreambuf_iterator<char>()};
-  const std::string errors{std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>()};
-  child.wait();
-  const int status = child.native_exit_code();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error(fmt::format("{} {}: {}", what, exit_description(status), errors));
-  }
+  if (result.timed_out || result.exit_code != 0)
+    throw std::runtime_error(fmt::format("{} {}: {}", what, program_ending(result, options), result.err));
   try {
-    return nlohmann::json::parse(output).get<BlasProbe>();
+    return nlohmann::json::parse(result.out).get<BlasProbe>();
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: unreadable output '{}': {}", what, output, e.what()));
+    throw std::runtime_error(fmt::format("{}: unreadable output '{}': {}", what, result.out, e.what()));
   }
 }
 

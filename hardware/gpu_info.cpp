@@ -1,20 +1,16 @@
 #include "hardware/gpu_info.hpp"
 
 #include <dlfcn.h>
-#include <sys/wait.h>
-
-#include <boost/process.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
+#include "hardware/program_output.hpp"
+
 namespace iddl::hardware {
 namespace {
-
-namespace bp = boost::process;
 
 constexpr int64_t kMiB = 1024 * 1024;
 
@@ -116,7 +112,6 @@ std::optional<GpuInfo> read_with_nvidia_smi() {
   return info;
 }
 
-
 // The CUDA_VISIBLE_DEVICES entries, or nullopt when one is not a device index.
 std::optional<std::vector<int>> device_indices(const std::string& visible) {
   std::vector<int> indices;
@@ -201,25 +196,6 @@ GpuInfo visible_gpus(const GpuInfo& info, const std::optional<std::string>& visi
   }
   seen.topology = info.topology.links.size() == info.devices.size() ? sub_topology(info.topology, kept) : GpuTopology{};
   return seen;
-}
-
-std::optional<std::string> program_output(const std::vector<std::string>& argv) {
-  if (argv.empty()) throw std::invalid_argument("program_output needs a program name");
-  const boost::filesystem::path exe =
-      argv[0].find('/') == std::string::npos ? bp::search_path(argv[0]) : boost::filesystem::path(argv[0]);
-  if (exe.empty()) return std::nullopt;
-  try {
-    bp::ipstream out;
-    bp::child child(bp::exe = exe.string(), bp::args = std::vector<std::string>(argv.begin() + 1, argv.end()), bp::std_out > out,
-                    bp::std_err > bp::null, bp::std_in < bp::null);
-    std::string text{std::istreambuf_iterator<char>(out), std::istreambuf_iterator<char>()};
-    child.wait();
-    const int status = child.native_exit_code();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-    return text;
-  } catch (const bp::process_error&) {
-    return std::nullopt;
-  }
 }
 
 }  // namespace iddl::hardware

@@ -57,8 +57,4 @@ struct GpuSummary {
 // The summary of the GPUs in `info`.
 GpuSummary summarize_gpus(const GpuInfo& info);
 
-// The output of a program run with an argument vector (no shell), or nullopt when it cannot be
-// started or exits with a non-zero status. Searched on PATH when `argv[0]` has no '/'.
-std::optional<std::string> program_output(const std::vector<std::string>& argv);
-
 }  // namespace iddl::hardware

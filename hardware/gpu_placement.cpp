@@ -66,13 +66,17 @@ void require_positive(int count) {
 
 }  // namespace
 
-GpuPolicy parse_gpu_policy(const std::string& name) {
-  if (name == "binpack") return GpuPolicy::Binpack;
-  if (name == "topology") return GpuPolicy::Topology;
-  throw std::invalid_argument("unknown GPU policy '" + name + "' (expected binpack or topology)");
+GpuPolicy parse_gpu_policy(std::string_view name) {
+  for (const auto& [policy, policy_name] : kGpuPolicyNames)
+    if (policy_name == name) return policy;
+  throw std::invalid_argument("unknown GPU policy '" + std::string(name) + "' (expected binpack or topology)");
 }
 
-std::string gpu_policy_name(GpuPolicy policy) { return policy == GpuPolicy::Binpack ? "binpack" : "topology"; }
+std::string gpu_policy_name(GpuPolicy policy) {
+  const auto found = std::find_if(kGpuPolicyNames.begin(), kGpuPolicyNames.end(),
+                                  [policy](const auto& entry) { return entry.first == policy; });
+  return std::string(found->second);
+}
 
 std::optional<Placement> place_binpack(const std::vector<MachineGpus>& machines, int count) {
   require_positive(count);

@@ -1,8 +1,11 @@
 // Which free GPUs a run gets, over one or more machines: the binpack and topology policies.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hardware/gpu_topology.hpp"
@@ -13,8 +16,12 @@ namespace iddl::hardware {
 // topology: the free GPUs with the best links between them (best worst link, then best links overall).
 enum class GpuPolicy { Binpack, Topology };
 
+// Every policy with its name in sweep files ([launch] gpu_policy) and on the command line (--gpu-policy).
+inline constexpr std::array<std::pair<GpuPolicy, std::string_view>, 2> kGpuPolicyNames{
+    {{GpuPolicy::Binpack, "binpack"}, {GpuPolicy::Topology, "topology"}}};
+
 // "binpack" or "topology"; throws naming any other value.
-GpuPolicy parse_gpu_policy(const std::string& name);
+GpuPolicy parse_gpu_policy(std::string_view name);
 
 // The policy's name.
 std::string gpu_policy_name(GpuPolicy policy);

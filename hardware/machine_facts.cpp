@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "hardware/program_output.hpp"
 #include "hardware/software_info.hpp"
 
 namespace iddl::hardware {

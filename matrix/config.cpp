@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "matrix/axis_methods.hpp"
 #include "matrix/axis_value.hpp"
@@ -14,15 +15,6 @@ namespace iddl::matrix {
 namespace {
 
 using nlohmann::json;
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const auto& part : parts) {
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
 
 std::string float_text(double x) {
   if (std::isnan(x)) return "nan";
@@ -40,7 +32,7 @@ std::string range_text(const Setting& s) {
   std::vector<std::string> bounds;
   if (s.min) bounds.push_back(fmt::format("{} {}", s.min_exclusive ? ">" : ">=", *s.min));
   if (s.max) bounds.push_back(fmt::format("{} {}", s.max_exclusive ? "<" : "<=", *s.max));
-  return "must be " + join(bounds, " and ");
+  return fmt::format("must be {}", fmt::join(bounds, " and "));
 }
 
 bool in_range(const Setting& s, double x) {
@@ -66,7 +58,7 @@ std::string check_string(const Setting& s, const json& v) {
   if (!v.is_string()) return type_error(s, v);
   const auto& text = v.get_ref<const std::string&>();
   if (s.choices.empty() || std::find(s.choices.begin(), s.choices.end(), text) != s.choices.end()) return "";
-  std::string message = fmt::format("{} = {} is not one of {}", s.name, value_text(v), join(s.choices, ", "));
+  std::string message = fmt::format("{} = {} is not one of {}", s.name, value_text(v), fmt::join(s.choices, ", "));
   const std::string suggestion = closest_name(text, s.choices);
   if (!suggestion.empty()) message += fmt::format(" (did you mean \"{}\"?)", suggestion);
   return message;
@@ -193,14 +185,14 @@ std::string value_text(const json& value) {
   if (value.is_array()) {
     std::vector<std::string> parts;
     for (const auto& element : value) parts.push_back(value_text(element));
-    return "[" + join(parts, ", ") + "]";
+    return fmt::format("[{}]", fmt::join(parts, ", "));
   }
   if (value.is_object()) {
     std::vector<std::string> parts;
     if (value.contains("method")) parts.push_back("method = " + value_text(value["method"]));
     for (const auto& [key, element] : value.items())
       if (key != "method") parts.push_back(key + " = " + value_text(element));
-    return "{" + join(parts, ", ") + "}";
+    return fmt::format("{{{}}}", fmt::join(parts, ", "));
   }
   return value.dump();
 }
@@ -232,7 +224,7 @@ json normalized_value(const Setting& s, const json& v) {
 std::string unknown_setting_message(std::string_view name) {
   const std::string suggestion = closest_name(name, setting_names());
   if (!suggestion.empty()) return fmt::format("unknown setting '{}' (did you mean '{}'?)", name, suggestion);
-  return fmt::format("unknown setting '{}' (known settings: {})", name, join(setting_names(), ", "));
+  return fmt::format("unknown setting '{}' (known settings: {})", name, fmt::join(setting_names(), ", "));
 }
 
 ConfigError::ConfigError(const std::string& message, std::vector<std::string> settings)

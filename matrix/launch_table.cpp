@@ -1,5 +1,6 @@
 // [launch]: how iddl-sweep starts the runs, and the ranks of every run.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -20,8 +21,6 @@ using nlohmann::json;
 
 const std::vector<std::string> kLaunchKeys{"launcher", "mpirun_args", "hosts", "hostfile", "sbatch_args",
                                            "timeout", "jobs", "gpu_policy", "ranks", "oversubscribe"};
-const std::vector<std::string> kLaunchers{"mpirun", "srun", "sbatch"};
-const std::vector<std::string> kGpuPolicies{"binpack", "topology"};  // hardware::parse_gpu_policy's names
 
 // Digits with at most one '.' between them, e.g. "90" or "1.5".
 bool is_decimal(const std::string& text) {
@@ -50,18 +49,20 @@ std::optional<double> duration_seconds(const std::string& text) {
   return text.empty() ? std::nullopt : std::optional<double>(total);
 }
 
-// The string of [launch] `key`, one of `choices`; the error names the closest one.
-std::string read_choice(const std::string& key, const std::vector<std::string>& choices, const toml::node& node,
-                        const Reading& reading) {
+// The value of [launch] `key`, named by one of `names`; the error names the closest one.
+template <typename Choice, std::size_t N>
+Choice read_choice(const std::string& key, const std::array<std::pair<Choice, std::string_view>, N>& names,
+                   const toml::node& node, const Reading& reading) {
   const json value = to_json(node, reading.file);
-  const bool known = value.is_string() && std::find(choices.begin(), choices.end(), value) != choices.end();
-  if (!known) {
-    const std::string suggestion = value.is_string() ? closest_name(value.get<std::string>(), choices) : "";
-    throw sweep_error(reading.file, position_of(node.source()),
-                      fmt::format("[launch] {} = {} is not one of {}{}", key, value_text(value), fmt::join(choices, ", "),
-                                  suggestion.empty() ? "" : " (did you mean \"" + suggestion + "\"?)"));
-  }
-  return value.get<std::string>();
+  if (value.is_string())
+    for (const auto& [choice, name] : names)
+      if (name == value.get<std::string>()) return choice;
+  std::vector<std::string> choices;
+  for (const auto& [choice, name] : names) choices.emplace_back(name);
+  const std::string suggestion = value.is_string() ? closest_name(value.get<std::string>(), choices) : "";
+  throw sweep_error(reading.file, position_of(node.source()),
+                    fmt::format("[launch] {} = {} is not one of {}{}", key, value_text(value), fmt::join(choices, ", "),
+                                suggestion.empty() ? "" : " (did you mean \"" + suggestion + "\"?)"));
 }
 
 // The strings of the [launch] array `key`; `example` shows the array form in the error.
@@ -187,7 +188,7 @@ void read_launch(const toml::table& table, Reading& reading) {
     const std::string_view name = key->str();
     keys[std::string(name)] = position_of(key->source());
     if (name == "launcher") {
-      reading.plan.launch.launcher = read_choice("launcher", kLaunchers, *node, reading);
+      reading.plan.launch.launcher = read_choice("launcher", kLauncherNames, *node, reading);
     } else if (name == "mpirun_args") {
       reading.plan.launch.mpirun_args = read_strings("mpirun_args", *node, reading, "[\"--oversubscribe\"]");
     } else if (name == "hosts") {
@@ -202,7 +203,7 @@ void read_launch(const toml::table& table, Reading& reading) {
     } else if (name == "jobs") {
       read_jobs(*node, reading);
     } else if (name == "gpu_policy") {
-      reading.plan.launch.gpu_policy = read_choice("gpu_policy", kGpuPolicies, *node, reading);
+      reading.plan.launch.gpu_policy = read_choice("gpu_policy", hardware::kGpuPolicyNames, *node, reading);
     } else if (name == "ranks") {
       read_ranks(*key, *node, reading);
     } else if (name == "oversubscribe") {
@@ -219,13 +220,14 @@ void read_launch(const toml::table& table, Reading& reading) {
                       fmt::format("[launch] has both {} (line {}) and {} (line {}); keep one", first,
                                   keys.at(first).line, second, keys.at(second).line));
   }
-  const std::string& launcher = reading.plan.launch.launcher;
-  for (const auto& [key, for_launcher] : std::vector<std::pair<std::string, std::string>>{
-           {"mpirun_args", "mpirun"}, {"hosts", "mpirun"}, {"hostfile", "mpirun"}, {"gpu_policy", "mpirun"},
-           {"sbatch_args", "sbatch"}})
+  const Launcher launcher = reading.plan.launch.launcher;
+  for (const auto& [key, for_launcher] : std::vector<std::pair<std::string, Launcher>>{
+           {"mpirun_args", Launcher::Mpirun}, {"hosts", Launcher::Mpirun}, {"hostfile", Launcher::Mpirun},
+           {"gpu_policy", Launcher::Mpirun}, {"sbatch_args", Launcher::Sbatch}})
     if (keys.count(key) && launcher != for_launcher)
       throw sweep_error(reading.file, keys.at(key),
-                        fmt::format("[launch] {} is for launcher = \"{}\", not \"{}\"", key, for_launcher, launcher));
+                        fmt::format("[launch] {} is for launcher = \"{}\", not \"{}\"", key, to_string(for_launcher),
+                                    to_string(launcher)));
 }
 
 }  // namespace iddl::matrix

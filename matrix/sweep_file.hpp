@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hardware/gpu_placement.hpp"
+#include "matrix/launcher.hpp"
+
 namespace iddl::matrix {
 
 // One run a sweep plans: its key, its repeat number (0-based) and its resolved config.
@@ -23,14 +26,14 @@ inline constexpr double kMaxTimeoutSeconds = 365.0 * 24 * 3600;
 
 // How iddl-sweep launches the runs of a sweep: the [launch] table.
 struct LaunchSettings {
-  std::string launcher = "mpirun";       // what starts each run's ranks: "mpirun", "srun" or "sbatch"
+  Launcher launcher = Launcher::Mpirun;  // what starts each run's ranks
   std::vector<std::string> mpirun_args;  // extra arguments for mpirun, placed before the program
   std::vector<std::string> hosts;        // mpirun --host entries across machines, e.g. "a:4"; empty: this machine
   std::string hostfile;                  // mpirun --hostfile, resolved against the sweep file's folder; "": none
   std::vector<std::string> sbatch_args;  // sbatch options of the job-array script, e.g. "--partition=gpu"
   double timeout_s = 0;                  // wall-clock limit of one run in seconds, up to kMaxTimeoutSeconds; 0: none
   int jobs = 1;                          // runs at once (>= 1)
-  std::string gpu_policy = "topology";   // which free GPUs of this machine a run gets: "binpack" or "topology"
+  hardware::GpuPolicy gpu_policy = hardware::GpuPolicy::Topology;  // which free GPUs of this machine a run gets
   bool oversubscribe = false;            // allow runs with more ranks than this machine has cores
 };
 

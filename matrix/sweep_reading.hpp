@@ -1,5 +1,5 @@
+// Private to matrix/: reading the tables of a sweep file into a SweepPlan (includes toml++).
 #pragma once
-// Reading the tables of a sweep file into a SweepPlan.
 #include <string>
 #include <vector>
 

@@ -1,5 +1,6 @@
+// Private to matrix/: reading the TOML of a sweep file (includes toml++): places, values as JSON, and setting
+// values checked where they are written.
 #pragma once
-// Reading the TOML of a sweep file: places, values as JSON, and setting values checked where they are written.
 #include <string>
 #include <utility>
 #include <vector>

@@ -26,7 +26,7 @@ Side load_side(results::Database& db, const Selection& selection) {
   if (!selection.sweep) throw std::invalid_argument("a compared side needs a sweep");
   Side side;
   side.set = load_runs(db, selection);
-  side.done = with_status(side.set, "done");
+  side.done = with_status(side.set, results::RunStatus::Done);
   return side;
 }
 

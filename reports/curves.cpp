@@ -49,7 +49,7 @@ std::string group_label(const RunSet& set, const std::vector<Field>& fields, con
 std::vector<Panel> curve_panels(results::Database& db, const Selection& selection,
                                 const std::vector<std::string>& group_by) {
   const RunSet set = load_runs(db, selection, group_by);
-  const std::vector<const StoredRun*> done = with_status(set, "done");
+  const std::vector<const StoredRun*> done = with_status(set, results::RunStatus::Done);
   const std::vector<Field> fields = group_by.empty() ? varying_fields(set, done) : resolve_fields(set, group_by);
   const bool by_sweep = set.sweeps.size() > 1;
   results::Statement select =

@@ -1,5 +1,8 @@
 #include "reports/grouping.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <set>
 #include <stdexcept>
@@ -124,9 +127,7 @@ std::string metric_cell(const Group& group, const Metric& metric) {
     const std::string cell = value_cell(value);  // "" for null
     if (!cell.empty() && std::find(values.begin(), values.end(), cell) == values.end()) values.push_back(cell);
   }
-  std::string joined;
-  for (const std::string& value : values) joined += (joined.empty() ? "" : ", ") + value;
-  return joined;
+  return fmt::format("{}", fmt::join(values, ", "));
 }
 
 }  // namespace iddl::reports

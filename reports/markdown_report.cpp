@@ -1,5 +1,8 @@
 #include "reports/markdown_report.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -13,13 +16,6 @@ namespace iddl::reports {
 
 namespace {
 
-// Statuses in the order the counts line lists them.
-const std::array<const char*, 6> kStatuses = {"pending", "running", "done", "failed", "timeout", "interrupted"};
-
-bool is_failure(const std::string& status) {
-  return status == "failed" || status == "timeout" || status == "interrupted";
-}
-
 // The runs of one sweep of the set, in order.
 std::vector<const StoredRun*> runs_of_sweep(const RunSet& set, size_t sweep) {
   std::vector<const StoredRun*> runs;
@@ -32,7 +28,7 @@ std::vector<const StoredRun*> runs_of_sweep(const RunSet& set, size_t sweep) {
 std::vector<const StoredRun*> done(const std::vector<const StoredRun*>& runs) {
   std::vector<const StoredRun*> chosen;
   std::copy_if(runs.begin(), runs.end(), std::back_inserter(chosen),
-               [](const StoredRun* r) { return r->status == "done"; });
+               [](const StoredRun* r) { return r->status == to_string(results::RunStatus::Done); });
   return chosen;
 }
 
@@ -51,7 +47,7 @@ std::string one_line(std::string text) {
 std::vector<std::string> failure_lines(const std::vector<const StoredRun*>& runs) {
   std::vector<std::string> lines;
   for (const StoredRun* run : runs) {
-    if (is_failure(run->status))
+    if (results::is_failure(results::parse_run_status(run->status)))
       lines.push_back("failed: " + run->key + " (" + run->status + "): " + one_line(run->error));
   }
   return lines;
@@ -66,9 +62,7 @@ std::string distinct(const std::vector<const StoredRun*>& runs, Fact fact) {
     if (!value.empty() && std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
   }
   if (values.empty()) return "unknown";
-  std::string joined;
-  for (const std::string& value : values) joined += (joined.empty() ? "" : ", ") + value;
-  return joined;
+  return fmt::format("{}", fmt::join(values, ", "));
 }
 
 // Run id -> its GPUs as "Tesla V100-SXM2-16GB x2 (15.78 GiB), CUDA 11.4, driver 470.57.02", for the
@@ -93,9 +87,9 @@ std::map<int64_t, std::string> gpu_facts(results::Database& db, const Selection&
 // only when a run recorded GPUs.
 std::string summary_line(const std::vector<const StoredRun*>& runs, const std::map<int64_t, std::string>& gpus) {
   std::string counts;
-  for (const char* status : kStatuses) {
-    const auto n = std::count_if(runs.begin(), runs.end(), [&](const StoredRun* run) { return run->status == status; });
-    if (n > 0) counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + status;
+  for (const auto& [status, name] : results::kRunStatusNames) {
+    const auto n = std::count_if(runs.begin(), runs.end(), [&](const StoredRun* run) { return run->status == name; });
+    if (n > 0) counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(name);
   }
   const std::string host = distinct(runs, [](const StoredRun& run) { return run.host; });
   const std::string blas = distinct(runs, [](const StoredRun& run) {
@@ -123,7 +117,7 @@ std::string stale_line(int count, bool included) {
 
 Table sweep_table(results::Database& db, const std::string& sweep) {
   const RunSet set = load_runs(db, {sweep, std::nullopt}, {}, layout_metric_columns(TableLayout{}));
-  return folded_table(set, with_status(set, "done"), TableLayout{});
+  return folded_table(set, with_status(set, results::RunStatus::Done), TableLayout{});
 }
 
 void write_markdown_report(std::ostream& destination, results::Database& db, const ReportOptions& options) {
@@ -159,7 +153,7 @@ void write_csv_report(std::ostream& out, results::Database& db, const ReportOpti
   const RunSet set = load_for_layout(db, options);
   TableLayout layout = options.layout;
   layout.sweep_column = true;
-  out << render_csv(folded_table(set, with_status(set, "done"), layout));
+  out << render_csv(folded_table(set, with_status(set, results::RunStatus::Done), layout));
 }
 
 }  // namespace iddl::reports

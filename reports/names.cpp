@@ -1,5 +1,8 @@
 #include "reports/names.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -46,9 +49,7 @@ std::string unknown_name_message(const std::string& what, const std::string& nam
       suggested += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + ("'" + close[i] + "'");
     return "unknown " + what + " '" + name + "' (did you mean " + suggested + "?)";
   }
-  std::string known;
-  for (const std::string& candidate : candidates) known += (known.empty() ? "" : ", ") + candidate;
-  return "unknown " + what + " '" + name + "' (known: " + known + ")";
+  return fmt::format("unknown {} '{}' (known: {})", what, name, fmt::join(candidates, ", "));
 }
 
 }  // namespace iddl::reports

@@ -1,6 +1,7 @@
 #include "reports/pipeline_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <limits>
@@ -30,7 +31,7 @@ std::vector<Group> done_groups(const RunSet& set) {
   std::vector<Group> groups;
   std::map<size_t, size_t> index;  // settings index -> group
   for (const StoredRun& run : set.runs) {
-    if (run.status != "done") continue;
+    if (run.status != to_string(results::RunStatus::Done)) continue;
     const auto [at, added] = index.emplace(run.settings, groups.size());
     if (added) groups.push_back({&set.settings[run.settings], {}});
     groups[at->second].runs.push_back(&run);
@@ -135,9 +136,7 @@ std::string bandwidth_cell(const Group& g) {
     if (!forward && !backward) continue;
     parts.push_back(fmt::format("{}: {} / {}", k, forward ? format_rate(*forward) : "", backward ? format_rate(*backward) : ""));
   }
-  std::string cell;
-  for (const std::string& part : parts) cell += (cell.empty() ? "" : "; ") + part;
-  return cell;
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 }  // namespace

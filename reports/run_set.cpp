@@ -188,10 +188,11 @@ RunSet load_runs(results::Database& db, const Selection& selection, const std::v
   return set;
 }
 
-std::vector<const StoredRun*> with_status(const RunSet& set, const std::string& status) {
+std::vector<const StoredRun*> with_status(const RunSet& set, results::RunStatus status) {
+  const std::string text = to_string(status);
   std::vector<const StoredRun*> chosen;
   for (const StoredRun& run : set.runs) {
-    if (run.status == status) chosen.push_back(&run);
+    if (run.status == text) chosen.push_back(&run);
   }
   return chosen;
 }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/run_status.hpp"
 #include "results/sqlite.hpp"
 
 namespace iddl::reports {
@@ -68,6 +69,6 @@ std::map<std::string, int> stale_runs(results::Database& db, const Selection& se
 std::vector<std::string> runs_columns(results::Database& db);
 
 // The runs with the given status, in order.
-std::vector<const StoredRun*> with_status(const RunSet& set, const std::string& status);
+std::vector<const StoredRun*> with_status(const RunSet& set, results::RunStatus status);
 
 }  // namespace iddl::reports

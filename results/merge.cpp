@@ -1,11 +1,15 @@
 #include "results/merge.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <stdlib.h>
 
 #include <filesystem>
 #include <stdexcept>
 #include <tuple>
 
+#include "results/run_status.hpp"
 #include "results/schema.hpp"
 #include "results/sqlite.hpp"
 
@@ -63,14 +67,14 @@ class MigratedCopy {
 // The runs table's columns but id and sweep_id, comma-separated.
 std::string run_columns(Database& db) {
   Statement select = db.prepare("SELECT name FROM pragma_table_info('runs') WHERE name NOT IN ('id', 'sweep_id') ORDER BY cid");
-  std::string columns;
-  while (select.step()) columns += (columns.empty() ? "" : ", ") + select.column_text(0);
-  return columns;
+  std::vector<std::string> columns;
+  while (select.step()) columns.push_back(select.column_text(0));
+  return fmt::format("{}", fmt::join(columns, ", "));
 }
 
 // The rank of a stored result for choosing between two copies of one run: done first, then the later finished.
 std::tuple<bool, std::string> rank(const std::string& status, const std::string& finished_at) {
-  return {status == "done", finished_at};
+  return {status == to_string(RunStatus::Done), finished_at};
 }
 
 // Copies the epochs and named metrics of run other_id of the attached database to run id.

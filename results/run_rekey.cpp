@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "matrix/run_key.hpp"
+#include "results/run_status.hpp"
 
 namespace iddl::results {
 namespace {
@@ -27,8 +28,8 @@ bool has_meta_table(Database& db) {
 // Whether run a is the one to trust over b when both take one key: done first, then the latest finished,
 // then the first stored.
 bool trusted_over(const KeyedRun& a, const KeyedRun& b) {
-  return std::make_tuple(a.status == "done", a.finished_at, -a.id) >
-         std::make_tuple(b.status == "done", b.finished_at, -b.id);
+  return std::make_tuple(a.status == to_string(RunStatus::Done), a.finished_at, -a.id) >
+         std::make_tuple(b.status == to_string(RunStatus::Done), b.finished_at, -b.id);
 }
 
 std::vector<KeyedRun> runs_with_new_keys(Database& db) {

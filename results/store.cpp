@@ -34,8 +34,6 @@ const char* const kMetricsField = field::metrics;
 // Fields of the epoch event besides the epoch number.
 const std::vector<Field> kEpochFields = stored_columns(kEpoch);
 
-const std::array<const char*, 3> kFailureStatuses = {"failed", "timeout", "interrupted"};
-
 // The current time as ISO-8601 UTC text, e.g. 2024-05-01T12:34:56Z.
 std::string utc_now() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -328,17 +326,15 @@ void Store::upsert_metrics(int64_t run_id, const nlohmann::json& event) {
   }
 }
 
-void Store::record_failure(int64_t run_id, const std::string& status, std::optional<int> exit_code,
+void Store::record_failure(int64_t run_id, RunStatus status, std::optional<int> exit_code,
                            const std::string& error, const std::string& stderr_tail) {
-  bool known = false;
-  for (const char* allowed : kFailureStatuses) known = known || status == allowed;
-  if (!known) {
-    throw std::invalid_argument(db_.path() + ": run " + std::to_string(run_id) + " cannot end with status '" + status +
-                                "' (expected failed, timeout or interrupted)");
+  if (!is_failure(status)) {
+    throw std::invalid_argument(db_.path() + ": run " + std::to_string(run_id) + " cannot end with status '" +
+                                to_string(status) + "' (expected failed, timeout or interrupted)");
   }
   Transaction transaction(db_);
   update_failure_.reset();
-  update_failure_.bind_text(1, status).bind_text(3, error).bind_text(4, stderr_tail).bind_text(5, utc_now());
+  update_failure_.bind_text(1, to_string(status)).bind_text(3, error).bind_text(4, stderr_tail).bind_text(5, utc_now());
   update_failure_.bind_int(6, run_id);
   if (exit_code) {
     update_failure_.bind_int(2, *exit_code);

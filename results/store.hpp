@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/run_status.hpp"
 #include "results/sqlite.hpp"
 
 namespace iddl::results {
@@ -69,7 +70,7 @@ class Store {
   void record_finished(int64_t run_id, const nlohmann::json& event);
 
   // Ends a run as failed, timeout or interrupted, with its exit code, error and stderr tail.
-  void record_failure(int64_t run_id, const std::string& status, std::optional<int> exit_code,
+  void record_failure(int64_t run_id, RunStatus status, std::optional<int> exit_code,
                       const std::string& error, const std::string& stderr_tail);
 
   // Turns the sweep's rows left 'running' (by a killed sweep) into 'interrupted'; returns how many.

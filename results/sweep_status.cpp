@@ -1,17 +1,14 @@
 #include "results/sweep_status.hpp"
 
 #include <algorithm>
-#include <array>
 #include <filesystem>
 
+#include "results/run_status.hpp"
 #include "results/schema.hpp"
 
 namespace iddl::results {
 
 namespace {
-
-// Every status a run can have (the CHECK constraint of runs.status).
-const std::array<const char*, 6> kStatuses = {"pending", "running", "done", "failed", "timeout", "interrupted"};
 
 // sweep id -> (status -> run count), from the covering index runs(sweep_id, status).
 std::map<int64_t, std::map<std::string, int>> counts_by_sweep(Database& db) {
@@ -23,7 +20,7 @@ std::map<int64_t, std::map<std::string, int>> counts_by_sweep(Database& db) {
 
 // Every status with its count (0 when absent) and the total.
 void fill_counts(SweepSummary& summary, const std::map<std::string, int>& found) {
-  for (const char* status : kStatuses) summary.counts[status] = 0;
+  for (const auto& [status, name] : kRunStatusNames) summary.counts[std::string(name)] = 0;
   for (const auto& [status, count] : found) {
     summary.counts[status] = count;
     summary.total += count;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "hardware/program_output.hpp"
 #include "runners/launch/process_tree.hpp"
 
 namespace bp = boost::process;
@@ -40,10 +41,9 @@ struct NewProcessGroup : bp::extend::handler {
 };
 
 fs::path executable(const std::string& name) {
-  if (name.find('/') != std::string::npos) return fs::path(name);
-  fs::path found = bp::search_path(name);
-  if (found.empty()) throw std::runtime_error("cannot find '" + name + "' on PATH");
-  return found;
+  const auto found = hardware::find_program(name);
+  if (!found) throw std::runtime_error("cannot find '" + name + "' on PATH");
+  return *found;
 }
 
 std::string file_tail(const std::string& path, size_t bytes) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -11,15 +12,20 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "hardware/blas_kernel.hpp"
 #include "hardware/machine_facts.hpp"
 #include "matrix/axis_value.hpp"
+#include "matrix/launcher.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
 #include "results/merge.hpp"
+#include "results/run_status.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
@@ -30,6 +36,14 @@
 #include "runners/launch/sweep_runner.hpp"
 
 namespace {
+
+// The names of a choice's table, for CLI11's IsMember and table columns.
+template <typename Choice, std::size_t N>
+std::vector<std::string> names_of(const std::array<std::pair<Choice, std::string_view>, N>& names) {
+  std::vector<std::string> texts;
+  for (const auto& [choice, name] : names) texts.emplace_back(name);
+  return texts;
+}
 
 // The directory holding this executable (and iddl-train, iddl-blas-probe next to it).
 std::string own_directory() {
@@ -70,7 +84,7 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
     for (const auto& name : sweep.varying) row.push_back(cell(run.config.at(name)));
     const auto found = statuses.find(run.key);
     const std::string status = found == statuses.end() ? "new" : found->second;
-    done += status == "done" ? 1 : 0;
+    done += status == to_string(iddl::results::RunStatus::Done) ? 1 : 0;
     fresh += status == "new" ? 1 : 0;
     row.push_back(status);
     table.add_row(row);
@@ -94,7 +108,7 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
 void print_sweeps(const std::string& db_path, bool with_states) {
   if (!std::filesystem::exists(db_path)) throw std::runtime_error("no database at '" + db_path + "'");
   iddl::results::Database db = iddl::results::open_for_reading(db_path);
-  const std::vector<std::string> states{"pending", "running", "done", "failed", "timeout", "interrupted"};
+  const std::vector<std::string> states = names_of(iddl::results::kRunStatusNames);
   iddl::reports::Table table;
   table.columns = {{"sweep"}};
   if (with_states) {
@@ -183,8 +197,10 @@ int main(int argc, char** argv) {
   run->add_flag("--retry-failed", options.retry_failed, "run failed and timed-out runs again too");
   run->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel for the runs (OPENBLAS_CORETYPE)");
   run->add_option("--mpirun", options.mpirun, "the mpirun executable")->capture_default_str();
-  run->add_option("--launcher", options.launcher, "mpirun, srun or sbatch (default: the sweep's [launch] launcher)")
-      ->check(CLI::IsMember({"mpirun", "srun", "sbatch"}));
+  run->add_option_function<std::string>(
+         "--launcher", [&](const std::string& name) { options.launcher = iddl::matrix::parse_launcher(name); },
+         "mpirun, srun or sbatch (default: the sweep's [launch] launcher)")
+      ->check(CLI::IsMember(names_of(iddl::matrix::kLauncherNames)));
   run->add_flag("--dry-run", options.dry_run, "print each run's exact command; run nothing, write no database");
   run->add_flag("--no-wait", options.no_wait, "sbatch: submit the job array and return (collect its journals later)");
   run->add_option("--poll", options.poll_s, "sbatch: seconds between two squeue calls while following the job array")
@@ -196,7 +212,7 @@ int main(int argc, char** argv) {
          "--gpu-policy", [&](const std::string& name) { options.gpu_policy = iddl::hardware::parse_gpu_policy(name); },
          "which free GPUs a run gets: topology (the best-linked ones) or binpack (the lowest ones) "
          "(default: the sweep's [launch] gpu_policy, else topology)")
-      ->check(CLI::IsMember({"binpack", "topology"}));
+      ->check(CLI::IsMember(names_of(iddl::hardware::kGpuPolicyNames)));
 
   auto* status = app.add_subcommand("status", "the sweeps in a database with their runs counted by state");
   status->add_option("--db", options.db_path, "SQLite database")->capture_default_str();

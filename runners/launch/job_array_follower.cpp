@@ -13,12 +13,15 @@
 #include <thread>
 #include <vector>
 
+#include "hardware/program_output.hpp"
 #include "runners/launch/journal_collect.hpp"
 #include "runners/launch/progress_display.hpp"
 #include "runners/launch/slurm_queue.hpp"
 
 namespace iddl::launch {
 namespace {
+
+using results::RunStatus;
 
 volatile std::sig_atomic_t stop_signal = 0;
 
@@ -144,10 +147,10 @@ class JobArrayFollower {
       }
     }
     for (const auto& task : tasks_) {
-      outcome.done += task.status == "done" ? 1 : 0;
-      outcome.failed += task.status == "failed" ? 1 : 0;
-      outcome.timed_out += task.status == "timeout" ? 1 : 0;
-      outcome.interrupted += task.status == "interrupted" ? 1 : 0;
+      outcome.done += task.status == to_string(RunStatus::Done) ? 1 : 0;
+      outcome.failed += task.status == to_string(RunStatus::Failed) ? 1 : 0;
+      outcome.timed_out += task.status == to_string(RunStatus::Timeout) ? 1 : 0;
+      outcome.interrupted += task.status == to_string(RunStatus::Interrupted) ? 1 : 0;
     }
     outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return outcome;
@@ -239,8 +242,8 @@ class JobArrayFollower {
         display_.log(fmt::format("{}: {} before it started; the run stays as it was", task.label, shown));
         return;
       }
-      task.status = "failed";
-      store_.record_failure(task.run_id, "failed", std::nullopt,
+      task.status = to_string(RunStatus::Failed);
+      store_.record_failure(task.run_id, RunStatus::Failed, std::nullopt,
                             fmt::format("the Slurm task ended ({}) without writing its journal; see {}/slurm-{}_{}.out",
                                         shown, record_.journal_dir, record_.job_id, task.index),
                             slurm_output_tail(record_, task.index));
@@ -250,7 +253,7 @@ class JobArrayFollower {
     JournalOutcome outcome = journal_outcome(*journal, state);
     if (!store_journal(store_, task.run_id, *journal, outcome)) return;  // stored so already
     task.status = outcome.status;
-    if (outcome.status == "done") {
+    if (outcome.status == to_string(RunStatus::Done)) {
       const auto finished = last_event(*journal, "run_finished");
       display_.log(fmt::format("{}: {}: done: test_accuracy {:.2f}%  train_time {:.1f}s", task.label, shown,
                                100.0 * finished.value("test_accuracy", 0.0), finished.value("train_time_s", 0.0)));
@@ -283,13 +286,13 @@ class JobArrayFollower {
 SweepOutcome follow_job_array(results::Store& store, int64_t sweep_id, const SlurmJobRecord& record,
                               const std::map<std::string, std::string>& labels, const FollowOptions& options,
                               std::ostream& log) {
-  if (!on_path("squeue"))
+  if (!hardware::find_program("squeue"))
     throw std::runtime_error("squeue is not on PATH: cannot follow Slurm job " + record.job_id);
   return JobArrayFollower(store, sweep_id, record, labels, options, log).run();
 }
 
 bool job_array_active(const SlurmJobRecord& record) {
-  if (!on_path("squeue")) return false;
+  if (!hardware::find_program("squeue")) return false;
   for (const auto& [index, task] : slurm_array_tasks(record.job_id))
     if (!slurm_task_ended(task.state)) return true;
   return false;
@@ -298,7 +301,7 @@ bool job_array_active(const SlurmJobRecord& record) {
 std::string job_array_status(const SlurmJobRecord& record) {
   std::string text = fmt::format("Slurm job {} (submitted {}; journals in {})\n", record.job_id, record.submitted_at,
                                  record.journal_dir);
-  if (!on_path("squeue")) return text + "  squeue is not on PATH here: ask Slurm on the cluster\n";
+  if (!hardware::find_program("squeue")) return text + "  squeue is not on PATH here: ask Slurm on the cluster\n";
   std::map<int, SlurmTask> slurm;
   try {
     slurm = slurm_array_tasks(record.job_id);

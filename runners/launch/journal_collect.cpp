@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "hardware/program_output.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/json_text.hpp"
 #include "matrix/settings.hpp"
@@ -22,6 +23,7 @@
 
 namespace iddl::launch {
 namespace fs = std::filesystem;
+using results::RunStatus;
 namespace {
 
 // The journals of `dirs`, sorted by path.
@@ -65,7 +67,7 @@ std::map<std::string, int64_t> run_ids(results::Store& store, int64_t sweep_id) 
 std::string slurm_state_of(const Journal& journal, std::map<std::string, std::map<int, SlurmTask>>& jobs) {
   const std::string job = journal.task.value("slurm_job", "");
   const int index = journal.task.value("slurm_task", -1);
-  if (job.empty() || index < 0 || !on_path("squeue")) return "";
+  if (job.empty() || index < 0 || !hardware::find_program("squeue")) return "";
   if (jobs.count(job) == 0) {
     try {
       jobs[job] = slurm_array_tasks(job);
@@ -158,19 +160,19 @@ JournalOutcome journal_outcome(const Journal& journal, const std::string& slurm_
     if (kind == "error" && error.empty() && message != event.end())
       error = message->is_string() ? message->get<std::string>() : message->dump();
   }
-  if (finished && journal.exit_code.value_or(0) == 0) return {"done", ""};
-  if (!slurm_state.empty() && !slurm_task_ended(slurm_state)) return {"running", ""};
-  if (slurm_state == "TIMEOUT") return {"timeout", "the Slurm task exceeded its time limit (sbatch --time)"};
+  if (finished && journal.exit_code.value_or(0) == 0) return {to_string(RunStatus::Done), ""};
+  if (!slurm_state.empty() && !slurm_task_ended(slurm_state)) return {to_string(RunStatus::Running), ""};
+  if (slurm_state == "TIMEOUT") return {to_string(RunStatus::Timeout), "the Slurm task exceeded its time limit (sbatch --time)"};
   if (slurm_state == "CANCELLED" || slurm_state == "PREEMPTED")
-    return {"interrupted", fmt::format("the Slurm task was {} (scancel or preemption)", slurm_state == "CANCELLED" ? "cancelled" : "preempted")};
-  if (!error.empty()) return {"failed", error};
+    return {to_string(RunStatus::Interrupted), fmt::format("the Slurm task was {} (scancel or preemption)", slurm_state == "CANCELLED" ? "cancelled" : "preempted")};
+  if (!error.empty()) return {to_string(RunStatus::Failed), error};
   if (!journal.exit_code) {
     if (!slurm_state.empty() && slurm_state != "COMPLETED" && slurm_state != "FAILED")
-      return {"failed", fmt::format("Slurm ended the task: {}", slurm_state)};
-    return {"failed", "no run_finished: the journal ends early (the task was killed or still runs)"};
+      return {to_string(RunStatus::Failed), fmt::format("Slurm ended the task: {}", slurm_state)};
+    return {to_string(RunStatus::Failed), "no run_finished: the journal ends early (the task was killed or still runs)"};
   }
-  if (*journal.exit_code != 0) return {"failed", fmt::format("iddl-train exited with code {}", *journal.exit_code)};
-  return {"failed", "iddl-train exited without reporting run_finished"};
+  if (*journal.exit_code != 0) return {to_string(RunStatus::Failed), fmt::format("iddl-train exited with code {}", *journal.exit_code)};
+  return {to_string(RunStatus::Failed), "iddl-train exited without reporting run_finished"};
 }
 
 bool store_journal(results::Store& store, int64_t run_id, const Journal& journal, JournalOutcome& outcome) {
@@ -180,9 +182,9 @@ bool store_journal(results::Store& store, int64_t run_id, const Journal& journal
   store.mark_running(run_id);
   RunRecorder recorder(store, run_id, nullptr);
   for (const auto& line : journal.event_lines) recorder.on_line(line);
-  if (outcome.status == "done" && !recorder.finished()) outcome = {"failed", recorder.error()};  // an event refused
-  if (outcome.status != "done" && outcome.status != "running")
-    store.record_failure(run_id, outcome.status, journal.exit_code, outcome.error, journal.stderr_tail);
+  if (outcome.status == to_string(RunStatus::Done) && !recorder.finished()) outcome = {to_string(RunStatus::Failed), recorder.error()};  // an event refused
+  if (outcome.status != to_string(RunStatus::Done) && outcome.status != to_string(RunStatus::Running))
+    store.record_failure(run_id, results::parse_run_status(outcome.status), journal.exit_code, outcome.error, journal.stderr_tail);
   return true;
 }
 
@@ -210,15 +212,15 @@ CollectOutcome collect_journals(const std::string& db_path, const std::vector<st
     const int64_t run_id =
         ids.at(journal.task.at("sweep").get<std::string>()).at(current_run_key(journal.task));
     JournalOutcome result = journal_outcome(journal);
-    if (result.status != "done") result = journal_outcome(journal, slurm_state_of(journal, jobs));
+    if (result.status != to_string(RunStatus::Done)) result = journal_outcome(journal, slurm_state_of(journal, jobs));
     if (!store_journal(store, run_id, journal, result)) {
       ++outcome.unchanged;
       continue;
     }
-    ++(result.status == "done"       ? outcome.done
-       : result.status == "timeout"  ? outcome.timed_out
-       : result.status == "interrupted" ? outcome.interrupted
-       : result.status == "running"  ? outcome.running
+    ++(result.status == to_string(RunStatus::Done)       ? outcome.done
+       : result.status == to_string(RunStatus::Timeout)  ? outcome.timed_out
+       : result.status == to_string(RunStatus::Interrupted) ? outcome.interrupted
+       : result.status == to_string(RunStatus::Running)  ? outcome.running
                                      : outcome.failed);
     log << fmt::format("{}: {}{}", journal.path, result.status, result.error.empty() ? "" : ": " + result.error)
         << std::endl;

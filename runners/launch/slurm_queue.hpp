@@ -4,9 +4,6 @@
 
 namespace iddl::launch {
 
-// Whether `program` is an executable file in a folder of PATH.
-bool on_path(const std::string& program);
-
 // One array task as Slurm reports it.
 struct SlurmTask {
   std::string state;  // PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED, ...

@@ -35,6 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + 1;
   }
   if (!recorder.finished())
-    fixture.store.record_failure(fixture.run_id, "failed", 1, recorder.error(), recorder.other_output());
+    fixture.store.record_failure(fixture.run_id, iddl::results::RunStatus::Failed, 1, recorder.error(), recorder.other_output());
   return 0;
 }

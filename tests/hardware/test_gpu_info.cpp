@@ -76,12 +76,6 @@ TEST(hardware_gpu_info, SummaryHasDistinctNamesCountAndSmallestMemory) {
   EXPECT_EQ(summarize_gpus(GpuInfo{}).count, 0);
 }
 
-TEST(hardware_gpu_info, ProgramOutputUsesAnArgumentVectorAndReportsFailure) {
-  EXPECT_EQ(program_output({"echo", "a b", "$HOME"}), std::optional<std::string>("a b $HOME\n"));
-  EXPECT_FALSE(program_output({"false"}));
-  EXPECT_FALSE(program_output({"iddl-no-such-program"}));
-}
-
 TEST(hardware_gpu_info, ThisMachineWithoutGpuHasNone) {
   if (nvidia_gpu_count() > 0) GTEST_SKIP() << "this machine has NVIDIA GPUs";
   const GpuInfo info = read_gpu_info();

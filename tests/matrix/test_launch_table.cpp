@@ -24,18 +24,18 @@ std::string launch_error(const std::string& line, int column) {
 
 TEST(matrix_launch, DefaultsWithoutALaunchTable) {
   const LaunchSettings launch = load_text(kHeader).launch;
-  EXPECT_EQ(launch.launcher, "mpirun");
+  EXPECT_EQ(launch.launcher, Launcher::Mpirun);
   EXPECT_TRUE(launch.mpirun_args.empty());
   EXPECT_EQ(launch.timeout_s, 0);
   EXPECT_EQ(launch.jobs, 1);
-  EXPECT_EQ(launch.gpu_policy, "topology");
+  EXPECT_EQ(launch.gpu_policy, iddl::hardware::GpuPolicy::Topology);
 }
 
 TEST(matrix_launch, ReadsEveryKey) {
   const LaunchSettings launch = launch_of(
       "launcher = \"mpirun\"\nmpirun_args = [\"--oversubscribe\", \"--bind-to\", \"none\"]\ntimeout = \"1h30m\"\njobs "
       "= 2\n");
-  EXPECT_EQ(launch.launcher, "mpirun");
+  EXPECT_EQ(launch.launcher, Launcher::Mpirun);
   EXPECT_EQ(launch.mpirun_args, (std::vector<std::string>{"--oversubscribe", "--bind-to", "none"}));
   EXPECT_EQ(launch.timeout_s, 5400);
   EXPECT_EQ(launch.jobs, 2);
@@ -59,9 +59,9 @@ TEST(matrix_launch, BadTimeoutsShowTheForms) {
 }
 
 TEST(matrix_launch, LaunchersAreMpirunSrunAndSbatch) {
-  EXPECT_EQ(launch_of("launcher = \"srun\"\n").launcher, "srun");
+  EXPECT_EQ(launch_of("launcher = \"srun\"\n").launcher, Launcher::Srun);
   const LaunchSettings sbatch = launch_of("launcher = \"sbatch\"\nsbatch_args = [\"--partition=gpu\", \"--time=1:00:00\"]\n");
-  EXPECT_EQ(sbatch.launcher, "sbatch");
+  EXPECT_EQ(sbatch.launcher, Launcher::Sbatch);
   EXPECT_EQ(sbatch.sbatch_args, (std::vector<std::string>{"--partition=gpu", "--time=1:00:00"}));
   EXPECT_EQ(launch_error("launcher = \"sbtach\"", 12),
             "[launch] launcher = \"sbtach\" is not one of mpirun, srun, sbatch (did you mean \"sbatch\"?)");
@@ -135,8 +135,8 @@ TEST(matrix_launch, JobsAndMpirunArgsAreChecked) {
 }
 
 TEST(matrix_launch, GpuPoliciesAreBinpackAndTopology) {
-  EXPECT_EQ(launch_of("gpu_policy = \"binpack\"\n").gpu_policy, "binpack");
-  EXPECT_EQ(launch_of("gpu_policy = \"topology\"\n").gpu_policy, "topology");
+  EXPECT_EQ(launch_of("gpu_policy = \"binpack\"\n").gpu_policy, iddl::hardware::GpuPolicy::Binpack);
+  EXPECT_EQ(launch_of("gpu_policy = \"topology\"\n").gpu_policy, iddl::hardware::GpuPolicy::Topology);
   EXPECT_EQ(launch_error("gpu_policy = \"binpak\"", 14),
             "[launch] gpu_policy = \"binpak\" is not one of binpack, topology (did you mean \"binpack\"?)");
   EXPECT_EQ(launch_error("gpu_policy = \"spread\"", 14), "[launch] gpu_policy = \"spread\" is not one of binpack, topology");

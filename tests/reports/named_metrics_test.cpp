@@ -29,7 +29,7 @@ class reports_named_metrics : public ::testing::Test {
     TableLayout layout;
     layout.columns = columns;
     layout.sort = std::move(sort);
-    return folded_table(set, with_status(set, "done"), layout);
+    return folded_table(set, with_status(set, results::RunStatus::Done), layout);
   }
 
   test_support::TempDir dir_;

@@ -60,7 +60,7 @@ inline void write_sample_db(const std::string& path) {
   run_to_done(store, runs[1].id, finished(110, 0.90, 1048576, 2.5e6));
   run_to_done(store, runs[2].id, finished(12.34, 0.75, 0, std::nullopt));
   store.mark_running(runs[3].id);
-  store.record_failure(runs[3].id, "failed", 1, "loss | diverged\nat epoch 1", "nan");
+  store.record_failure(runs[3].id, results::RunStatus::Failed, 1, "loss | diverged\nat epoch 1", "nan");
 
   const int64_t other = store.register_sweep("other", "", {{"only-1", 0, demo_config("single", 1, 7)}});
   run_to_done(store, store.runs_of(other).front().id, finished(1.5, 0.5, 0, std::nullopt));

@@ -20,7 +20,7 @@ class reports_table_report : public ::testing::Test {
   Table demo_table(const TableLayout& layout, std::optional<std::string> where = std::nullopt) {
     results::Database db = results::open_for_reading(path_);
     const RunSet set = load_runs(db, {std::string("demo"), std::move(where)}, layout.group_by);
-    return folded_table(set, with_status(set, "done"), layout);
+    return folded_table(set, with_status(set, results::RunStatus::Done), layout);
   }
 
   std::string markdown(const ReportOptions& options) {

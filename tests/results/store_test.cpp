@@ -479,7 +479,7 @@ TEST(results_store, RetriedRunStartsClean) {
   store.mark_running(run_id);
   store.record_started(run_id, kStarted);
   store.record_epoch(run_id, epoch_event(1, 0.5));
-  store.record_failure(run_id, "failed", 134, "iddl-train aborted", "terminate called after ...");
+  store.record_failure(run_id, RunStatus::Failed, 134, "iddl-train aborted", "terminate called after ...");
 
   Row failed(path, "SELECT status, exit_code, error, stderr_tail, finished_at FROM runs");
   EXPECT_EQ(failed.text(0), "failed");
@@ -503,8 +503,8 @@ TEST(results_store, FailureStatusMustBeAFailure) {
   Store store(dir.file("iddl.db"));
   const int64_t sweep_id = store.register_sweep("s", "", three_runs());
   const int64_t run_id = store.runs_of(sweep_id).front().id;
-  EXPECT_THROW(store.record_failure(run_id, "done", 0, "", ""), std::invalid_argument);
-  store.record_failure(run_id, "timeout", std::nullopt, "exceeded 600 s", "");
+  EXPECT_THROW(store.record_failure(run_id, RunStatus::Done, 0, "", ""), std::invalid_argument);
+  store.record_failure(run_id, RunStatus::Timeout, std::nullopt, "exceeded 600 s", "");
   EXPECT_EQ(store.runs_of(sweep_id).front().status, "timeout");
 }
 

@@ -34,7 +34,7 @@ TEST(results_sweep_status, SummariesCountEveryStatusInCreationOrder) {
     store.mark_running(runs[1].id);
     store.record_finished(runs[1].id, {});
     store.mark_running(runs[2].id);
-    store.record_failure(runs[2].id, "timeout", std::nullopt, "too slow", "");
+    store.record_failure(runs[2].id, RunStatus::Timeout, std::nullopt, "too slow", "");
     store.mark_running(runs[3].id);
   }
   Database db = open_for_reading(path);
@@ -87,7 +87,7 @@ TEST(results_sweep_status, ReadRunStatusesOfAnExistingDatabase) {
     Store store(path);
     const std::vector<RunRow> runs = store.runs_of(store.register_sweep("s", "", planned(2)));
     store.mark_running(runs[1].id);
-    store.record_failure(runs[1].id, "failed", 1, "boom", "");
+    store.record_failure(runs[1].id, RunStatus::Failed, 1, "boom", "");
   }
   EXPECT_EQ(read_run_statuses(path, "s"),
             (std::map<std::string, std::string>{{"key-0", "pending"}, {"key-1", "failed"}}));
