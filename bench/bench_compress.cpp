@@ -1,6 +1,7 @@
-// Encode + decode throughput of each gradient compressor and activation quantizer on 1M and 25M floats, next to a
-// memcpy of the same buffer (bytes_per_second counts input floats, so the ratio to memcpy reads directly), and the
-// local work of a PowerSGD step on a square matrix of as many floats (one rank: its allreduces move nothing).
+// Encode + decode throughput of every compressor of the compressor registry (at its default parameters, from the
+// matrix spec) and of the activation quantizers on 1M and 25M floats, next to a memcpy of the same buffer
+// (bytes_per_second counts input floats, so the ratio to memcpy reads directly), and the local work of a step of each
+// low-rank method (PowerSGD) on a square matrix of as many floats (one rank: its allreduces move nothing).
 // Run: iddl-bench-compress (no mpirun needed; it initializes MPI as a one-rank job).
 #include <ATen/CPUGeneratorImpl.h>
 #include <benchmark/benchmark.h>
@@ -12,8 +13,10 @@
 #include "core/comm/mpi_session.hpp"
 #include "core/compress/activation_quantizer.hpp"
 #include "core/compress/compressed_averager.hpp"
-#include "core/compress/compressors.hpp"
+#include "core/compress/compressor_registry.hpp"
 #include "core/train/heap_policy.hpp"
+#include "matrix/settings.hpp"
+#include "runners/train/run_spec.hpp"
 
 namespace {
 
@@ -39,12 +42,18 @@ void BM_Memcpy(benchmark::State& state) {
   set_throughput(state, n);
 }
 
-// encode then decode of n floats with the compressor of `method` (its default parameters).
-void BM_Compressor(benchmark::State& state, const std::string& method) {
+// The options of compression method `method` at its default parameters (the matrix spec's).
+CompressionOptions defaults(const std::string& method) {
+  return iddl::runners::compression_options(
+      iddl::matrix::normalized_value(*iddl::matrix::find_setting("compression"), method));
+}
+
+// encode then decode of n floats with the compressor of `options`.
+void BM_Compressor(benchmark::State& state, const CompressionOptions& options) {
   torch::set_num_threads(1);
   const int64_t n = state.range(0);
   const torch::Tensor x = input(n);
-  auto compressor = make_compressor(parse_compression(method), at::detail::createCPUGenerator(2));
+  auto compressor = make_compressor(options, at::detail::createCPUGenerator(2));
   int64_t payload_bytes = 0;
   for (auto _ : state) {
     const torch::Tensor payload = compressor->encode(x);
@@ -70,12 +79,13 @@ void BM_Quantizer(benchmark::State& state, const ActivationQuantizer& quantizer)
   state.counters["wire_ratio"] = static_cast<double>(payload_bytes) / static_cast<double>(4 * n);
 }
 
-// One PowerSGD step (rank 2, warm start, error feedback) of a square matrix of about n floats on one rank.
-void BM_PowerSgd(benchmark::State& state) {
+// One step of a low-rank method (PowerSGD: rank 2, warm start, error feedback by default) of a square matrix of about
+// n floats on one rank.
+void BM_LowRank(benchmark::State& state, const CompressionOptions& options) {
   torch::set_num_threads(1);
   const auto side = static_cast<int64_t>(std::sqrt(static_cast<double>(state.range(0))));
   iddl::comm::MpiCommunicator comm;
-  auto averager = make_averager({{"method", "powersgd"}}, comm, 3);
+  auto averager = make_averager(options, comm, 3);
   const torch::Tensor gradient = input(side * side).view({side, side});
   for (auto _ : state) {
     std::vector<torch::Tensor> tensors = {gradient.clone()};
@@ -89,29 +99,26 @@ void BM_PowerSgd(benchmark::State& state) {
 constexpr int64_t kSmall = 1 << 20;     // 1M floats (4 MiB)
 constexpr int64_t kLarge = 25'000'000;  // 25M floats (100 MB, ResNet-50 size)
 
+// `bench` of `options` registered as "<prefix>/<method>" at both sizes.
+void register_method(const std::string& prefix, void (*bench)(benchmark::State&, const CompressionOptions&),
+                     const CompressionOptions& options) {
+  benchmark::RegisterBenchmark((prefix + "/" + options.method).c_str(), bench, options)
+      ->Arg(kSmall)
+      ->Arg(kLarge)
+      ->Unit(benchmark::kMillisecond);
+}
+
+// A benchmark of every method of the compressor registry but those that send values as they are.
+void register_compressors() {
+  for (const CompressorMethod& method : compressor_registry()) {
+    if (method.compressor) register_method("BM_Compressor", BM_Compressor, defaults(method.name));
+    if (method.low_rank) register_method("BM_LowRank", BM_LowRank, defaults(method.name));
+  }
+}
+
 }  // namespace
 
 BENCHMARK(BM_Memcpy)->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, topk, std::string("topk"))->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, randomk, std::string("randomk"))
-    ->Arg(kSmall)
-    ->Arg(kLarge)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, threshold, std::string("threshold"))
-    ->Arg(kSmall)
-    ->Arg(kLarge)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, terngrad, std::string("terngrad"))
-    ->Arg(kSmall)
-    ->Arg(kLarge)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, qsgd, std::string("qsgd"))->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, fp16, std::string("fp16"))->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Compressor, signsgd, std::string("signsgd"))
-    ->Arg(kSmall)
-    ->Arg(kLarge)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PowerSgd)->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Quantizer, sortquant_8_2, sortquant(8, 2))
     ->Arg(kSmall)
     ->Arg(kLarge)
@@ -121,6 +128,7 @@ BENCHMARK_CAPTURE(BM_Quantizer, uniform_8, uniform(8))->Arg(kSmall)->Arg(kLarge)
 int main(int argc, char** argv) {
   iddl::train::keep_large_buffers_in_heap();  // as iddl-train: 100 MB buffers reuse heap memory
   iddl::comm::MpiSession session(&argc, &argv);
+  register_compressors();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "core/compress/compressors.hpp"
+#include "core/compress/compressor_registry.hpp"
 
 namespace iddl::compress {
 namespace {
@@ -27,28 +27,16 @@ int64_t square_rows(int64_t n) { return static_cast<int64_t>(std::ceil(std::sqrt
 
 int64_t frame_bytes(int64_t payload_bytes) { return 4 + (payload_bytes + 3) / 4 * 4; }
 
-std::unique_ptr<Compressor> make_compressor(const CompressionOptions& options, torch::Generator generator) {
-  const std::string& method = options.method;
-  if (method == "topk") return std::make_unique<TopK>(options.ratio);
-  if (method == "randomk") return std::make_unique<RandomK>(options.ratio, options.scaled, std::move(generator));
-  if (method == "threshold") return std::make_unique<Threshold>(options.v);
-  if (method == "terngrad") return std::make_unique<TernGrad>(std::move(generator));
-  if (method == "qsgd") return std::make_unique<Qsgd>(options.levels, std::move(generator));
-  if (method == "fp16") return std::make_unique<Fp16>();
-  if (method == "signsgd") return std::make_unique<SignSgd>();
-  throw std::invalid_argument("compression " + method + " has no encode/decode compressor");
-}
-
 CompressedAverager::CompressedAverager(const CompressionOptions& options, comm::Communicator& comm, uint64_t seed)
     : options_(options), comm_(comm) {
-  if (options.method == "none") throw std::invalid_argument("compression none: nothing to average through");
-  if (options.granularity != "layerwise" && options.granularity != "model")
-    throw std::invalid_argument("compression " + options.method + ": granularity must be layerwise or model, got " +
-                                options.granularity);
-  if (options.method == "powersgd") {
-    powersgd_ = std::make_unique<PowerSgd>(options.rank, options.warm_start, options.error_feedback, seed);
+  const CompressorMethod& method = compressor_method(options.method);
+  if (method.low_rank) {
+    powersgd_ = method.low_rank(options, seed);
+  } else if (method.compressor) {
+    const uint64_t own_seed = seed + static_cast<uint64_t>(comm.rank());
+    compressor_ = method.compressor(options.params, at::detail::createCPUGenerator(own_seed));
   } else {
-    compressor_ = make_compressor(options, at::detail::createCPUGenerator(seed + static_cast<uint64_t>(comm.rank())));
+    throw std::invalid_argument("compression " + options.method + ": nothing to average through");
   }
 }
 
@@ -124,10 +112,10 @@ std::vector<torch::Tensor> CompressedAverager::powersgd_sums(const std::vector<t
   return sums;
 }
 
-std::unique_ptr<CompressedAverager> make_averager(const nlohmann::json& compression, comm::Communicator& comm,
+std::unique_ptr<CompressedAverager> make_averager(const CompressionOptions& options, comm::Communicator& comm,
                                                   uint64_t seed) {
-  const CompressionOptions options = parse_compression(compression);
-  if (options.method == "none") return nullptr;
+  const CompressorMethod& method = compressor_method(options.method);
+  if (!method.compressor && !method.low_rank) return nullptr;
   return std::make_unique<CompressedAverager>(options, comm, seed);
 }
 

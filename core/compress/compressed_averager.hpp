@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
@@ -25,7 +24,7 @@ int64_t frame_bytes(int64_t payload_bytes);
 class CompressedAverager {
  public:
   // `seed` is the run's seed: this rank's random draws use seed + rank, PowerSGD's initial Q seed itself (shared).
-  // Throws std::invalid_argument for method "none" (nothing to compress).
+  // Throws std::invalid_argument for a method that sends values as they are (none: nothing to compress).
   CompressedAverager(const CompressionOptions& options, comm::Communicator& comm, uint64_t seed);
 
   // Replaces each tensor by the sum over ranks of weight_r * tensor_r, as the compressor transmits it.
@@ -54,8 +53,8 @@ class CompressedAverager {
   int64_t dense_bytes_ = 0;
 };
 
-// The averager of a compression axis value (parse_compression's rules), or nullptr for method "none".
-std::unique_ptr<CompressedAverager> make_averager(const nlohmann::json& compression, comm::Communicator& comm,
+// The averager of `options`, or nullptr for a method that sends values as they are (none).
+std::unique_ptr<CompressedAverager> make_averager(const CompressionOptions& options, comm::Communicator& comm,
                                                   uint64_t seed);
 
 }  // namespace iddl::compress

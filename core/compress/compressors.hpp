@@ -1,9 +1,6 @@
 #pragma once
 #include <torch/torch.h>
 
-#include <memory>
-
-#include "core/compress/compression_options.hpp"
 #include "core/compress/compressor.hpp"
 
 namespace iddl::compress {
@@ -95,8 +92,5 @@ class SignSgd : public Compressor {
   torch::Tensor encode(const torch::Tensor& values) override;
   void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
 };
-
-// The compressor of an encode/decode method (every method but none and powersgd); random ones draw from `generator`.
-std::unique_ptr<Compressor> make_compressor(const CompressionOptions& options, torch::Generator generator);
 
 }  // namespace iddl::compress

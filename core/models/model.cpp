@@ -1,8 +1,13 @@
 #include "core/models/model.hpp"
 
 #include "core/models/layers.hpp"
+#include "core/models/model_registry.hpp"
 
 namespace iddl::models {
+
+StagedModel make_model(const ModelOptions& options, const InputShape& shape) {
+  return model_method(options.name).make(options, shape, LayerFactory(options.sparsity, options.part));
+}
 
 torch::Tensor ModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) {
   return torch::nn::functional::cross_entropy(forward(x), y);

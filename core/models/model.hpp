@@ -16,7 +16,7 @@ struct InputShape {
 
 // How the layers are thinned: the sparsification axis (docs/sparsity.md).
 struct SparsityOptions {
-  std::string method = "none";    // none, bibd, random (as many connections as bibd), group
+  std::string method = "none";    // a row of sparsification_registry.hpp
   std::string design = "affine";  // bibd, random: affine or projective
   std::string layers = "hidden";  // hidden (MLP: all but the output layer; CNN: every conv but the first) or all
   int64_t groups = 1;             // inputs and outputs cut into this many groups (group: ≥ 2)
@@ -33,7 +33,7 @@ struct ModelPart {
   bool output_bias = true;
 };
 
-// Which network to build: name is mlp, lenet, resnet9, resnet18 or mobilenetv2; hidden holds the MLP widths.
+// Which network to build: name is a row of model_registry.hpp; hidden holds the MLP widths.
 struct ModelOptions {
   ModelOptions(std::string name, std::vector<int64_t> hidden = {}, SparsityOptions sparsity = {}, ModelPart part = {})
       : name(std::move(name)), hidden(std::move(hidden)), sparsity(std::move(sparsity)), part(part) {}
@@ -88,10 +88,10 @@ class StagedModelImpl : public ModelImpl {
 
 using StagedModel = std::shared_ptr<StagedModelImpl>;
 
-// Builds the named network for inputs of `shape` (seed torch first), its layers thinned as
-// `options.sparsity` says and its widths cut to `options.part`; throws std::invalid_argument naming
-// an unknown model or sparsity method, a part outside its count, or a layer whose sides the groups
-// do not divide.
+// Builds the network of `options.name` (a row of model_registry.hpp) for inputs of `shape` (seed torch
+// first), its layers thinned as `options.sparsity` says and its widths cut to `options.part`; throws
+// std::invalid_argument for a part outside its count or a layer whose sides the groups do not divide,
+// std::logic_error for a model or sparsification method without a registry row.
 StagedModel make_model(const ModelOptions& options, const InputShape& shape);
 
 // Trainable parameters, biases and normalisation affines included, masked weights excluded.

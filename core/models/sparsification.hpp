@@ -3,18 +3,20 @@
 
 #include "core/models/layers.hpp"
 #include "core/models/model.hpp"
+#include "core/models/sparsification_registry.hpp"
 #include "core/sparsity/connection_mask.hpp"
 
 namespace iddl::models {
 
-// Builds a model's Linear and Conv2d layers thinned as a SparsityOptions says (docs/sparsity.md):
-// bibd and random layers get masks, group layers are cut into groups (grouped convolutions; a
-// block-diagonal mask for Linear layers). Layers are numbered in construction order, so each random
-// layer draws its own mask from the seed. Widths are cut to a ModelPart (docs/structure.md).
+// Builds a model's Linear and Conv2d layers thinned as a SparsityOptions says (docs/sparsity.md), by
+// the row of its method in sparsification_registry.hpp: bibd and random layers get masks, group
+// layers are cut into groups (grouped convolutions; a block-diagonal mask for Linear layers). Layers
+// are numbered in construction order, so each random layer draws its own mask from the seed. Widths
+// are cut to a ModelPart (docs/structure.md).
 class LayerFactory {
  public:
-  // Throws std::invalid_argument for an unknown method, design or layers value, groups < 1, or a
-  // part index outside [0, count).
+  // Throws std::invalid_argument for a part index outside [0, count), std::logic_error for a method
+  // without a registry row or groups < 1 (the matrix resolves neither).
   explicit LayerFactory(SparsityOptions options, ModelPart part = {});
 
   // This part's share of a hidden width `full` (at least 1).
@@ -36,6 +38,7 @@ class LayerFactory {
   sparsity::Mask next_mask(int64_t in, int64_t out);
 
   SparsityOptions options_;
+  const SparsificationMethod* method_;
   ModelPart part_;
   int64_t layer_ = 0;
 };

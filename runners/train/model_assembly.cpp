@@ -1,53 +1,34 @@
 #include "runners/train/model_assembly.hpp"
 
-#include <stdexcept>
+#include <optional>
 
-#include "matrix/axis_value.hpp"
 #include "runners/train/run_spec.hpp"
 
 namespace iddl::runners {
-namespace {
-
-horizontal::EarlyExitOptions early_exit_options(const nlohmann::json& horizontal) {
-  horizontal::EarlyExitOptions o;
-  o.exits = horizontal.at("exits").get<std::vector<int64_t>>();
-  o.branch_weight = horizontal.at("branch_weight").get<double>();
-  o.threshold = horizontal.at("threshold").get<double>();
-  return o;
-}
-
-}  // namespace
 
 AssembledModel assemble_model(const nlohmann::json& config, const models::InputShape& shape, comm::Communicator& comm) {
-  const nlohmann::json& vertical = config.at("vertical");
-  const nlohmann::json& horizontal = config.at("horizontal");
-  const std::string split = matrix::axis_method(vertical), exits = matrix::axis_method(horizontal);
-  if (split != "none" && split != "partition" && split != "ensemble")
-    throw std::invalid_argument("unknown vertical '" + split + "' (known: none, partition, ensemble)");
-  if (exits != "none" && exits != "early_exit")
-    throw std::invalid_argument("unknown horizontal '" + exits + "' (known: none, early_exit)");
-  if (split != "none" && exits != "none")
-    throw std::invalid_argument("horizontal '" + exits + "' cannot be combined with vertical '" + split + "'");
+  const vertical::VerticalOptions split = vertical_options(config);
+  const std::optional<horizontal::EarlyExitOptions> exits = early_exit_options(config);
+  const bool by_width = split.method != "none";  // the matrix allows no early exits with it
 
   models::ModelOptions options = model_options(config);
   const uint64_t seed = config.at("seed").get<uint64_t>();
-  if (split != "none") options.part = {comm.rank(), comm.size(), split == "ensemble" || comm.rank() == 0};
-  torch::manual_seed(seed + (split == "none" ? 0 : 1000003ULL * static_cast<uint64_t>(comm.rank())));
+  if (by_width) options.part = {comm.rank(), comm.size(), split.method == "ensemble" || comm.rank() == 0};
+  torch::manual_seed(seed + (by_width ? 1000003ULL * static_cast<uint64_t>(comm.rank()) : 0));
   models::StagedModel network = models::make_model(options, shape);
 
   AssembledModel out;
-  if (split == "partition") {
+  if (split.method == "partition") {
     auto partition = std::make_shared<vertical::PartitionModelImpl>(network, comm);
     out.partition = partition.get();
     out.model = partition;
-  } else if (split == "ensemble") {
+  } else if (split.method == "ensemble") {
     torch::manual_seed(seed);  // the same combiner on every rank
-    auto ensemble = std::make_shared<vertical::EnsembleModelImpl>(
-        network, comm, vertical.at("combine").get<std::string>(), shape.classes);
+    auto ensemble = std::make_shared<vertical::EnsembleModelImpl>(network, comm, split.combine, shape.classes);
     out.ensemble = ensemble.get();
     out.model = ensemble;
-  } else if (exits == "early_exit") {
-    auto early = std::make_shared<horizontal::EarlyExitModelImpl>(network, early_exit_options(horizontal), shape);
+  } else if (exits) {
+    auto early = std::make_shared<horizontal::EarlyExitModelImpl>(network, *exits, shape);
     out.early_exit = early.get();
     out.model = early;
   } else {

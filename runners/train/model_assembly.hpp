@@ -23,7 +23,7 @@ struct AssembledModel {
 };
 
 // Builds this rank's model of the run (torch seeded from the run seed, and the rank for a vertical
-// split); throws std::invalid_argument for an unknown axis method or an unsupported combination.
+// split) from its resolved config.
 AssembledModel assemble_model(const nlohmann::json& config, const models::InputShape& shape, comm::Communicator& comm);
 
 // Trainable parameters and inference FLOPs per sample of the whole model over all ranks (a

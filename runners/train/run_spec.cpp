@@ -1,5 +1,7 @@
 #include "runners/train/run_spec.hpp"
 
+#include "matrix/axis_value.hpp"
+
 namespace iddl::runners {
 
 train::TrainOptions train_options(const nlohmann::json& c) {
@@ -36,6 +38,39 @@ models::ModelOptions model_options(const nlohmann::json& c) {
   o.sparsity.layers = sparsification.value("layers", o.sparsity.layers);
   o.sparsity.groups = sparsification.value("groups", o.sparsity.groups);
   o.sparsity.seed = c.at("seed").get<uint64_t>();
+  return o;
+}
+
+parallel::StrategyOptions strategy_options(const nlohmann::json& c) {
+  const nlohmann::json& parallelism = c.at("parallelism");  // {"method": ..., its parameters}
+  return {matrix::axis_method(parallelism), parallelism, compression_options(c.at("compression"))};
+}
+
+vertical::VerticalOptions vertical_options(const nlohmann::json& c) {
+  const nlohmann::json& vertical = c.at("vertical");
+  vertical::VerticalOptions o;
+  o.method = matrix::axis_method(vertical);
+  o.combine = vertical.value("combine", o.combine);
+  o.combiner_lr = vertical.value("combiner_lr", o.combiner_lr);
+  return o;
+}
+
+std::optional<horizontal::EarlyExitOptions> early_exit_options(const nlohmann::json& c) {
+  const nlohmann::json& horizontal = c.at("horizontal");
+  if (matrix::axis_method(horizontal) == "none") return std::nullopt;
+  horizontal::EarlyExitOptions o;
+  o.exits = horizontal.at("exits").get<std::vector<int64_t>>();
+  o.branch_weight = horizontal.at("branch_weight").get<double>();
+  o.threshold = horizontal.at("threshold").get<double>();
+  return o;
+}
+
+compress::CompressionOptions compression_options(const nlohmann::json& compression) {
+  compress::CompressionOptions o;
+  o.method = matrix::axis_method(compression);
+  o.granularity = compression.value("granularity", o.granularity);
+  o.error_feedback = compression.value("error_feedback", o.error_feedback);
+  o.params = compression;
   return o;
 }
 

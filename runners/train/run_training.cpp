@@ -1,14 +1,13 @@
 #include "runners/train/run_training.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 #include "core/train/trainer.hpp"
 #include "matrix/axis_value.hpp"
 #include "runners/train/model_assembly.hpp"
 #include "runners/train/pipeline_training.hpp"
 #include "runners/train/run_events.hpp"
-#include "core/parallel/strategy_factory.hpp"
+#include "core/parallel/strategy_registry.hpp"
 #include "core/parallel/vertical_strategy.hpp"
 
 namespace iddl::runners {
@@ -16,19 +15,14 @@ namespace {
 
 models::InputShape model_shape(const data::InputShape& s) { return {s.channels, s.height, s.width, s.classes}; }
 
-// The strategy of the run: the vertical axis's when it splits the model (parallelism must then be
-// "single": one model spread over the ranks), else the parallelism axis's.
+// The strategy of the run: the vertical axis's when it splits the model (the matrix then allows only
+// parallelism "single": one model spread over the ranks), else the parallelism axis's.
 std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config, const AssembledModel& assembled,
                                                    const data::Dataset& data, const train::TrainOptions& options,
                                                    comm::Communicator& comm) {
-  const std::string vertical = matrix::axis_method(config.at("vertical"));
-  if (vertical == "none") return parallel::make_strategy(config.at("parallelism"), config.at("compression"), options, comm);
-  const std::string parallelism = matrix::axis_method(config.at("parallelism"));
-  if (parallelism != "single")
-    throw std::invalid_argument("vertical '" + vertical + "' spreads one model over the ranks: it needs parallelism " +
-                                "'single', not '" + parallelism + "'");
-  return std::make_unique<parallel::VerticalStrategy>(assembled.ensemble, data, options,
-                                            config.at("vertical").value("combiner_lr", 0.0));
+  const vertical::VerticalOptions vertical = vertical_options(config);
+  if (vertical.method == "none") return parallel::make_strategy(strategy_options(config), options, comm);
+  return std::make_unique<parallel::VerticalStrategy>(assembled.ensemble, data, options, vertical.combiner_lr);
 }
 
 // The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and its

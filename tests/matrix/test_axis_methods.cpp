@@ -1,7 +1,12 @@
 // The methods of the IDDL axes: registry, checks, normalization to {method, params} and run keys.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "matrix/axis_methods.hpp"
@@ -56,6 +61,26 @@ TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
   }
   EXPECT_EQ(find_axis_method("parallelism", "sync")->name, "sync");
   EXPECT_EQ(find_axis_method("parallelism", "none"), nullptr);
+}
+
+// The (axis, method) rows of the "Axis values" table of docs/sweep-files.md: `| `axis` | `method` | ...`.
+std::set<std::pair<std::string, std::string>> documented_methods() {
+  std::ifstream docs(std::string(IDDL_SOURCE_DIR) + "/docs/sweep-files.md");
+  const std::regex row(R"(^\| `(\w+)` \| `(\w+)` \|)");
+  const std::vector<std::string> axes = axis_names();
+  std::set<std::pair<std::string, std::string>> rows;
+  std::smatch match;
+  for (std::string line; std::getline(docs, line);)
+    if (std::regex_search(line, match, row) && std::count(axes.begin(), axes.end(), match[1].str()) > 0)
+      rows.emplace(match[1], match[2]);
+  return rows;
+}
+
+TEST(matrix_axis_methods, DocsListEveryMethodOfTheRegistry) {
+  std::set<std::pair<std::string, std::string>> registered;
+  for (const auto& axis : axis_names())
+    for (const auto& m : axis_methods(axis)) registered.emplace(axis, m.name);
+  EXPECT_EQ(documented_methods(), registered) << "docs/sweep-files.md, \"Axis values\"";
 }
 
 TEST(matrix_axis_methods, NameAndTableResolveToTheSameObjectAndKey) {

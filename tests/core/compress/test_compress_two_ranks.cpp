@@ -6,12 +6,14 @@
 
 #include "core/comm/mpi_communicator.hpp"
 #include "core/compress/compressed_averager.hpp"
-#include "core/compress/compressors.hpp"
+#include "core/compress/compressor_registry.hpp"
+#include "tests/core/compress/compression_values.hpp"
 
 namespace {
 
 using iddl::comm::Traffic;
 using namespace iddl::compress;
+using iddl::testing::compression;
 
 // A gradient-like set of tensors (a matrix, a bias, a conv kernel), different on each rank.
 std::vector<torch::Tensor> gradients(int rank) {
@@ -50,7 +52,7 @@ TEST(CompressTwoRanks, EveryMethodGivesTheSameResultOnBothRanks) {
     for (const std::string granularity : {"layerwise", "model"}) {
       nlohmann::json value = {{"method", method}, {"granularity", granularity}};
       if (method == "threshold") value["v"] = 1.5;
-      auto averager = make_averager(value, comm, 7);
+      auto averager = make_averager(compression(value), comm, 7);
       for (int step = 0; step < 3; ++step) {
         std::vector<torch::Tensor> tensors = gradients(comm.rank() + 10 * step);
         averager->average(tensors, weight_of(comm.rank()));
@@ -67,7 +69,7 @@ TEST(CompressTwoRanks, LosslessSettingsEqualTheDenseWeightedAverage) {
   iddl::comm::MpiCommunicator comm;
   std::vector<torch::Tensor> tensors = gradients(comm.rank());
   const torch::Tensor expected = dense_average(comm, tensors);
-  auto topk = make_averager({{"method", "topk"}, {"ratio", 1.0}}, comm, 7);
+  auto topk = make_averager(compression({{"method", "topk"}, {"ratio", 1.0}}), comm, 7);
   topk->average(tensors, weight_of(comm.rank()));
   EXPECT_TRUE(torch::allclose(flat(tensors), expected, 1e-6, 1e-7));
 
@@ -78,7 +80,8 @@ TEST(CompressTwoRanks, LosslessSettingsEqualTheDenseWeightedAverage) {
   for (const std::string granularity : {"layerwise", "model"}) {
     std::vector<torch::Tensor> copy;
     for (const torch::Tensor& t : exact) copy.push_back(t.clone());
-    make_averager({{"method", "fp16"}, {"granularity", granularity}}, comm, 7)->average(copy, weight_of(comm.rank()));
+    auto fp16 = make_averager(compression({{"method", "fp16"}, {"granularity", granularity}}), comm, 7);
+    fp16->average(copy, weight_of(comm.rank()));
     EXPECT_TRUE(torch::equal(flat(copy), exact_expected)) << granularity;
   }
 }
@@ -92,7 +95,7 @@ TEST(CompressTwoRanks, ThresholdPayloadsOfUnequalSizesAndTheirBytes) {
   if (comm.rank() == 1) x[0] = -5.0f;
   std::vector<torch::Tensor> tensors = {x.clone()};
   comm.take_stats();
-  auto averager = make_averager({{"method", "threshold"}, {"v", 1.0}}, comm, 7);
+  auto averager = make_averager(compression({{"method", "threshold"}, {"v", 1.0}}), comm, 7);
   averager->average(tensors, weight_of(comm.rank()));
 
   const auto both = comm.allgather(x.contiguous(), Traffic::Bookkeeping);
@@ -111,13 +114,12 @@ TEST(CompressTwoRanks, ThresholdPayloadsOfUnequalSizesAndTheirBytes) {
 TEST(CompressTwoRanks, CommunicatorCountsExactlyThePayloadFrames) {
   iddl::comm::MpiCommunicator comm;
   for (const std::string method : {"topk", "terngrad", "qsgd", "fp16", "signsgd"}) {
-    CompressionOptions options = parse_compression(method);
-    auto compressor = make_compressor(options, at::detail::createCPUGenerator(1));
+    auto compressor = make_compressor(compression(method), at::detail::createCPUGenerator(1));
     int64_t expected = 0;
     for (const torch::Tensor& t : gradients(comm.rank()))
       expected += frame_bytes(compressor->encode(t.reshape(-1).contiguous()).numel());
     comm.take_stats();
-    auto averager = make_averager(method, comm, 7);
+    auto averager = make_averager(compression(method), comm, 7);
     std::vector<torch::Tensor> tensors = gradients(comm.rank());
     averager->average(tensors, weight_of(comm.rank()));
     EXPECT_EQ(comm.take_stats().bytes_sent, expected) << method;
@@ -134,7 +136,7 @@ TEST(CompressTwoRanks, PowerSgdSumsFactorsByAllreduceAndKeepsTheResidual) {
   std::vector<torch::Tensor> tensors = {m.clone(), bias.clone()};
   const torch::Tensor expected = dense_average(comm, tensors);
   comm.take_stats();
-  auto averager = make_averager({{"method", "powersgd"}, {"rank", 2}}, comm, 7);
+  auto averager = make_averager(compression({{"method", "powersgd"}, {"rank", 2}}), comm, 7);
   averager->average(tensors, weight_of(comm.rank()));
   EXPECT_TRUE(torch::allclose(flat(tensors), expected, 1e-4, 1e-4));
   // Allreduces of P (50x2), Q (40x2) and the bias: on two ranks a ring allreduce sends each buffer once.

@@ -247,8 +247,8 @@ INSTANTIATE_TEST_SUITE_P(Models, EveryModel, testing::Values("mlp", "lenet", "re
 TEST(Factory, UnknownNameIsNamedInTheError) {
   try {
     make_model({"vgg11", {}}, kCifar);
-    FAIL() << "expected std::invalid_argument";
-  } catch (const std::invalid_argument& e) {
+    FAIL() << "expected std::logic_error";
+  } catch (const std::logic_error& e) {
     EXPECT_NE(std::string(e.what()).find("vgg11"), std::string::npos);
   }
 }

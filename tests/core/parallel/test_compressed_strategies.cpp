@@ -6,8 +6,9 @@
 #include "core/models/layers.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/param_avg_strategy.hpp"
-#include "core/parallel/strategy_factory.hpp"
+#include "core/parallel/strategy_registry.hpp"
 #include "core/parallel/sync_strategy.hpp"
+#include "tests/core/compress/compression_values.hpp"
 #include "tests/core/parallel/strategy_test_support.hpp"
 
 namespace {
@@ -31,7 +32,7 @@ torch::Tensor weights(iddl::models::Model& model) { return iddl::train::flatten_
 
 std::unique_ptr<iddl::compress::CompressedAverager> averager(const nlohmann::json& value,
                                                              iddl::comm::Communicator& comm) {
-  return iddl::compress::make_averager(value, comm, 1);
+  return iddl::compress::make_averager(iddl::testing::compression(value), comm, 1);
 }
 
 }  // namespace
@@ -107,8 +108,9 @@ TEST(CompressedStrategies, ParamAvgWithLosslessTopkEqualsDenseParamAvg) {
 
 TEST(CompressedStrategies, FactoryRefusesACompressorTheStrategyCannotApply) {
   iddl::comm::MpiCommunicator comm;
-  const nlohmann::json gossip = {{"method", "gossip"}, {"period", 1}, {"share_fraction", 1.0}};
-  EXPECT_THROW(iddl::parallel::make_strategy(gossip, {{"method", "topk"}, {"ratio", 0.1}}, plain_sgd(1), comm),
-               std::invalid_argument);
-  EXPECT_NE(iddl::parallel::make_strategy({{"method", "sync"}}, {{"method", "qsgd"}}, plain_sgd(1), comm), nullptr);
+  using iddl::testing::compression;
+  const iddl::parallel::StrategyOptions gossip{
+      "gossip", {{"period", 1}, {"share_fraction", 1.0}}, compression({{"method", "topk"}, {"ratio", 0.1}})};
+  EXPECT_THROW(iddl::parallel::make_strategy(gossip, plain_sgd(1), comm), std::logic_error);
+  EXPECT_NE(iddl::parallel::make_strategy({"sync", {}, compression("qsgd")}, plain_sgd(1), comm), nullptr);
 }

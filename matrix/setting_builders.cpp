@@ -1,0 +1,63 @@
+#include "matrix/setting_builders.hpp"
+
+#include <utility>
+
+namespace iddl::matrix {
+namespace {
+
+Setting make(std::string name, Kind kind, nlohmann::json default_value, std::string help) {
+  Setting s{};
+  s.name = std::move(name);
+  s.kind = kind;
+  s.default_value = std::move(default_value);
+  s.help = std::move(help);
+  return s;
+}
+
+}  // namespace
+
+Setting text(std::string name, std::string default_value, std::vector<std::string> choices,
+             std::string help) {
+  Setting s = make(std::move(name), Kind::String, std::move(default_value), std::move(help));
+  s.choices = std::move(choices);
+  return s;
+}
+
+Setting axis(std::string name, std::string default_method, std::string help) {
+  return make(std::move(name), Kind::Axis, std::move(default_method), std::move(help));
+}
+
+Setting integer(std::string name, std::int64_t default_value, double min, std::string help) {
+  Setting s = make(std::move(name), Kind::Int, default_value, std::move(help));
+  s.min = min;
+  return s;
+}
+
+Setting number(std::string name, double default_value, std::string help) {
+  return make(std::move(name), Kind::Float, default_value, std::move(help));
+}
+
+Setting with_min(Setting s, double min, bool exclusive) {
+  s.min = min;
+  s.min_exclusive = exclusive;
+  return s;
+}
+
+Setting with_max(Setting s, double max, bool exclusive) {
+  s.max = max;
+  s.max_exclusive = exclusive;
+  return s;
+}
+
+Setting flag(std::string name, bool default_value, std::string help) {
+  return make(std::move(name), Kind::Bool, default_value, std::move(help));
+}
+
+Setting int_list(std::string name, std::vector<std::int64_t> default_value, double min,
+                 std::string help) {
+  Setting s = make(std::move(name), Kind::IntList, default_value, std::move(help));
+  s.min = min;
+  return s;
+}
+
+}  // namespace iddl::matrix

@@ -1,0 +1,36 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "matrix/settings.hpp"
+
+// Short constructors of Setting specs, shared by the settings registry (settings.cpp) and the axis-method
+// registry (axis_methods.cpp).
+namespace iddl::matrix {
+
+// A string setting; `choices` empty: any string.
+Setting text(std::string name, std::string default_value, std::vector<std::string> choices, std::string help);
+
+// An IDDL axis whose value is one of its methods (axis_methods.hpp), `default_method` by default.
+Setting axis(std::string name, std::string default_method, std::string help);
+
+// An integer setting of at least `min`.
+Setting integer(std::string name, std::int64_t default_value, double min, std::string help);
+
+// A number setting (any finite value until with_min / with_max bound it).
+Setting number(std::string name, double default_value, std::string help);
+
+// `s` bounded below by `min` (excluded when `exclusive`).
+Setting with_min(Setting s, double min, bool exclusive);
+
+// `s` bounded above by `max` (excluded when `exclusive`).
+Setting with_max(Setting s, double max, bool exclusive);
+
+// A boolean setting.
+Setting flag(std::string name, bool default_value, std::string help);
+
+// A list of integers, each at least `min`.
+Setting int_list(std::string name, std::vector<std::int64_t> default_value, double min, std::string help);
+
+}  // namespace iddl::matrix

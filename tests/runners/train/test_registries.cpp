@@ -1,0 +1,89 @@
+// The matrix spec of every axis and the core's factory tables name the same methods; the glue reads a resolved
+// compression value with the spec's defaults; the strategies that take compression are those the matrix lets have it.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/compress/compressor_registry.hpp"
+#include "core/models/model_registry.hpp"
+#include "core/models/sparsification_registry.hpp"
+#include "core/parallel/strategy_registry.hpp"
+#include "matrix/axis_methods.hpp"
+#include "matrix/settings.hpp"
+#include "tests/core/compress/compression_values.hpp"
+
+namespace iddl {
+namespace {
+
+using Names = std::set<std::string>;
+using iddl::testing::compression;
+
+// The names of the rows of a table.
+template <typename Row>
+Names names_of(const std::vector<Row>& rows) {
+  Names names;
+  for (const auto& row : rows) names.insert(row.name);
+  return names;
+}
+
+Names spec_methods(const std::string& axis) { return names_of(matrix::axis_methods(axis)); }
+
+TEST(Registries, SpecAndFactoryTablesNameTheSameMethods) {
+  EXPECT_EQ(spec_methods("compression"), names_of(compress::compressor_registry()));
+  EXPECT_EQ(spec_methods("parallelism"), names_of(parallel::strategy_registry()));
+  EXPECT_EQ(spec_methods("sparsification"), names_of(models::sparsification_registry()));
+  const auto& models = matrix::find_setting("model")->choices;
+  EXPECT_EQ(Names(models.begin(), models.end()), names_of(models::model_registry()));
+}
+
+TEST(Registries, StrategiesTakeCompressionWhereTheMatrixAllowsIt) {
+  for (const auto& method : parallel::strategy_registry()) {
+    const nlohmann::json config = {
+        {"parallelism", method.name}, {"compression", "fp16"}, {"ranks", method.name == "single" ? 1 : 2}};
+    bool refused = false;
+    try {
+      matrix::resolve_config(config);
+    } catch (const matrix::ConfigError& e) {
+      refused = e.settings.front() == "compression";
+    }
+    EXPECT_EQ(refused, !method.takes_compression) << method.name;
+  }
+}
+
+TEST(Registries, CompressionOptionsTakeTheSpecDefaults) {
+  const compress::CompressionOptions topk = compression({{"method", "topk"}});
+  EXPECT_EQ(topk.params.at("ratio"), 0.01);
+  EXPECT_EQ(topk.granularity, "layerwise");
+  EXPECT_FALSE(topk.error_feedback);
+  EXPECT_TRUE(compression("signsgd").error_feedback);
+  const compress::CompressionOptions powersgd =
+      compression({{"method", "powersgd"}, {"rank", 4}, {"warm_start", false}});
+  EXPECT_TRUE(powersgd.error_feedback);
+  EXPECT_EQ(powersgd.params.at("rank"), 4);
+  EXPECT_EQ(powersgd.params.at("warm_start"), false);
+  EXPECT_EQ(compression({{"method", "qsgd"}}).params.at("levels"), 256);
+  EXPECT_EQ(compression("none").method, "none");
+}
+
+TEST(Registries, BadCompressionValuesAreNamedByTheMatrix) {
+  const auto message = [](const nlohmann::json& value) {
+    try {
+      compression(value);
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("topkk").find("topkk"), std::string::npos);
+  EXPECT_NE(message({{"method", "topk"}, {"ratio", 0}}).find("ratio"), std::string::npos);
+  EXPECT_NE(message({{"method", "topk"}, {"levels", 3}}).find("levels"), std::string::npos);
+  EXPECT_NE(message({{"method", "qsgd"}, {"levels", 1}}).find("levels"), std::string::npos);
+  EXPECT_NE(message({{"method", "fp16"}, {"granularity", "global"}}).find("granularity"), std::string::npos);
+  EXPECT_NE(message({{"method", "randomk"}, {"scaled", "yes"}}).find("scaled"), std::string::npos);
+  EXPECT_NE(message({{"ratio", 0.1}}).find("method"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iddl
