@@ -25,8 +25,9 @@ Placement placement(const nlohmann::json& parallelism, const comm::Communicator&
   const int asked = parallelism.at("stages").get<int>();
   p.stages = asked == 0 ? world.size() : asked;
   if (world.size() % p.stages != 0)
-    throw std::invalid_argument("pipeline: " + std::to_string(world.size()) + " ranks are not a multiple of " +
-                                std::to_string(p.stages) + " stages");
+    throw std::logic_error("pipeline placement: " + std::to_string(world.size()) + " ranks for " +
+                           std::to_string(p.stages) + " stages, but matrix::resolve_config admits only ranks that " +
+                           "are a multiple of the stages (is iddl-train running on other ranks than the config's?)");
   p.pipelines = world.size() / p.stages;
   p.stage = world.rank() % p.stages;
   p.pipeline = world.rank() / p.stages;

@@ -17,8 +17,8 @@ namespace {
 
 models::InputShape model_shape(const data::InputShape& s) { return {s.channels, s.height, s.width, s.classes}; }
 
-// The strategy of the run: the vertical axis's when it splits the model (parallelism must then be
-// "single": one model spread over the ranks), else the parallelism axis's.
+// The strategy of the run: the vertical axis's when it splits the model (parallelism is then "single":
+// matrix::resolve_config admits no other), else the parallelism axis's.
 std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config, const AssembledModel& assembled,
                                                    const data::Dataset& data, const train::TrainOptions& options,
                                                    comm::Communicator& comm) {
@@ -26,8 +26,8 @@ std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config,
   if (vertical == "none") return parallel::make_strategy(config.at("parallelism"), config.at("compression"), options, comm);
   const std::string parallelism = matrix::axis_method(config.at("parallelism"));
   if (parallelism != "single")
-    throw std::invalid_argument("vertical '" + vertical + "' spreads one model over the ranks: it needs parallelism " +
-                                "'single', not '" + parallelism + "'");
+    throw std::logic_error("run_strategy: vertical '" + vertical + "' with parallelism '" + parallelism +
+                           "', which matrix::resolve_config rejects (a vertical split needs parallelism 'single')");
   return std::make_unique<parallel::VerticalStrategy>(assembled.ensemble, data, options,
                                             config.at("vertical").value("combiner_lr", 0.0));
 }
