@@ -1,8 +1,9 @@
-// One training step of mlp and lenet through IDDL's core (Trainer + single strategy) next to the
+// One training step of mlp and lenet through IDDL's core (EpochDriver + Trainer + single strategy) next to the
 // same step in a minimal hand-written LibTorch loop: the difference is the core's overhead.
 #include <benchmark/benchmark.h>
 
 #include "core/train/epoch_order.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/single_strategy.hpp"
 
@@ -40,14 +41,15 @@ void report(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations() * kSteps), benchmark::Counter::kIsRate);
 }
 
-// An epoch of kSteps steps (plus evaluating kBatch test samples) through iddl::train::Trainer.
+// An epoch of kSteps steps (plus evaluating kBatch test samples) through iddl::train::EpochDriver and Trainer.
 void BM_CoreEpoch(benchmark::State& state, const std::string& name) {
   torch::set_num_threads(1);
   auto model = model_named(name);
   iddl::parallel::SingleStrategy alone;
-  iddl::train::Trainer trainer(model, data(), options(), torch::kCPU, nullptr, alone);
+  iddl::train::Trainer trainer(model, options(), torch::kCPU, nullptr, alone);
+  iddl::train::EpochDriver driver(trainer, data(), options(), torch::kCPU);
   int64_t epoch = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(trainer.run_epoch(++epoch).train_loss);
+  for (auto _ : state) benchmark::DoNotOptimize(driver.run_epoch(++epoch).train_loss);
   report(state);
 }
 

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/comm/stopwatch.hpp"
+
 namespace iddl::comm {
 namespace {
 
@@ -52,11 +54,6 @@ int element_count(const torch::Tensor& tensor) { return static_cast<int>(tensor.
 
 // The tag of ring-exchange messages (sendrecv).
 constexpr int kExchangeTag = 1 << 14;
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 
 // A nonblocking MPI transfer. A send keeps its (host) buffer alive; a receive into a GPU tensor
 // lands in a host buffer copied to the tensor on completion. `on_done` counts the traffic once.

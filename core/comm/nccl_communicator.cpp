@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/comm/stopwatch.hpp"
+
 namespace iddl::comm {
 namespace {
 
@@ -39,10 +41,6 @@ int64_t bytes_of(const torch::Tensor& tensor) { return tensor.numel() * static_c
 constexpr cudaStream_t kStream = nullptr;
 
 void wait_for_stream() { check_cuda(cudaStreamSynchronize(kStream), "cudaStreamSynchronize"); }
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 }  // namespace
 

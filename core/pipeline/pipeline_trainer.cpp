@@ -4,9 +4,11 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "core/comm/stopwatch.hpp"
 #include "core/models/layers.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "core/train/heap_policy.hpp"
+#include "core/train/lr_schedule.hpp"
 
 namespace iddl::pipeline {
 namespace {
@@ -16,10 +18,6 @@ constexpr int kGradientTag = 7002;
 constexpr int kResultTag = 7003;
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // The quantizer the codec names, or none for "none"; throws std::invalid_argument for other methods.
 std::optional<compress::ActivationQuantizer> make_quantizer(const BoundaryCodec& codec) {
@@ -76,10 +74,10 @@ auto timed(double& total, Body body) {
   const auto start = Clock::now();
   if constexpr (std::is_void_v<decltype(body())>) {
     body();
-    total += seconds_since(start);
+    total += comm::seconds_since(start);
   } else {
     auto result = body();
-    total += seconds_since(start);
+    total += comm::seconds_since(start);
     return result;
   }
 }
@@ -146,7 +144,7 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
   pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                 [](PendingSend& p) {
                                   if (!p.request->test()) return false;
-                                  p.stats->send_seconds += seconds_since(p.posted);
+                                  p.stats->send_seconds += comm::seconds_since(p.posted);
                                   return true;
                                 }),
                  pending_.end());
@@ -158,7 +156,7 @@ void PipelineTrainer::finish_sends() {
       throw std::runtime_error("pipeline: rank " + std::to_string(stages_.rank()) +
                                " could not deliver a message to rank " + std::to_string(p.dest) + " within " +
                                std::to_string(options_.receive_timeout_s) + " s");
-    p.stats->send_seconds += seconds_since(p.posted);
+    p.stats->send_seconds += comm::seconds_since(p.posted);
   }
   pending_.clear();
 }
@@ -171,7 +169,7 @@ torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int ta
                                      : torch::empty(shape, torch::TensorOptions(torch::kFloat32).device(device));
   const auto start = Clock::now();
   await(*stages_.irecv(message, source, tag, traffic), source, tag);
-  stats.recv_seconds += seconds_since(start);
+  stats.recv_seconds += comm::seconds_since(start);
   stats.bytes_received += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_received;
   if (!quantizer_) return message;
@@ -243,8 +241,24 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   torch::Tensor shared = from_last_stage(torch::tensor({loss * static_cast<double>(n), static_cast<double>(n)}, torch::kFloat64));
   if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
   ++stats_.steps;
-  stats_.step_seconds += seconds_since(step_start);
+  stats_.step_seconds += comm::seconds_since(step_start);
   return shared[0].item<double>() / shared[1].item<double>();
+}
+
+train::StepLoss PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) {
+  return {train_step(x, y) * static_cast<double>(global_samples), global_samples};
+}
+
+std::optional<train::Shard> PipelineTrainer::shard() const {
+  return replicas_ ? train::Shard{replicas_->rank(), replicas_->size()} : train::Shard{};
+}
+
+void PipelineTrainer::set_learning_rate(double lr) { train::set_learning_rate(optimizer_, lr); }
+
+comm::CommStats PipelineTrainer::take_stats() {
+  comm::CommStats stats = stages_.take_stats();
+  if (replicas_) stats += replicas_->take_stats();
+  return stats;
 }
 
 void PipelineTrainer::await(comm::Request& receive, int source, int tag) const {

@@ -14,6 +14,7 @@
 #include "core/models/model.hpp"
 #include "core/pipeline/schedule.hpp"
 #include "core/pipeline/stage_split.hpp"
+#include "core/train/step_engine.hpp"
 
 namespace iddl::pipeline {
 
@@ -62,8 +63,8 @@ struct PipelineOptions {
 // and the loss) and its optimizer holds only the parameters those use. One step cuts the batch into
 // micro-batches, runs their forwards (activations to r + 1) and backwards (activation gradients to
 // r - 1) in the schedule's order with nonblocking sends, and steps once: the gradient is the whole
-// batch's mean, as without a pipeline.
-class PipelineTrainer {
+// batch's mean, as without a pipeline. As a train::StepEngine, pipeline d of D trains shard d of D.
+class PipelineTrainer : public train::StepEngine {
  public:
   // Throws std::invalid_argument when split has not one group per stage rank or does not cover the
   // stages contiguously, chunks < 1, the schedule or the codec is unknown or out of range.
@@ -76,14 +77,29 @@ class PipelineTrainer {
   // samples. Returns that mean loss on every rank. Throws std::invalid_argument for an empty batch
   // without replicas, std::runtime_error when a receive or send times out.
   double train_step(const torch::Tensor& x, const torch::Tensor& y);
+  // train_step(x, y), its mean loss counted for all `global_samples` of the batch over the replicas.
+  train::StepLoss train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) override;
 
   // Adds a test batch to `sums` on every rank of the pipeline (eval mode, no gradient, every rank
   // called with the same batch): forwarded in micro-batches, summed on the last stage and broadcast.
   // Its boundary traffic is bookkeeping, counted in evaluation_boundaries().
-  void score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums);
+  void score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums) override;
   // Forwards a batch through the pipeline in eval mode in micro-batches (at most `chunks`), the last
   // stage computing the predicted classes: what inference timing measures. Bookkeeping traffic.
-  void infer(const torch::Tensor& x);
+  void infer(const torch::Tensor& x) override;
+
+  // Part d of D: this pipeline among the replicas (the whole data without them).
+  std::optional<train::Shard> shard() const override;
+  // Sets the learning rate of this rank's optimizer.
+  void set_learning_rate(double lr) override;
+  // The training traffic of the pipeline and of the replicas since the last call.
+  comm::CommStats take_stats() override;
+  // None: train_step's loss is already the mean over every replica's samples.
+  comm::Communicator* loss_ranks() override { return nullptr; }
+  // The replicas, pipeline d scoring slice d of the test set.
+  comm::Communicator* evaluation_ranks() override { return replicas_; }
+  // The pipeline's stages.
+  comm::Communicator* inference_ranks() override { return &stages_; }
 
   // The stage groups of every stage rank.
   const StageSplit& split() const { return split_; }
@@ -91,8 +107,6 @@ class PipelineTrainer {
   const StageGroup& group() const { return split_.at(static_cast<size_t>(stages_.rank())); }
   // The parameters this rank trains (those its stages, and on the last stage the head, use).
   const std::vector<torch::Tensor>& owned_parameters() const { return owned_; }
-  // This rank's optimizer (e.g. to set the learning rate).
-  torch::optim::SGD& optimizer() { return optimizer_; }
   // The boundary with stage r - 1 (gradients sent, activations received); zero on stage 0.
   const BoundaryStats& previous_boundary() const { return previous_; }
   // The boundary with stage r + 1 (activations sent, gradients received); zero on the last stage.

@@ -22,4 +22,8 @@ double learning_rate(const TrainOptions& options, int64_t step, int64_t steps_pe
   throw std::invalid_argument("unknown schedule '" + options.schedule + "'");
 }
 
+void set_learning_rate(torch::optim::SGD& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
 }  // namespace iddl::train

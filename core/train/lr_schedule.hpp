@@ -1,4 +1,6 @@
 #pragma once
+#include <torch/torch.h>
+
 #include <cstdint>
 
 #include "core/train/train_options.hpp"
@@ -7,5 +9,7 @@ namespace iddl::train {
 
 // The learning rate for optimizer step `step` (0-based) of a run with `steps_per_epoch` steps per epoch.
 double learning_rate(const TrainOptions& options, int64_t step, int64_t steps_per_epoch);
+// Sets the learning rate of every parameter group of `optimizer`.
+void set_learning_rate(torch::optim::SGD& optimizer, double lr);
 
 }  // namespace iddl::train

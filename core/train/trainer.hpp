@@ -2,78 +2,60 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <map>
-#include <string>
+#include <optional>
+#include <vector>
 
 #include "core/comm/communicator.hpp"
-#include "core/data/dataset.hpp"
 #include "core/models/model.hpp"
-#include "core/train/epoch_order.hpp"
+#include "core/train/step_engine.hpp"
 #include "core/train/train_options.hpp"
 #include "core/train/training_hooks.hpp"
 
 namespace iddl::train {
 
-// Test-set loss and accuracy (a fraction) over all ranks, and the model's own test metrics (means
-// over the test samples, by name: see models::TestSums).
-struct Evaluation {
-  double loss = 0.0;
-  double accuracy = 0.0;
-  std::map<std::string, double> metrics;
-};
-
-// The metrics of one epoch; `comm` is this rank's training traffic during the epoch.
-struct EpochResult {
-  int64_t epoch = 0;
-  double train_loss = 0.0;
-  double test_loss = 0.0;
-  double test_accuracy = 0.0;
-  double epoch_time_s = 0.0;  // the training loop only, evaluation excluded
-  comm::CommStats comm;
-  std::map<std::string, double> test_metrics;  // Evaluation::metrics
-};
-
-// Wall time of a forward pass over the whole test set, and per sample when samples come one by one.
-struct InferenceTiming {
-  double inference_time_s = 0.0;
-  double latency_ms = 0.0;
-};
-
-// Trains one model on this rank's shard of a dataset with SGD, calling the strategy's hooks.
-class Trainer {
+// The steps of one model on this rank with SGD, calling a parallelism strategy's hooks: the step
+// engine of every run but a pipeline's (EpochDriver runs its epochs).
+class Trainer : public StepEngine {
  public:
   // `comm` may be null for a process training alone.
-  Trainer(models::Model model, const data::Dataset& data, const TrainOptions& options, torch::Device device,
-          comm::Communicator* comm, TrainingHooks& hooks);
+  Trainer(models::Model model, const TrainOptions& options, torch::Device device, comm::Communicator* comm,
+          TrainingHooks& hooks);
 
-  // Trains epoch `epoch` (1-based) and evaluates on the test set.
-  EpochResult run_epoch(int64_t epoch);
-  // Test loss, accuracy and metrics: each rank evaluates a slice of the test set, or, for a collective
-  // model, every rank the whole of it.
-  Evaluation evaluate();
-  // Times inference: the test set in batches of `batch_size`, then `single_samples` one at a time; on
-  // the rank that calls it, or on every rank at once for a collective model.
-  InferenceTiming time_inference(int64_t batch_size, int64_t single_samples);
+  // The strategy's shard of rank of world (part 0 of 1 alone).
+  std::optional<Shard> shard() const override { return hooks_.shard(rank(), world()); }
+  void set_learning_rate(double lr) override;
+  // Forward and backward on (x, y) when x has rows, then the hooks around the optimizer step; counts
+  // the mean loss over x's rows.
+  StepLoss train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) override;
+  void score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums) override;
+  void infer(const torch::Tensor& x) override;
+  comm::CommStats take_stats() override { return comm_ ? comm_->take_stats() : comm::CommStats{}; }
+
+  // Every rank: the losses of each rank's samples add up over them.
+  comm::Communicator* loss_ranks() override { return shared(); }
+  // Every rank, each scoring its slice; none for a collective model, which every rank scores whole.
+  comm::Communicator* evaluation_ranks() override { return model_->collective() ? nullptr : shared(); }
+
+  // The strategy's on_start before the first epoch; training mode.
+  void start_epoch() override;
+  void serve_epoch() override { hooks_.serve_epoch(*model_); }
+  void end_epoch() override { hooks_.on_epoch_end(*model_); }
+  void before_evaluation() override { hooks_.before_evaluation(*model_); }
+  void after_evaluation() override { hooks_.after_evaluation(*model_); }
 
   models::ModelImpl& model() { return *model_; }
 
  private:
   int rank() const { return comm_ ? comm_->rank() : 0; }
   int world() const { return comm_ ? comm_->size() : 1; }
-  // Trains on this rank's part of `order`, adding the summed loss and the sample count.
-  void train_shard(const EpochOrder& order, double& loss_sum, int64_t& samples);
-  // Sums `values` over ranks without counting it as training traffic.
-  void sum_over_ranks(torch::Tensor& values);
+  // `comm` when it joins other ranks, else null.
+  comm::Communicator* shared() const { return world() > 1 ? comm_ : nullptr; }
 
   models::Model model_;
-  const data::Dataset& data_;
-  TrainOptions options_;
-  torch::Device device_;
   comm::Communicator* comm_;
   TrainingHooks& hooks_;
   std::vector<torch::Tensor> parameters_;
   torch::optim::SGD optimizer_;
-  int64_t step_ = 0;
   bool started_ = false;
 };
 

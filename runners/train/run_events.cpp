@@ -89,11 +89,10 @@ nlohmann::json epoch_fields(const train::EpochResult& result) {
   return fields;
 }
 
-EpochTotals run_epochs(int64_t epochs, const std::function<train::EpochResult(int64_t)>& run_epoch,
-                       EventWriter& events) {
+EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& events) {
   EpochTotals totals;
   for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
-    totals.last = run_epoch(epoch);
+    totals.last = driver.run_epoch(epoch);
     totals.comm += totals.last.comm;
     totals.train_time_s += totals.last.epoch_time_s;
     if (!std::isfinite(totals.last.train_loss)) {

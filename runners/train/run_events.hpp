@@ -4,11 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "core/comm/comm_stats.hpp"
-#include "core/train/trainer.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "runners/train/event_writer.hpp"
 #include "runners/train/run_spec.hpp"
 #include "runners/train/run_training.hpp"
@@ -41,10 +40,9 @@ struct EpochTotals {
   bool finite = true;
 };
 
-// Runs epochs 1..`epochs` with `run_epoch`, emitting an epoch event for each; at the first non-finite
+// Runs epochs 1..`epochs` with `driver`, emitting an epoch event for each; at the first non-finite
 // training loss emits an error event and stops (finite = false).
-EpochTotals run_epochs(int64_t epochs, const std::function<train::EpochResult(int64_t)>& run_epoch,
-                       EventWriter& events);
+EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& events);
 
 // The run_finished event's fields (without "metrics"): the totals, the last epoch's losses and
 // accuracy, inference timing, params and FLOPs.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "matrix/axis_value.hpp"
 #include "runners/train/model_assembly.hpp"
@@ -27,7 +28,7 @@ std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config,
 
 // The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and its
 // no-exit baseline (FLOPs, inference time and latency on this rank).
-std::map<std::string, double> model_metrics(const AssembledModel& assembled, train::Trainer& trainer) {
+std::map<std::string, double> model_metrics(const AssembledModel& assembled, train::EpochDriver& driver) {
   std::map<std::string, double> metrics;
   if (!assembled.early_exit) return metrics;
   const auto& flops = assembled.early_exit->exit_flops();
@@ -35,7 +36,7 @@ std::map<std::string, double> model_metrics(const AssembledModel& assembled, tra
     metrics["exit_flops." + std::to_string(k + 1)] = static_cast<double>(flops[k]);
   metrics["baseline_flops"] = static_cast<double>(assembled.early_exit->baseline_flops());
   assembled.early_exit->set_exiting(false);
-  const train::InferenceTiming baseline = trainer.time_inference(256, 200);
+  const train::InferenceTiming baseline = driver.time_inference(256, 200);
   assembled.early_exit->set_exiting(true);
   metrics["baseline_inference_time_s"] = baseline.inference_time_s;
   metrics["baseline_latency_ms"] = baseline.latency_ms;
@@ -63,16 +64,16 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
 
   events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
 
-  train::Trainer trainer(assembled.model, dataset, options, device, &comm, *strategy);
-  const EpochTotals totals =
-      run_epochs(options.epochs, [&](int64_t epoch) { return trainer.run_epoch(epoch); }, events);
+  train::Trainer trainer(assembled.model, options, device, &comm, *strategy);
+  train::EpochDriver driver(trainer, dataset, options, device);
+  const EpochTotals totals = run_epochs(options.epochs, driver, events);
   if (!totals.finite) return 3;
 
   train::InferenceTiming timing;
   std::map<std::string, double> metrics = totals.last.test_metrics;
   if (comm.rank() == 0 || assembled.model->collective()) {
-    timing = trainer.time_inference(256, 200);
-    metrics.merge(model_metrics(assembled, trainer));
+    timing = driver.time_inference(256, 200);
+    metrics.merge(model_metrics(assembled, driver));
   }
   comm.barrier();
   nlohmann::json summary = run_finished_fields(totals, timing, params, flops);

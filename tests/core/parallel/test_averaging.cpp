@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/comm/mpi_communicator.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/gossip_strategy.hpp"
 #include "core/parallel/param_avg_strategy.hpp"
@@ -19,9 +20,10 @@ using iddl::testing::synthetic_data;
 iddl::train::EpochResult train(iddl::models::Model& model, const iddl::data::Dataset& data,
                                const iddl::train::TrainOptions& options, iddl::comm::Communicator& comm,
                                iddl::train::TrainingHooks& strategy) {
-  iddl::train::Trainer trainer(model, data, options, torch::kCPU, &comm, strategy);
+  iddl::train::Trainer trainer(model, options, torch::kCPU, &comm, strategy);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
   iddl::train::EpochResult last;
-  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) last = trainer.run_epoch(epoch);
+  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) last = driver.run_epoch(epoch);
   return last;
 }
 
@@ -51,11 +53,12 @@ TEST(AveragingTwoRanks, ParamAvgPerEpochTrainsReplicasApartAndEvaluatesTheirAver
   iddl::comm::MpiCommunicator comm;
   auto model = small_mlp(5);
   iddl::parallel::ParamAvgStrategy param_avg(comm, AveragingPeriod{2, "epochs"});
-  iddl::train::Trainer trainer(model, data, plain_sgd(2), torch::kCPU, &comm, param_avg);
-  const auto first = trainer.run_epoch(1);
+  iddl::train::Trainer trainer(model, plain_sgd(2), torch::kCPU, &comm, param_avg);
+  iddl::train::EpochDriver driver(trainer, data, plain_sgd(2), torch::kCPU);
+  const auto first = driver.run_epoch(1);
   EXPECT_EQ(first.comm.bytes_sent, 0);  // no average yet: the evaluation's average is bookkeeping
   EXPECT_FALSE(iddl::testing::all_ranks_equal(model, comm));
-  const auto second = trainer.run_epoch(2);
+  const auto second = driver.run_epoch(2);
   EXPECT_EQ(second.comm.bytes_sent, iddl::comm::ring_allreduce_bytes(weights(model).numel() * 4, 2));
   EXPECT_TRUE(iddl::testing::all_ranks_equal(model, comm));
 }
@@ -90,12 +93,13 @@ TEST(AveragingTwoRanks, GossipLearnsAndSendsTheAnalyticPayload) {
   auto options = plain_sgd(3);
   options.momentum = 0.9;
   iddl::parallel::GossipStrategy gossip(comm, 2, 0.3);
-  iddl::train::Trainer trainer(model, data, options, torch::kCPU, &comm, gossip);
+  iddl::train::Trainer trainer(model, options, torch::kCPU, &comm, gossip);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
   int64_t sent = 0;
   int64_t received = 0;
   iddl::train::EpochResult last;
   for (int64_t epoch = 1; epoch <= 3; ++epoch) {
-    last = trainer.run_epoch(epoch);
+    last = driver.run_epoch(epoch);
     sent += last.comm.bytes_sent;
     received += last.comm.bytes_received;
   }

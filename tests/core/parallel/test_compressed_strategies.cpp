@@ -4,6 +4,7 @@
 #include "core/comm/mpi_communicator.hpp"
 #include "core/compress/compressed_averager.hpp"
 #include "core/models/layers.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/param_avg_strategy.hpp"
 #include "core/parallel/strategy_registry.hpp"
@@ -22,9 +23,10 @@ using iddl::testing::synthetic_data;
 iddl::train::EpochResult train(iddl::models::Model model, const iddl::data::Dataset& data,
                                const iddl::train::TrainOptions& options, iddl::comm::Communicator& comm,
                                iddl::train::TrainingHooks& strategy) {
-  iddl::train::Trainer trainer(std::move(model), data, options, torch::kCPU, &comm, strategy);
+  iddl::train::Trainer trainer(std::move(model), options, torch::kCPU, &comm, strategy);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
   iddl::train::EpochResult last;
-  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) last = trainer.run_epoch(epoch);
+  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) last = driver.run_epoch(epoch);
   return last;
 }
 

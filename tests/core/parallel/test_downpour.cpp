@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/comm/mpi_communicator.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/downpour_strategy.hpp"
 #include "tests/core/parallel/strategy_test_support.hpp"
@@ -12,10 +13,11 @@ TEST(Downpour, LearnsAndEndsEveryEpochWithTheServersWeights) {
   auto model = iddl::testing::small_mlp(21 + comm.rank());
   auto options = iddl::testing::plain_sgd(3);
   iddl::parallel::DownpourStrategy downpour(comm, 1, 2, options.lr);
-  iddl::train::Trainer trainer(model, data, options, torch::kCPU, &comm, downpour);
+  iddl::train::Trainer trainer(model, options, torch::kCPU, &comm, downpour);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
   iddl::train::EpochResult last;
   for (int64_t epoch = 1; epoch <= 3; ++epoch) {
-    last = trainer.run_epoch(epoch);
+    last = driver.run_epoch(epoch);
     EXPECT_TRUE(iddl::testing::all_ranks_equal(model, comm)) << "epoch " << epoch;
   }
   EXPECT_GT(last.test_accuracy, 0.5);

@@ -3,6 +3,7 @@
 
 #include "core/comm/mpi_communicator.hpp"
 #include "core/train/flat_tensors.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/single_strategy.hpp"
 #include "core/parallel/sync_strategy.hpp"
@@ -53,9 +54,10 @@ TEST(SyncTwoRanks, EqualsOneRankOnTheCombinedBatch) {
   torch::manual_seed(11 + comm.rank());  // different starts: on_start must make them equal
   auto model = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
   iddl::parallel::SyncStrategy sync(comm);
-  iddl::train::Trainer trainer(model, data, options_with_batch(16), torch::kCPU, &comm, sync);
-  trainer.run_epoch(1);
-  const auto last = trainer.run_epoch(2);
+  iddl::train::Trainer trainer(model, options_with_batch(16), torch::kCPU, &comm, sync);
+  iddl::train::EpochDriver driver(trainer, data, options_with_batch(16), torch::kCPU);
+  driver.run_epoch(1);
+  const auto last = driver.run_epoch(2);
   EXPECT_GT(last.comm.bytes_sent, 0);
   const torch::Tensor distributed = iddl::train::flatten_values(model->parameters());
 
@@ -67,9 +69,10 @@ TEST(SyncTwoRanks, EqualsOneRankOnTheCombinedBatch) {
     torch::manual_seed(11);
     auto reference = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
     iddl::parallel::SingleStrategy alone;
-    iddl::train::Trainer single(reference, data, options_with_batch(32), torch::kCPU, nullptr, alone);
-    single.run_epoch(1);
-    const auto single_last = single.run_epoch(2);
+    iddl::train::Trainer single(reference, options_with_batch(32), torch::kCPU, nullptr, alone);
+    iddl::train::EpochDriver single_driver(single, data, options_with_batch(32), torch::kCPU);
+    single_driver.run_epoch(1);
+    const auto single_last = single_driver.run_epoch(2);
     const torch::Tensor expected = iddl::train::flatten_values(reference->parameters());
     EXPECT_TRUE(torch::allclose(distributed, expected, 1e-4, 1e-5))
         << "max difference " << (distributed - expected).abs().max().item<double>();

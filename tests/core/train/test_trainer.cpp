@@ -1,9 +1,44 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <vector>
+
+#include "core/train/epoch_driver.hpp"
 #include "core/train/flat_tensors.hpp"
+#include "core/train/lr_schedule.hpp"
 #include "core/train/trainer.hpp"
 
 namespace {
+
+using iddl::train::Shard;
+using iddl::train::StepLoss;
+
+// A step engine of one rank alone that records what the driver asks of it: every sample's loss is 2,
+// every test sample's 0.5, and half of each test batch (rounded down) is correct.
+struct Recorder : iddl::train::StepEngine {
+  std::optional<Shard> part = Shard{};
+  std::vector<double> rates;
+  std::vector<int64_t> rows, scored;
+  int inferred = 0, served = 0;
+
+  std::optional<Shard> shard() const override { return part; }
+  void set_learning_rate(double lr) override { rates.push_back(lr); }
+  StepLoss train_step(const torch::Tensor& x, const torch::Tensor&, int64_t) override {
+    rows.push_back(x.size(0));
+    return {2.0 * static_cast<double>(x.size(0)), x.size(0)};
+  }
+  void score(const torch::Tensor& x, const torch::Tensor&, iddl::models::TestSums& sums) override {
+    scored.push_back(x.size(0));
+    sums.samples += static_cast<double>(x.size(0));
+    sums.loss += 0.5 * static_cast<double>(x.size(0));
+    sums.correct += static_cast<double>(x.size(0) / 2);
+  }
+  void infer(const torch::Tensor&) override { ++inferred; }
+  iddl::comm::CommStats take_stats() override { return {}; }
+  iddl::comm::Communicator* loss_ranks() override { return nullptr; }
+  iddl::comm::Communicator* evaluation_ranks() override { return nullptr; }
+  void serve_epoch() override { ++served; }
+};
 
 // Hooks of a process training alone.
 struct Alone : iddl::train::TrainingHooks {
@@ -41,14 +76,15 @@ TEST(Trainer, LearnsSyntheticDataWellAboveChance) {
   options.epochs = 2;
   options.batch_size = 32;
   Alone hooks;
-  iddl::train::Trainer trainer(model, data, options, torch::kCPU, nullptr, hooks);
-  const auto first = trainer.run_epoch(1);
-  const auto second = trainer.run_epoch(2);
+  iddl::train::Trainer trainer(model, options, torch::kCPU, nullptr, hooks);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
+  const auto first = driver.run_epoch(1);
+  const auto second = driver.run_epoch(2);
   EXPECT_LT(second.train_loss, first.train_loss);
   EXPECT_GT(second.test_accuracy, 0.5);
   EXPECT_GT(second.epoch_time_s, 0.0);
   EXPECT_EQ(second.comm.bytes_sent, 0);
-  const auto timing = trainer.time_inference(128, 10);
+  const auto timing = driver.time_inference(128, 10);
   EXPECT_GT(timing.inference_time_s, 0.0);
   EXPECT_GT(timing.latency_ms, 0.0);
 }
@@ -62,9 +98,43 @@ TEST(Trainer, SameSeedGivesTheSameWeights) {
     options.epochs = 1;
     options.batch_size = 16;
     Alone hooks;
-    iddl::train::Trainer trainer(model, data, options, torch::kCPU, nullptr, hooks);
-    trainer.run_epoch(1);
+    iddl::train::Trainer trainer(model, options, torch::kCPU, nullptr, hooks);
+    iddl::train::EpochDriver(trainer, data, options, torch::kCPU).run_epoch(1);
     return iddl::train::flatten_values(model->parameters());
   };
   EXPECT_TRUE(torch::equal(train_once(), train_once()));
+}
+
+TEST(EpochDriver, StepsThroughEveryBatchWithTheScheduledRates) {
+  const auto data = synthetic(100, 300);
+  iddl::train::TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 16;
+  options.schedule = "warmup_linear";
+  Recorder engine;
+  iddl::train::EpochDriver driver(engine, data, options, torch::kCPU);
+  driver.run_epoch(1);
+  const auto second = driver.run_epoch(2);
+  ASSERT_EQ(engine.rates.size(), 14u);  // 7 batches an epoch, the last of 4 samples
+  for (int64_t step = 0; step < 14; ++step)
+    EXPECT_EQ(engine.rates[static_cast<size_t>(step)], iddl::train::learning_rate(options, step, 7));
+  EXPECT_EQ(engine.rows[6], 4);
+  EXPECT_EQ(second.epoch, 2);
+  EXPECT_EQ(second.train_loss, 2.0);
+  EXPECT_EQ(engine.scored, (std::vector<int64_t>{256, 44, 256, 44}));  // chunks of max(batch, 256)
+  EXPECT_EQ(second.test_loss, 0.5);
+  EXPECT_EQ(second.test_accuracy, (128.0 + 22.0) / 300.0);
+  driver.time_inference(128, 5);
+  EXPECT_EQ(engine.inferred, 3 + 5);
+}
+
+TEST(EpochDriver, ARankWithoutAShardServesTheEpoch) {
+  const auto data = synthetic(100, 300);
+  Recorder engine;
+  engine.part = std::nullopt;
+  iddl::train::EpochDriver driver(engine, data, iddl::train::TrainOptions{}, torch::kCPU);
+  driver.run_epoch(1);
+  EXPECT_EQ(engine.served, 1);
+  EXPECT_TRUE(engine.rates.empty());
+  EXPECT_EQ(engine.scored.size(), 2u);
 }

@@ -1,0 +1,41 @@
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/comm/communicator.hpp"
+#include "core/pipeline/pipeline_trainer.hpp"
+#include "core/pipeline/stage_split.hpp"
+
+namespace iddl::pipeline {
+
+// What one rank of a pipeline run measured over its training steps, as its PipelineTrainer counted it.
+struct RankMeasures {
+  StageStats stage;
+  BoundaryStats previous;  // with stage r - 1: gradients sent, activations received
+  BoundaryStats next;      // with stage r + 1: activations sent, gradients received
+
+  // Every measure as one float64 tensor: what the ranks allgather.
+  torch::Tensor to_tensor() const;
+  // The measures to_tensor() gave; throws std::invalid_argument for a tensor of another length.
+  static RankMeasures from_tensor(const torch::Tensor& values);
+};
+
+// This rank's measures so far.
+RankMeasures rank_measures(const PipelineTrainer& trainer);
+
+// Every rank's measures in rank order, on every rank of `world` (bookkeeping traffic).
+std::vector<RankMeasures> gather_measures(const RankMeasures& own, comm::Communicator& world);
+
+// The run metrics of docs/pipeline.md from every world rank's measures (world rank r is stage r % K of
+// pipeline r / K, K = split.size()): pipeline_efficiency against ideal_efficiency for `chunks`
+// micro-batches, boundary_compression_ratio, pipeline_stages and pipeline_replicas, and per stage k
+// and boundary k of pipeline 0 stage_first.k, peak_*.k (peak_activation_bytes only `on_cpu`, where the
+// heap is measured) and boundary.k.* (bytes, receive seconds and bandwidth each way).
+std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& ranks, const StageSplit& split,
+                                               int64_t chunks, bool on_cpu);
+
+}  // namespace iddl::pipeline

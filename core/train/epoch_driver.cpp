@@ -1,0 +1,111 @@
+#include "core/train/epoch_driver.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "core/comm/stopwatch.hpp"
+#include "core/train/lr_schedule.hpp"
+
+namespace iddl::train {
+namespace {
+
+// `values` as one float64 tensor, summed over `ranks` (bookkeeping traffic) unless they are null.
+torch::Tensor summed_over(comm::Communicator* ranks, const std::vector<double>& values) {
+  torch::Tensor totals = torch::tensor(values, torch::kFloat64);
+  if (ranks) ranks->allreduce_sum(totals, comm::Traffic::Bookkeeping);
+  return totals;
+}
+
+// Waits for every rank of `ranks` (nothing when null).
+void wait_for(comm::Communicator* ranks) {
+  if (ranks) ranks->barrier();
+}
+
+}  // namespace
+
+EpochDriver::EpochDriver(StepEngine& engine, const data::Dataset& data, const TrainOptions& options,
+                         torch::Device device)
+    : engine_(engine), data_(data), options_(options), device_(device) {}
+
+EpochResult EpochDriver::run_epoch(int64_t epoch) {
+  engine_.start_epoch();
+  StepLoss loss;
+  const auto start = std::chrono::steady_clock::now();
+  if (const std::optional<Shard> shard = engine_.shard()) {
+    const EpochOrder order(data_.train.images.size(0), options_.batch_size, shard->index, shard->count,
+                           options_.seed + shard->order * 0x9E3779B97F4A7C15ULL, epoch);
+    loss = train_shard(order);
+  } else {
+    engine_.serve_epoch();
+  }
+  engine_.end_epoch();
+  EpochResult result;
+  result.epoch = epoch;
+  result.epoch_time_s = comm::seconds_since(start);
+  result.comm = engine_.take_stats();
+  const torch::Tensor totals = summed_over(engine_.loss_ranks(), {loss.sum, static_cast<double>(loss.samples)});
+  result.train_loss = totals[0].item<double>() / totals[1].item<double>();
+  engine_.before_evaluation();
+  const Evaluation test = evaluate();
+  engine_.after_evaluation();
+  result.test_loss = test.loss;
+  result.test_accuracy = test.accuracy;
+  result.test_metrics = test.metrics;
+  return result;
+}
+
+StepLoss EpochDriver::train_shard(const EpochOrder& order) {
+  const auto& train = data_.train;
+  StepLoss total;
+  for (int64_t batch = 0; batch < order.batches(); ++batch, ++step_) {
+    engine_.set_learning_rate(learning_rate(options_, step_, order.batches()));
+    const torch::Tensor rows = torch::tensor(order.local_indices(batch), torch::kInt64);
+    const torch::Tensor x = train.images.index_select(0, rows).to(device_);
+    const torch::Tensor y = train.labels.index_select(0, rows).to(device_);
+    const StepLoss step = engine_.train_step(x, y, order.global_size(batch));
+    total.sum += step.sum;
+    total.samples += step.samples;
+  }
+  return total;
+}
+
+Evaluation EpochDriver::evaluate() {
+  const auto& test = data_.test;
+  const int64_t n = test.images.size(0);
+  comm::Communicator* ranks = engine_.evaluation_ranks();
+  const int64_t begin = ranks ? n * ranks->rank() / ranks->size() : 0;
+  const int64_t end = ranks ? n * (ranks->rank() + 1) / ranks->size() : n;
+  models::TestSums sums;
+  const int64_t chunk = std::max<int64_t>(options_.batch_size, 256);
+  for (int64_t at = begin; at < end; at += chunk) {
+    const int64_t stop = std::min(end, at + chunk);
+    engine_.score(test.images.slice(0, at, stop).to(device_), test.labels.slice(0, at, stop).to(device_), sums);
+  }
+  std::vector<double> values = {sums.samples, sums.loss, sums.correct};
+  for (const auto& [name, value] : sums.extra) values.push_back(value);
+  const torch::Tensor totals = summed_over(ranks, values);
+  const double samples = std::max(1.0, totals[0].item<double>());
+  Evaluation result{totals[1].item<double>() / samples, totals[2].item<double>() / samples, {}};
+  int64_t at = 3;
+  for (const auto& [name, value] : sums.extra) result.metrics[name] = totals[at++].item<double>() / samples;
+  return result;
+}
+
+InferenceTiming EpochDriver::time_inference(int64_t batch_size, int64_t single_samples) {
+  const auto& images = data_.test.images;
+  const int64_t n = images.size(0);
+  InferenceTiming timing;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t at = 0; at < n; at += batch_size) engine_.infer(images.slice(0, at, std::min(n, at + batch_size)).to(device_));
+  wait_for(engine_.inference_ranks());
+  timing.inference_time_s = comm::seconds_since(start);
+  const int64_t singles = std::min(n, single_samples);
+  start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < singles; ++i) engine_.infer(images.slice(0, i, i + 1).to(device_));
+  wait_for(engine_.inference_ranks());
+  timing.latency_ms = singles > 0 ? comm::seconds_since(start) * 1000.0 / static_cast<double>(singles) : 0.0;
+  return timing;
+}
+
+}  // namespace iddl::train

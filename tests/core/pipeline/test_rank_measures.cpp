@@ -1,0 +1,52 @@
+// A rank's pipeline measures survive the allgather's tensor, and the run metrics name each stage's and
+// boundary's measures from the right rank.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "core/pipeline/rank_measures.hpp"
+
+namespace iddl::pipeline {
+namespace {
+
+// Distinct measures for stage `k`: every field a different value.
+RankMeasures measures_of_stage(int k) {
+  RankMeasures m;
+  m.stage = {3, 2.0 + k, 1.0 + k, 2 + k, 1000 * (k + 1)};
+  m.previous = {10 + k, 40 + k, 20 + k, 1, 2, 0.5, 0.25 * (k + 1)};
+  m.next = {30 + k, 80 + k, 50 + k, 3, 4, 0.75, 0.125 * (k + 1)};
+  return m;
+}
+
+TEST(RankMeasures, RoundTripThroughATensor) {
+  const RankMeasures m = measures_of_stage(1);
+  EXPECT_TRUE(torch::equal(RankMeasures::from_tensor(m.to_tensor()).to_tensor(), m.to_tensor()));
+  EXPECT_EQ(RankMeasures::from_tensor(m.to_tensor()).next.dense_bytes_sent, 81);
+  EXPECT_THROW(RankMeasures::from_tensor(torch::zeros({3}, torch::kFloat64)), std::invalid_argument);
+}
+
+TEST(RankMeasures, MetricsNameEachStageAndBoundary) {
+  // Two pipelines of two stages: world ranks 0, 1 are pipeline 0.
+  const std::vector<RankMeasures> ranks{measures_of_stage(0), measures_of_stage(1), measures_of_stage(0),
+                                        measures_of_stage(1)};
+  const auto m = pipeline_metrics(ranks, {{0, 2}, {2, 3}}, 4, true);
+  EXPECT_EQ(m.at("pipeline_stages"), 2.0);
+  EXPECT_EQ(m.at("pipeline_replicas"), 2.0);
+  EXPECT_EQ(m.at("ideal_efficiency"), ideal_efficiency(2, 4));
+  EXPECT_DOUBLE_EQ(m.at("pipeline_efficiency"), (1.0 + 2.0 + 1.0 + 2.0) / (2.0 + 3.0 + 2.0 + 3.0));
+  EXPECT_DOUBLE_EQ(m.at("boundary_compression_ratio"), (2 * (30 + 10) + 2 * (31 + 11)) / (2.0 * (120 + 122)));
+  EXPECT_EQ(m.at("stage_first.1"), 2.0);
+  EXPECT_EQ(m.at("peak_live_micro_batches.1"), 3.0);
+  EXPECT_EQ(m.at("peak_activation_bytes.0"), 1000.0);
+  EXPECT_EQ(m.at("boundary.1.forward_bytes"), 30.0);   // stage 0 sent its activations
+  EXPECT_EQ(m.at("boundary.1.backward_bytes"), 11.0);  // stage 1 sent its gradients
+  EXPECT_EQ(m.at("boundary.1.forward_recv_s"), 0.5);
+  EXPECT_EQ(m.at("boundary.1.backward_recv_s"), 0.125);
+  EXPECT_EQ(m.at("boundary.1.forward_bandwidth_Bps"), 21.0 / 0.5);
+  EXPECT_EQ(m.at("boundary.1.backward_bandwidth_Bps"), 50.0 / 0.125);
+  EXPECT_EQ(m.count("boundary.0.forward_bytes"), 0u);
+  EXPECT_EQ(pipeline_metrics(ranks, {{0, 2}, {2, 3}}, 4, false).count("peak_activation_bytes.0"), 0u);
+}
+
+}  // namespace
+}  // namespace iddl::pipeline
