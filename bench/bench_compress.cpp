@@ -15,6 +15,7 @@
 #include "core/compress/compressed_averager.hpp"
 #include "core/compress/compressor_registry.hpp"
 #include "core/train/heap_policy.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 #include "runners/train/run_spec.hpp"
 

@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "matrix/closest_name.hpp"
 #include "matrix/setting_builders.hpp"
+#include "matrix/setting_values.hpp"
 
 namespace iddl::matrix {
 namespace {

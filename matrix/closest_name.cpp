@@ -1,8 +1,9 @@
+#include "matrix/closest_name.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
-#include "matrix/settings.hpp"
 
 namespace iddl::matrix {
 namespace {

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "matrix/config.hpp"
 #include "matrix/run_key.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 
 namespace iddl::matrix {

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "matrix/closest_name.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/sweep_reading.hpp"
 #include "matrix/toml_values.hpp"
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "matrix/axis_methods.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 
 namespace iddl::matrix {

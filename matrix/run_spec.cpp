@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "matrix/config.hpp"
 #include "matrix/json_text.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"

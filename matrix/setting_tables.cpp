@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "matrix/setting_values.hpp"
 #include "matrix/sweep_reading.hpp"
 #include "matrix/toml_values.hpp"
 

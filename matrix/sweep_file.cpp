@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "matrix/closest_name.hpp"
 #include "matrix/expand.hpp"
 #include "matrix/sweep_reading.hpp"
 #include "matrix/toml_values.hpp"

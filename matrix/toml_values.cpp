@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "matrix/axis_methods.hpp"
+#include "matrix/setting_values.hpp"
 
 namespace iddl::matrix {
 namespace {

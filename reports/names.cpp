@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "matrix/closest_name.hpp"
 #include "matrix/settings.hpp"
 
 namespace iddl::reports {

@@ -21,6 +21,7 @@
 #include "matrix/axis_value.hpp"
 #include "matrix/launcher.hpp"
 #include "matrix/run_key.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"

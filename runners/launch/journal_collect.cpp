@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "hardware/program_output.hpp"
+#include "matrix/config.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/json_text.hpp"
 #include "matrix/settings.hpp"

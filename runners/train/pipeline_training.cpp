@@ -10,6 +10,7 @@
 #include "core/data/dataset.hpp"
 #include "core/pipeline/rank_measures.hpp"
 #include "core/train/epoch_driver.hpp"
+#include "matrix/config.hpp"
 #include "runners/train/run_events.hpp"
 
 namespace iddl::runners {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "matrix/config.hpp"
 #include "matrix/settings.hpp"
 #include "results/store.hpp"
 #include "runners/launch/run_recorder.hpp"

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "matrix/config.hpp"
 #include "matrix/run_spec.hpp"
 #include "matrix/settings.hpp"
 

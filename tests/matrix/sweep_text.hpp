@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "matrix/config.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 #include "matrix/sweep_file.hpp"
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "matrix/axis_methods.hpp"
+#include "matrix/config.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "matrix/config.hpp"
 #include "matrix/json_text.hpp"
 #include "matrix/run_key.hpp"
 #include "matrix/run_spec.hpp"

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "matrix/closest_name.hpp"
+#include "matrix/config.hpp"
 #include "matrix/run_key.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 #include "tests/matrix/sweep_text.hpp"
 

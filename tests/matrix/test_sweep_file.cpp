@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "matrix/config.hpp"
 #include "tests/matrix/sweep_text.hpp"
 
 namespace iddl::matrix {

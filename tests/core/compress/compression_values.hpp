@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/compress/compression_options.hpp"
+#include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 #include "runners/train/run_spec.hpp"
 

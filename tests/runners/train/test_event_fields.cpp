@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "matrix/config.hpp"
 #include "matrix/settings.hpp"
 #include "results/fields.hpp"
 #include "runners/launch/mpirun_command.hpp"

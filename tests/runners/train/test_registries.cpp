@@ -11,6 +11,7 @@
 #include "core/models/sparsification_registry.hpp"
 #include "core/parallel/strategy_registry.hpp"
 #include "matrix/axis_methods.hpp"
+#include "matrix/config.hpp"
 #include "matrix/settings.hpp"
 #include "tests/core/compress/compression_values.hpp"
 
