@@ -13,31 +13,12 @@
 #include "reports/markdown_report.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
 using nlohmann::json;
-
-// A fresh temporary directory, removed with its files when it goes out of scope.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "iddl-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory " + pattern);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using iddl::test_support::TempDir;
 
 // A resolved config of the benchmark sweeps: axes as objects, as the matrix writes them.
 json bench_config(const std::string& model, int ranks, double lr, int seed) {
@@ -67,7 +48,7 @@ constexpr int kIngestRuns = 20000;
 
 // Epoch events into a fresh database file, one Store::record_epoch (one transaction) each.
 void BM_RecordEpoch(benchmark::State& state) {
-  ScratchDir dir;
+  TempDir dir;
   iddl::results::Store store(dir.file("ingest.db"));
   std::vector<iddl::results::PlannedRunRow> planned;
   for (int i = 0; i < kIngestRuns; ++i)
@@ -90,7 +71,7 @@ constexpr int kReportRuns = 100000;
 // A database of kReportRuns done runs in one sweep: model x ranks x lr (24 combinations), the rest
 // repeats with their own seeds. Runs are registered through the store; their results are filled in
 // by one UPDATE (the report reads rows, however they got there).
-std::string report_database(const ScratchDir& dir) {
+std::string report_database(const TempDir& dir) {
   const std::string path = dir.file("report.db");
   const std::vector<std::string> models = {"mlp", "lenet"};
   const std::vector<int> ranks = {1, 2, 4, 8};
@@ -114,7 +95,7 @@ std::string report_database(const ScratchDir& dir) {
 
 // The markdown report (as `iddl-report markdown --sweep large`) over kReportRuns done runs.
 void BM_MarkdownReport(benchmark::State& state) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = report_database(dir);
   size_t bytes = 0;
   for (auto _ : state) {
