@@ -88,6 +88,15 @@ void check_pipeline(const json& c) {
                       {"parallelism", "horizontal"});
 }
 
+void check_normalize(const json& c) {
+  const std::string dataset = c["dataset"].get<std::string>();
+  if (c["normalize"] != "standard" && dataset.rfind("synthetic", 0) == 0)
+    throw ConfigError(fmt::format("normalize = {} applies to the file data sets; dataset = \"{}\" is generated "
+                                  "standardized (use normalize = \"standard\")",
+                                  value_text(c["normalize"]), dataset),
+                      {"normalize", "dataset"});
+}
+
 void check_nesterov_momentum(const json& c) {
   if (c["nesterov"] == true && c["momentum"].get<double>() <= 0)
     throw ConfigError(fmt::format("nesterov = true needs momentum > 0, got momentum = {}",
@@ -125,6 +134,7 @@ json resolve_config(const json& partial) {
   check_vertical(resolved);
   check_compression(resolved);
   check_pipeline(resolved);
+  check_normalize(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
   return resolved;

@@ -14,6 +14,8 @@ std::vector<Setting> make_registry() {
       text("dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "synthetic", "synthetic-cifar"},
            "the data set to train and test on"),
       text("data_dir", "", {}, "directory of the data set files (empty: the data set's default location)"),
+      text("normalize", "standard", {"standard", "none"},
+           "file data sets: pixels / 255 standardized per channel, or pixels / 255 only (the seeds' ToTensor())"),
       integer("train_samples", 0, 0, "use the first N training samples (0: all)"),
       integer("test_samples", 0, 0, "use the first N test samples (0: all)"),
       text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2"}, "the network to train"),

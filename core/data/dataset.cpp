@@ -80,8 +80,9 @@ TensorSet read_cifar_split(const std::vector<std::string>& paths, int64_t sample
           keep_first(labels, samples, what).to(torch::kInt64)};
 }
 
-// The normalization of a file-backed dataset.
-Normalization normalization_of(const std::string& dataset) {
+// The normalization of a file-backed dataset: its statistics, or mean 0 and std 1 (pixels / 255 only).
+Normalization normalization_of(const std::string& dataset, bool standardize) {
+  if (!standardize) return dataset == "cifar10" ? Normalization{{0.F, 0.F, 0.F}, {1.F, 1.F, 1.F}} : Normalization{{0.F}, {1.F}};
   if (dataset == "fashion-mnist") return {{0.2860F}, {0.3530F}};
   if (dataset == "mnist") return {{0.1307F}, {0.3081F}};
   return {{0.4914F, 0.4822F, 0.4465F}, {0.2470F, 0.2435F, 0.2616F}};
@@ -109,7 +110,7 @@ Dataset load_dataset(const DataOptions& options) {
   };
   const std::vector<std::string> train = paths(files.train);
   const std::vector<std::string> test = paths(files.test);
-  const Normalization norm = normalization_of(options.name);
+  const Normalization norm = normalization_of(options.name, options.standardize);
 
   Dataset dataset;
   dataset.name = options.name;

@@ -34,6 +34,7 @@ struct DataOptions {
   int64_t train_samples = 0;
   int64_t test_samples = 0;
   uint64_t seed = 1;
+  bool standardize = true;  // file data sets: per-channel standardization after / 255 (false: / 255 only)
 };
 
 // Loads fashion-mnist, mnist, cifar10, synthetic or synthetic-cifar; throws std::runtime_error naming the missing

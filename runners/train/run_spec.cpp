@@ -26,6 +26,7 @@ data::DataOptions data_options(const nlohmann::json& c) {
   o.data_dir = c.at("data_dir").get<std::string>();
   o.train_samples = c.at("train_samples").get<int64_t>();
   o.test_samples = c.at("test_samples").get<int64_t>();
+  o.standardize = c.at("normalize").get<std::string>() == "standard";
   o.seed = c.at("seed").get<uint64_t>();
   return o;
 }

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
   const std::vector<std::string> expected{
-      "dataset",  "data_dir",       "train_samples", "test_samples",  "model",    "hidden",      "epochs",
+      "dataset",  "data_dir",       "normalize",     "train_samples", "test_samples",  "model",    "hidden",      "epochs",
       "batch_size", "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
       "lr_gamma", "warmup_epochs",  "seed",          "ranks",         "threads",  "device",      "sparsification",
       "vertical", "horizontal",     "compression",   "parallelism"};
@@ -187,6 +187,13 @@ TEST(matrix_resolve_config, EarlyExitParametersAreChecked) {
   EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"threshold", 1.5}}}}), "");
   EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"exits", {0}}}}}), "");
   EXPECT_NE(resolve_error({{"horizontal", {{"method", "early_exit"}, {"branch_weight", -1.0}}}}), "");
+}
+
+TEST(matrix_resolve_config, NormalizeNoneIsForFileDataSets) {
+  EXPECT_EQ(resolve_error({{"normalize", "none"}, {"dataset", "synthetic"}}),
+            "normalize = \"none\" applies to the file data sets; dataset = \"synthetic\" is generated standardized "
+            "(use normalize = \"standard\")");
+  EXPECT_EQ(resolve_error({{"normalize", "none"}, {"dataset", "fashion-mnist"}}), "");
 }
 
 TEST(matrix_resolve_config, NesterovNeedsMomentum) {

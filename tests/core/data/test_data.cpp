@@ -63,6 +63,17 @@ TEST(LoadDataset, FashionMnistFirstSamples) {
   EXPECT_NEAR(data.test.images.std().item<double>(), 1.0, 0.02);
 }
 
+TEST(LoadDataset, NormalizeNoneKeepsPixelsOver255) {
+  const Dataset standard = load_dataset({"fashion-mnist", "", 500, 100, 1});
+  const Dataset raw = load_dataset({"fashion-mnist", "", 500, 100, 1, /*standardize=*/false});
+  EXPECT_GE(raw.train.images.min().item<float>(), 0.0F);
+  EXPECT_LE(raw.train.images.max().item<float>(), 1.0F);
+  EXPECT_EQ(raw.train.images.max().item<float>(), 1.0F);  // some pixel is 255
+  // the same pixels: standardized = (raw - 0.2860) / 0.3530
+  EXPECT_TRUE(torch::allclose(standard.test.images, (raw.test.images - 0.2860) / 0.3530, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::equal(standard.train.labels, raw.train.labels));
+}
+
 TEST(LoadDataset, TooManySamplesIsAnError) {
   EXPECT_THROW(load_dataset({"fashion-mnist", "", 0, 20000, 1}), std::runtime_error);
 }
