@@ -16,7 +16,7 @@ std::vector<Setting> make_registry() {
       text("data_dir", "", {}, "directory of the data set files (empty: the data set's default location)"),
       integer("train_samples", 0, 0, "use the first N training samples (0: all)"),
       integer("test_samples", 0, 0, "use the first N test samples (0: all)"),
-      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2"}, "the network to train"),
+      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2", "alexnet", "vgg16"}, "the network to train"),
       int_list("hidden", {112, 56}, 1, "hidden layer widths of the MLP (may be empty)"),
       integer("epochs", 2, 1, "passes over the training set"),
       integer("batch_size", 64, 1, "samples per optimizer step on each rank"),
