@@ -118,7 +118,8 @@ class Vgg16Impl : public StagedModelImpl {
     }
     avgpool_ = register_module("avgpool", AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(7)));
     fc1_ = register_module("fc1", layers.linear(torch::nn::LinearOptions(in * 7 * 7, layers.width(4096)), false));
-    fc2_ = register_module("fc2", layers.linear(torch::nn::LinearOptions(layers.width(4096), layers.width(4096)), false));
+    fc2_ = register_module("fc2",
+                           layers.linear(torch::nn::LinearOptions(layers.width(4096), layers.width(4096)), false));
     out_ = register_module("out", layers.output(layers.width(4096), shape.classes));
     initialise();
   }
@@ -126,7 +127,8 @@ class Vgg16Impl : public StagedModelImpl {
   int64_t stage_count() const override { return static_cast<int64_t>(blocks_.size()) + 2; }
   torch::Tensor stage(int64_t i, torch::Tensor x) override {
     if (i < static_cast<int64_t>(blocks_.size())) return blocks_[static_cast<size_t>(i)]->forward(x);
-    if (i == static_cast<int64_t>(blocks_.size())) return dropout(torch::relu(fc1_(avgpool_(x).flatten(1))), is_training());
+    if (i == static_cast<int64_t>(blocks_.size()))
+      return dropout(torch::relu(fc1_(avgpool_(x).flatten(1))), is_training());
     return dropout(torch::relu(fc2_(x)), is_training());
   }
   torch::Tensor features(torch::Tensor x) override { return x; }
