@@ -18,7 +18,7 @@ std::vector<Setting> make_registry() {
            "file data sets: pixels / 255 standardized per channel, or pixels / 255 only (the seeds' ToTensor())"),
       integer("train_samples", 0, 0, "use the first N training samples (0: all)"),
       integer("test_samples", 0, 0, "use the first N test samples (0: all)"),
-      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2"}, "the network to train"),
+      text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2", "alexnet", "vgg16"}, "the network to train"),
       int_list("hidden", {112, 56}, 1, "hidden layer widths of the MLP (may be empty)"),
       integer("epochs", 2, 1, "passes over the training set"),
       integer("batch_size", 64, 1, "samples per optimizer step on each rank"),

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/models/alexnet_vgg.hpp"
 #include "core/models/mlp_lenet.hpp"
 #include "core/models/mobilenetv2.hpp"
 #include "core/models/resnets.hpp"
@@ -30,11 +31,20 @@ StagedModel mobilenetv2(const ModelOptions&, const InputShape& shape, LayerFacto
   return make_mobilenetv2(shape, std::move(layers));
 }
 
+StagedModel alexnet(const ModelOptions&, const InputShape& shape, LayerFactory layers) {
+  return make_alexnet(shape, std::move(layers));
+}
+
+StagedModel vgg16(const ModelOptions&, const InputShape& shape, LayerFactory layers) {
+  return make_vgg16(shape, std::move(layers));
+}
+
 }  // namespace
 
 const std::vector<ModelMethod>& model_registry() {
   static const std::vector<ModelMethod> rows = {
       {"mlp", mlp}, {"lenet", lenet}, {"resnet9", resnet9}, {"resnet18", resnet18}, {"mobilenetv2", mobilenetv2},
+      {"alexnet", alexnet}, {"vgg16", vgg16},
   };
   return rows;
 }

@@ -81,7 +81,7 @@ TEST(matrix_resolve_config, RejectsUnknownSettingsWithASuggestion) {
 
 TEST(matrix_resolve_config, RejectsValuesNotAmongTheChoices) {
   EXPECT_EQ(resolve_error({{"model", "resnt9"}}),
-            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2 (did you mean \"resnet9\"?)");
+            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2, alexnet, vgg16 (did you mean \"resnet9\"?)");
 }
 
 TEST(matrix_resolve_config, RejectsValuesOfTheWrongType) {

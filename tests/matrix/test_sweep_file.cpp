@@ -103,7 +103,7 @@ TEST(matrix_sweep_errors, UnknownSettingInBaseNamesLineAndSuggestion) {
 
 TEST(matrix_sweep_errors, ValueNotAmongChoicesPointsAtTheValue) {
   EXPECT_EQ(load_error(kHeader + "[matrix]\nmodel = [\"mlp\", \"resnt9\"]\n", 4, 17),
-            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2 (did you mean \"resnet9\"?)");
+            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2, alexnet, vgg16 (did you mean \"resnet9\"?)");
 }
 
 TEST(matrix_sweep_errors, ValueOutOfRange) {

@@ -143,7 +143,7 @@ TEST(matrix_exclude, KeysAndValuesAreChecked) {
   EXPECT_EQ(load_error(kHeader + kModels + "[[exclude]]\nmodle = \"mlp\"\n", 6, 1),
             "unknown setting 'modle' (did you mean 'model'?)");
   EXPECT_EQ(load_error(kHeader + kModels + "[[exclude]]\nmodel = [\"mlp\", \"resnt9\"]\n", 6, 17),
-            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2 (did you mean \"resnet9\"?)");
+            "model = \"resnt9\" is not one of mlp, lenet, resnet9, resnet18, mobilenetv2, alexnet, vgg16 (did you mean \"resnet9\"?)");
   EXPECT_EQ(load_error(kHeader + kModels + "[[exclude]]\nmodel = []\n", 6, 9), "[[exclude]] model = [] has no values");
   EXPECT_EQ(load_error(kHeader + kModels + "[[exclude]]\n", 5, 1),
             "[[exclude]] is empty; give the settings of the runs to remove, e.g. model = \"lenet\"");

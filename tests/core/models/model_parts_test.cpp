@@ -103,8 +103,10 @@ void check_decomposition(const Case& c) {
   for (const bool train : {false, true}) {
     model->train(train);
     torch::Tensor h = x;
+    torch::manual_seed(11);  // the same dropout masks in both passes (AlexNet, VGG-16)
     for (int64_t i = 0; i < model->stage_count(); ++i) h = model->stage(i, h);
     const torch::Tensor staged = model->output(model->features(h));
+    torch::manual_seed(11);
     const torch::Tensor direct = model->forward(x);
     ASSERT_EQ(staged.sizes(), (std::vector<int64_t>{2, 10}));
     EXPECT_TRUE(torch::equal(direct, staged)) << (train ? "train" : "eval") << " max diff "
@@ -113,20 +115,22 @@ void check_decomposition(const Case& c) {
 }
 
 TEST(models_parts, EveryModelIsItsStagesThenItsHead) {
-  // MLP: one stage per hidden layer; LeNet 4; ResNet-9 4; ResNet-18 5.
+  // MLP: one stage per hidden layer; LeNet 4; ResNet-9 4; ResNet-18 5; AlexNet 7; VGG-16 7 (32x32 only).
   for (const InputShape& shape : {kFashion, kCifar}) {
     check_decomposition({"mlp", shape, 2});
     check_decomposition({"lenet", shape, 4});
     check_decomposition({"resnet9", shape, 4});
     check_decomposition({"resnet18", shape, 5});
+    check_decomposition({"alexnet", shape, 7});
   }
+  check_decomposition({"vgg16", kCifar, 7});
   EXPECT_EQ(make_model({"mlp", {}}, kFashion)->stage_count(), 0);
   EXPECT_EQ(make_model({"mlp", {8, 8, 8}}, kFashion)->stage_count(), 3);
 }
 
 TEST(models_parts, PartsOfCnnsKeepTheirStagesAndClasses) {
   torch::NoGradGuard no_grad;
-  for (const std::string name : {"lenet", "resnet9", "resnet18"}) {
+  for (const std::string name : {"lenet", "resnet9", "resnet18", "alexnet", "vgg16"}) {
     StagedModel part = make_model({name, {}, {}, ModelPart{1, 2, false}}, kCifar);
     part->eval();
     EXPECT_EQ(part->forward(torch::randn({1, 3, 32, 32})).sizes(), (std::vector<int64_t>{1, 10})) << name;
@@ -138,6 +142,11 @@ TEST(models_parts, PartsOfCnnsKeepTheirStagesAndClasses) {
   EXPECT_EQ(s.at("fc1.linear.weight"), (std::vector<int64_t>{60, 8 * 5 * 5}));
   EXPECT_EQ(s.at("fc2.linear.weight"), (std::vector<int64_t>{42, 60}));
   EXPECT_EQ(s.at("out.linear.weight"), (std::vector<int64_t>{10, 42}));
+  // AlexNet halves: conv1 32 of 64 channels, conv5 128 of 256 on 2x2 maps, so fc1 reads 128·2·2 features into 2048.
+  const auto a = shapes(*make_model({"alexnet", {}, {}, ModelPart{0, 2}}, kCifar));
+  EXPECT_EQ(a.at("conv1.conv.weight"), (std::vector<int64_t>{32, 3, 3, 3}));
+  EXPECT_EQ(a.at("fc1.linear.weight"), (std::vector<int64_t>{2048, 128 * 2 * 2}));
+  EXPECT_EQ(a.at("out.linear.weight"), (std::vector<int64_t>{10, 2048}));
 }
 
 TEST(models_parts, PartOutsideItsCountThrows) {
