@@ -16,8 +16,8 @@ using nlohmann::json;
 using Hooks = std::unique_ptr<train::TrainingHooks>;
 using Averager = std::unique_ptr<compress::CompressedAverager>;
 
-AveragingPeriod averaging_period(const json& p) {
-  return {p.at("avg_freq").get<int64_t>(), p.at("avg_unit").get<std::string>()};
+AveragingPeriod averaging_period(const json& p, const train::TrainOptions& options) {
+  return {p.at("avg_freq").get<int64_t>(), p.at("avg_unit").get<std::string>(), options.epochs};
 }
 
 Hooks single(const json&, Averager, const train::TrainOptions&, comm::Communicator& comm) {
@@ -30,12 +30,14 @@ Hooks sync(const json&, Averager averager, const train::TrainOptions&, comm::Com
   return std::make_unique<SyncStrategy>(comm, std::move(averager));
 }
 
-Hooks param_avg(const json& p, Averager averager, const train::TrainOptions&, comm::Communicator& comm) {
-  return std::make_unique<ParamAvgStrategy>(comm, averaging_period(p), std::move(averager));
+Hooks param_avg(const json& p, Averager averager, const train::TrainOptions& options, comm::Communicator& comm) {
+  return std::make_unique<ParamAvgStrategy>(comm, averaging_period(p, options), std::move(averager));
 }
 
-Hooks w_param_avg(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {
-  return std::make_unique<WeightedParamAvgStrategy>(comm, averaging_period(p), p.at("lambda").get<double>());
+Hooks w_param_avg(const json& p, Averager, const train::TrainOptions& options, comm::Communicator& comm) {
+  const Weighting weighting = p.at("weighting") == "seed" ? Weighting::Seed : Weighting::Normalized;
+  return std::make_unique<WeightedParamAvgStrategy>(comm, averaging_period(p, options), p.at("lambda").get<double>(),
+                                                    weighting);
 }
 
 Hooks gossip(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {

@@ -1,6 +1,9 @@
 // Run under `mpirun -np 2`: param_avg, w_param_avg and gossip.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "core/comm/mpi_communicator.hpp"
 #include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
@@ -84,6 +87,104 @@ TEST(AveragingTwoRanks, WeightedAverageWithLambdaZeroEqualsParamAvg) {
   iddl::parallel::WeightedParamAvgStrategy w_param_avg(comm, AveragingPeriod{3, "steps"}, 0.0);
   train(weighted, data, plain_sgd(2), comm, w_param_avg);
   EXPECT_TRUE(torch::allclose(weights(weighted), weights(plain), 1e-5, 1e-6));
+}
+
+TEST(AveragingTwoRanks, AvgFreqZeroAveragesOnceAfterTheLastEpoch) {
+  const auto data = synthetic_data(320, 64);
+  iddl::comm::MpiCommunicator comm;
+  auto model = small_mlp(5);
+  iddl::parallel::ParamAvgStrategy at_end(comm, AveragingPeriod{0, "epochs", 3});
+  iddl::train::Trainer trainer(model, plain_sgd(3), torch::kCPU, &comm, at_end);
+  iddl::train::EpochDriver driver(trainer, data, plain_sgd(3), torch::kCPU);
+  for (int64_t epoch = 1; epoch <= 2; ++epoch) {
+    EXPECT_EQ(driver.run_epoch(epoch).comm.bytes_sent, 0) << "epoch " << epoch;  // the evaluations' average is bookkeeping
+    EXPECT_FALSE(iddl::testing::all_ranks_equal(model, comm));
+  }
+  const auto last = driver.run_epoch(3);
+  EXPECT_EQ(last.comm.bytes_sent, iddl::comm::ring_allreduce_bytes(weights(model).numel() * 4, 2));
+  EXPECT_TRUE(iddl::testing::all_ranks_equal(model, comm));
+  EXPECT_THROW(iddl::parallel::ParamAvgStrategy(comm, AveragingPeriod{0, "steps", 3}), std::invalid_argument);
+}
+
+namespace {
+
+// One parameter vector: the smallest model the averaging hooks act on.
+struct Vector : torch::nn::Module {
+  explicit Vector(const torch::Tensor& start) : w(register_parameter("w", start.clone())) {}
+  void set(std::vector<float> values) {
+    torch::NoGradGuard no_grad;
+    w.copy_(torch::tensor(values));
+  }
+  torch::Tensor w;
+};
+
+// Rank r of 2 steps to `values[r]`, then the strategy averages (avg_freq = 1 step).
+void step_to(Vector& model, iddl::train::TrainingHooks& strategy, int rank,
+             const std::vector<std::vector<float>>& values) {
+  model.set(values[static_cast<size_t>(rank)]);
+  strategy.after_step(model);
+}
+
+// lambda such that gamma = 1/2 at relative distance 1/3: exp(-lambda / 3) = 1/2.
+const double kHalfAtOneThird = 3.0 * std::log(2.0);
+
+}  // namespace
+
+TEST(AveragingTwoRanks, SeedWeightingByHand) {
+  iddl::comm::MpiCommunicator comm;
+  Vector model(torch::tensor({2.0f, 0.0f}));  // rank 0's start weights, broadcast
+  iddl::parallel::WeightedParamAvgStrategy seed(comm, AveragingPeriod{1, "steps"}, kHalfAtOneThird,
+                                                iddl::parallel::Weighting::Seed);
+  seed.on_start(model);
+  // First average: gamma = 1 on every rank, so the plain mean.
+  step_to(model, seed, comm.rank(), {{1, 0}, {3, 0}});
+  EXPECT_TRUE(torch::equal(model.w, torch::tensor({2.0f, 0.0f}))) << model.w;
+  // Second: theta_old = (2, 0) on both; rank 0 did not move (gamma 1), rank 1 moved 2 at scale 2 + 4 (gamma 1/2).
+  // Rank i keeps gamma_i / (1 + 1/2) * ((2, 0) + (4, 0)): (4, 0) on rank 0, (2, 0) on rank 1.
+  step_to(model, seed, comm.rank(), {{2, 0}, {4, 0}});
+  const float expected = comm.rank() == 0 ? 4.0f : 2.0f;
+  EXPECT_TRUE(torch::allclose(model.w, torch::tensor({expected, 0.0f}), 1e-6, 1e-6)) << model.w;
+  // The evaluation puts the plain mean of the replicas in place, (3, 0), and restores the replica after.
+  seed.before_evaluation(model);
+  EXPECT_TRUE(torch::allclose(model.w, torch::tensor({3.0f, 0.0f}), 1e-6, 1e-6)) << model.w;
+  seed.after_evaluation(model);
+  EXPECT_TRUE(torch::allclose(model.w, torch::tensor({expected, 0.0f}), 1e-6, 1e-6)) << model.w;
+}
+
+TEST(AveragingTwoRanks, NormalizedWeightingByHand) {
+  iddl::comm::MpiCommunicator comm;
+  Vector model(torch::tensor({2.0f, 0.0f}));
+  iddl::parallel::WeightedParamAvgStrategy normalized(comm, AveragingPeriod{1, "steps"}, kHalfAtOneThird);
+  normalized.on_start(model);
+  // First average against the start weights (2, 0): rank 0 at distance 1, scale 2 + 1 (gamma 1/2); rank 1 at
+  // distance 1, scale 2 + 3 (gamma 2^(-3/5)); every rank takes the normalized combination.
+  step_to(model, normalized, comm.rank(), {{1, 0}, {3, 0}});
+  const double g0 = 0.5, g1 = std::pow(2.0, -0.6);
+  const float expected = static_cast<float>((g0 * 1.0 + g1 * 3.0) / (g0 + g1));
+  EXPECT_TRUE(torch::allclose(model.w, torch::tensor({expected, 0.0f}), 1e-6, 1e-6)) << model.w;
+}
+
+TEST(AveragingTwoRanks, SeedWeightingWithLambdaZeroEqualsParamAvg) {
+  const auto data = synthetic_data(320, 64);
+  iddl::comm::MpiCommunicator comm;
+  auto plain = small_mlp(7 + comm.rank());
+  iddl::parallel::ParamAvgStrategy param_avg(comm, AveragingPeriod{3, "steps"});
+  train(plain, data, plain_sgd(2), comm, param_avg);
+  auto seed = small_mlp(7 + comm.rank());
+  iddl::parallel::WeightedParamAvgStrategy w_param_avg(comm, AveragingPeriod{3, "steps"}, 0.0,
+                                                       iddl::parallel::Weighting::Seed);
+  train(seed, data, plain_sgd(2), comm, w_param_avg);
+  EXPECT_TRUE(torch::allclose(weights(seed), weights(plain), 1e-5, 1e-6));
+}
+
+TEST(AveragingTwoRanks, SeedWeightingLeavesRanksApart) {
+  const auto data = synthetic_data(320, 64);
+  iddl::comm::MpiCommunicator comm;
+  auto model = small_mlp(3 + comm.rank());
+  iddl::parallel::WeightedParamAvgStrategy seed(comm, AveragingPeriod{1, "epochs"}, 1.0,
+                                                iddl::parallel::Weighting::Seed);
+  train(model, data, plain_sgd(2), comm, seed);
+  EXPECT_FALSE(iddl::testing::all_ranks_equal(model, comm));  // each rank scaled by its own gamma
 }
 
 TEST(AveragingTwoRanks, GossipLearnsAndSendsTheAnalyticPayload) {
