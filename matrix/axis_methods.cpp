@@ -113,6 +113,11 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
         method("downpour", "asynchronous SGD: rank 0 serves the weights, workers push gradients (needs ranks >= 2)",
                {integer("n_push", 1, 1, "worker steps between two gradient pushes"),
                 integer("n_fetch", 1, 1, "worker steps between two weight fetches")}),
+        method("admm",
+               "consensus ADMM: local_steps SGD steps on f_i + rho/2 ||x - z + u_i||^2 between two rounds "
+               "z = mean(x_i + u_i), u_i += x_i - z (seed 002's ADMM.SGD)",
+               {with_min(number("rho", 1.0, "penalty of the distance to the consensus z"), 0, true),
+                integer("local_steps", 10, 1, "optimizer steps between two consensus rounds")}),
         method("pipeline",
                "the network's stages split over `stages` ranks, micro-batches flowing through them (GPipe); "
                "ranks / stages such pipelines average their gradients (docs/pipeline.md)",

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/parallel/admm_strategy.hpp"
 #include "core/parallel/downpour_strategy.hpp"
 #include "core/parallel/gossip_strategy.hpp"
 #include "core/parallel/param_avg_strategy.hpp"
@@ -49,6 +50,10 @@ Hooks downpour(const json& p, Averager, const train::TrainOptions& options, comm
                                             options.lr);
 }
 
+Hooks admm(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {
+  return std::make_unique<AdmmStrategy>(comm, p.at("rho").get<double>(), p.at("local_steps").get<int64_t>());
+}
+
 }  // namespace
 
 const std::vector<StrategyMethod>& strategy_registry() {
@@ -59,6 +64,7 @@ const std::vector<StrategyMethod>& strategy_registry() {
       {"w_param_avg", false, w_param_avg},
       {"gossip", false, gossip},
       {"downpour", false, downpour},
+      {"admm", false, admm},
       {"pipeline", false, nullptr},
   };
   return rows;
