@@ -109,7 +109,16 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                {integer("period", 1, 1, "steps between two exchanges"),
                 with_max(with_min(number("share_fraction", 1.0, "fraction of the weights exchanged each time"), 0,
                                   true),
-                         1, false)}),
+                         1, false),
+                text("share", "fixed", {"fixed", "bandwidth"},
+                     "fixed: share_fraction each exchange; bandwidth: what fits comm_budget at the measured "
+                     "bandwidth, at most share_fraction (seed 002)"),
+                with_min(number("comm_budget", 0.1,
+                                "share = bandwidth: exchange seconds allowed per second of computation"),
+                         0, true),
+                text("weighting", "equal", {"equal", "throughput"},
+                     "equal: the plain mean with the neighbours; throughput: weighted by each rank's samples per "
+                     "second (seed 002)")}),
         method("downpour", "asynchronous SGD: rank 0 serves the weights, workers push gradients (needs ranks >= 2)",
                {integer("n_push", 1, 1, "worker steps between two gradient pushes"),
                 integer("n_fetch", 1, 1, "worker steps between two weight fetches")}),

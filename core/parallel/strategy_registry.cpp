@@ -42,7 +42,10 @@ Hooks w_param_avg(const json& p, Averager, const train::TrainOptions& options, c
 }
 
 Hooks gossip(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {
-  return std::make_unique<GossipStrategy>(comm, p.at("period").get<int64_t>(), p.at("share_fraction").get<double>());
+  const GossipAdaptation adaptation{p.at("share") == "bandwidth", p.at("comm_budget").get<double>(),
+                                    p.at("weighting") == "throughput"};
+  return std::make_unique<GossipStrategy>(comm, p.at("period").get<int64_t>(), p.at("share_fraction").get<double>(),
+                                          adaptation);
 }
 
 Hooks downpour(const json& p, Averager, const train::TrainOptions& options, comm::Communicator& comm) {

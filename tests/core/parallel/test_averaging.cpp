@@ -1,7 +1,10 @@
 // Run under `mpirun -np 2`: param_avg, w_param_avg and gossip.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <limits>
+#include <thread>
 #include <vector>
 
 #include "core/comm/mpi_communicator.hpp"
@@ -216,3 +219,54 @@ TEST(AveragingTwoRanks, GossipSliceLength) {
   EXPECT_EQ(iddl::parallel::GossipStrategy::slice_length(10, 0.25), 3);
   EXPECT_EQ(iddl::parallel::GossipStrategy::slice_length(10, 0.01), 1);
 }
+
+TEST(AveragingTwoRanks, GossipBandwidthSliceLength) {
+  using iddl::parallel::GossipStrategy;
+  // 0.1 x 1 s x 4000 B/s = 400 bytes: 100 entries to one neighbour, 50 to each of two.
+  EXPECT_EQ(GossipStrategy::bandwidth_slice_length(1000, 1.0, 4000.0, 1.0, 0.1, 1), 100);
+  EXPECT_EQ(GossipStrategy::bandwidth_slice_length(1000, 1.0, 4000.0, 1.0, 0.1, 2), 50);
+  EXPECT_EQ(GossipStrategy::bandwidth_slice_length(1000, 0.05, 4000.0, 1.0, 0.1, 1), 50);  // at most share_fraction
+  EXPECT_EQ(GossipStrategy::bandwidth_slice_length(1000, 1.0, 1.0, 1.0, 0.1, 1), 1);       // at least one entry
+  EXPECT_EQ(GossipStrategy::bandwidth_slice_length(1000, 1.0, std::numeric_limits<double>::infinity(), 0.0, 0.1, 1),
+            1000);
+}
+
+TEST(AveragingTwoRanks, GossipThroughputWeightsByHand) {
+  iddl::comm::MpiCommunicator comm;
+  Vector model(torch::tensor({0.0f, 0.0f}));
+  iddl::parallel::GossipStrategy gossip(comm, 1, 1.0, {false, 0.1, true});
+  gossip.on_start(model);
+  // Both ranks train 16 samples; rank 1 takes far longer, so it weighs less.
+  gossip.after_backward(model, 16, 32);
+  std::this_thread::sleep_for(std::chrono::milliseconds(comm.rank() == 0 ? 20 : 400));
+  step_to(model, gossip, comm.rank(), {{1, 0}, {3, 0}});
+  torch::Tensor throughputs = torch::zeros({2}, torch::kFloat64);
+  throughputs[comm.rank()] = gossip.last_throughput();
+  comm.allreduce_sum(throughputs, iddl::comm::Traffic::Bookkeeping);
+  const double t0 = throughputs[0].item<double>(), t1 = throughputs[1].item<double>();
+  EXPECT_GT(t0, t1);
+  const float expected = static_cast<float>((t0 * 1.0 + t1 * 3.0) / (t0 + t1));
+  EXPECT_TRUE(torch::allclose(model.w, torch::tensor({expected, 0.0f}), 1e-5, 1e-6)) << model.w << " " << expected;
+  EXPECT_LT(expected, 2.0f);
+}
+
+TEST(AveragingTwoRanks, GossipBandwidthShareSizesOneSliceForAllRanks) {
+  const auto data = synthetic_data(320, 64);
+  iddl::comm::MpiCommunicator comm;
+  for (const double budget : {1e-9, 1e9}) {
+    auto model = small_mlp(17);
+    iddl::parallel::GossipStrategy gossip(comm, 1, 1.0, {true, budget, false});
+    train(model, data, plain_sgd(1), comm, gossip);
+    const int64_t full = weights(model).numel();
+    torch::Tensor lengths = torch::zeros({2}, torch::kFloat64);
+    lengths[comm.rank()] = static_cast<double>(gossip.last_length());
+    comm.allreduce_sum(lengths, iddl::comm::Traffic::Bookkeeping);
+    EXPECT_EQ(lengths[0].item<double>(), lengths[1].item<double>()) << "budget " << budget;
+    if (budget < 1.0) {
+      EXPECT_LT(gossip.last_length(), full / 100) << "a tiny budget sends a tiny slice";
+    } else {
+      EXPECT_EQ(gossip.last_length(), full) << "a huge budget sends everything share_fraction allows";
+    }
+  }
+}
+

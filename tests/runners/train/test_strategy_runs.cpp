@@ -1,6 +1,6 @@
 // Parallelism options of issue 16 end to end: iddl-sweep -> mpirun -> iddl-train -> SQLite on generated data, two
 // ranks each: consensus ADMM with its residuals stored per epoch, param_avg averaging once after the last epoch
-// (avg_freq = 0), and w_param_avg with the seed's weighting.
+// (avg_freq = 0), w_param_avg with the seed's weighting, and gossip sized to the bandwidth and weighted by throughput.
 #include <map>
 
 #include "tests/support/sweep_folder.hpp"
@@ -18,7 +18,7 @@ class StrategyRuns : public SweepFolderTest {
   }
 };
 
-TEST_F(StrategyRuns, AdmmAveragingOnceAndSeedWeightingRunThroughTheSweep) {
+TEST_F(StrategyRuns, AdmmAveragingOnceSeedWeightingAndAdaptiveGossipRunThroughTheSweep) {
   const auto file = write("strategies.toml", R"([sweep]
 name = "strategies_e2e"
 [base]
@@ -34,12 +34,13 @@ ranks = 2
 [matrix]
 parallelism = [{method = "admm", rho = 1.0, local_steps = 4},
                {method = "param_avg", avg_freq = 0, avg_unit = "epochs"},
-               {method = "w_param_avg", avg_freq = 1, avg_unit = "epochs", weighting = "seed"}]
+               {method = "w_param_avg", avg_freq = 1, avg_unit = "epochs", weighting = "seed"},
+               {method = "gossip", period = 2, share = "bandwidth", weighting = "throughput"}]
 )");
   const auto result = sweep({"run", file.string(), "--db", db.string()});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   const auto runs = query(db, "SELECT id, status, test_accuracy FROM runs ORDER BY id");
-  ASSERT_EQ(runs.size(), 3u);
+  ASSERT_EQ(runs.size(), 4u);
   for (const auto& run : runs) {
     EXPECT_EQ(run[1], "done") << "run " << run[0];
     EXPECT_GT(std::stod(run[2]), 0.3) << "run " << run[0] << ": accuracy well above chance (0.1)";
@@ -57,6 +58,9 @@ parallelism = [{method = "admm", rho = 1.0, local_steps = 4},
             (std::vector<std::vector<std::string>>{{"1", "0"}, {"2", "1"}}));
   // The seed's weighting averages after every epoch.
   EXPECT_EQ(query(db, "SELECT COUNT(*) FROM epochs WHERE bytes_sent > 0 AND run_id = " + runs[2][0]),
+            (std::vector<std::vector<std::string>>{{"2"}}));
+  // Adaptive gossip exchanges every other step in both epochs.
+  EXPECT_EQ(query(db, "SELECT COUNT(*) FROM epochs WHERE bytes_sent > 0 AND run_id = " + runs[3][0]),
             (std::vector<std::vector<std::string>>{{"2"}}));
 }
 
