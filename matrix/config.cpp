@@ -97,6 +97,17 @@ void check_normalize(const json& c) {
                       {"normalize", "dataset"});
 }
 
+// avg_freq = 0 averages once, after the last epoch (seed 001's AVG_FREQ = 0): one spelling, in epochs.
+void check_averaging_period(const json& c) {
+  const json& p = c["parallelism"];
+  const std::string method = axis_method(p);
+  if ((method == "param_avg" || method == "w_param_avg") && p["avg_freq"] == 0 && p["avg_unit"] != "epochs")
+    throw ConfigError(fmt::format("parallelism \"{}\": avg_freq = 0 (one average, after the last epoch) needs "
+                                  "avg_unit = \"epochs\", got avg_unit = {}",
+                                  method, value_text(p["avg_unit"])),
+                      {"parallelism"});
+}
+
 void check_nesterov_momentum(const json& c) {
   if (c["nesterov"] == true && c["momentum"].get<double>() <= 0)
     throw ConfigError(fmt::format("nesterov = true needs momentum > 0, got momentum = {}",
@@ -135,6 +146,7 @@ json resolve_config(const json& partial) {
   check_compression(resolved);
   check_pipeline(resolved);
   check_normalize(resolved);
+  check_averaging_period(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
   return resolved;

@@ -41,9 +41,12 @@ void LocalReplicasStrategy::after_evaluation(torch::nn::Module& model) {
 ParamAvgStrategy::ParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period,
                                    std::unique_ptr<compress::CompressedAverager> averager)
     : LocalReplicasStrategy(comm), period_(std::move(period)), averager_(std::move(averager)) {
-  if (period_.frequency < 1) throw std::invalid_argument("avg_freq must be at least 1");
   if (period_.unit != "steps" && period_.unit != "epochs")
     throw std::invalid_argument("avg_unit must be \"steps\" or \"epochs\", got \"" + period_.unit + "\"");
+  if (period_.frequency < 0) throw std::invalid_argument("avg_freq must be at least 0");
+  if (period_.frequency == 0 && (period_.unit != "epochs" || period_.run_epochs < 1))
+    throw std::invalid_argument("avg_freq = 0 (one average after the last epoch) needs avg_unit = \"epochs\" and "
+                                "the run's epoch count");
 }
 
 void ParamAvgStrategy::on_start(torch::nn::Module& model) {
@@ -57,7 +60,9 @@ void ParamAvgStrategy::after_step(torch::nn::Module& model) {
 }
 
 void ParamAvgStrategy::on_epoch_end(torch::nn::Module& model) {
-  if (period_.unit == "epochs" && ++epochs_ % period_.frequency == 0) average_model(model);
+  if (period_.unit != "epochs") return;
+  ++epochs_;
+  if (period_.frequency == 0 ? epochs_ == period_.run_epochs : epochs_ % period_.frequency == 0) average_model(model);
 }
 
 void ParamAvgStrategy::average_model(torch::nn::Module& model) {
@@ -88,8 +93,9 @@ std::map<std::string, double> ParamAvgStrategy::run_metrics() const {
   return {{results::field::compression_ratio, averager_->compression_ratio()}};
 }
 
-WeightedParamAvgStrategy::WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda)
-    : ParamAvgStrategy(comm, std::move(period)), lambda_(lambda) {
+WeightedParamAvgStrategy::WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda,
+                                                   Weighting weighting)
+    : ParamAvgStrategy(comm, std::move(period)), lambda_(lambda), weighting_(weighting) {
   if (!(lambda_ >= 0.0)) throw std::invalid_argument("lambda must be >= 0");
 }
 
@@ -99,16 +105,37 @@ void WeightedParamAvgStrategy::on_start(torch::nn::Module& model) {
   LocalReplicasStrategy::on_start(model);
 }
 
-torch::Tensor WeightedParamAvgStrategy::average_of(const torch::Tensor& flat, comm::Traffic traffic) {
+double WeightedParamAvgStrategy::gamma_of(const torch::Tensor& flat) const {
   const torch::Tensor theta = flat.narrow(0, 0, parameter_count_).to(torch::kFloat64);
   const torch::Tensor old = previous_average_.narrow(0, 0, parameter_count_).to(torch::kFloat64);
   const double distance = (old - theta).norm().item<double>();
   const double scale = old.norm().item<double>() + theta.norm().item<double>();
-  const double gamma = std::exp(scale > 0.0 ? -lambda_ * distance / scale : 0.0);
+  return std::exp(scale > 0.0 ? -lambda_ * distance / scale : 0.0);
+}
+
+torch::Tensor WeightedParamAvgStrategy::average_of(const torch::Tensor& flat, comm::Traffic traffic) {
+  if (weighting_ == Weighting::Seed) return seed_average_of(flat, traffic);
+  const double gamma = gamma_of(flat);
   torch::Tensor weighted = torch::cat({flat * gamma, torch::full({1}, gamma, flat.options())});
   comm_.allreduce_sum(weighted, traffic);
   const int64_t n = flat.numel();
   return weighted.narrow(0, 0, n).div(weighted.narrow(0, n, 1)).contiguous();
+}
+
+// Seed 001 (exps/w_param_avg.cpp, main): gamma_i = 1 and gamma_sum = pcount at the first average, then one
+// allreduce of the gammas and one of the weights, each rank keeping sum_j theta_j * gamma_i / gamma_sum. Here the
+// weights and gamma travel in one allreduce; float buffers (the seed's MLP has none) take the plain mean.
+torch::Tensor WeightedParamAvgStrategy::seed_average_of(const torch::Tensor& flat, comm::Traffic traffic) {
+  if (traffic != comm::Traffic::Training || training_averages_++ == 0)
+    return LocalReplicasStrategy::average_of(flat, traffic);
+  const double gamma = gamma_of(flat);
+  torch::Tensor summed = torch::cat({flat, torch::full({1}, gamma, flat.options())});
+  comm_.allreduce_sum(summed, traffic);
+  const int64_t n = flat.numel();
+  const double ranks = static_cast<double>(comm_.size());
+  torch::Tensor result = summed.narrow(0, 0, n).div(ranks);
+  result.narrow(0, 0, parameter_count_).mul_(ranks * gamma / summed[n].item<double>());
+  return result;
 }
 
 }  // namespace iddl::parallel

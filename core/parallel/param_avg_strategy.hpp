@@ -36,10 +36,12 @@ class LocalReplicasStrategy : public train::TrainingHooks {
   torch::Tensor own_state_;  // this rank's replica while the average is evaluated
 };
 
-// When parameter averaging happens: every `frequency` steps or epochs.
+// When parameter averaging happens: every `frequency` steps or epochs; frequency 0 (unit epochs): once,
+// after the run's last epoch (seed 001's AVG_FREQ = 0).
 struct AveragingPeriod {
   int64_t frequency = 1;
   std::string unit = "steps";  // steps | epochs
+  int64_t run_epochs = 0;      // the run's epochs: with frequency 0, the epoch after which it averages
 };
 
 // `parallelism = "param_avg"` (local SGD, seed 001): weights and float buffers averaged every period.
@@ -73,12 +75,20 @@ class ParamAvgStrategy : public LocalReplicasStrategy {
   int64_t epochs_ = 0;
 };
 
-// `parallelism = "w_param_avg"` (seed 001's weighted averaging): every rank takes the same average
-// sum_i gamma_i theta_i / sum_i gamma_i, gamma_i = exp(-lambda |theta_old - theta_i| / (|theta_old| + |theta_i|)),
-// theta_old being the weights after the previous average and |.| the L2 norm over the parameters.
+// How w_param_avg combines the replicas at an average (docs/strategies.md, "w_param_avg").
+enum class Weighting {
+  Normalized,  // every rank: sum_i gamma_i theta_i / sum_i gamma_i (the same weights on every rank)
+  Seed,        // rank i: gamma_i / sum_j gamma_j * sum_j theta_j, gamma = 1 at the first average (seed 001)
+};
+
+// `parallelism = "w_param_avg"` (seed 001's weighted averaging): gamma_i = exp(-lambda |theta_old - theta_i| /
+// (|theta_old| + |theta_i|)), theta_old being the weights this rank held after the previous average and |.| the L2
+// norm over the parameters, combined as `weighting` says. With Seed weighting the ranks differ after an average;
+// every epoch is then evaluated with the plain mean of the replicas, the model seed 001's final reduction evaluates.
 class WeightedParamAvgStrategy : public ParamAvgStrategy {
  public:
-  WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda);
+  WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda,
+                           Weighting weighting = Weighting::Normalized);
 
   void on_start(torch::nn::Module& model) override;
 
@@ -87,8 +97,15 @@ class WeightedParamAvgStrategy : public ParamAvgStrategy {
   void on_averaged(const torch::Tensor& flat) override { previous_average_ = flat.clone(); }
 
  private:
+  // This rank's gamma for its flat state `flat`.
+  double gamma_of(const torch::Tensor& flat) const;
+  // Seed weighting: the first training average and every evaluation's are the plain mean.
+  torch::Tensor seed_average_of(const torch::Tensor& flat, comm::Traffic traffic);
+
   double lambda_;
+  Weighting weighting_;
   int64_t parameter_count_ = 0;  // the leading entries of the flat state that are parameters
+  int64_t training_averages_ = 0;
   torch::Tensor previous_average_;
 };
 

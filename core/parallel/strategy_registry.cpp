@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/parallel/admm_strategy.hpp"
 #include "core/parallel/downpour_strategy.hpp"
 #include "core/parallel/gossip_strategy.hpp"
 #include "core/parallel/param_avg_strategy.hpp"
@@ -16,8 +17,8 @@ using nlohmann::json;
 using Hooks = std::unique_ptr<train::TrainingHooks>;
 using Averager = std::unique_ptr<compress::CompressedAverager>;
 
-AveragingPeriod averaging_period(const json& p) {
-  return {p.at("avg_freq").get<int64_t>(), p.at("avg_unit").get<std::string>()};
+AveragingPeriod averaging_period(const json& p, const train::TrainOptions& options) {
+  return {p.at("avg_freq").get<int64_t>(), p.at("avg_unit").get<std::string>(), options.epochs};
 }
 
 Hooks single(const json&, Averager, const train::TrainOptions&, comm::Communicator& comm) {
@@ -30,21 +31,30 @@ Hooks sync(const json&, Averager averager, const train::TrainOptions&, comm::Com
   return std::make_unique<SyncStrategy>(comm, std::move(averager));
 }
 
-Hooks param_avg(const json& p, Averager averager, const train::TrainOptions&, comm::Communicator& comm) {
-  return std::make_unique<ParamAvgStrategy>(comm, averaging_period(p), std::move(averager));
+Hooks param_avg(const json& p, Averager averager, const train::TrainOptions& options, comm::Communicator& comm) {
+  return std::make_unique<ParamAvgStrategy>(comm, averaging_period(p, options), std::move(averager));
 }
 
-Hooks w_param_avg(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {
-  return std::make_unique<WeightedParamAvgStrategy>(comm, averaging_period(p), p.at("lambda").get<double>());
+Hooks w_param_avg(const json& p, Averager, const train::TrainOptions& options, comm::Communicator& comm) {
+  const Weighting weighting = p.at("weighting") == "seed" ? Weighting::Seed : Weighting::Normalized;
+  return std::make_unique<WeightedParamAvgStrategy>(comm, averaging_period(p, options), p.at("lambda").get<double>(),
+                                                    weighting);
 }
 
 Hooks gossip(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {
-  return std::make_unique<GossipStrategy>(comm, p.at("period").get<int64_t>(), p.at("share_fraction").get<double>());
+  const GossipAdaptation adaptation{p.at("share") == "bandwidth", p.at("comm_budget").get<double>(),
+                                    p.at("weighting") == "throughput"};
+  return std::make_unique<GossipStrategy>(comm, p.at("period").get<int64_t>(), p.at("share_fraction").get<double>(),
+                                          adaptation);
 }
 
 Hooks downpour(const json& p, Averager, const train::TrainOptions& options, comm::Communicator& comm) {
   return std::make_unique<DownpourStrategy>(comm, p.at("n_push").get<int64_t>(), p.at("n_fetch").get<int64_t>(),
                                             options.lr);
+}
+
+Hooks admm(const json& p, Averager, const train::TrainOptions&, comm::Communicator& comm) {
+  return std::make_unique<AdmmStrategy>(comm, p.at("rho").get<double>(), p.at("local_steps").get<int64_t>());
 }
 
 }  // namespace
@@ -57,6 +67,7 @@ const std::vector<StrategyMethod>& strategy_registry() {
       {"w_param_avg", false, w_param_avg},
       {"gossip", false, gossip},
       {"downpour", false, downpour},
+      {"admm", false, admm},
       {"pipeline", false, nullptr},
   };
   return rows;

@@ -41,6 +41,8 @@ class TrainingHooks {
   virtual void after_evaluation(torch::nn::Module&) {}
   // Strategy-specific run metrics for the run_finished event (e.g. staleness_mean), valid on rank 0.
   virtual std::map<std::string, double> run_metrics() const { return {}; }
+  // Strategy-specific named metrics for run_finished's "metrics" (e.g. per-epoch residuals), valid on rank 0.
+  virtual std::map<std::string, double> named_metrics() const { return {}; }
 };
 
 }  // namespace iddl::train

@@ -80,6 +80,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   metrics["samples_per_s"] = samples_per_second(dataset.train.images.size(0), options.epochs, totals.train_time_s);
   if (assembled.early_exit)  // what its samples used on average, the no-exit figure in metrics
     summary[results::field::flops] = static_cast<int64_t>(std::llround(metrics.at("mean_inference_flops")));
+  metrics.merge(strategy->named_metrics());
   if (!metrics.empty()) summary[results::field::metrics] = metrics;
   for (const auto& [name, value] : strategy->run_metrics()) summary[name] = value;
   events.emit(results::kRunFinished, summary);

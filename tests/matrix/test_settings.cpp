@@ -209,6 +209,23 @@ TEST(matrix_resolve_config, WarmupMustEndBeforeTheLastEpoch) {
   EXPECT_EQ(resolve_error({{"schedule", "constant"}, {"warmup_epochs", 3}, {"epochs", 3}}), "");
 }
 
+TEST(matrix_resolve_config, AveragingOnceAtTheEndIsCountedInEpochs) {
+  const json at_end = {{"method", "param_avg"}, {"avg_freq", 0}, {"avg_unit", "epochs"}};
+  EXPECT_EQ(resolve_error({{"parallelism", at_end}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolve_error({{"parallelism", {{"method", "param_avg"}, {"avg_freq", 0}}}, {"ranks", 2}}),
+            "parallelism \"param_avg\": avg_freq = 0 (one average, after the last epoch) needs avg_unit = "
+            "\"epochs\", got avg_unit = \"steps\"");
+  EXPECT_NE(resolve_error({{"parallelism", {{"method", "w_param_avg"}, {"avg_freq", 0}}}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolve_error({{"parallelism", {{"method", "w_param_avg"}, {"avg_freq", 0}, {"avg_unit", "epochs"},
+                                            {"weighting", "seed"}}},
+                           {"ranks", 2}}),
+            "");
+  EXPECT_NE(resolve_error({{"parallelism", {{"method", "param_avg"}, {"avg_freq", -1}, {"avg_unit", "epochs"}}},
+                           {"ranks", 2}}),
+            "");
+  EXPECT_NE(resolve_error({{"parallelism", {{"method", "w_param_avg"}, {"weighting", "summed"}}}, {"ranks", 2}}), "");
+}
+
 TEST(matrix_closest_name, SuggestsNearNamesOnly) {
   const std::vector<std::string> names = setting_names();
   EXPECT_EQ(closest_name("lrr", names), "lr");
