@@ -68,6 +68,14 @@ TEST(Registries, CompressionOptionsTakeTheSpecDefaults) {
   EXPECT_EQ(compression("none").method, "none");
 }
 
+TEST(Registries, CompressionDefaultsAreTheSeedsForms) {
+  // Seed 003's RandomK sends the drawn values unscaled; TopK keeps exactly k unless asked to keep ties.
+  EXPECT_EQ(compression({{"method", "randomk"}}).params.at("scaled"), false);
+  EXPECT_EQ(compression({{"method", "topk"}}).params.at("ties"), "exact_k");
+  EXPECT_EQ(compression({{"method", "topk"}, {"ties", "keep"}}).params.at("ties"), "keep");
+  EXPECT_EQ(compression("adaptive_threshold").method, "adaptive_threshold");
+}
+
 TEST(Registries, BadCompressionValuesAreNamedByTheMatrix) {
   const auto message = [](const nlohmann::json& value) {
     try {
@@ -83,6 +91,7 @@ TEST(Registries, BadCompressionValuesAreNamedByTheMatrix) {
   EXPECT_NE(message({{"method", "qsgd"}, {"levels", 1}}).find("levels"), std::string::npos);
   EXPECT_NE(message({{"method", "fp16"}, {"granularity", "global"}}).find("granularity"), std::string::npos);
   EXPECT_NE(message({{"method", "randomk"}, {"scaled", "yes"}}).find("scaled"), std::string::npos);
+  EXPECT_NE(message({{"method", "topk"}, {"ties", "all"}}).find("ties"), std::string::npos);
   EXPECT_NE(message({{"ratio", 0.1}}).find("method"), std::string::npos);
 }
 
