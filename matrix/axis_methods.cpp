@@ -134,6 +134,8 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                                  "sortquant: bits of the bucket index, 2^split_bits buckets (0: bits / 4, seed "
                                  "004's 3:1)"),
                          8, false),
+                text("container", "packed", {"packed", "int"},
+                     "how boundary codes travel: packed bits, or int8 up to 8 bits and int16 above (seed 004)"),
                 with_min(number("receive_timeout", 300.0,
                                 "seconds a stage waits for a neighbour's message before the run fails (0: no limit)"),
                          0, false)})}},
