@@ -8,8 +8,9 @@ namespace iddl::matrix {
 // The version of the run-key format. It goes up when a key would change for the same experiment: a
 // changed default of the settings registry or a changed canonical form (stored runs are then re-keyed,
 // results/run_rekey.hpp). tests/matrix/test_run_key.cpp pins the defaults each version was made with.
-// Version 1 hashed the whole resolved config; version 2 hashes only the defining settings.
-inline constexpr int kRunKeyVersion = 2;
+// Version 1 hashed the whole resolved config; version 2 hashes only the defining settings; version 3 made
+// compression randomk's `scaled` false by default (seed 003's unscaled RandomK).
+inline constexpr int kRunKeyVersion = 3;
 
 // The settings of a config that define its experiment, canonical: each setting whose value differs
 // from its registry default (an axis value as {"method"} plus the parameters that differ from that

@@ -84,10 +84,12 @@ std::string codec_cell(const Group& g) {
   const json& p = parallelism(g);
   const std::string codec = p["boundary_compression"].get<std::string>();
   const int64_t bits = p["bits"].get<int64_t>();
-  if (codec == "uniform") return fmt::format("uniform {} bits", bits);
+  // Codes in whole integers (container = "int", seed 004's wire), named; packed codes (stored runs before it) not.
+  const std::string container = p.value("container", "packed") == "int" ? (bits <= 8 ? " in int8" : " in int16") : "";
+  if (codec == "uniform") return fmt::format("uniform {} bits{}", bits, container);
   if (codec != "sortquant") return "none";
   const int64_t split = p["split_bits"].get<int64_t>() > 0 ? p["split_bits"].get<int64_t>() : std::max<int64_t>(1, bits / 4);
-  return fmt::format("sortquant {} bits ({}:{})", bits, bits - split, split);
+  return fmt::format("sortquant {} bits ({}:{}){}", bits, bits - split, split, container);
 }
 
 std::string experiment(const Group& g) {

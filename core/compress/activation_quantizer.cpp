@@ -11,15 +11,21 @@
 
 namespace iddl::compress {
 
-ActivationQuantizer::ActivationQuantizer(int bits, int split) : bits_(bits), split_(split) {
+ActivationQuantizer::ActivationQuantizer(int bits, int split, CodeContainer container)
+    : bits_(bits), split_(split), container_(container) {
   if (bits < 1 || bits > 16)
     throw std::invalid_argument("activation quantizer: bits must be 1..16, got " + std::to_string(bits));
   if (split < 0 || split > 8)
     throw std::invalid_argument("activation quantizer: split must be 0..8, got " + std::to_string(split));
 }
 
+int ActivationQuantizer::wire_bits() const {
+  if (container_ == CodeContainer::Packed) return bits_ + split_;
+  return bits_ + split_ <= 8 ? 8 : 16;
+}
+
 int64_t ActivationQuantizer::payload_bytes(int64_t numel) const {
-  return 8 * (int64_t{1} << split_) + packed_bytes(numel, bits_ + split_);
+  return 8 * (int64_t{1} << split_) + packed_bytes(numel, wire_bits());
 }
 
 torch::Tensor ActivationQuantizer::encode(const torch::Tensor& x) const {
@@ -60,7 +66,8 @@ torch::Tensor ActivationQuantizer::encode(const torch::Tensor& x) const {
     std::memcpy(out + 8 * j, &min[j], 4);
     std::memcpy(out + 8 * j + 4, &step[j], 4);
   }
-  pack_bits(codes.data(), n, bits_ + split_, out + 8 * buckets);
+  // A code in a whole byte or two is the same code packed at 8 or 16 bits (least significant byte first).
+  pack_bits(codes.data(), n, wire_bits(), out + 8 * buckets);
   return payload;
 }
 
@@ -87,25 +94,26 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
   const float* min = buckets.min.data_ptr<float>();
   const float* step = buckets.step.data_ptr<float>();
   std::vector<uint32_t> codes(static_cast<size_t>(n));
-  unpack_bits(payload.data_ptr<uint8_t>() + 8 * buckets.min.numel(), n, bits_ + split_, codes.data());
-  const uint32_t level_mask = (1u << bits_) - 1;
+  unpack_bits(payload.data_ptr<uint8_t>() + 8 * buckets.min.numel(), n, wire_bits(), codes.data());
+  const uint32_t level_mask = (1u << bits_) - 1, bucket_mask = (1u << split_) - 1;
   torch::Tensor out = torch::empty({n}, torch::kFloat32);
   float* values = out.data_ptr<float>();
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t c = codes[static_cast<size_t>(i)], j = c >> bits_;
+    // An Int container has room above the bucket index: the mask keeps a malformed code inside the table.
+    const uint32_t c = codes[static_cast<size_t>(i)], j = (c >> bits_) & bucket_mask;
     values[i] = min[j] + static_cast<float>(c & level_mask) * step[j];
   }
   return out.view(shape);
 }
 
-ActivationQuantizer sortquant(int bits, int split) {
+ActivationQuantizer sortquant(int bits, int split, CodeContainer container) {
   if (bits != 4 && bits != 8 && bits != 12 && bits != 16)
     throw std::invalid_argument("sortquant: bits must be 4, 8, 12 or 16, got " + std::to_string(bits));
   if (split < 1)
     throw std::invalid_argument("sortquant: split must be 1..8 (0 is uniform), got " + std::to_string(split));
-  return ActivationQuantizer(bits, split);
+  return ActivationQuantizer(bits, split, container);
 }
 
-ActivationQuantizer uniform(int bits) { return ActivationQuantizer(bits, 0); }
+ActivationQuantizer uniform(int bits, CodeContainer container) { return ActivationQuantizer(bits, 0, container); }
 
 }  // namespace iddl::compress

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/compress/adaptive_threshold.hpp"
 #include "core/compress/compressors.hpp"
 #include "core/registry_row.hpp"
 
@@ -11,7 +12,8 @@ namespace {
 using nlohmann::json;
 
 std::unique_ptr<Compressor> topk(const json& p, torch::Generator) {
-  return std::make_unique<TopK>(p.at("ratio").get<double>());
+  const TopK::Ties ties = p.at("ties").get<std::string>() == "keep" ? TopK::Ties::Keep : TopK::Ties::ExactK;
+  return std::make_unique<TopK>(p.at("ratio").get<double>(), ties);
 }
 
 std::unique_ptr<Compressor> randomk(const json& p, torch::Generator generator) {
@@ -20,6 +22,10 @@ std::unique_ptr<Compressor> randomk(const json& p, torch::Generator generator) {
 
 std::unique_ptr<Compressor> threshold(const json& p, torch::Generator) {
   return std::make_unique<Threshold>(p.at("v").get<double>());
+}
+
+std::unique_ptr<Compressor> adaptive_threshold(const json&, torch::Generator) {
+  return std::make_unique<AdaptiveThreshold>();
 }
 
 std::unique_ptr<Compressor> terngrad(const json&, torch::Generator generator) {
@@ -47,6 +53,7 @@ const std::vector<CompressorMethod>& compressor_registry() {
       {"topk", topk},
       {"randomk", randomk},
       {"threshold", threshold},
+      {"adaptive_threshold", adaptive_threshold},
       {"terngrad", terngrad},
       {"qsgd", qsgd},
       {"fp16", fp16},

@@ -19,19 +19,23 @@ class SparseCompressor : public Compressor {
   static torch::Tensor pack(const torch::Tensor& indices, const torch::Tensor& values, int64_t n);
 };
 
-// The k = max(1, ceil(ratio n)) entries of largest magnitude; ties go to the lower index.
+// The k = max(1, ceil(ratio n)) entries of largest magnitude. Ties at the k-th largest magnitude: ExactK sends k
+// entries, the lower indices first; Keep sends every entry at least that large (seed 003), so possibly more than k.
 class TopK : public SparseCompressor {
  public:
-  explicit TopK(double ratio);
+  enum class Ties { ExactK, Keep };
+  explicit TopK(double ratio, Ties ties = Ties::ExactK);
   torch::Tensor encode(const torch::Tensor& values) override;
-  // Entries kept out of n.
+  // Entries kept out of n (with Ties::Keep, the least kept).
   int64_t k(int64_t n) const;
 
  private:
   double ratio_;
+  Ties ties_;
 };
 
-// k = max(1, ceil(ratio n)) entries drawn uniformly without replacement, scaled by n/k when `scaled` (unbiased).
+// k = max(1, ceil(ratio n)) entries drawn uniformly without replacement, sent as they are (seed 003), or scaled by
+// n/k when `scaled` (unbiased).
 class RandomK : public SparseCompressor {
  public:
   RandomK(double ratio, bool scaled, torch::Generator generator);

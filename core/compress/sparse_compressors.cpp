@@ -87,7 +87,7 @@ void SparseCompressor::decode_add(const torch::Tensor& payload, double weight, t
   sum.index_add_(0, indices, values);
 }
 
-TopK::TopK(double ratio) : ratio_(ratio) {
+TopK::TopK(double ratio, Ties ties) : ratio_(ratio), ties_(ties) {
   if (!(ratio > 0.0 && ratio <= 1.0)) throw std::invalid_argument("topk: ratio must be in (0, 1]");
 }
 
@@ -106,6 +106,15 @@ torch::Tensor TopK::encode(const torch::Tensor& values) {
   const auto cut = order.begin() + (n - count);
   std::nth_element(order.begin(), cut, order.end());
   const float kth = *cut;
+  if (ties_ == Ties::Keep) {
+    // Every entry at least as large as the cut, as the seed's mask |x| >= kthvalue keeps them.
+    const int64_t at_least = std::count_if(order.begin(), order.end(), [kth](float m) { return m >= kth; });
+    torch::Tensor indices = torch::empty({at_least}, torch::kInt64);
+    int64_t* index = indices.data_ptr<int64_t>();
+    for (int64_t i = 0, taken = 0; i < n; ++i)
+      if (magnitude(i) >= kth) index[taken++] = i;
+    return pack(indices, list.index_select(0, indices), n);
+  }
   const int64_t above = std::count_if(cut, order.end(), [kth](float m) { return m > kth; });
   // Every entry above the cut, then the lowest-index entries at it until k are taken.
   torch::Tensor indices = torch::empty({count}, torch::kInt64);

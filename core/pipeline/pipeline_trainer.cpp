@@ -26,9 +26,9 @@ std::optional<compress::ActivationQuantizer> make_quantizer(const BoundaryCodec&
     if (codec.split < 1)
       throw std::invalid_argument("pipeline: sortquant needs split >= 1 (2^split buckets), got " +
                                   std::to_string(codec.split));
-    return compress::ActivationQuantizer(codec.bits, codec.split);
+    return compress::ActivationQuantizer(codec.bits, codec.split, codec.container);
   }
-  if (codec.method == "uniform") return compress::uniform(codec.bits);
+  if (codec.method == "uniform") return compress::uniform(codec.bits, codec.container);
   throw std::invalid_argument("pipeline: unknown boundary codec '" + codec.method +
                               "' (expected none, sortquant or uniform)");
 }

@@ -19,11 +19,13 @@
 namespace iddl::pipeline {
 
 // How tensors cross a stage boundary: "none" (float32), "sortquant" (codes of `bits` with the bucket
-// index of `split` bits above them: bits + split bits per value) or "uniform" (`bits` per value).
+// index of `split` bits above them: bits + split bits per value) or "uniform" (`bits` per value), the
+// codes packed or each in an int8 / int16 (`container`, seed 004).
 struct BoundaryCodec {
   std::string method = "none";
   int bits = 16;
   int split = 1;
+  compress::CodeContainer container = compress::CodeContainer::Packed;
 };
 
 // What one rank's side of one stage boundary carried: the bytes it handed to send and received, the

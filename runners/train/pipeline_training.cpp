@@ -114,6 +114,8 @@ pipeline::PipelineOptions pipeline_options(const nlohmann::json& p, const train:
   const std::string method = p.at("boundary_compression").get<std::string>();
   const int bits = p.at("bits").get<int>();
   options.codec.method = method;
+  options.codec.container =
+      p.at("container").get<std::string>() == "int" ? compress::CodeContainer::Int : compress::CodeContainer::Packed;
   if (method == "sortquant") {
     const int split = p.at("split_bits").get<int>() > 0 ? p.at("split_bits").get<int>() : std::max(1, bits / 4);
     options.codec.bits = bits - split;

@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "matrix/axis_methods.hpp"
 #include "matrix/config.hpp"
@@ -26,13 +28,23 @@ json current_defaults() {
   return defaults;
 }
 
+// The defaults key version `version` was made with (tests/matrix/run_key_defaults_v<version>.json).
+json pinned_defaults(int version) {
+  const std::string path =
+      std::string(IDDL_SOURCE_DIR) + "/tests/matrix/run_key_defaults_v" + std::to_string(version) + ".json";
+  std::ifstream file(path);
+  if (!file.good()) throw std::runtime_error("cannot read " + path);
+  return json::parse(file);
+}
+
 TEST(matrix_run_key, IsPinnedForKnownConfigs) {
-  // Keys stored in databases must never change for the same experiment: these are version 2's.
-  EXPECT_EQ(run_key(json::object()), "4f4e5591900e8fa1");
-  EXPECT_EQ(run_key(json{{"lr", 0.1}, {"epochs", 3}}), "6166a800ae6b54b3");
+  // Keys stored in databases must never change for the same experiment within a key version: these are
+  // version 3's (version 2's were 4f4e5591900e8fa1, 6166a800ae6b54b3 and eef82c4a702760cf).
+  EXPECT_EQ(run_key(json::object()), "b069fb893ac4fd44");
+  EXPECT_EQ(run_key(json{{"lr", 0.1}, {"epochs", 3}}), "64a1f356a6fa90b8");
   EXPECT_EQ(run_key(json{{"model", "lenet"}, {"parallelism", json{{"method", "param_avg"}, {"avg_freq", 4}}},
                          {"ranks", 2}}),
-            "eef82c4a702760cf");
+            "14b2bfd5402a2504");
 }
 
 TEST(matrix_run_key, IgnoresSettingsAtTheirDefaults) {
@@ -94,10 +106,8 @@ TEST(matrix_run_key, DefaultsAreThoseTheKeyVersionWasMadeWith) {
   // Changing a default changes what a missing setting means, so the keys of stored runs: raise
   // kRunKeyVersion (stored runs are then re-keyed from their configs) and pin the new defaults here.
   // Settings and parameters added since need no new pin: a stored config without them means their default.
-  ASSERT_EQ(kRunKeyVersion, 2) << "pin tests/matrix/run_key_defaults_v" << kRunKeyVersion << ".json";
-  std::ifstream file(std::string(IDDL_SOURCE_DIR) + "/tests/matrix/run_key_defaults_v2.json");
-  ASSERT_TRUE(file.good());
-  const json pinned = json::parse(file);
+  ASSERT_EQ(kRunKeyVersion, 3) << "pin tests/matrix/run_key_defaults_v" << kRunKeyVersion << ".json";
+  const json pinned = pinned_defaults(3);
   const json current = current_defaults();
   for (const auto& [name, value] : pinned.items()) {
     const auto found = current.find(name);
@@ -106,6 +116,25 @@ TEST(matrix_run_key, DefaultsAreThoseTheKeyVersionWasMadeWith) {
     EXPECT_EQ(*found, value) << "the default of " << name << " changed from " << value.dump() << " to "
                              << found->dump() << ": raise kRunKeyVersion";
   }
+}
+
+TEST(matrix_run_key, VersionThreeChangedOnlyRandomKScaling) {
+  // What a key version changed is what a stored config of the version before meant differently: version 3
+  // changed one default, compression randomk's `scaled` (true before: seed 003's RandomK is unscaled).
+  const json before = pinned_defaults(2), after = pinned_defaults(3);
+  json changed = json::object();
+  for (const auto& [name, value] : before.items()) {
+    ASSERT_TRUE(after.contains(name)) << name;
+    if (after[name] != value) changed[name] = json::array({value, after[name]});
+  }
+  EXPECT_EQ(changed, (json{{"compression.randomk.scaled", {true, false}}}));
+  // A v2 config that relied on the old default holds scaled = true, so it stays a scaled experiment.
+  const json sync = {{"parallelism", "sync"}, {"ranks", 2}};
+  json asked = sync, stored = sync;
+  asked["compression"] = "randomk";
+  stored["compression"] = {{"method", "randomk"}, {"scaled", true}};
+  EXPECT_EQ(defining_settings(resolve_config(stored))["compression"], stored["compression"]);
+  EXPECT_NE(run_key(resolve_config(stored)), run_key(resolve_config(asked)));
 }
 
 }  // namespace

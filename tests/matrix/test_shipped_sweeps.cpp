@@ -83,9 +83,10 @@ TEST(matrix_shipped_sweeps, IddlPlansSeed000sSettingsAndResNetRows) {
 
 TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
   const Sweep sweep = shipped("compression.toml");
-  ASSERT_EQ(sweep.runs.size(), 27u);
+  ASSERT_EQ(sweep.runs.size(), 28u);
   const auto methods = values_of(sweep, "compression");
-  for (const char* method : {"none", "topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd", "powersgd"})
+  for (const char* method :
+       {"none", "topk", "randomk", "threshold", "adaptive_threshold", "terngrad", "qsgd", "fp16", "signsgd", "powersgd"})
     EXPECT_GE(methods.count(method), 1u) << method;
   std::set<std::string> error_feedback, granularity;
   for (const auto& run : sweep.runs) {

@@ -1,15 +1,19 @@
 // A database written by an earlier release (tests/fixtures/quickstart-v4.db: sweeps/quickstart.toml run
 // with schema version 4 and run-key version 1) upgrades in place: re-keyed, nothing else changed, with a
-// backup copy; runs that meet on one key keep both rows.
+// backup copy; runs that meet on one key keep both rows; a run stored under key version 2 that relied on a
+// default version 3 changed keeps its meaning, and the same sweep file now plans the new default as a new run.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "matrix/config.hpp"
 #include "matrix/run_key.hpp"
+#include "matrix/sweep_file.hpp"
 #include "results/run_rekey.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
@@ -116,6 +120,50 @@ TEST(results_upgrade, RunsMeetingOnOneKeyKeepTheTrustedOneAndBothRows) {
   const std::string key = matrix::run_key(nlohmann::json{{"model", "lenet"}});
   EXPECT_EQ(rows(path, "SELECT status, run_key FROM runs ORDER BY id"),
             (std::vector<std::vector<std::string>>{{"failed", key + "-superseded-1"}, {"done", key}}));
+}
+
+TEST(results_upgrade, AStoredRandomKRunKeepsItsScaledMeaningUnderKeyVersionThree) {
+  // Key version 2 scaled randomk by default: a sweep asking for plain "randomk" stored a done run whose
+  // resolved config holds scaled = true, under version 2's key (FNV-1a of "iddl-run-key/2" and its defining
+  // settings {"compression":{"method":"randomk"},"parallelism":{"method":"sync"},"ranks":2}).
+  const std::string sweep_text = R"([sweep]
+name = "seed003"
+[base]
+parallelism = "sync"
+ranks = 2
+compression = "randomk"
+)";
+  const std::string version_two_key = "9a4f0f76c921f82b";
+  const nlohmann::json stored_config = matrix::resolve_config(
+      {{"parallelism", "sync"}, {"ranks", 2}, {"compression", {{"method", "randomk"}, {"scaled", true}}}});
+  test_support::TempDir dir;
+  const std::string path = dir.file("seed003.db");
+  {
+    Store store(path);
+    store.register_sweep("seed003", "seed003.toml", {{version_two_key, 0, stored_config}});
+    Database db(path);
+    db.exec("UPDATE runs SET status = 'done', finished_at = '2026-12-01T00:00:00Z', test_accuracy = 0.1");
+    db.exec("UPDATE iddl_meta SET value = '2' WHERE name = 'run_key_version'");
+  }
+  Store store(path);  // opening re-keys it from its stored config: still a scaled run, still done
+  const std::string scaled_key = matrix::run_key(stored_config);
+  EXPECT_NE(scaled_key, version_two_key);
+  EXPECT_EQ(rows(path, "SELECT run_key, status, test_accuracy FROM runs"), (Rows{{scaled_key, "done", "0.1"}}));
+  EXPECT_EQ(nlohmann::json::parse(rows(path, "SELECT config FROM runs")[0][0]), stored_config);
+  EXPECT_EQ(rows(path, "SELECT value FROM iddl_meta WHERE name = 'run_key_version'"), (Rows{{"3"}}));
+
+  // The same sweep file now plans plain randomk unscaled: a new run, and the scaled one is kept, stale.
+  const matrix::Sweep sweep = matrix::parse_sweep(sweep_text, "seed003.toml");
+  ASSERT_EQ(sweep.runs.size(), 1u);
+  EXPECT_EQ(sweep.runs[0].config["compression"]["scaled"], false);
+  const std::string unscaled_key = sweep.runs[0].key;
+  EXPECT_NE(unscaled_key, scaled_key);
+  EXPECT_EQ(store.run_statuses("seed003"), (std::map<std::string, std::string>{{scaled_key, "done"}}));
+  const int64_t sweep_id = store.register_sweep("seed003", "seed003.toml", {{unscaled_key, 0, sweep.runs[0].config}});
+  EXPECT_EQ(store.mark_plan(sweep_id, {unscaled_key}), 1);
+  EXPECT_EQ(store.run_statuses("seed003"),
+            (std::map<std::string, std::string>{{scaled_key, "done"}, {unscaled_key, "pending"}}));
+  EXPECT_EQ(rows(path, "SELECT run_key, in_plan FROM runs ORDER BY id"), (Rows{{scaled_key, "0"}, {unscaled_key, "1"}}));
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
-// One process: sort quantization and uniform quantization of activations (error bounds, sizes, heavy tails).
+// One process: sort quantization and uniform quantization of activations (error bounds, sizes, heavy tails, seed 004's
+// int8 / int16 containers).
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "core/compress/activation_quantizer.hpp"
+#include "core/compress/bit_pack.hpp"
 
 namespace {
 
@@ -63,6 +67,42 @@ TEST(compress, UniformErrorIsAtMostHalfAStep) {
     const torch::Tensor decoded = quantizer.decode(payload, x.sizes());
     EXPECT_LE((decoded - x).abs().max().item<float>(), step / 2 * (1 + 1e-3) + 1e-5) << bits << " bits";
   }
+}
+
+TEST(compress, IntContainersCarrySeedFoursBytes) {
+  // Seed 004 sends the float32 (min, step) table, then every code (bucket bits included) as an int8 up to 8 bits and
+  // an int16 above (Epipe, compression/functions.py: SortQuantization, QuantizationCPU). 210 values; the split is
+  // seed 004's 3:1 (total bits / 4).
+  const torch::Tensor x = torch::randn({6, 7, 5}, generator(5));
+  const int64_t n = 210;
+  struct Expected {
+    int total, split;
+    int64_t packed, in_int, uniform_packed, uniform_int;
+  };
+  for (const Expected& e : {Expected{4, 1, 16 + 105, 16 + 210, 8 + 105, 8 + 210},
+                            Expected{8, 2, 32 + 210, 32 + 210, 8 + 210, 8 + 210},
+                            Expected{12, 3, 64 + 315, 64 + 420, 8 + 315, 8 + 420}}) {
+    const ActivationQuantizer packed(e.total - e.split, e.split);
+    const ActivationQuantizer in_int(e.total - e.split, e.split, CodeContainer::Int);
+    EXPECT_EQ(packed.encode(x).numel(), e.packed) << e.total << " bits";
+    EXPECT_EQ(in_int.encode(x).numel(), e.in_int) << e.total << " bits";
+    EXPECT_EQ(in_int.payload_bytes(n), e.in_int);
+    EXPECT_EQ(uniform(e.total).encode(x).numel(), e.uniform_packed) << e.total << " bits";
+    EXPECT_EQ(uniform(e.total, CodeContainer::Int).encode(x).numel(), e.uniform_int) << e.total << " bits";
+    // The container changes the bytes, not the codes: both decode to the same values.
+    EXPECT_TRUE(torch::equal(in_int.decode(in_int.encode(x), x.sizes()), packed.decode(packed.encode(x), x.sizes())));
+    const ActivationQuantizer uniform_int = uniform(e.total, CodeContainer::Int);
+    EXPECT_TRUE(torch::equal(uniform_int.decode(uniform_int.encode(x), x.sizes()),
+                             uniform(e.total).decode(uniform(e.total).encode(x), x.sizes())));
+  }
+  // A 12-bit code fills a little-endian int16 of its own: entry i is bytes 64 + 2i and 64 + 2i + 1.
+  const torch::Tensor packed = ActivationQuantizer(9, 3).encode(x);
+  const torch::Tensor in_int = ActivationQuantizer(9, 3, CodeContainer::Int).encode(x);
+  std::vector<uint32_t> codes(n);
+  unpack_bits(packed.data_ptr<uint8_t>() + 64, n, 12, codes.data());
+  const uint8_t* bytes = in_int.data_ptr<uint8_t>() + 64;
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(codes[static_cast<size_t>(i)], bytes[2 * i] | (uint32_t{bytes[2 * i + 1]} << 8)) << "entry " << i;
 }
 
 TEST(compress, SortQuantBeatsUniformOnHeavyTails) {

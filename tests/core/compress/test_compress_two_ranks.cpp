@@ -48,7 +48,8 @@ torch::Tensor dense_average(iddl::comm::MpiCommunicator& comm, const std::vector
 TEST(CompressTwoRanks, EveryMethodGivesTheSameResultOnBothRanks) {
   iddl::comm::MpiCommunicator comm;
   ASSERT_EQ(comm.size(), 2);
-  for (const std::string method : {"topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd", "powersgd"}) {
+  for (const std::string method :
+       {"topk", "randomk", "threshold", "adaptive_threshold", "terngrad", "qsgd", "fp16", "signsgd", "powersgd"}) {
     for (const std::string granularity : {"layerwise", "model"}) {
       nlohmann::json value = {{"method", method}, {"granularity", granularity}};
       if (method == "threshold") value["v"] = 1.5;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/compress/adaptive_threshold.hpp"
 #include "core/compress/bit_pack.hpp"
 #include "core/compress/compressed_averager.hpp"
 #include "core/compress/compressor_registry.hpp"
@@ -18,7 +19,9 @@ using namespace iddl::compress;
 torch::Generator generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
 
 // The parameters of every encode/decode method at their defaults (docs/compression.md); each reads its own.
-nlohmann::json every_param() { return {{"ratio", 0.01}, {"scaled", true}, {"v", 0.001}, {"levels", 256}}; }
+nlohmann::json every_param() {
+  return {{"ratio", 0.01}, {"ties", "exact_k"}, {"scaled", false}, {"v", 0.001}, {"levels", 256}};
+}
 
 // A communicator of one rank: collectives return their input; point-to-point calls have no peer.
 class OneRank : public iddl::comm::Communicator {
@@ -115,6 +118,40 @@ TEST(compress, TopKBreaksTiesTowardsTheLowerIndex) {
   EXPECT_TRUE(torch::equal(all.decode(all.encode(x), 7), x));
 }
 
+TEST(compress, TopKKeepingTiesSendsEveryEntryAtTheCut) {
+  // Seed 003's mask |x| >= k-th largest magnitude: every tie at the cut travels, so more than k may.
+  const torch::Tensor x = tensor_of({1, -3, 3, 2, 3, 0.5, -3});
+  const torch::Tensor all_threes = tensor_of({0, -3, 3, 0, 3, 0, -3});
+  for (const double ratio : {1.0 / 7, 2.0 / 7, 4.0 / 7}) {
+    TopK keep(ratio, TopK::Ties::Keep);
+    const torch::Tensor payload = keep.encode(x);
+    EXPECT_EQ(payload.numel(), 4 * (1 + 4)) << ratio;
+    EXPECT_TRUE(torch::equal(keep.decode(payload, 7), all_threes)) << ratio;
+  }
+  TopK five(5.0 / 7, TopK::Ties::Keep);
+  EXPECT_TRUE(torch::equal(five.decode(five.encode(x), 7), tensor_of({0, -3, 3, 2, 3, 0, -3})));
+  // Without ties both rules send the same k entries.
+  const torch::Tensor distinct = torch::randn({1000}, generator(20));
+  EXPECT_TRUE(torch::equal(TopK(0.01, TopK::Ties::Keep).encode(distinct), TopK(0.01).encode(distinct)));
+  const auto ties = [](const char* rule) {
+    return make_compressor({"topk", "layerwise", false, {{"ratio", 2.0 / 7}, {"ties", rule}}}, generator(21));
+  };
+  EXPECT_EQ(ties("keep")->encode(x).numel(), 4 * 5);
+  EXPECT_EQ(ties("exact_k")->encode(x).numel(), 2 * 5);
+}
+
+TEST(compress, UnscaledRandomKSendsTheDrawnValuesUnchanged) {
+  // Seed 003's and GRACE's RandomK (the default): the k drawn entries travel as they are, the rest are 0.
+  const torch::Tensor x = torch::randn({300}, generator(22));
+  auto randomk = make_compressor({"randomk", "layerwise", false, every_param()}, generator(23));
+  const torch::Tensor payload = randomk->encode(x);
+  EXPECT_EQ(payload.numel(), 3 * (2 + 4));  // k = ceil(0.01 * 300) = 3
+  const torch::Tensor decoded = randomk->decode(payload, 300);
+  const torch::Tensor kept = decoded.ne(0);
+  EXPECT_EQ(kept.sum().item<int64_t>(), 3);
+  EXPECT_TRUE(torch::equal(decoded.masked_select(kept), x.masked_select(kept)));
+}
+
 TEST(compress, ScaledRandomKIsUnbiasedAndUnscaledIsNot) {
   const torch::Tensor x = torch::randn({100}, generator(2));
   RandomK scaled(0.1, true, generator(3));
@@ -140,6 +177,26 @@ TEST(compress, ThresholdKeepsEntriesAtOrAboveV) {
   EXPECT_EQ(payload.numel(), 4 * (1 + 4));
   EXPECT_TRUE(torch::equal(threshold.decode(payload, 6), tensor_of({0.5, -0.001, 0.001, 0, -2, 0})));
   EXPECT_EQ(threshold.encode(torch::full({10}, 1e-4)).numel(), 0);
+}
+
+TEST(compress, AdaptiveThresholdKeepsExactlyTheEntriesAtLeastHalfTheLargest) {
+  // Seed 003's rule: max|x| = 4, so every |x| >= 2 travels (2 itself included), 1.9999 does not.
+  const torch::Tensor x = tensor_of({1, -2, 4, -4, 2, 1.9999f, 0, 3});
+  AdaptiveThreshold adaptive;
+  const torch::Tensor payload = adaptive.encode(x);
+  EXPECT_EQ(payload.numel(), 5 * (1 + 4));
+  EXPECT_TRUE(torch::equal(adaptive.decode(payload, 8), tensor_of({0, -2, 4, -4, 2, 0, 0, 3})));
+  // On a random vector: exactly the mask |x| >= max|x| / 2, the values unchanged, n = 70,000 (4-byte indices).
+  const torch::Tensor g = torch::randn({70000}, generator(24)) * torch::exp(torch::randn({70000}, generator(25)));
+  auto from_registry = make_compressor({"adaptive_threshold", "layerwise", false, every_param()}, generator(26));
+  const torch::Tensor sent = from_registry->encode(g);
+  const torch::Tensor mask = g.abs() >= g.abs().max() / 2;
+  const int64_t count = mask.sum().item<int64_t>();
+  ASSERT_GE(count, 1);
+  EXPECT_EQ(sent.numel(), count * (4 + 4));
+  EXPECT_TRUE(torch::equal(from_registry->decode(sent, 70000), torch::where(mask, g, torch::zeros_like(g))));
+  // A vector of zeros sends nothing (its sum is the same).
+  EXPECT_EQ(adaptive.encode(torch::zeros({10})).numel(), 0);
 }
 
 TEST(compress, TernGradIsTernaryAndUnbiased) {
@@ -193,11 +250,10 @@ TEST(compress, SignSgdSendsScaledSigns) {
 }
 
 TEST(compress, ErrorFeedbackLosesNothingOverSteps) {
-  for (const std::string method : {"topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
-    // scaled randomk with error feedback lets the residual grow (docs/compression.md)
+  for (const std::string method :
+       {"topk", "randomk", "threshold", "adaptive_threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
     nlohmann::json params = every_param();
     params["v"] = 0.5;
-    params["scaled"] = false;
     auto compressor = make_compressor({method, "layerwise", false, params}, generator(10));
     ErrorFeedback memory;
     torch::Tensor inputs = torch::zeros({500}), transmitted = torch::zeros({500});
@@ -216,7 +272,8 @@ TEST(compress, ErrorFeedbackLosesNothingOverSteps) {
 
 TEST(compress, EmptyTensorsEncodeAndDecode) {
   const torch::Tensor empty = torch::empty({0});
-  for (const std::string method : {"topk", "randomk", "threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
+  for (const std::string method :
+       {"topk", "randomk", "threshold", "adaptive_threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
     auto compressor = make_compressor({method, "layerwise", false, every_param()}, generator(11));
     const torch::Tensor payload = compressor->encode(empty);
     const bool has_scale = method == "terngrad" || method == "qsgd" || method == "signsgd";
@@ -228,7 +285,7 @@ TEST(compress, EmptyTensorsEncodeAndDecode) {
 TEST(compress, AveragerOnOneRankCountsFrameBytes) {
   OneRank comm;
   EXPECT_EQ(make_averager(CompressionOptions{}, comm, 1), nullptr);
-  auto averager = make_averager({"topk", "layerwise", false, {{"ratio", 0.1}}}, comm, 1);
+  auto averager = make_averager({"topk", "layerwise", false, {{"ratio", 0.1}, {"ties", "exact_k"}}}, comm, 1);
   EXPECT_DOUBLE_EQ(averager->compression_ratio(), 1.0);
   const torch::Tensor x = torch::randn({10, 30}, generator(12)), bias = torch::randn({7}, generator(13));
   std::vector<torch::Tensor> tensors = {x.clone(), bias.clone(), torch::empty({0, 3})};

@@ -1,8 +1,9 @@
 // Trained under `mpirun -np 2`: GPipe fill-drain over two ranks against a single-process model every rank
 // trains locally on the same batches (MLP 784-64-32-16-10, plain SGD): the same losses and weights for
 // 1, 4 and 8 micro-batches and both possible splits; 1F1B equal to fill-drain while holding fewer
-// micro-batches and less memory; sortquant boundaries close to uncompressed with the analytic bytes;
-// a receive whose sender never sends fails with a clear error.
+// micro-batches and less memory; sortquant boundaries close to uncompressed with the analytic bytes,
+// in int16 containers (seed 004) the same training with the seed's bytes; a receive whose sender never
+// sends fails with a clear error.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -179,6 +180,25 @@ TEST(pipeline_gpipe, UniformBoundariesCountTheirPayload) {
   const int64_t payload = 8 + 8 * kBoundaryWidth;  // one (min, step), then one byte per value
   const BoundaryStats& side = comm.rank() == 0 ? trainer.next_boundary() : trainer.previous_boundary();
   EXPECT_EQ(side.bytes_sent, 4 * payload);
+}
+
+TEST(pipeline_gpipe, IntContainersSendSeedFoursBytesAndTheSameValues) {
+  // sortquant 12 bits (9-bit codes, 8 buckets) with each code in an int16, as seed 004 sends it: the
+  // same training as packed codes, 2 bytes a value instead of 1.5.
+  comm::MpiCommunicator comm;
+  const StageSplit split{{0, 1}, {1, 3}};
+  const Trained packed = pipelined(comm, split, options(4, {"sortquant", 9, 3}));
+  comm.take_stats();
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, split, comm,
+                          options(4, {"sortquant", 9, 3, compress::CodeContainer::Int}));
+  for (const Batch& b : batches()) run.losses.push_back(trainer.train_step(b.x, b.y));
+  EXPECT_EQ(run.losses, packed.losses);
+  const int64_t payload = 8 * 8 + 8 * kBoundaryWidth * 2;  // 8 (min, step) pairs, an int16 per value
+  EXPECT_EQ(trainer.wire_bytes(8 * kBoundaryWidth), payload);
+  const BoundaryStats& side = comm.rank() == 0 ? trainer.next_boundary() : trainer.previous_boundary();
+  EXPECT_EQ(side.bytes_sent, kSteps * 4 * payload);
+  EXPECT_EQ(side.bytes_received, kSteps * 4 * payload);
 }
 
 TEST(pipeline_gpipe, ScoreEqualsTheSingleProcessModel) {

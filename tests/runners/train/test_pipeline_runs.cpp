@@ -1,6 +1,6 @@
 // Pipeline runs end to end: iddl-sweep -> mpirun -> iddl-train -> SQLite on generated data, a
 // pipeline on 2 ranks (fill-drain; 1F1B with sortquant boundaries; balanced by measured time; split
-// by hand with uniform boundaries) and 2 pipelines of 2 stages on 4 ranks beside data parallelism, with their exact boundary bytes and the seed 004 report; and
+// by hand with uniform boundaries; sortquant codes in seed 004's int16 containers) and 2 pipelines of 2 stages on 4 ranks beside data parallelism, with their exact boundary bytes and the seed 004 report; and
 // a rank frozen (SIGSTOP) or killed mid-pipeline failing its run, the frozen one within the receive
 // timeout, while the sweep goes on.
 #include <signal.h>
@@ -76,13 +76,14 @@ parallelism = ["sync", {method = "pipeline", chunks = 4},
                {method = "pipeline", chunks = 4, schedule = "1f1b", boundary_compression = "sortquant", bits = 8},
                {method = "pipeline", stages = 2, chunks = 2},
                {method = "pipeline", balance = "time"},
-               {method = "pipeline", split = [1], boundary_compression = "uniform", bits = 8}]
-ranks = [2, 2, 2, 4, 2, 2]
-batch_size = [16, 32, 32, 16, 32, 32]
+               {method = "pipeline", split = [1], boundary_compression = "uniform", bits = 8},
+               {method = "pipeline", boundary_compression = "sortquant", bits = 12, container = "int"}]
+ranks = [2, 2, 2, 4, 2, 2, 2]
+batch_size = [16, 32, 32, 16, 32, 32, 32]
 )");
   const auto result = sweep({"run", file.string(), "--db", db.string(), "--oversubscribe"});  // 4 ranks on 2 cores
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  ASSERT_EQ(one("SELECT COUNT(*) FROM runs WHERE status = 'done'"), "6") << result.out;
+  ASSERT_EQ(one("SELECT COUNT(*) FROM runs WHERE status = 'done'"), "7") << result.out;
 
   const auto sync = metrics("1"), plain = metrics("2"), quantized = metrics("3"), hybrid = metrics("4");
   EXPECT_GT(sync.at("samples_per_s"), 0.0);
@@ -114,14 +115,19 @@ batch_size = [16, 32, 32, 16, 32, 32]
   EXPECT_EQ(uniform.at("stage_first.1"), 1.0);
   EXPECT_DOUBLE_EQ(uniform.at("boundary.1.forward_bytes"), 128.0 * (8 + 256));
   EXPECT_DOUBLE_EQ(uniform.at("boundary_compression_ratio"), 264.0 / 1024.0);
-  for (const char* accuracy : {"2", "3", "4", "5", "6"})
+  // sortquant 12 bits (9:3) with seed 004's int16 containers: 8 x 8 table bytes + 2 bytes a value.
+  const auto in_int16 = metrics("7");
+  EXPECT_DOUBLE_EQ(in_int16.at("boundary.1.forward_bytes"), 128.0 * (64 + 512));
+  EXPECT_DOUBLE_EQ(in_int16.at("boundary_compression_ratio"), 576.0 / 1024.0);
+  for (const char* accuracy : {"2", "3", "4", "5", "6", "7"})
     EXPECT_GT(std::stod(one(std::string("SELECT test_accuracy FROM runs WHERE id = ") + accuracy)), 0.5);
 
   const auto report = invoke({std::string(IDDL_BIN_DIR) + "/iddl-report", "pipeline", "--db", db.string()});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   for (const char* cell : {"## Throughput", "| data parallel-2 |", "| pipeline-2 |", "| pipeline-2 1f1b, sortquant 8 bits (6:2) |",
                            "| pipeline-4 (2 stages × 2) |", "| 32 (4 chunks) |", "| 1× |", "(80.00%)",
-                           "## Boundary compression", "sortquant 8 bits (6:2)", "0.2812"})
+                           "## Boundary compression", "sortquant 8 bits (6:2)", "0.2812",
+                           "sortquant 12 bits (9:3) in int16", "0.5625"})
     EXPECT_NE(report.out.find(cell), std::string::npos) << cell << "\n" << report.out;
 }
 

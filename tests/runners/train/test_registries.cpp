@@ -1,5 +1,6 @@
 // The matrix spec of every axis and the core's factory tables name the same methods; the glue reads a resolved
-// compression value with the spec's defaults; the strategies that take compression are those the matrix lets have it.
+// compression value with the spec's defaults, and a pipeline's boundary container; the strategies that take
+// compression are those the matrix lets have it.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -13,6 +14,7 @@
 #include "matrix/axis_methods.hpp"
 #include "matrix/config.hpp"
 #include "matrix/settings.hpp"
+#include "runners/train/pipeline_training.hpp"
 #include "tests/core/compress/compression_values.hpp"
 
 namespace iddl {
@@ -68,6 +70,28 @@ TEST(Registries, CompressionOptionsTakeTheSpecDefaults) {
   EXPECT_EQ(compression("none").method, "none");
 }
 
+TEST(Registries, CompressionDefaultsAreTheSeedsForms) {
+  // Seed 003's RandomK sends the drawn values unscaled; TopK keeps exactly k unless asked to keep ties.
+  EXPECT_EQ(compression({{"method", "randomk"}}).params.at("scaled"), false);
+  EXPECT_EQ(compression({{"method", "topk"}}).params.at("ties"), "exact_k");
+  EXPECT_EQ(compression({{"method", "topk"}, {"ties", "keep"}}).params.at("ties"), "keep");
+  EXPECT_EQ(compression("adaptive_threshold").method, "adaptive_threshold");
+}
+
+TEST(Registries, PipelineBoundariesTakeTheirContainer) {
+  const auto codec = [](const nlohmann::json& params) {
+    nlohmann::json value = {{"method", "pipeline"}, {"boundary_compression", "sortquant"}, {"bits", 12}};
+    value.update(params);
+    const nlohmann::json config = matrix::resolve_config({{"parallelism", value}, {"ranks", 2}});
+    return runners::pipeline_options(config["parallelism"], train::TrainOptions{}).codec;
+  };
+  const pipeline::BoundaryCodec packed = codec(nlohmann::json::object()), in_int = codec({{"container", "int"}});
+  EXPECT_EQ(packed.container, compress::CodeContainer::Packed);
+  EXPECT_EQ(in_int.container, compress::CodeContainer::Int);
+  EXPECT_EQ(in_int.bits, 9);  // seed 004's 3:1 split of 12 bits
+  EXPECT_EQ(in_int.split, 3);
+}
+
 TEST(Registries, BadCompressionValuesAreNamedByTheMatrix) {
   const auto message = [](const nlohmann::json& value) {
     try {
@@ -83,6 +107,7 @@ TEST(Registries, BadCompressionValuesAreNamedByTheMatrix) {
   EXPECT_NE(message({{"method", "qsgd"}, {"levels", 1}}).find("levels"), std::string::npos);
   EXPECT_NE(message({{"method", "fp16"}, {"granularity", "global"}}).find("granularity"), std::string::npos);
   EXPECT_NE(message({{"method", "randomk"}, {"scaled", "yes"}}).find("scaled"), std::string::npos);
+  EXPECT_NE(message({{"method", "topk"}, {"ties", "all"}}).find("ties"), std::string::npos);
   EXPECT_NE(message({{"ratio", 0.1}}).find("method"), std::string::npos);
 }
 
