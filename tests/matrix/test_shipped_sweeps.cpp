@@ -100,11 +100,20 @@ TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
   EXPECT_EQ(shipped("compression_cifar10.toml").runs.size(), 9u);
 }
 
-TEST(matrix_shipped_sweeps, StructureEndToEndPlansFiveRuns) {
+TEST(matrix_shipped_sweeps, StructureEndToEndPlansSixRuns) {
   const Sweep sweep = shipped("structure_e2e.toml");
-  ASSERT_EQ(sweep.runs.size(), 5u);
-  EXPECT_EQ(values_of(sweep, "vertical"), (std::multiset<std::string>{"none", "none", "partition", "ensemble", "ensemble"}));
-  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 1u);
+  ASSERT_EQ(sweep.runs.size(), 6u);
+  EXPECT_EQ(values_of(sweep, "vertical"),
+            (std::multiset<std::string>{"none", "none", "none", "partition", "ensemble", "ensemble"}));
+  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 2u);
+  // seed 000's early exit: conv branches trained detached, on LeNet's two conv stages
+  const nlohmann::json& seed = sweep.runs.back().config;
+  EXPECT_EQ(seed["model"], "lenet");
+  EXPECT_EQ(seed["horizontal"]["branch"], "conv_linear");
+  EXPECT_EQ(seed["horizontal"]["branch_training"], "detached");
+  // the other early exit keeps the defaults, so its run key is the one it had before the two parameters
+  EXPECT_EQ(sweep.runs[4].config["horizontal"]["branch"], "pool_linear");
+  EXPECT_EQ(sweep.runs[4].config["horizontal"]["branch_training"], "joint");
 }
 
 TEST(matrix_shipped_sweeps, SyntheticEndToEndPlansTwoRuns) {
