@@ -61,11 +61,12 @@ BranchImpl::BranchImpl(const std::vector<int64_t>& features, int64_t classes, co
   if (kind != "conv_linear")
     throw std::invalid_argument("early_exit: branch \"" + kind + "\" is not \"pool_linear\" or \"conv_linear\"");
   if (!maps)
-    throw std::invalid_argument("early_exit: branch \"conv_linear\" needs feature maps [C, H, W] after its stage, but the "
-                                "stage gives " + std::to_string(features.size()) + "-d samples");
+    throw std::invalid_argument("early_exit: branch \"conv_linear\" needs feature maps [C, H, W] after its stage, "
+                                "but the stage gives " + std::to_string(features.size()) + "-d samples");
   constexpr int64_t kChannels = 32, kKernel = 3;
   const int64_t in = features[0];
-  conv_ = register_module("conv", models::Conv2d(torch::nn::Conv2dOptions(in, kChannels, kKernel).stride(1).padding(1).bias(true)));
+  conv_ = register_module(
+      "conv", models::Conv2d(torch::nn::Conv2dOptions(in, kChannels, kKernel).stride(1).padding(1).bias(true)));
   linear_ = register_module(
       "linear", models::Linear(torch::nn::LinearOptions(kChannels * features[1] * features[2], classes)));
   seed_init(conv_->conv->weight, conv_->conv->bias, in * kKernel * kKernel);
@@ -152,7 +153,8 @@ torch::Tensor EarlyExitModelImpl::branch_only(torch::Tensor x, size_t b) {
 void EarlyExitModelImpl::set_single_exit(int64_t k) {
   const int64_t exits = static_cast<int64_t>(branches_.size()) + 1;
   if (k < 0 || k > exits)
-    throw std::invalid_argument("early_exit: exit " + std::to_string(k) + " is not in [0, " + std::to_string(exits) + "]");
+    throw std::invalid_argument("early_exit: exit " + std::to_string(k) + " is not in [0, " + std::to_string(exits) +
+                                "]");
   single_exit_ = k;
 }
 
