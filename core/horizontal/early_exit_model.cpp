@@ -59,10 +59,10 @@ BranchImpl::BranchImpl(const std::vector<int64_t>& features, int64_t classes, co
     return;
   }
   if (kind != "conv_linear")
-    throw std::invalid_argument("early_exit: branch \"" + kind + "\" is not \"pool_linear\" or \"conv_linear\"");
+    throw std::invalid_argument("branch \"" + kind + "\" is not \"pool_linear\" or \"conv_linear\"");
   if (!maps)
-    throw std::invalid_argument("early_exit: branch \"conv_linear\" needs feature maps [C, H, W] after its stage, "
-                                "but the stage gives " + std::to_string(features.size()) + "-d samples");
+    throw std::invalid_argument("branch \"conv_linear\" needs feature maps [C, H, W], but the stage gives " +
+                                std::to_string(features.size()) + "-d samples");
   constexpr int64_t kChannels = 32, kKernel = 3;
   const int64_t in = features[0];
   conv_ = register_module(
@@ -97,8 +97,12 @@ EarlyExitModelImpl::EarlyExitModelImpl(models::StagedModel backbone, const Early
     for (int64_t s = 0; s < backbone_->stage_count() && next < exit_after_.size(); ++s) {
       x = backbone_->stage(s, x);
       if (s != exit_after_[next]) continue;
-      branches_.push_back(
-          register_module("exit" + std::to_string(++next), Branch(x[0].sizes().vec(), shape.classes, options.branch)));
+      try {
+        branches_.push_back(
+            register_module("exit" + std::to_string(++next), Branch(x[0].sizes().vec(), shape.classes, options.branch)));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("early_exit: exit after stage " + std::to_string(s + 1) + ": " + e.what());
+      }
     }
     backbone_->train(training);
   }

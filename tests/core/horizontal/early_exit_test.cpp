@@ -401,8 +401,13 @@ TEST(horizontal_early_exit, BadBranchOptionsThrow) {
   EXPECT_THROW(EarlyExitModelImpl(models::make_model({"mlp", {112, 56}}, kFashion), options, kFashion),
                std::invalid_argument);
   options.exits = {3};
-  EXPECT_THROW(EarlyExitModelImpl(models::make_model({"lenet", {}}, kFashion), options, kFashion),
-               std::invalid_argument);  // fc1's output
+  try {
+    EarlyExitModelImpl(models::make_model({"lenet", {}}, kFashion), options, kFashion);
+    ADD_FAILURE() << "conv_linear after LeNet's fc1 built";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "early_exit: exit after stage 3: branch \"conv_linear\" needs feature maps [C, H, W], but "
+                           "the stage gives 1-d samples");
+  }
   options.exits = {2};
   EXPECT_NO_THROW(EarlyExitModelImpl(models::make_model({"lenet", {}}, kFashion), options, kFashion));
 }
