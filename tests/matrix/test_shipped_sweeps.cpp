@@ -116,6 +116,20 @@ TEST(matrix_shipped_sweeps, StructureEndToEndPlansSixRuns) {
   EXPECT_EQ(sweep.runs[4].config["horizontal"]["branch_training"], "joint");
 }
 
+TEST(matrix_shipped_sweeps, EarlyExitFashionPlansSeed000sBranchesAgainstTheDefault) {
+  const Sweep sweep = shipped("early_exit_fashion.toml");
+  ASSERT_EQ(sweep.runs.size(), 3u);
+  std::multiset<std::string> branches, trainings;
+  for (const auto& run : sweep.runs) {
+    EXPECT_EQ(run.config["model"], "lenet");
+    EXPECT_EQ(run.config["horizontal"]["exits"], nlohmann::json::array({1, 2}));
+    branches.insert(run.config["horizontal"]["branch"].get<std::string>());
+    trainings.insert(run.config["horizontal"]["branch_training"].get<std::string>());
+  }
+  EXPECT_EQ(branches, (std::multiset<std::string>{"pool_linear", "conv_linear", "conv_linear"}));
+  EXPECT_EQ(trainings, (std::multiset<std::string>{"joint", "joint", "detached"}));
+}
+
 TEST(matrix_shipped_sweeps, SyntheticEndToEndPlansTwoRuns) {
   const Sweep sweep = shipped("synthetic_e2e.toml");
   EXPECT_EQ(sweep.name, "synthetic_e2e");
