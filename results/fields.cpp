@@ -13,6 +13,15 @@ bool ends_with(std::string_view text, std::string_view end) {
   return text.size() >= end.size() && text.substr(text.size() - end.size()) == end;
 }
 
+// `name` without a trailing ".<digits>" (the exit or member a per-part metric is of).
+std::string_view without_index(std::string_view name) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot + 1 == name.size()) return name;
+  const std::string_view index = name.substr(dot + 1);
+  const bool digits = std::all_of(index.begin(), index.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  return digits ? name.substr(0, dot) : name;
+}
+
 }  // namespace
 
 std::vector<EventField> stored_columns(unsigned event) {
@@ -58,6 +67,7 @@ bool is_metric_name(std::string_view name) {
 Unit named_metric_unit(std::string_view name) {
   if (contains(name, "accuracy") || contains(name, "fraction") || contains(name, "efficiency")) return Unit::Fraction;
   if (contains(name, "flops")) return Unit::Count;
+  name = without_index(name);
   if (ends_with(name, "_per_s")) return Unit::PerSecond;
   if (ends_with(name, "_Bps")) return Unit::BytesPerSecond;
   if (ends_with(name, "_bytes")) return Unit::Bytes;

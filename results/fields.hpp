@@ -187,7 +187,8 @@ bool is_metric_name(std::string_view name);
 
 // How reports write the named metric: "accuracy", "fraction" or "efficiency" in it as a fraction,
 // "flops" in it as a count, ending in "_per_s" as a rate, "_Bps" bytes per second, "_bytes" bytes,
-// "_s" seconds, "_ms" milliseconds, else a decimal.
+// "_s" seconds, "_ms" milliseconds, else a decimal; a trailing ".<index>" is left out of the endings
+// ("exit_time_s.2" is in seconds).
 Unit named_metric_unit(std::string_view name);
 
 }  // namespace iddl::results

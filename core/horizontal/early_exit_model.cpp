@@ -1,6 +1,7 @@
 #include "core/horizontal/early_exit_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <stdexcept>
 
@@ -32,21 +33,58 @@ torch::Tensor summed_cross_entropy(const torch::Tensor& logits, const torch::Ten
       logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
 }
 
-}  // namespace
-
-BranchImpl::BranchImpl(int64_t features, int64_t classes, bool maps)
-    : linear_(register_module("linear", models::Linear(torch::nn::LinearOptions(features, classes)))) {
-  if (maps) pool_ = register_module("pool", models::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)));
+// Whether the branches' losses train the trunk: "joint" yes, "detached" no.
+bool detached_training(const std::string& training) {
+  if (training != "joint" && training != "detached")
+    throw std::invalid_argument("early_exit: branch_training \"" + training + "\" is not \"joint\" or \"detached\"");
+  return training == "detached";
 }
 
-torch::Tensor BranchImpl::forward(const torch::Tensor& x) { return linear_(pool_ ? pool_(x).flatten(1) : x.flatten(1)); }
+// Seed 000's random_weight (resnet/main_manual.py): normal with std sqrt(2 / fan_in); its biases are zero_weight.
+void seed_init(torch::Tensor& weight, torch::Tensor& bias, int64_t fan_in) {
+  torch::NoGradGuard no_grad;
+  weight.normal_(0.0, std::sqrt(2.0 / static_cast<double>(fan_in)));
+  bias.zero_();
+}
+
+}  // namespace
+
+BranchImpl::BranchImpl(const std::vector<int64_t>& features, int64_t classes, const std::string& kind) {
+  const bool maps = features.size() == 3;
+  int64_t size = 1;
+  for (const int64_t d : features) size *= d;
+  if (kind == "pool_linear") {
+    linear_ = register_module("linear", models::Linear(torch::nn::LinearOptions(maps ? features[0] : size, classes)));
+    if (maps) pool_ = register_module("pool", models::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)));
+    return;
+  }
+  if (kind != "conv_linear")
+    throw std::invalid_argument("branch \"" + kind + "\" is not \"pool_linear\" or \"conv_linear\"");
+  if (!maps)
+    throw std::invalid_argument("branch \"conv_linear\" needs feature maps [C, H, W], but the stage gives " +
+                                std::to_string(features.size()) + "-d samples");
+  constexpr int64_t kChannels = 32, kKernel = 3;
+  const int64_t in = features[0];
+  conv_ = register_module(
+      "conv", models::Conv2d(torch::nn::Conv2dOptions(in, kChannels, kKernel).stride(1).padding(1).bias(true)));
+  linear_ = register_module(
+      "linear", models::Linear(torch::nn::LinearOptions(kChannels * features[1] * features[2], classes)));
+  seed_init(conv_->conv->weight, conv_->conv->bias, in * kKernel * kKernel);
+  seed_init(linear_->linear->weight, linear_->linear->bias, kChannels * features[1] * features[2]);
+}
+
+torch::Tensor BranchImpl::forward(const torch::Tensor& x) {
+  if (conv_) return linear_(torch::relu(conv_(x)).flatten(1));
+  return linear_(pool_ ? pool_(x).flatten(1) : x.flatten(1));
+}
 
 EarlyExitModelImpl::EarlyExitModelImpl(models::StagedModel backbone, const EarlyExitOptions& options,
                                        const models::InputShape& shape)
     : backbone_(register_module("backbone", std::move(backbone))),
       exit_after_(branch_stages(options.exits, backbone_->stage_count())),
       branch_weight_(options.branch_weight),
-      threshold_(options.threshold) {
+      threshold_(options.threshold),
+      detached_(detached_training(options.branch_training)) {
   if (!(threshold_ > 0.0 && threshold_ <= 1.0))
     throw std::invalid_argument("early_exit: threshold " + std::to_string(threshold_) + " is not in (0, 1]");
   if (branch_weight_ < 0.0) throw std::invalid_argument("early_exit: branch_weight must be >= 0");
@@ -59,9 +97,12 @@ EarlyExitModelImpl::EarlyExitModelImpl(models::StagedModel backbone, const Early
     for (int64_t s = 0; s < backbone_->stage_count() && next < exit_after_.size(); ++s) {
       x = backbone_->stage(s, x);
       if (s != exit_after_[next]) continue;
-      const bool maps = x.dim() == 4;
-      branches_.push_back(register_module("exit" + std::to_string(++next),
-                                          Branch(maps ? x.size(1) : x[0].numel(), shape.classes, maps)));
+      try {
+        branches_.push_back(
+            register_module("exit" + std::to_string(++next), Branch(x[0].sizes().vec(), shape.classes, options.branch)));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("early_exit: exit after stage " + std::to_string(s + 1) + ": " + e.what());
+      }
     }
     backbone_->train(training);
   }
@@ -96,19 +137,33 @@ void EarlyExitModelImpl::count_exit_flops(const models::InputShape& shape) {
   train(training);
 }
 
-std::vector<torch::Tensor> EarlyExitModelImpl::all_exits(torch::Tensor x) {
+std::vector<torch::Tensor> EarlyExitModelImpl::all_exits(torch::Tensor x, bool detach) {
   std::vector<torch::Tensor> logits;
   size_t next = 0;
   for (int64_t s = 0; s < backbone_->stage_count(); ++s) {
     x = backbone_->stage(s, x);
-    if (next < exit_after_.size() && s == exit_after_[next]) logits.push_back(branches_[next++]->forward(x));
+    if (next < exit_after_.size() && s == exit_after_[next])
+      logits.push_back(branches_[next++]->forward(detach ? x.detach() : x));
   }
   logits.push_back(backbone_->output(backbone_->features(x)));
   return logits;
 }
 
+torch::Tensor EarlyExitModelImpl::branch_only(torch::Tensor x, size_t b) {
+  for (int64_t s = 0; s <= exit_after_[b]; ++s) x = backbone_->stage(s, x);
+  return branches_[b]->forward(x);
+}
+
+void EarlyExitModelImpl::set_single_exit(int64_t k) {
+  const int64_t exits = static_cast<int64_t>(branches_.size()) + 1;
+  if (k < 0 || k > exits)
+    throw std::invalid_argument("early_exit: exit " + std::to_string(k) + " is not in [0, " + std::to_string(exits) +
+                                "]");
+  single_exit_ = k;
+}
+
 torch::Tensor EarlyExitModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) {
-  const std::vector<torch::Tensor> logits = all_exits(x);
+  const std::vector<torch::Tensor> logits = all_exits(x, detached_);
   torch::Tensor loss = torch::nn::functional::cross_entropy(logits.back(), y);
   for (size_t k = 0; k + 1 < logits.size(); ++k)
     loss = loss + branch_weight_ * torch::nn::functional::cross_entropy(logits[k], y);
@@ -116,6 +171,8 @@ torch::Tensor EarlyExitModelImpl::training_loss(const torch::Tensor& x, const to
 }
 
 torch::Tensor EarlyExitModelImpl::forward(torch::Tensor x) {
+  if (!is_training() && single_exit_ > static_cast<int64_t>(branches_.size())) return backbone_->forward(std::move(x));
+  if (!is_training() && single_exit_ > 0) return branch_only(std::move(x), static_cast<size_t>(single_exit_ - 1));
   if (is_training() || !exiting_) return backbone_->forward(std::move(x));
   torch::Tensor result;
   torch::Tensor remaining = torch::arange(x.size(0), torch::TensorOptions().dtype(torch::kInt64).device(x.device()));

@@ -63,6 +63,8 @@ std::optional<horizontal::EarlyExitOptions> early_exit_options(const nlohmann::j
   o.exits = horizontal.at("exits").get<std::vector<int64_t>>();
   o.branch_weight = horizontal.at("branch_weight").get<double>();
   o.threshold = horizontal.at("threshold").get<double>();
+  o.branch = horizontal.at("branch").get<std::string>();
+  o.branch_training = horizontal.at("branch_training").get<std::string>();
   return o;
 }
 

@@ -26,14 +26,20 @@ std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config,
   return std::make_unique<parallel::VerticalStrategy>(assembled.ensemble, data, options, vertical.combiner_lr);
 }
 
-// The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and its
-// no-exit baseline (FLOPs, inference time and latency on this rank).
+// The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and
+// inference times (the test set through each exit alone) and its no-exit baseline (FLOPs, inference
+// time and latency on this rank).
 std::map<std::string, double> model_metrics(const AssembledModel& assembled, train::EpochDriver& driver) {
   std::map<std::string, double> metrics;
   if (!assembled.early_exit) return metrics;
   const auto& flops = assembled.early_exit->exit_flops();
   for (size_t k = 0; k < flops.size(); ++k)
     metrics["exit_flops." + std::to_string(k + 1)] = static_cast<double>(flops[k]);
+  for (size_t k = 0; k < flops.size(); ++k) {
+    assembled.early_exit->set_single_exit(static_cast<int64_t>(k + 1));
+    metrics["exit_time_s." + std::to_string(k + 1)] = driver.time_inference(256, 0).inference_time_s;
+  }
+  assembled.early_exit->set_single_exit(0);
   metrics["baseline_flops"] = static_cast<double>(assembled.early_exit->baseline_flops());
   assembled.early_exit->set_exiting(false);
   const train::InferenceTiming baseline = driver.time_inference(256, 200);

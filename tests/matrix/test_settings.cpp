@@ -130,8 +130,8 @@ TEST(matrix_resolve_config, VerticalSplitSpreadsOneModelOverTheRanks) {
             "vertical = \"partition\" spreads one model over the ranks and needs parallelism = \"single\", got "
             "parallelism = {method = \"sync\"}");
   EXPECT_EQ(resolve_error({{"vertical", "ensemble"}, {"horizontal", "early_exit"}, {"ranks", 2}}),
-            "vertical = \"ensemble\" cannot be combined with horizontal = {method = \"early_exit\", branch_weight = "
-            "1.0, exits = [], threshold = 0.9}");
+            "vertical = \"ensemble\" cannot be combined with horizontal = {method = \"early_exit\", branch = "
+            "\"pool_linear\", branch_training = \"joint\", branch_weight = 1.0, exits = [], threshold = 0.9}");
   EXPECT_NE(resolve_error({{"vertical", {{"method", "ensemble"}, {"combine", "max"}}}}), "");
 }
 
@@ -175,8 +175,8 @@ TEST(matrix_resolve_config, PipelinesAreCheckedAtPlanTime) {
   EXPECT_NE(resolve_error({{"parallelism", pipeline({{"bits", 17}})}, {"ranks", 2}}), "");
   EXPECT_NE(resolve_error({{"parallelism", pipeline({{"schedule", "interleaved"}})}, {"ranks", 2}}), "");
   EXPECT_EQ(resolve_error({{"parallelism", "pipeline"}, {"horizontal", "early_exit"}, {"ranks", 2}}),
-            "parallelism \"pipeline\" cannot be combined with horizontal = {method = \"early_exit\", branch_weight = "
-            "1.0, exits = [], threshold = 0.9}");
+            "parallelism \"pipeline\" cannot be combined with horizontal = {method = \"early_exit\", branch = "
+            "\"pool_linear\", branch_training = \"joint\", branch_weight = 1.0, exits = [], threshold = 0.9}");
   EXPECT_NE(resolve_error({{"parallelism", "pipeline"}, {"compression", "topk"}, {"ranks", 2}}), "");
   EXPECT_NE(resolve_error({{"parallelism", "pipeline"}, {"vertical", "partition"}, {"ranks", 2}}), "");
 }

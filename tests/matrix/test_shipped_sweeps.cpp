@@ -101,11 +101,34 @@ TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
   EXPECT_EQ(shipped("compression_cifar10.toml").runs.size(), 9u);
 }
 
-TEST(matrix_shipped_sweeps, StructureEndToEndPlansFiveRuns) {
+TEST(matrix_shipped_sweeps, StructureEndToEndPlansSixRuns) {
   const Sweep sweep = shipped("structure_e2e.toml");
-  ASSERT_EQ(sweep.runs.size(), 5u);
-  EXPECT_EQ(values_of(sweep, "vertical"), (std::multiset<std::string>{"none", "none", "partition", "ensemble", "ensemble"}));
-  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 1u);
+  ASSERT_EQ(sweep.runs.size(), 6u);
+  EXPECT_EQ(values_of(sweep, "vertical"),
+            (std::multiset<std::string>{"none", "none", "none", "partition", "ensemble", "ensemble"}));
+  EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 2u);
+  // seed 000's early exit: conv branches trained detached, on LeNet's two conv stages
+  const nlohmann::json& seed = sweep.runs.back().config;
+  EXPECT_EQ(seed["model"], "lenet");
+  EXPECT_EQ(seed["horizontal"]["branch"], "conv_linear");
+  EXPECT_EQ(seed["horizontal"]["branch_training"], "detached");
+  // the other early exit keeps the defaults, so its run key is the one it had before the two parameters
+  EXPECT_EQ(sweep.runs[4].config["horizontal"]["branch"], "pool_linear");
+  EXPECT_EQ(sweep.runs[4].config["horizontal"]["branch_training"], "joint");
+}
+
+TEST(matrix_shipped_sweeps, EarlyExitFashionPlansSeed000sBranchesAgainstTheDefault) {
+  const Sweep sweep = shipped("early_exit_fashion.toml");
+  ASSERT_EQ(sweep.runs.size(), 3u);
+  std::multiset<std::string> branches, trainings;
+  for (const auto& run : sweep.runs) {
+    EXPECT_EQ(run.config["model"], "lenet");
+    EXPECT_EQ(run.config["horizontal"]["exits"], nlohmann::json::array({1, 2}));
+    branches.insert(run.config["horizontal"]["branch"].get<std::string>());
+    trainings.insert(run.config["horizontal"]["branch_training"].get<std::string>());
+  }
+  EXPECT_EQ(branches, (std::multiset<std::string>{"pool_linear", "conv_linear", "conv_linear"}));
+  EXPECT_EQ(trainings, (std::multiset<std::string>{"joint", "joint", "detached"}));
 }
 
 TEST(matrix_shipped_sweeps, SyntheticEndToEndPlansTwoRuns) {

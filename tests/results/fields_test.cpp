@@ -140,6 +140,9 @@ TEST(results_fields, NamedMetricsArePatternsOfNameAndUnit) {
   EXPECT_EQ(named_metric_unit("boundary_Bps"), Unit::BytesPerSecond);
   EXPECT_EQ(named_metric_unit("boundary_bytes"), Unit::Bytes);
   EXPECT_EQ(named_metric_unit("baseline_inference_time_s"), Unit::Seconds);
+  EXPECT_EQ(named_metric_unit("exit_time_s.2"), Unit::Seconds);
+  EXPECT_EQ(named_metric_unit("exit_time_s.x"), Unit::Decimal);
+  EXPECT_EQ(named_metric_unit("peak_activation_bytes.0"), Unit::Bytes);
   EXPECT_EQ(named_metric_unit("baseline_latency_ms"), Unit::Milliseconds);
   EXPECT_EQ(named_metric_unit("pipeline_stages"), Unit::Decimal);
 }

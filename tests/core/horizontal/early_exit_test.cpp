@@ -1,10 +1,14 @@
 // Early exits (BranchyNet) on an MLP 784-112-56-10 with one branch after stage 1: FLOPs per exit by
 // hand, the real early-exit forward against the branch and backbone computed by hand, score()'s
 // accounting against cross-entropy of that forward, the training loss's weighting, and the errors.
+// Seed 000's branches (conv_linear, detached training) on LeNet and ResNet-18: the trunk's gradients
+// those of the backbone alone, the conv branch's parameters and FLOPs by hand, one exit computed alone.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -258,6 +262,154 @@ TEST(horizontal_early_exit, ResNet18DefaultExitsAfterEveryStageButTheLast) {
   model.eval();
   torch::NoGradGuard no_grad;
   EXPECT_EQ(model.forward(torch::randn({2, 3, 32, 32})).sizes(), (std::vector<int64_t>{2, 10}));
+}
+
+// LeNet (seed 11) for Fashion-MNIST shapes with branches after its two conv stages (maps 6x14x14 and 16x5x5).
+std::shared_ptr<EarlyExitModelImpl> make_lenet_exits(const std::string& branch, const std::string& training) {
+  torch::manual_seed(11);
+  EarlyExitOptions options;
+  options.exits = {1, 2};
+  options.branch = branch;
+  options.branch_training = training;
+  return std::make_shared<EarlyExitModelImpl>(models::make_model({"lenet", {}}, kFashion), options, kFashion);
+}
+
+// The gradients of the backbone's parameters after `loss.backward()`, by name without "backbone.".
+std::map<std::string, torch::Tensor> backbone_gradients(torch::nn::Module& module, const std::string& prefix) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& item : module.named_parameters())
+    if (item.key().rfind(prefix, 0) == 0) out[item.key().substr(prefix.size())] = item.value().grad().clone();
+  return out;
+}
+
+TEST(horizontal_early_exit, DetachedBranchesLeaveTheTrunkGradientsOfTheBackboneAlone) {
+  const Batch b = random_batch();
+  torch::manual_seed(11);
+  models::StagedModel alone = models::make_model({"lenet", {}}, kFashion);  // same seed: the same trunk
+  F::cross_entropy(alone->forward(b.x), b.y).backward();
+  const auto expected = backbone_gradients(*alone, "");
+  ASSERT_EQ(expected.size(), 10u);  // conv1, conv2, fc1, fc2, out: weight and bias each
+  for (const std::string branch : {"pool_linear", "conv_linear"}) {
+    auto detached = make_lenet_exits(branch, "detached");
+    auto joint = make_lenet_exits(branch, "joint");
+    const torch::Tensor detached_loss = detached->training_loss(b.x, b.y);
+    const torch::Tensor joint_loss = joint->training_loss(b.x, b.y);
+    // Detaching changes what the loss trains, not its value: CE(output) + CE(exit 1) + CE(exit 2).
+    EXPECT_NEAR(detached_loss.item<double>(), joint_loss.item<double>(), 1e-6) << branch;
+    EXPECT_GT(detached_loss.item<double>() - F::cross_entropy(alone->forward(b.x), b.y).item<double>(), 1.0) << branch;
+    detached_loss.backward();
+    joint_loss.backward();
+    const auto trunk = backbone_gradients(*detached, "backbone.");
+    ASSERT_EQ(trunk.size(), expected.size());
+    for (const auto& [name, grad] : expected)
+      EXPECT_TRUE(torch::allclose(trunk.at(name), grad, 1e-6, 1e-8)) << branch << " " << name;
+    // The branches still learn.
+    for (const std::string exit : {"exit1", "exit2"}) {
+      const torch::Tensor g = parameter(*detached, exit + ".linear.linear.weight").grad();
+      ASSERT_TRUE(g.defined()) << branch << " " << exit;
+      EXPECT_GT(g.abs().max().item<double>(), 0.0) << branch << " " << exit;
+      EXPECT_TRUE(torch::allclose(g, parameter(*joint, exit + ".linear.linear.weight").grad(), 1e-5, 1e-7));
+    }
+    // Joint training: the branches' losses reach the stages before them, not the layers after the last one.
+    const auto moved = backbone_gradients(*joint, "backbone.");
+    for (const std::string before : {"conv1.conv.weight", "conv2.conv.weight"})
+      EXPECT_FALSE(torch::allclose(moved.at(before), expected.at(before), 1e-4, 1e-6)) << branch << " " << before;
+    EXPECT_TRUE(torch::allclose(moved.at("fc1.linear.weight"), expected.at("fc1.linear.weight"), 1e-6, 1e-8)) << branch;
+  }
+}
+
+TEST(horizontal_early_exit, SeedConvBranchOnResNet18Layer2AndLayer3ByHand) {
+  // Seed 000 (resnet/main_manual.py): exits after layer2 (128 x 16 x 16) and layer3 (256 x 8 x 8) of
+  // ResNet-18, IDDL's stages 3 and 4 (stem, layer1, layer2, layer3, layer4).
+  torch::manual_seed(3);
+  EarlyExitOptions options;
+  options.exits = {3, 4};
+  options.branch = "conv_linear";
+  options.branch_training = "detached";
+  EarlyExitModelImpl model(models::make_model({"resnet18", {}}, kCifar), options, kCifar);
+  // conv 3x3 C -> 32 with bias, then Linear 32*H*W -> 10: the seed's conv1_w (32, 128, 3, 3), fc1_w (32*16*16, 10).
+  const int64_t branch1_params = 32 * 128 * 9 + 32 + 32 * 16 * 16 * 10 + 10;
+  const int64_t branch2_params = 32 * 256 * 9 + 32 + 32 * 8 * 8 * 10 + 10;
+  EXPECT_EQ(models::count_parameters(model), 11173962 + branch1_params + branch2_params);
+  EXPECT_EQ(parameter(model, "exit1.conv.conv.weight").sizes(), (std::vector<int64_t>{32, 128, 3, 3}));
+  EXPECT_EQ(parameter(model, "exit2.linear.linear.weight").sizes(), (std::vector<int64_t>{10, 32 * 8 * 8}));
+  // The seed's initialization: normal weights of std sqrt(2 / fan_in), zero biases.
+  const double conv_std = parameter(model, "exit1.conv.conv.weight").std().item<double>();
+  EXPECT_NEAR(conv_std, std::sqrt(2.0 / (128 * 9)), 0.03 * std::sqrt(2.0 / (128 * 9)));
+  const double fc_std = parameter(model, "exit1.linear.linear.weight").std().item<double>();
+  EXPECT_NEAR(fc_std, std::sqrt(2.0 / 8192), 0.03 * std::sqrt(2.0 / 8192));
+  EXPECT_EQ(parameter(model, "exit2.conv.conv.bias").abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(parameter(model, "exit2.linear.linear.bias").abs().sum().item<double>(), 0.0);
+
+  // FLOPs: (C*9 + 1) per output of the conv, 32*H*W*10 + 10 for the Linear layer (ReLU uncounted).
+  const int64_t branch1_flops = 16 * 16 * 32 * (128 * 9 + 1) + 32 * 16 * 16 * 10 + 10;
+  const int64_t branch2_flops = 8 * 8 * 32 * (256 * 9 + 1) + 32 * 8 * 8 * 10 + 10;
+  int64_t to_layer2 = 0, to_layer3 = 0;
+  {
+    torch::NoGradGuard no_grad;
+    model.eval();
+    torch::Tensor x = torch::zeros({1, 3, 32, 32});
+    models::FlopMeter meter;
+    for (int64_t s = 0; s < 3; ++s) x = model.backbone().stage(s, x);
+    to_layer2 = meter.total();
+    x = model.backbone().stage(3, x);
+    to_layer3 = meter.total();
+  }
+  EXPECT_EQ(model.exit_flops(),
+            (std::vector<int64_t>{to_layer2 + branch1_flops, to_layer3 + branch1_flops + branch2_flops,
+                                  model.baseline_flops() + branch1_flops + branch2_flops}));
+  // One exit alone: the stages before it and its branch only (the network's own output: the backbone alone).
+  model.set_single_exit(1);
+  EXPECT_EQ(models::count_flops(model, kCifar), to_layer2 + branch1_flops);
+  model.set_single_exit(2);
+  EXPECT_EQ(models::count_flops(model, kCifar), to_layer3 + branch2_flops);
+  model.set_single_exit(3);
+  EXPECT_EQ(models::count_flops(model, kCifar), model.baseline_flops());
+}
+
+TEST(horizontal_early_exit, SingleExitGivesThatExitsLogitsForEverySample) {
+  auto model = make_early_exit({1}, 1.0, 0.5);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const Batch b = random_batch();
+  model->set_single_exit(1);
+  EXPECT_TRUE(torch::allclose(model->forward(b.x), branch1_logits(*model, b.x), 1e-5, 1e-6));
+  EXPECT_EQ(models::count_flops(*model, kFashion), kExit1);
+  model->set_single_exit(2);
+  EXPECT_TRUE(torch::equal(model->forward(b.x), backbone_logits(*model, b.x)));
+  EXPECT_EQ(models::count_flops(*model, kFashion), kBaseline);  // no branch on the way
+  model->train();  // training mode: the final logits whatever the exit
+  EXPECT_TRUE(torch::equal(model->forward(b.x), backbone_logits(*model, b.x)));
+  model->eval();
+  model->set_single_exit(0);  // back to the early-exit decision: samples split between the exits
+  const torch::Tensor branch = branch1_logits(*model, b.x);
+  const torch::Tensor leaves = confidence(branch) >= 0.5;
+  EXPECT_TRUE(torch::allclose(model->forward(b.x),
+                              torch::where(leaves.unsqueeze(1), branch, backbone_logits(*model, b.x)), 1e-5, 1e-6));
+  EXPECT_THROW(model->set_single_exit(3), std::invalid_argument);
+  EXPECT_THROW(model->set_single_exit(-1), std::invalid_argument);
+}
+
+TEST(horizontal_early_exit, BadBranchOptionsThrow) {
+  EXPECT_THROW(make_lenet_exits("conv", "joint"), std::invalid_argument);
+  EXPECT_THROW(make_lenet_exits("conv_linear", "frozen"), std::invalid_argument);
+  // The conv branch needs maps: the MLP's stages give vectors, as LeNet's fc1.
+  torch::manual_seed(11);
+  EarlyExitOptions options;
+  options.exits = {1};
+  options.branch = "conv_linear";
+  EXPECT_THROW(EarlyExitModelImpl(models::make_model({"mlp", {112, 56}}, kFashion), options, kFashion),
+               std::invalid_argument);
+  options.exits = {3};
+  try {
+    EarlyExitModelImpl(models::make_model({"lenet", {}}, kFashion), options, kFashion);
+    ADD_FAILURE() << "conv_linear after LeNet's fc1 built";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "early_exit: exit after stage 3: branch \"conv_linear\" needs feature maps [C, H, W], but "
+                           "the stage gives 1-d samples");
+  }
+  options.exits = {2};
+  EXPECT_NO_THROW(EarlyExitModelImpl(models::make_model({"lenet", {}}, kFashion), options, kFashion));
 }
 
 }  // namespace

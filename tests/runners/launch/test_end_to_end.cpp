@@ -80,14 +80,14 @@ TEST_F(EndToEnd, SyntheticSweepOnOneAndTwoRanksIsStoredAndResumes) {
             (std::vector<std::vector<std::string>>{{runs[0][9]}, {runs[1][9]}}));
 }
 
-// Partition and ensemble under mpirun -np 2 and an early exit: done, above chance, with the metrics
-// each structure adds (docs/structure.md) in run_metrics.
+// Partition and ensemble under mpirun -np 2 and early exits (the default branches on the MLP, seed
+// 000's on LeNet): done, above chance, with the metrics each structure adds (docs/structure.md) in run_metrics.
 TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
   const auto result = sweep({"run", kSweeps + "structure_e2e.toml", "--db", db.string()});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   const auto runs = query(db, "SELECT vertical, horizontal, ranks, status, test_accuracy, bytes_sent, params, flops "
                               "FROM runs ORDER BY id");
-  ASSERT_EQ(runs.size(), 5u);
+  ASSERT_EQ(runs.size(), 6u);
   for (const auto& run : runs) {
     EXPECT_EQ(run[3], "done") << run[0] << " " << run[1];
     EXPECT_GT(std::stod(run[4]), 0.5) << run[0] << " " << run[1];
@@ -115,6 +115,8 @@ TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
                                                                {"exit_flops.2"},
                                                                {"exit_fraction.1"},
                                                                {"exit_fraction.2"},
+                                                               {"exit_time_s.1"},
+                                                               {"exit_time_s.2"},
                                                                {"mean_inference_flops"},
                                                                {"samples_per_s"}}));
   EXPECT_NEAR(std::stod(count("SELECT SUM(value) FROM run_metrics WHERE run_id = 5 AND name LIKE 'exit_fraction.%'")),
@@ -123,6 +125,16 @@ TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
   const double mean_flops = std::stod(runs[4][7]);
   EXPECT_GE(mean_flops, std::stod(count("SELECT value FROM run_metrics WHERE run_id = 5 AND name = 'exit_flops.1'")));
   EXPECT_LE(mean_flops, std::stod(count("SELECT value FROM run_metrics WHERE run_id = 5 AND name = 'exit_flops.2'")));
+  // seed 000's early exit on LeNet: each of its three exits evaluated on every test sample and timed
+  EXPECT_EQ(runs[5][1], "early_exit");
+  for (const int run : {5, 6})
+    for (int exit = 1; exit <= (run == 5 ? 2 : 3); ++exit) {
+      const std::string where = " FROM run_metrics WHERE run_id = " + std::to_string(run) + " AND name = '";
+      const std::string k = std::to_string(exit);
+      EXPECT_GT(std::stod(count("SELECT value" + where + "exit_time_s." + k + "'")), 0.0) << run << " " << k;
+      EXPECT_GT(std::stod(count("SELECT value" + where + "exit_accuracy." + k + "'")), 0.1) << run << " " << k;
+    }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM run_metrics WHERE run_id = 6 AND name LIKE 'exit_time_s.%'"), "3");
 }
 
 TEST_F(EndToEnd, AFailingRunIsRecordedAndTheSweepGoesOn) {
