@@ -33,7 +33,8 @@ TEST(matrix_augment, IsAMethodSettingButNotAnIddlAxis) {
 TEST(matrix_augment, ResolvesToTheMethodAndEveryParameter) {
   EXPECT_EQ(resolve_config(json::object())["augment"], (json{{"method", "none"}}));
   const json crop_flip = resolve_config({{"augment", "crop_flip"}})["augment"];
-  EXPECT_EQ(crop_flip, (json{{"method", "crop_flip"}, {"pad", 4}, {"padding", "reflect"}, {"flip", true}, {"cutout", 0}}));
+  EXPECT_EQ(crop_flip,
+            (json{{"method", "crop_flip"}, {"pad", 4}, {"padding", "reflect"}, {"flip", true}, {"cutout", 0}}));
   EXPECT_EQ(axis_label(crop_flip), "crop_flip(cutout=0, flip=true, pad=4, padding=reflect)");
   const json digits =
       resolve_config({{"augment", {{"method", "crop_flip"}, {"pad", 2}, {"padding", "zeros"}, {"flip", false}}}});

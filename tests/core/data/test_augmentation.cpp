@@ -56,7 +56,8 @@ torch::Tensor expected_crop(const torch::Tensor& x, const AugmentDraws& draws, i
 }
 
 TEST(Augmentation, CropOffsetsStayWithinThePaddedImage) {
-  const AugmentDraws draws = iddl::data::draw_augmentation(crop_flip(4, "reflect", true, 0), 4096, 32, 32, {7, 0, 1, 0});
+  const AugmentDraws draws =
+      iddl::data::draw_augmentation(crop_flip(4, "reflect", true, 0), 4096, 32, 32, {7, 0, 1, 0});
   for (const torch::Tensor& offset : {draws.top, draws.left}) {
     EXPECT_EQ(offset.min().item<int64_t>(), 0);
     EXPECT_EQ(offset.max().item<int64_t>(), 8);  // 2 x pad: the crop reaches both borders, never beyond

@@ -140,7 +140,8 @@ epochs = 3
 batch_size = 32
 threads = 1
 [[zip]]
-augment = ["none", {method = "crop_flip", pad = 0, cutout = 8}, {method = "crop_flip", pad = 1, padding = "zeros", cutout = 8}]
+augment = ["none", {method = "crop_flip", pad = 0, cutout = 8},
+           {method = "crop_flip", pad = 1, padding = "zeros", cutout = 8}]
 parallelism = ["single", "single", "sync"]
 ranks = [1, 1, 2]
 batch_scope = ["rank", "rank", "global"]

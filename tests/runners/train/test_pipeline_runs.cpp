@@ -121,8 +121,9 @@ batch_scope = ["global", "rank", "rank", "global", "rank", "rank"]
 
   const auto report = invoke({std::string(IDDL_BIN_DIR) + "/iddl-report", "pipeline", "--db", db.string()});
   ASSERT_EQ(report.exit_code, 0) << report.err;
-  for (const char* cell : {"## Throughput", "| data parallel-2 |", "| pipeline-2 |", "| pipeline-2 1f1b, sortquant 8 bits (6:2) |",
-                           "| pipeline-4 (2 stages × 2) |", "| 32 (4 chunks) |", "| 32 (2 chunks) |", "| 1× |", "(80.00%)",
+  for (const char* cell : {"## Throughput", "| data parallel-2 |", "| pipeline-2 |",
+                           "| pipeline-2 1f1b, sortquant 8 bits (6:2) |", "| pipeline-4 (2 stages × 2) |",
+                           "| 32 (4 chunks) |", "| 32 (2 chunks) |", "| 1× |", "(80.00%)",
                            "## Boundary compression", "sortquant 8 bits (6:2)", "0.2812"})
     EXPECT_NE(report.out.find(cell), std::string::npos) << cell << "\n" << report.out;
 }
