@@ -1,7 +1,11 @@
 // One training step of mlp and lenet through IDDL's core (EpochDriver + Trainer + single strategy) next to the
-// same step in a minimal hand-written LibTorch loop: the difference is the core's overhead.
+// same step in a minimal hand-written LibTorch loop: the difference is the core's overhead. A ResNet-9 step on a
+// CIFAR-shaped batch with and without crop_flip + cutout augmentation: what augmenting adds to a step.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+
+#include "core/data/augmentation.hpp"
 #include "core/train/epoch_order.hpp"
 #include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
@@ -83,10 +87,67 @@ void BM_HandLoopEpoch(benchmark::State& state, const std::string& name) {
   report(state);
 }
 
+constexpr int64_t kCifarBatch = 64;
+
+// crop_flip with seed 003's recipe: 4 pixels of reflect padding, flips, an 8-pixel cutout.
+iddl::data::AugmentOptions crop_flip_cutout() {
+  iddl::data::AugmentOptions o;
+  o.method = "crop_flip";
+  o.pad = 4;
+  o.padding = "reflect";
+  o.flip = true;
+  o.cutout = 8;
+  return o;
+}
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// One ResNet-9 training step (SGD, single strategy) on a CIFAR-shaped batch of kCifarBatch, its batch augmented
+// first when `augment`, as the epoch driver does. augment_share: the augmentation's time over the step's own, in
+// the same iterations.
+void BM_Resnet9Step(benchmark::State& state, bool augment) {
+  torch::set_num_threads(1);
+  torch::manual_seed(1);
+  auto model = iddl::models::make_model({"resnet9", {}}, {3, 32, 32, 10});
+  iddl::parallel::SingleStrategy alone;
+  iddl::train::Trainer trainer(model, options(), torch::kCPU, nullptr, alone);
+  trainer.start_epoch();
+  const torch::Tensor x = torch::randn({kCifarBatch, 3, 32, 32}), y = torch::randint(0, 10, {kCifarBatch});
+  const iddl::data::AugmentOptions o = augment ? crop_flip_cutout() : iddl::data::AugmentOptions{};
+  double augment_s = 0.0, step_s = 0.0;
+  int64_t batch = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const torch::Tensor input = iddl::data::augment_batch(x, o, {1, 0, 1, batch++});
+    const auto augmented = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(trainer.train_step(input, y, kCifarBatch).sum);
+    const auto stepped = std::chrono::steady_clock::now();
+    augment_s += seconds_between(start, augmented);
+    step_s += seconds_between(augmented, stepped);
+  }
+  state.SetItemsProcessed(state.iterations() * kCifarBatch);
+  state.counters["augment_share"] = augment_s / step_s;
+}
+
+// The augmentation alone on a CIFAR-shaped batch of `state.range(0)` images: draws, pad, gather, cutout mask.
+void BM_CropFlipCutout(benchmark::State& state) {
+  torch::set_num_threads(1);
+  const torch::Tensor x = torch::randn({state.range(0), 3, 32, 32});
+  const iddl::data::AugmentOptions o = crop_flip_cutout();
+  int64_t batch = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(iddl::data::augment_batch(x, o, {1, 0, 1, batch++}).data_ptr());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 BENCHMARK_CAPTURE(BM_CoreEpoch, mlp, std::string("mlp"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_HandLoopEpoch, mlp, std::string("mlp"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_CoreEpoch, lenet, std::string("lenet"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_HandLoopEpoch, lenet, std::string("lenet"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Resnet9Step, plain, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Resnet9Step, crop_flip_cutout, true)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CropFlipCutout)->Arg(64)->Arg(128)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -160,6 +160,18 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                 with_min(number("receive_timeout", 300.0,
                                 "seconds a stage waits for a neighbour's message before the run fails (0: no limit)"),
                          0, false)})}},
+      {"augment",
+       {method("none", "training batches as they are"),
+        method("crop_flip",
+               "each training image padded, cropped back at a random offset, mirrored at random, and an optional "
+               "cutout square zeroed (docs/data.md)",
+               {with_max(integer("pad", 4, 0, "pixels added on each side before the random crop (0: no crop)"), 27,
+                         false),
+                text("padding", "reflect", {"reflect", "zeros"},
+                     "what the added border holds: the image mirrored at its edge, or 0 (the normalized mean)"),
+                flag("flip", true, "mirror each image left-right with probability 1/2"),
+                with_max(integer("cutout", 0, 0, "side of a square set to 0 at a random place in the image (0: off)"),
+                         28, false)})}},
   };
 }
 

@@ -16,7 +16,8 @@ struct AxisMethod {
   std::vector<Setting> params;  // in documentation order
 };
 
-// The methods of the IDDL axis `axis`, in documentation order; empty when `axis` is not an axis.
+// The methods of the IDDL axis `axis` (or of another method setting: augment), in documentation order; empty when
+// `axis` is neither.
 const std::vector<AxisMethod>& axis_methods(std::string_view axis);
 
 // The method `name` of the IDDL axis `axis`; nullptr when unknown.

@@ -67,6 +67,12 @@ void check_pipeline(const json& c) {
     throw ConfigError(fmt::format("parallelism \"pipeline\" needs batch_size >= chunks = {}, got batch_size = {}",
                                   value_text(p["chunks"]), value_text(c["batch_size"])),
                       {"parallelism", "batch_size"});
+  const std::int64_t pipelines = ranks / stages;
+  if (c["batch_scope"] == "global" && c["batch_size"].get<std::int64_t>() / pipelines < p["chunks"].get<std::int64_t>())
+    throw ConfigError(fmt::format("parallelism \"pipeline\" needs batch_size / pipelines >= chunks = {} with "
+                                  "batch_scope = \"global\", got batch_size = {} over {} pipelines",
+                                  value_text(p["chunks"]), value_text(c["batch_size"]), pipelines),
+                      {"parallelism", "batch_size", "batch_scope"});
   const auto& split = p["split"];
   if (!split.empty() && static_cast<std::int64_t>(split.size()) + 1 != stages)
     throw ConfigError(fmt::format("parallelism \"pipeline\": split = {} makes {} groups for {} stages",
@@ -108,6 +114,31 @@ void check_averaging_period(const json& c) {
                       {"parallelism"});
 }
 
+// The data shards of a run, each taking its part of every step's batch (train::Shard): one per rank of data
+// parallelism, per pipeline, per downpour worker; one for a single process and for a vertical split.
+std::int64_t data_shards(const json& c) {
+  const std::int64_t ranks = c["ranks"].get<std::int64_t>();
+  const json& p = c["parallelism"];
+  const std::string parallelism = axis_method(p);
+  if (axis_method(c["vertical"]) != "none" || parallelism == "single") return 1;
+  if (parallelism == "downpour") return ranks - 1;
+  const std::int64_t stages = p.value("stages", std::int64_t{0});
+  if (parallelism == "pipeline") return ranks / (stages == 0 ? ranks : stages);
+  return ranks;
+}
+
+// batch_scope = "global" splits batch_size over the data shards: each takes at least one sample.
+void check_batch_scope(const json& c) {
+  if (c["batch_scope"] != "global") return;
+  const std::int64_t shards = data_shards(c);
+  if (c["batch_size"].get<std::int64_t>() < shards)
+    throw ConfigError(fmt::format("batch_scope = \"global\" splits batch_size = {} over {} data shards ({} ranks, "
+                                  "parallelism = {}): each needs at least one sample; use batch_size >= {}",
+                                  value_text(c["batch_size"]), shards, value_text(c["ranks"]),
+                                  value_text(c["parallelism"]["method"]), shards),
+                      {"batch_size", "batch_scope", "ranks"});
+}
+
 void check_nesterov_momentum(const json& c) {
   if (c["nesterov"] == true && c["momentum"].get<double>() <= 0)
     throw ConfigError(fmt::format("nesterov = true needs momentum > 0, got momentum = {}",
@@ -147,6 +178,7 @@ json resolve_config(const json& partial) {
   check_pipeline(resolved);
   check_normalize(resolved);
   check_averaging_period(resolved);
+  check_batch_scope(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
   return resolved;

@@ -24,6 +24,12 @@ Setting text(std::string name, std::string default_value, std::vector<std::strin
 }
 
 Setting axis(std::string name, std::string default_method, std::string help) {
+  Setting s = method_setting(std::move(name), std::move(default_method), std::move(help));
+  s.iddl_axis = true;
+  return s;
+}
+
+Setting method_setting(std::string name, std::string default_method, std::string help) {
   return make(std::move(name), Kind::Axis, std::move(default_method), std::move(help));
 }
 

@@ -15,6 +15,9 @@ Setting text(std::string name, std::string default_value, std::vector<std::strin
 // An IDDL axis whose value is one of its methods (axis_methods.hpp), `default_method` by default.
 Setting axis(std::string name, std::string default_method, std::string help);
 
+// A setting that is not an IDDL axis but is chosen like one: a method of axis_methods.hpp and its parameters.
+Setting method_setting(std::string name, std::string default_method, std::string help);
+
 // An integer setting of at least `min`.
 Setting integer(std::string name, std::int64_t default_value, double min, std::string help);
 

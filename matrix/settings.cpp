@@ -21,7 +21,10 @@ std::vector<Setting> make_registry() {
       text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2", "alexnet", "vgg16"}, "the network to train"),
       int_list("hidden", {112, 56}, 1, "hidden layer widths of the MLP (may be empty)"),
       integer("epochs", 2, 1, "passes over the training set"),
-      integer("batch_size", 64, 1, "samples per optimizer step on each rank"),
+      integer("batch_size", 64, 1, "samples per optimizer step on each rank, or over all ranks (batch_scope)"),
+      text("batch_scope", "rank", {"rank", "global"},
+           "rank: batch_size per rank; global: batch_size per step, split over the ranks (docs/data.md)"),
+      method_setting("augment", "none", "data augmentation of the training batches (docs/data.md)"),
       with_min(number("lr", 0.05, "peak learning rate of SGD"), 0, exclusive),
       with_max(with_min(number("momentum", 0.9, "SGD momentum"), 0, inclusive), 1, exclusive),
       flag("nesterov", false, "use Nesterov momentum (needs momentum > 0)"),
@@ -66,6 +69,13 @@ std::vector<std::string> setting_names() {
 }
 
 std::vector<std::string> axis_names() {
+  std::vector<std::string> names;
+  for (const auto& s : settings())
+    if (s.iddl_axis) names.push_back(s.name);
+  return names;
+}
+
+std::vector<std::string> method_setting_names() {
   std::vector<std::string> names;
   for (const auto& s : settings())
     if (s.kind == Kind::Axis) names.push_back(s.name);

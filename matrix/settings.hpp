@@ -9,7 +9,8 @@
 
 namespace iddl::matrix {
 
-// The type of a setting's value (Axis: a method name or a {method = NAME, params} table, see axis_methods.hpp).
+// The type of a setting's value (Axis: a method name or a {method = NAME, params} table, see axis_methods.hpp; the
+// five IDDL axes and the other settings chosen by method, such as augment).
 enum class Kind { String, Int, Float, Bool, IntList, Axis };
 
 // One known setting: its name, type, default and allowed values.
@@ -22,6 +23,7 @@ struct Setting {
   bool min_exclusive = false;        // the value must be > min rather than >= min
   bool max_exclusive = false;        // the value must be < max rather than <= max
   std::string help;                  // one line for docs and errors
+  bool iddl_axis = false;            // one of the five IDDL axes (a Kind::Axis setting such as augment is not)
 };
 
 // Every known setting, in canonical order.
@@ -35,6 +37,9 @@ std::vector<std::string> setting_names();
 
 // The five IDDL axes: sparsification, vertical, horizontal, compression, parallelism.
 std::vector<std::string> axis_names();
+
+// Every setting whose value is a method (Kind::Axis), in canonical order: the five IDDL axes and augment.
+std::vector<std::string> method_setting_names();
 
 // The name of a kind as used in docs and errors ("integer", "list of integers", ...).
 std::string kind_name(Kind kind);

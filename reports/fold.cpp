@@ -24,9 +24,10 @@ size_t leading_rank(const std::string& setting) {
   return static_cast<size_t>(found - kLeadingSettings.begin());
 }
 
-bool is_axis(const std::string& setting) {
-  static const std::vector<std::string> axes = matrix::axis_names();
-  return std::find(axes.begin(), axes.end(), setting) != axes.end();
+// A setting whose value is a method: an IDDL axis or augment.
+bool is_method_setting(const std::string& setting) {
+  static const std::vector<std::string> names = matrix::method_setting_names();
+  return std::find(names.begin(), names.end(), setting) != names.end();
 }
 
 bool is_axis_object(const nlohmann::json& value) {
@@ -38,7 +39,7 @@ bool is_axis_object(const nlohmann::json& value) {
 nlohmann::json canonical_setting(const nlohmann::json& config, const std::string& setting) {
   const auto found = config.find(setting);
   if (found == config.end()) return nullptr;
-  if (found->is_string() && is_axis(setting)) return {{"method", *found}};
+  if (found->is_string() && is_method_setting(setting)) return {{"method", *found}};
   return *found;
 }
 

@@ -50,9 +50,11 @@ int64_t stages(const Group& g) {
   return asked == 0 ? ranks(g) : asked;
 }
 
-// The samples of one optimizer step over all ranks: per rank for data parallelism, per pipeline.
+// The samples of one optimizer step over all ranks: batch_size with batch_scope "global", else batch_size per rank
+// for data parallelism, per pipeline.
 int64_t global_batch(const Group& g) {
   const int64_t per = (*g.config)["batch_size"].get<int64_t>();
+  if (g.config->value("batch_scope", std::string("rank")) == "global") return per;
   return is_pipeline(g) ? per * (ranks(g) / stages(g)) : per * ranks(g);
 }
 

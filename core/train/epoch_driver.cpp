@@ -33,9 +33,10 @@ EpochResult EpochDriver::run_epoch(int64_t epoch) {
   StepLoss loss;
   const auto start = std::chrono::steady_clock::now();
   if (const std::optional<Shard> shard = engine_.shard()) {
-    const EpochOrder order(data_.train.images.size(0), options_.batch_size, shard->index, shard->count,
-                           options_.seed + shard->order * 0x9E3779B97F4A7C15ULL, epoch);
-    loss = train_shard(order);
+    const uint64_t seed = options_.seed + shard->order * 0x9E3779B97F4A7C15ULL;
+    const int64_t global_batch = step_batch(options_.batch_size, options_.batch_scope, shard->count);
+    const EpochOrder order(data_.train.images.size(0), global_batch, shard->index, shard->count, seed, epoch);
+    loss = train_shard(order, data::BatchKey{seed, static_cast<uint64_t>(shard->index), epoch, 0});
   } else {
     engine_.serve_epoch();
   }
@@ -55,13 +56,15 @@ EpochResult EpochDriver::run_epoch(int64_t epoch) {
   return result;
 }
 
-StepLoss EpochDriver::train_shard(const EpochOrder& order) {
+StepLoss EpochDriver::train_shard(const EpochOrder& order, data::BatchKey key) {
   const auto& train = data_.train;
   StepLoss total;
   for (int64_t batch = 0; batch < order.batches(); ++batch, ++step_) {
     engine_.set_learning_rate(learning_rate(options_, step_, order.batches()));
     const torch::Tensor rows = torch::tensor(order.local_indices(batch), torch::kInt64);
-    const torch::Tensor x = train.images.index_select(0, rows).to(device_);
+    key.batch = batch;
+    const torch::Tensor x =
+        data::augment_batch(train.images.index_select(0, rows).to(device_), options_.augment, key);
     const torch::Tensor y = train.labels.index_select(0, rows).to(device_);
     const StepLoss step = engine_.train_step(x, y, order.global_size(batch));
     total.sum += step.sum;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/comm/comm_stats.hpp"
+#include "core/data/augmentation.hpp"
 #include "core/data/dataset.hpp"
 #include "core/train/epoch_order.hpp"
 #include "core/train/step_engine.hpp"
@@ -39,7 +40,8 @@ struct InferenceTiming {
 };
 
 // The epochs of one run on this rank: each epoch's data order and learning rates, the engine's steps
-// on this rank's shard, the training loss, evaluation on the test set, and inference timing.
+// on this rank's shard (its training batches augmented; the test set never), the training loss,
+// evaluation on the test set, and inference timing.
 class EpochDriver {
  public:
   EpochDriver(StepEngine& engine, const data::Dataset& data, const TrainOptions& options, torch::Device device);
@@ -53,8 +55,9 @@ class EpochDriver {
   InferenceTiming time_inference(int64_t batch_size, int64_t single_samples);
 
  private:
-  // The engine's steps on this rank's part of `order`, their losses added up.
-  StepLoss train_shard(const EpochOrder& order);
+  // The engine's steps on this rank's part of `order`, their losses added up; the training batches augmented
+  // with the draws of `key` at each batch.
+  StepLoss train_shard(const EpochOrder& order, data::BatchKey key);
 
   StepEngine& engine_;
   const data::Dataset& data_;

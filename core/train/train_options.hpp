@@ -2,12 +2,16 @@
 #include <cstdint>
 #include <string>
 
+#include "core/data/augmentation.hpp"
+
 namespace iddl::train {
 
 // The optimizer, schedule and loop settings of one run (names as in the settings registry).
 struct TrainOptions {
   int64_t epochs = 2;
   int64_t batch_size = 64;  // per rank
+  std::string batch_scope = "rank";  // rank; global: batch_size is the step's batch over all shards
+  data::AugmentOptions augment;      // of the training batches
   double lr = 0.05;
   double momentum = 0.9;
   bool nesterov = false;

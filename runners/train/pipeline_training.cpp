@@ -35,6 +35,11 @@ Placement placement(const nlohmann::json& parallelism, const comm::Communicator&
   return p;
 }
 
+// The samples of one pipeline's step: batch_size, or the most any pipeline takes of it (batch_scope "global").
+int64_t pipeline_batch(const train::TrainOptions& options, int pipelines) {
+  return options.batch_scope == "global" ? (options.batch_size + pipelines - 1) / pipelines : options.batch_size;
+}
+
 // The run's split: explicit points, or balanced by FLOPs or by stage times rank 0 measured (broadcast,
 // so every rank splits alike).
 pipeline::StageSplit run_split(const nlohmann::json& parallelism, models::StagedModelImpl& model,
@@ -64,7 +69,8 @@ class PipelineRun {
         shape_{data_.shape.channels, data_.shape.height, data_.shape.width, data_.shape.classes},
         network_(build_network()),
         trainer_(network_, shape_,
-                 run_split(config.at("parallelism"), *network_, shape_, where_.stages, options_.batch_size, world),
+                 run_split(config.at("parallelism"), *network_, shape_, where_.stages,
+                           pipeline_batch(options_, where_.pipelines), world),
                  *stages_comm_, pipeline_options(config.at("parallelism"), options_), replicas_comm_.get()),
         driver_(trainer_, data_, options_, device_) {}
 

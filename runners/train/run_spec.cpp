@@ -8,6 +8,8 @@ train::TrainOptions train_options(const nlohmann::json& c) {
   train::TrainOptions o;
   o.epochs = c.at("epochs").get<int64_t>();
   o.batch_size = c.at("batch_size").get<int64_t>();
+  o.batch_scope = c.at("batch_scope").get<std::string>();
+  o.augment = augment_options(c.at("augment"));
   o.lr = c.at("lr").get<double>();
   o.momentum = c.at("momentum").get<double>();
   o.nesterov = c.at("nesterov").get<bool>();
@@ -17,6 +19,16 @@ train::TrainOptions train_options(const nlohmann::json& c) {
   o.lr_gamma = c.at("lr_gamma").get<double>();
   o.warmup_epochs = c.at("warmup_epochs").get<int64_t>();
   o.seed = c.at("seed").get<uint64_t>();
+  return o;
+}
+
+data::AugmentOptions augment_options(const nlohmann::json& augment) {
+  data::AugmentOptions o;
+  o.method = matrix::axis_method(augment);
+  o.pad = augment.value("pad", o.pad);
+  o.padding = augment.value("padding", o.padding);
+  o.flip = augment.value("flip", o.flip);
+  o.cutout = augment.value("cutout", o.cutout);
   return o;
 }
 

@@ -27,6 +27,9 @@ vertical::VerticalOptions vertical_options(const nlohmann::json& config);
 // The early exits of the horizontal axis; none for horizontal = "none".
 std::optional<horizontal::EarlyExitOptions> early_exit_options(const nlohmann::json& config);
 
+// The core's view of a resolved augment value ({"method": NAME, every parameter}).
+data::AugmentOptions augment_options(const nlohmann::json& augment);
+
 // The core's view of a resolved compression axis value ({"method": NAME, every parameter}).
 compress::CompressionOptions compression_options(const nlohmann::json& compression);
 

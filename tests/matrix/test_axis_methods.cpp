@@ -47,14 +47,14 @@ AxisMethod topk() {
 TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
   // Which methods exist is the registry's to say (tests/runners/train/test_registries.cpp matches it with the
   // core's factories, documented_methods below with the docs): here, each axis lists its default first, once.
-  for (const auto& axis : axis_names()) {
+  for (const auto& axis : method_setting_names()) {
     const std::vector<std::string> names = names_of(axis_methods(axis));
     ASSERT_FALSE(names.empty()) << axis;
     EXPECT_EQ(names.front(), find_setting(axis)->default_value.get<std::string>()) << axis;
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size()) << axis;
   }
   EXPECT_TRUE(axis_methods("model").empty());
-  for (const auto& axis : axis_names()) {
+  for (const auto& axis : method_setting_names()) {
     EXPECT_EQ(find_setting(axis)->kind, Kind::Axis);
     EXPECT_NE(find_axis_method(axis, find_setting(axis)->default_value.get<std::string>()), nullptr) << axis;
     for (const auto& m : axis_methods(axis))
@@ -64,11 +64,12 @@ TEST(matrix_axis_methods, EveryAxisHasItsMethods) {
   EXPECT_EQ(find_axis_method("parallelism", "none"), nullptr);
 }
 
-// The (axis, method) rows of the "Axis values" table of docs/sweep-files.md: `| `axis` | `method` | ...`.
+// The (axis, method) rows of the "Axis values" and "Augmentation" tables of docs/sweep-files.md:
+// `| `axis` | `method` | ...`.
 std::set<std::pair<std::string, std::string>> documented_methods() {
   std::ifstream docs(std::string(IDDL_SOURCE_DIR) + "/docs/sweep-files.md");
   const std::regex row(R"(^\| `(\w+)` \| `(\w+)` \|)");
-  const std::vector<std::string> axes = axis_names();
+  const std::vector<std::string> axes = method_setting_names();
   std::set<std::pair<std::string, std::string>> rows;
   std::smatch match;
   for (std::string line; std::getline(docs, line);)
@@ -79,7 +80,7 @@ std::set<std::pair<std::string, std::string>> documented_methods() {
 
 TEST(matrix_axis_methods, DocsListEveryMethodOfTheRegistry) {
   std::set<std::pair<std::string, std::string>> registered;
-  for (const auto& axis : axis_names())
+  for (const auto& axis : method_setting_names())
     for (const auto& m : axis_methods(axis)) registered.emplace(axis, m.name);
   EXPECT_EQ(documented_methods(), registered) << "docs/sweep-files.md, \"Axis values\"";
 }

@@ -68,7 +68,7 @@ TEST(matrix_run_key, IsUnchangedBySettingsAddedLaterWithADefault) {
 }
 
 TEST(matrix_run_key, IsUnchangedByAxisParametersAddedLaterWithADefault) {
-  for (const std::string& axis : axis_names()) {
+  for (const std::string& axis : method_setting_names()) {
     for (const AxisMethod& method : axis_methods(axis)) {
       const json full = method_value(method, method.name);  // every parameter at its default
       const std::string key = run_key(json{{axis, full}});

@@ -20,7 +20,8 @@ using nlohmann::json;
 TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
   const std::vector<std::string> expected{
       "dataset",  "data_dir",       "normalize",     "train_samples", "test_samples",  "model",    "hidden",      "epochs",
-      "batch_size", "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
+      "batch_size", "batch_scope",  "augment",
+      "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
       "lr_gamma", "warmup_epochs",  "seed",          "ranks",         "threads",  "device",      "sparsification",
       "vertical", "horizontal",     "compression",   "parallelism"};
   EXPECT_EQ(setting_names(), expected);

@@ -176,7 +176,8 @@ TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {
   EXPECT_EQ(sortquant_4["parallelism"]["boundary_compression"], "sortquant");
   EXPECT_EQ(sortquant_4["parallelism"]["bits"], 4);
   EXPECT_EQ(sortquant_4["batch_size"], 256);
-  EXPECT_EQ(sweep.runs[0].config["batch_size"], 32);  // data parallel: per rank, 64 in all
+  EXPECT_EQ(sweep.runs[0].config["batch_size"], 64);  // data parallel: 64 in all, 32 a rank
+  EXPECT_EQ(sweep.runs[0].config["batch_scope"], "global");
 }
 
 }  // namespace iddl::matrix

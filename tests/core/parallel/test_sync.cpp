@@ -80,3 +80,34 @@ TEST(SyncTwoRanks, EqualsOneRankOnTheCombinedBatch) {
     EXPECT_NEAR(last.test_accuracy, single_last.test_accuracy, 1.0 / 64 + 1e-9);  // one prediction may flip
   }
 }
+
+// batch_scope "global": a step's batch of 63 split 32 + 31 over two ranks gives the updates of one rank with batch 63.
+TEST(SyncTwoRanks, AGlobalBatchEqualsOneRankWithThatBatchEvenWhenUneven) {
+  const auto data = synthetic_data();
+  iddl::comm::MpiCommunicator comm;
+  iddl::train::TrainOptions options = options_with_batch(63);
+  options.batch_scope = "global";
+
+  torch::manual_seed(11 + comm.rank());
+  auto model = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
+  iddl::parallel::SyncStrategy sync(comm);
+  iddl::train::Trainer trainer(model, options, torch::kCPU, &comm, sync);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
+  driver.run_epoch(1);
+  const auto last = driver.run_epoch(2);
+  const torch::Tensor distributed = iddl::train::flatten_values(model->parameters());
+
+  if (comm.rank() == 0) {
+    torch::manual_seed(11);
+    auto reference = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
+    iddl::parallel::SingleStrategy alone;
+    iddl::train::Trainer single(reference, options, torch::kCPU, nullptr, alone);
+    iddl::train::EpochDriver single_driver(single, data, options, torch::kCPU);  // batch_scope is moot alone
+    single_driver.run_epoch(1);
+    const auto single_last = single_driver.run_epoch(2);
+    const torch::Tensor expected = iddl::train::flatten_values(reference->parameters());
+    EXPECT_TRUE(torch::allclose(distributed, expected, 1e-4, 1e-5))
+        << "max difference " << (distributed - expected).abs().max().item<double>();
+    EXPECT_NEAR(last.train_loss, single_last.train_loss, 1e-4);
+  }
+}

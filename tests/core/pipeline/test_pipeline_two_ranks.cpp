@@ -3,7 +3,7 @@
 // 1, 4 and 8 micro-batches and both possible splits; 1F1B equal to fill-drain while holding fewer
 // micro-batches and less memory; sortquant boundaries close to uncompressed with the analytic bytes,
 // in int16 containers (seed 004) the same training with the seed's bytes; a receive whose sender never
-// sends fails with a clear error.
+// sends fails with a clear error; through the epoch driver, the first stage trains on the augmented batches.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "core/comm/mpi_communicator.hpp"
+#include "core/data/augmentation.hpp"
 #include "core/pipeline/pipeline_trainer.hpp"
+#include "core/train/epoch_driver.hpp"
+#include "core/train/epoch_order.hpp"
 
 namespace iddl::pipeline {
 namespace {
@@ -123,6 +126,49 @@ TEST(pipeline_gpipe, FillDrainEqualsTheSingleProcessModel) {
     expect_losses_near(run.losses, ref.losses, 1e-5);
     expect_owned_weights_equal(run, ref);
   }
+}
+
+// The epoch driver augments the batches it hands to every stage, so the first stage trains on the images a
+// single-process model trains on when it augments each batch with the driver's draws (seed, shard 0, epoch, step).
+TEST(pipeline_gpipe, TheEpochDriverFeedsTheFirstStageAugmentedBatches) {
+  comm::MpiCommunicator comm;
+  data::DataOptions source;
+  source.name = "synthetic";
+  source.train_samples = 96;
+  source.test_samples = 32;
+  const data::Dataset data = data::load_dataset(source);
+  train::TrainOptions o;
+  o.batch_size = kBatch;
+  o.lr = kLr;
+  o.seed = 3;
+  o.augment.method = "crop_flip";
+  o.augment.cutout = 8;
+
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, explicit_split(3, {1}), comm, options(4));
+  train::EpochDriver(trainer, data, o, torch::kCPU).run_epoch(1);
+  for (const auto& item : run.model->named_parameters())
+    for (const torch::Tensor& p : trainer.owned_parameters())
+      if (p.is_same(item.value())) run.owned.push_back(item.key());
+
+  const auto alone = [&](const data::AugmentOptions& augment) {
+    Trained ref{{}, mlp(), {}};
+    torch::optim::SGD sgd(ref.model->parameters(), torch::optim::SGDOptions(kLr));
+    const train::EpochOrder order(96, kBatch, 0, 1, 3, 1);
+    for (int64_t b = 0; b < order.batches(); ++b) {
+      const torch::Tensor rows = torch::tensor(order.local_indices(b), torch::kInt64);
+      const torch::Tensor x = data::augment_batch(data.train.images.index_select(0, rows), augment, {3, 0, 1, b});
+      sgd.zero_grad();
+      ref.model->training_loss(x, data.train.labels.index_select(0, rows)).backward();
+      sgd.step();
+    }
+    return ref;
+  };
+  expect_owned_weights_equal(run, alone(o.augment));
+  const Trained plain = alone(data::AugmentOptions{});
+  const torch::Tensor owned = run.model->named_parameters()[run.owned.front()];
+  EXPECT_GT((owned - plain.model->named_parameters()[run.owned.front()]).abs().max().item<double>(), 1e-4)
+      << "unaugmented batches train other weights";
 }
 
 TEST(pipeline_gpipe, OneAndEightChunksMatchFour) {

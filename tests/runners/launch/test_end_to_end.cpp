@@ -137,6 +137,45 @@ TEST_F(EndToEnd, StructureSweepRecordsPartsMembersAndExits) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM run_metrics WHERE run_id = 6 AND name LIKE 'exit_time_s.%'"), "3");
 }
 
+// Augmented training on CIFAR-shaped data: flips and cutout (and a 1-pixel crop; the synthetic classes are white-noise
+// prototypes, which wider crops scramble) still learn; a global batch of 32 on two sync ranks takes 16 steps an epoch.
+TEST_F(EndToEnd, AugmentedSyntheticCifarRunsLearnAndAGlobalBatchSplitsOverTheRanks) {
+  const auto file = write("augment.toml", R"([sweep]
+name = "augment_e2e"
+[base]
+dataset = "synthetic-cifar"
+train_samples = 512
+test_samples = 128
+model = "mlp"
+hidden = [32]
+epochs = 3
+batch_size = 32
+threads = 1
+[[zip]]
+augment = ["none", {method = "crop_flip", pad = 0, cutout = 8},
+           {method = "crop_flip", pad = 1, padding = "zeros", cutout = 8}]
+parallelism = ["single", "single", "sync"]
+ranks = [1, 1, 2]
+batch_scope = ["rank", "rank", "global"]
+)");
+  const auto result = sweep({"run", file.string(), "--db", db.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const auto runs = query(db, "SELECT status, test_accuracy, json_extract(config, '$.augment.method'), "
+                              "json_extract(config, '$.augment.cutout'), json_extract(config, '$.batch_scope'), "
+                              "bytes_sent, params FROM runs ORDER BY id");
+  ASSERT_EQ(runs.size(), 3u);
+  for (const auto& run : runs) {
+    EXPECT_EQ(run[0], "done");
+    EXPECT_GT(std::stod(run[1]), 0.4) << run[2] << ": well above chance (0.1)";
+  }
+  EXPECT_EQ((std::vector<std::string>{runs[0][2], runs[1][2], runs[1][3], runs[2][4]}),
+            (std::vector<std::string>{"none", "crop_flip", "8", "global"}));
+  // 512 / 32 = 16 steps an epoch, each an allreduce of the float32 gradients (4 x params bytes on 2 ranks)
+  EXPECT_EQ(std::stoll(runs[2][5]), 3 * 16 * 4 * std::stoll(runs[2][6]));
+  EXPECT_NE(result.out.find("augment=crop_flip(cutout=8, flip=true, pad=0, padding=reflect)"), std::string::npos)
+      << result.out;
+}
+
 TEST_F(EndToEnd, AFailingRunIsRecordedAndTheSweepGoesOn) {
   const auto file = write("failing.toml", R"([sweep]
 name = "failing"

@@ -1,6 +1,8 @@
 // Pipeline runs end to end: iddl-sweep -> mpirun -> iddl-train -> SQLite on generated data, a
 // pipeline on 2 ranks (fill-drain; 1F1B with sortquant boundaries; balanced by measured time; split
-// by hand with uniform boundaries; sortquant codes in seed 004's int16 containers) and 2 pipelines of 2 stages on 4 ranks beside data parallelism, with their exact boundary bytes and the seed 004 report; and
+// by hand with uniform boundaries; sortquant codes in seed 004's int16 containers) and 2 pipelines of 2 stages on 4 ranks
+// beside data parallelism, both splitting a global batch (batch_scope "global"), with their exact boundary bytes and
+// the seed 004 report; and
 // a rank frozen (SIGSTOP) or killed mid-pipeline failing its run, the frozen one within the receive
 // timeout, while the sweep goes on.
 #include <signal.h>
@@ -79,7 +81,8 @@ parallelism = ["sync", {method = "pipeline", chunks = 4},
                {method = "pipeline", split = [1], boundary_compression = "uniform", bits = 8},
                {method = "pipeline", boundary_compression = "sortquant", bits = 12, container = "int"}]
 ranks = [2, 2, 2, 4, 2, 2, 2]
-batch_size = [16, 32, 32, 16, 32, 32, 32]
+batch_size = [32, 32, 32, 32, 32, 32, 32]
+batch_scope = ["global", "rank", "rank", "global", "rank", "rank", "rank"]
 )");
   const auto result = sweep({"run", file.string(), "--db", db.string(), "--oversubscribe"});  // 4 ranks on 2 cores
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
@@ -105,7 +108,7 @@ batch_size = [16, 32, 32, 16, 32, 32, 32]
   EXPECT_DOUBLE_EQ(quantized.at("boundary_compression_ratio"), 288.0 / 1024.0);
   EXPECT_EQ(quantized.at("peak_live_micro_batches.0"), 2.0);  // 1F1B on stage 0 of 2
   EXPECT_EQ(quantized.at("peak_live_micro_batches.1"), 1.0);
-  // Two pipelines of two stages: pipeline 0 trains on half of every global batch of 32.
+  // Two pipelines of two stages (batch_scope "global"): pipeline 0 trains on half of every global batch of 32.
   EXPECT_EQ(hybrid.at("pipeline_replicas"), 2.0);
   EXPECT_DOUBLE_EQ(hybrid.at("boundary.1.forward_bytes"), 256.0 * 2 * 32 * 4);
   // Balanced by measured time, and split by hand with uniform 8-bit boundaries: one (min, step)
@@ -124,8 +127,9 @@ batch_size = [16, 32, 32, 16, 32, 32, 32]
 
   const auto report = invoke({std::string(IDDL_BIN_DIR) + "/iddl-report", "pipeline", "--db", db.string()});
   ASSERT_EQ(report.exit_code, 0) << report.err;
-  for (const char* cell : {"## Throughput", "| data parallel-2 |", "| pipeline-2 |", "| pipeline-2 1f1b, sortquant 8 bits (6:2) |",
-                           "| pipeline-4 (2 stages × 2) |", "| 32 (4 chunks) |", "| 1× |", "(80.00%)",
+  for (const char* cell : {"## Throughput", "| data parallel-2 |", "| pipeline-2 |",
+                           "| pipeline-2 1f1b, sortquant 8 bits (6:2) |", "| pipeline-4 (2 stages × 2) |",
+                           "| 32 (4 chunks) |", "| 32 (2 chunks) |", "| 1× |", "(80.00%)",
                            "## Boundary compression", "sortquant 8 bits (6:2)", "0.2812",
                            "sortquant 12 bits (9:3) in int16", "0.5625"})
     EXPECT_NE(report.out.find(cell), std::string::npos) << cell << "\n" << report.out;

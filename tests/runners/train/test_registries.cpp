@@ -15,6 +15,7 @@
 #include "matrix/config.hpp"
 #include "matrix/settings.hpp"
 #include "runners/train/pipeline_training.hpp"
+#include "runners/train/run_spec.hpp"
 #include "tests/core/compress/compression_values.hpp"
 
 namespace iddl {
@@ -109,6 +110,22 @@ TEST(Registries, BadCompressionValuesAreNamedByTheMatrix) {
   EXPECT_NE(message({{"method", "randomk"}, {"scaled", "yes"}}).find("scaled"), std::string::npos);
   EXPECT_NE(message({{"method", "topk"}, {"ties", "all"}}).find("ties"), std::string::npos);
   EXPECT_NE(message({{"ratio", 0.1}}).find("method"), std::string::npos);
+}
+
+TEST(Registries, AugmentOptionsTakeTheSpecDefaultsAndTheCoreAppliesEveryMethod) {
+  const data::AugmentOptions crop_flip =
+      runners::augment_options(matrix::resolve_config({{"augment", "crop_flip"}}).at("augment"));
+  const data::AugmentOptions core_defaults;
+  EXPECT_EQ(crop_flip.method, "crop_flip");
+  EXPECT_EQ(crop_flip.pad, core_defaults.pad);
+  EXPECT_EQ(crop_flip.padding, core_defaults.padding);
+  EXPECT_EQ(crop_flip.flip, core_defaults.flip);
+  EXPECT_EQ(crop_flip.cutout, core_defaults.cutout);
+  const torch::Tensor batch = torch::randn({4, 3, 32, 32});
+  for (const auto& method : matrix::axis_methods("augment")) {
+    const nlohmann::json value = matrix::resolve_config({{"augment", method.name}}).at("augment");
+    EXPECT_NO_THROW(data::augment_batch(batch, runners::augment_options(value), {1, 0, 1, 0})) << method.name;
+  }
 }
 
 }  // namespace
