@@ -10,7 +10,7 @@
 namespace iddl::matrix {
 
 // The type of a setting's value (Axis: a method name or a {method = NAME, params} table, see axis_methods.hpp).
-enum class Kind { String, Int, Float, Bool, IntList, Axis };
+enum class Kind { String, Int, Float, Bool, IntList, FloatList, Axis };
 
 // One known setting: its name, type, default and allowed values.
 struct Setting {
@@ -38,5 +38,8 @@ std::vector<std::string> axis_names();
 
 // The name of a kind as used in docs and errors ("integer", "list of integers", ...).
 std::string kind_name(Kind kind);
+
+// Whether values of `kind` are lists (IntList, FloatList).
+bool is_list_kind(Kind kind);
 
 }  // namespace iddl::matrix

@@ -19,9 +19,11 @@ using nlohmann::json;
 
 TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
   const std::vector<std::string> expected{
-      "dataset",  "data_dir",       "train_samples", "test_samples",  "model",    "hidden",      "epochs",
+      "dataset",  "data_dir",       "train_samples", "test_samples",  "model",    "hidden",      "activation",
+      "leaky_slope", "dropout",     "epochs",
       "batch_size", "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
-      "lr_gamma", "warmup_epochs",  "seed",          "ranks",         "threads",  "device",      "sparsification",
+      "lr_gamma", "warmup_epochs",  "lr_epochs",     "lr_values",     "loss",     "loss_reduction", "label_smoothing",
+      "seed",     "ranks",          "threads",       "device",        "sparsification",
       "vertical", "horizontal",     "compression",   "parallelism"};
   EXPECT_EQ(setting_names(), expected);
 }
