@@ -27,11 +27,6 @@ std::vector<int64_t> branch_stages(const std::vector<int64_t>& exits, int64_t st
   return out;
 }
 
-torch::Tensor summed_cross_entropy(const torch::Tensor& logits, const torch::Tensor& y) {
-  return torch::nn::functional::cross_entropy(
-      logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-}
-
 }  // namespace
 
 BranchImpl::BranchImpl(int64_t features, int64_t classes, bool maps)
@@ -109,9 +104,8 @@ std::vector<torch::Tensor> EarlyExitModelImpl::all_exits(torch::Tensor x) {
 
 torch::Tensor EarlyExitModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) {
   const std::vector<torch::Tensor> logits = all_exits(x);
-  torch::Tensor loss = torch::nn::functional::cross_entropy(logits.back(), y);
-  for (size_t k = 0; k + 1 < logits.size(); ++k)
-    loss = loss + branch_weight_ * torch::nn::functional::cross_entropy(logits[k], y);
+  torch::Tensor loss = this->loss()(logits.back(), y);
+  for (size_t k = 0; k + 1 < logits.size(); ++k) loss = loss + branch_weight_ * this->loss()(logits[k], y);
   return loss;
 }
 
@@ -156,7 +150,7 @@ void EarlyExitModelImpl::score(const torch::Tensor& x, const torch::Tensor& y, m
     chosen.index_put_({at}, logits[k].index({at}));
   }
   sums.samples += static_cast<double>(n);
-  sums.loss += summed_cross_entropy(chosen, y).item<double>();
+  sums.loss += loss().summed(chosen, y).item<double>();
   sums.correct += chosen.argmax(1).eq(y).sum().item<double>();
   double flops = 0.0;
   for (int64_t k = 0; k < exits; ++k) {
