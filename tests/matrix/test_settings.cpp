@@ -1,6 +1,7 @@
 // The settings registry, value checks, config resolution, name suggestions and run keys.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -229,6 +230,43 @@ TEST(matrix_value_text, WritesValuesAsInASweepFile) {
   EXPECT_EQ(value_text(json::array({64, 32})), "[64, 32]");
   EXPECT_EQ(value_text(json{{"parallelism", "sync"}, {"ranks", 2}}), "{parallelism = \"sync\", ranks = 2}");
   EXPECT_EQ(value_text(json{{"avg_freq", 4}, {"method", "param_avg"}}), "{method = \"param_avg\", avg_freq = 4}");
+}
+
+// The cells of the rows of the first table under "## Settings" in docs/sweep-files.md, header rows left out.
+std::vector<std::vector<std::string>> documented_settings() {
+  std::ifstream docs(std::string(IDDL_SOURCE_DIR) + "/docs/sweep-files.md");
+  std::vector<std::vector<std::string>> rows;
+  bool in_section = false;
+  for (std::string line; std::getline(docs, line);) {
+    if (line == "## Settings") in_section = true;
+    if (!in_section) continue;
+    if (line.rfind("|", 0) != 0) {
+      if (!rows.empty()) break;
+      continue;
+    }
+    std::vector<std::string> cells;
+    for (size_t at = 1, bar; (bar = line.find('|', at)) != std::string::npos; at = bar + 1) {
+      std::string cell = line.substr(at, bar - at);
+      cell.erase(0, cell.find_first_not_of(' '));
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      cells.push_back(cell);
+    }
+    rows.push_back(cells);
+  }
+  return rows.size() < 2 ? rows : std::vector<std::vector<std::string>>(rows.begin() + 2, rows.end());
+}
+
+TEST(matrix_settings, DocsTableListsEverySettingWithItsTypeDefaultAndHelp) {
+  const auto rows = documented_settings();
+  ASSERT_EQ(rows.size(), settings().size()) << "docs/sweep-files.md, \"Settings\"";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Setting& s = settings()[i];
+    ASSERT_EQ(rows[i].size(), 5u) << "docs/sweep-files.md, \"Settings\", row of " << s.name;
+    EXPECT_EQ(rows[i][0], "`" + s.name + "`") << "row " << i + 1 << ": the registry's order";
+    EXPECT_EQ(rows[i][1], kind_name(s.kind)) << s.name;
+    EXPECT_EQ(rows[i][2], "`" + value_text(s.default_value) + "`") << s.name;
+    EXPECT_EQ(rows[i][4], s.help) << s.name;
+  }
 }
 
 }  // namespace
