@@ -147,11 +147,72 @@ void check_nesterov_momentum(const json& c) {
 }
 
 void check_warmup_epochs(const json& c) {
-  if (c["schedule"] == "warmup_linear" && c["warmup_epochs"].get<std::int64_t>() >= c["epochs"].get<std::int64_t>())
-    throw ConfigError(fmt::format("schedule = \"warmup_linear\" needs warmup_epochs < epochs, "
+  const std::string schedule = c["schedule"].get<std::string>();
+  if ((schedule == "warmup_linear" || schedule == "cosine") &&
+      c["warmup_epochs"].get<std::int64_t>() >= c["epochs"].get<std::int64_t>())
+    throw ConfigError(fmt::format("schedule = \"{}\" needs warmup_epochs < epochs, "
                                   "got warmup_epochs = {} and epochs = {}",
-                                  value_text(c["warmup_epochs"]), value_text(c["epochs"])),
+                                  schedule, value_text(c["warmup_epochs"]), value_text(c["epochs"])),
                       {"warmup_epochs", "epochs", "schedule"});
+}
+
+// The knots of schedule = "piecewise": as many epochs as values, at least two, epochs from 0 strictly
+// increasing; knots with any other schedule would be ignored, so they are an error.
+void check_piecewise_knots(const json& c) {
+  const json &epochs = c["lr_epochs"], &values = c["lr_values"];
+  const std::vector<std::string> involved = {"schedule", "lr_epochs", "lr_values"};
+  if (c["schedule"] != "piecewise") {
+    if (!epochs.empty() || !values.empty())
+      throw ConfigError(fmt::format("lr_epochs and lr_values are the knots of schedule = \"piecewise\", "
+                                    "got schedule = {} with lr_epochs = {} and lr_values = {}",
+                                    value_text(c["schedule"]), value_text(epochs), value_text(values)),
+                        involved);
+    return;
+  }
+  if (epochs.size() != values.size())
+    throw ConfigError(fmt::format("schedule = \"piecewise\" needs one lr_values entry per lr_epochs entry, got "
+                                  "lr_epochs = {} ({}) and lr_values = {} ({})",
+                                  value_text(epochs), epochs.size(), value_text(values), values.size()),
+                      involved);
+  if (epochs.size() < 2)
+    throw ConfigError(fmt::format("schedule = \"piecewise\" needs at least 2 knots, e.g. lr_epochs = [0, 5, 24] "
+                                  "and lr_values = [0.0, 0.4, 0.0], got lr_epochs = {}",
+                                  value_text(epochs)),
+                      involved);
+  if (epochs[0].get<double>() != 0.0)
+    throw ConfigError(fmt::format("schedule = \"piecewise\": lr_epochs = {} must start at 0, got {}",
+                                  value_text(epochs), value_text(epochs[0])),
+                      involved);
+  for (size_t i = 1; i < epochs.size(); ++i)
+    if (epochs[i].get<double>() <= epochs[i - 1].get<double>())
+      throw ConfigError(fmt::format("schedule = \"piecewise\": lr_epochs = {} must be strictly increasing, "
+                                    "got {} after {}",
+                                    value_text(epochs), value_text(epochs[i]), value_text(epochs[i - 1])),
+                        involved);
+}
+
+void check_label_smoothing(const json& c) {
+  if (c["loss"] != "cross_entropy" && c["label_smoothing"].get<double>() != 0.0)
+    throw ConfigError(fmt::format("label_smoothing = {} smooths the targets of loss = \"cross_entropy\", "
+                                  "got loss = {}",
+                                  value_text(c["label_smoothing"]), value_text(c["loss"])),
+                      {"label_smoothing", "loss"});
+}
+
+// activation, leaky_slope and dropout shape the MLP's hidden layers: an error where they would be ignored.
+void check_hidden_activation(const json& c) {
+  if (c["model"] != "mlp") {
+    for (const char* name : {"activation", "dropout"})
+      if (c[name] != normalized_value(*find_setting(name), find_setting(name)->default_value))
+        throw ConfigError(fmt::format("{} = {} applies to model = \"mlp\" only, got model = {}", name,
+                                      value_text(c[name]), value_text(c["model"])),
+                          {name, "model"});
+  }
+  const Setting& slope = *find_setting("leaky_slope");
+  if (c["activation"] != "leaky_relu" && c["leaky_slope"] != normalized_value(slope, slope.default_value))
+    throw ConfigError(fmt::format("leaky_slope = {} needs activation = \"leaky_relu\", got activation = {}",
+                                  value_text(c["leaky_slope"]), value_text(c["activation"])),
+                      {"leaky_slope", "activation"});
 }
 
 }  // namespace
@@ -181,6 +242,9 @@ json resolve_config(const json& partial) {
   check_batch_scope(resolved);
   check_nesterov_momentum(resolved);
   check_warmup_epochs(resolved);
+  check_piecewise_knots(resolved);
+  check_label_smoothing(resolved);
+  check_hidden_activation(resolved);
   return resolved;
 }
 

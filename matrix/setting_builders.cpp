@@ -66,4 +66,10 @@ Setting int_list(std::string name, std::vector<std::int64_t> default_value, doub
   return s;
 }
 
+Setting number_list(std::string name, std::vector<double> default_value, double min, std::string help) {
+  Setting s = make(std::move(name), Kind::FloatList, default_value, std::move(help));
+  s.min = min;
+  return s;
+}
+
 }  // namespace iddl::matrix

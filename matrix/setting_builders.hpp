@@ -36,4 +36,7 @@ Setting flag(std::string name, bool default_value, std::string help);
 // A list of integers, each at least `min`.
 Setting int_list(std::string name, std::vector<std::int64_t> default_value, double min, std::string help);
 
+// A list of numbers (integers allowed), each at least `min`.
+Setting number_list(std::string name, std::vector<double> default_value, double min, std::string help);
+
 }  // namespace iddl::matrix

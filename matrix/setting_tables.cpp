@@ -38,8 +38,9 @@ std::vector<Placed> read_value_array(const Setting& s, const toml::node& node, c
   std::vector<Placed> out;
   for (const auto& element : *values) {
     const std::string hint =
-        s.kind == Kind::IntList && !element.is_array()
-            ? fmt::format("; in {0}, {1} takes a list of lists, e.g. {1} = [[64], [128, 64]]", place, s.name)
+        is_list_kind(s.kind) && !element.is_array()
+            ? fmt::format("; in {0}, {1} takes a list of lists, e.g. {1} = {2}", place, s.name,
+                          s.kind == Kind::IntList ? "[[64], [128, 64]]" : "[[0.0, 0.4, 0.0], [0.0, 0.2, 0.0]]")
             : "";
     out.push_back({checked_value(s, element, file, hint), position_of(element.source())});
   }
@@ -52,7 +53,7 @@ std::string count_text(std::size_t n) { return fmt::format("{} value{}", n, n ==
 // it is not an array or is one value of a list setting (an array without arrays in it).
 std::vector<const toml::node*> listed_values(const Setting& s, const toml::node& node, const std::string& file) {
   const auto* array = node.as_array();
-  const bool one_list = s.kind == Kind::IntList && array != nullptr &&
+  const bool one_list = is_list_kind(s.kind) && array != nullptr &&
                         std::none_of(array->begin(), array->end(), [](const toml::node& n) { return n.is_array(); });
   if (array == nullptr || one_list) return {&node};
   if (array->empty())

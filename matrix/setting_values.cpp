@@ -95,6 +95,20 @@ std::string check_int_list(const Setting& s, const json& v) {
   return "";
 }
 
+std::string check_float_list(const Setting& s, const json& v) {
+  if (!v.is_array()) return type_error(s, v);
+  for (const auto& element : v)
+    if (!element.is_number() || (element.is_number_integer() && !fits_int64(element))) return type_error(s, v);
+  for (const auto& element : v)
+    if (!std::isfinite(element.get<double>()))
+      return fmt::format("{} = {} holds {}, not a finite number", s.name, value_text(v), value_text(element));
+  for (const auto& element : v)
+    if (!in_range(s, element.get<double>()))
+      return fmt::format("{} = {} is out of range: every element {}, got {}", s.name, value_text(v),
+                         range_text(s), value_text(element));
+  return "";
+}
+
 }  // namespace
 
 std::string value_text(const json& value) {
@@ -121,6 +135,7 @@ std::string check_value(const Setting& s, const json& v) {
     case Kind::Float: return check_float(s, v);
     case Kind::Bool: return check_bool(s, v);
     case Kind::IntList: return check_int_list(s, v);
+    case Kind::FloatList: return check_float_list(s, v);
     case Kind::Axis: return check_axis_value(s, v);
   }
   return "unknown kind of setting " + s.name;
@@ -131,6 +146,7 @@ json normalized_value(const Setting& s, const json& v) {
     case Kind::Float: return v.get<double>();
     case Kind::Int: return v.get<std::int64_t>();
     case Kind::IntList: return v.get<std::vector<std::int64_t>>();
+    case Kind::FloatList: return v.get<std::vector<double>>();
     case Kind::Axis: return method_value(*find_axis_method(s.name, axis_method(v)), v);
     case Kind::String:
     case Kind::Bool: return v;

@@ -20,6 +20,13 @@ std::vector<Setting> make_registry() {
       integer("test_samples", 0, 0, "use the first N test samples (0: all)"),
       text("model", "mlp", {"mlp", "lenet", "resnet9", "resnet18", "mobilenetv2", "alexnet", "vgg16"}, "the network to train"),
       int_list("hidden", {112, 56}, 1, "hidden layer widths of the MLP (may be empty)"),
+      text("activation", "relu", {"relu", "leaky_relu"}, "MLP only: the activation after each hidden layer"),
+      with_max(with_min(number("leaky_slope", 0.01, "activation = \"leaky_relu\": the slope for negative inputs"), 0,
+                        inclusive),
+               1, exclusive),
+      with_max(with_min(number("dropout", 0.0, "MLP only: probability of zeroing a hidden activation in training (0: none)"),
+                        0, inclusive),
+               1, exclusive),
       integer("epochs", 2, 1, "passes over the training set"),
       integer("batch_size", 64, 1, "samples per optimizer step on each rank, or over all ranks (batch_scope)"),
       text("batch_scope", "rank", {"rank", "global"},
@@ -29,14 +36,22 @@ std::vector<Setting> make_registry() {
       with_max(with_min(number("momentum", 0.9, "SGD momentum"), 0, inclusive), 1, exclusive),
       flag("nesterov", false, "use Nesterov momentum (needs momentum > 0)"),
       with_min(number("weight_decay", 0.0, "L2 weight decay of SGD"), 0, inclusive),
-      text("schedule", "constant", {"constant", "step", "warmup_linear"},
+      text("schedule", "constant", {"constant", "step", "warmup_linear", "piecewise", "cosine"},
            "learning-rate schedule over the epochs"),
       integer("lr_step_epochs", 10, 1, "step schedule: epochs between two decays"),
       with_max(with_min(number("lr_gamma", 0.1, "step schedule: factor applied at each decay"), 0,
                         exclusive),
                1, inclusive),
       integer("warmup_epochs", 1, 0,
-              "warmup_linear schedule: epochs of linear warm-up, then linear decay to 0 at the last epoch"),
+              "warmup_linear and cosine schedules: epochs of linear warm-up before the decay to 0 at the end"),
+      number_list("lr_epochs", {}, 0, "piecewise schedule: the knots' epochs, from 0, increasing (fractions allowed)"),
+      number_list("lr_values", {}, 0, "piecewise schedule: the learning rate at each knot (lr is not used)"),
+      text("loss", "cross_entropy", {"cross_entropy", "mse"},
+           "training loss: cross-entropy of the logits, or squared error of their softmax against one-hot labels"),
+      text("loss_reduction", "mean", {"mean", "sum"}, "a batch's loss: the mean or the sum over its samples"),
+      with_max(with_min(number("label_smoothing", 0.0, "cross_entropy only: weight of the uniform target"), 0,
+                        inclusive),
+               1, exclusive),
       integer("seed", 1, 0, "random seed of initialization and data order"),
       integer("ranks", 1, 1, "number of MPI processes of the run"),
       integer("threads", 0, 0, "compute threads per rank (0: cores / ranks)"),
@@ -89,9 +104,12 @@ std::string kind_name(Kind kind) {
     case Kind::Float: return "number";
     case Kind::Bool: return "boolean";
     case Kind::IntList: return "list of integers";
+    case Kind::FloatList: return "list of numbers";
     case Kind::Axis: return "axis method";
   }
   return "unknown kind";
 }
+
+bool is_list_kind(Kind kind) { return kind == Kind::IntList || kind == Kind::FloatList; }
 
 }  // namespace iddl::matrix

@@ -11,7 +11,7 @@ namespace iddl::matrix {
 
 // The type of a setting's value (Axis: a method name or a {method = NAME, params} table, see axis_methods.hpp; the
 // five IDDL axes and the other settings chosen by method, such as augment).
-enum class Kind { String, Int, Float, Bool, IntList, Axis };
+enum class Kind { String, Int, Float, Bool, IntList, FloatList, Axis };
 
 // One known setting: its name, type, default and allowed values.
 struct Setting {
@@ -43,5 +43,8 @@ std::vector<std::string> method_setting_names();
 
 // The name of a kind as used in docs and errors ("integer", "list of integers", ...).
 std::string kind_name(Kind kind);
+
+// Whether values of `kind` are lists (IntList, FloatList).
+bool is_list_kind(Kind kind);
 
 }  // namespace iddl::matrix

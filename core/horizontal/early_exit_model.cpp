@@ -28,11 +28,6 @@ std::vector<int64_t> branch_stages(const std::vector<int64_t>& exits, int64_t st
   return out;
 }
 
-torch::Tensor summed_cross_entropy(const torch::Tensor& logits, const torch::Tensor& y) {
-  return torch::nn::functional::cross_entropy(
-      logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-}
-
 // Whether the branches' losses train the trunk: "joint" yes, "detached" no.
 bool detached_training(const std::string& training) {
   if (training != "joint" && training != "detached")
@@ -164,9 +159,8 @@ void EarlyExitModelImpl::set_single_exit(int64_t k) {
 
 torch::Tensor EarlyExitModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) {
   const std::vector<torch::Tensor> logits = all_exits(x, detached_);
-  torch::Tensor loss = torch::nn::functional::cross_entropy(logits.back(), y);
-  for (size_t k = 0; k + 1 < logits.size(); ++k)
-    loss = loss + branch_weight_ * torch::nn::functional::cross_entropy(logits[k], y);
+  torch::Tensor loss = this->loss()(logits.back(), y);
+  for (size_t k = 0; k + 1 < logits.size(); ++k) loss = loss + branch_weight_ * this->loss()(logits[k], y);
   return loss;
 }
 
@@ -213,7 +207,7 @@ void EarlyExitModelImpl::score(const torch::Tensor& x, const torch::Tensor& y, m
     chosen.index_put_({at}, logits[k].index({at}));
   }
   sums.samples += static_cast<double>(n);
-  sums.loss += summed_cross_entropy(chosen, y).item<double>();
+  sums.loss += loss().summed(chosen, y).item<double>();
   sums.correct += chosen.argmax(1).eq(y).sum().item<double>();
   double flops = 0.0;
   for (int64_t k = 0; k < exits; ++k) {

@@ -14,7 +14,7 @@ namespace iddl::horizontal {
 // Where the branches of an early-exit network sit and how they train and decide (docs/structure.md).
 struct EarlyExitOptions {
   std::vector<int64_t> exits;   // stages (1-based) followed by a branch; empty: every stage but the last
-  double branch_weight = 1.0;   // training loss = CE(final) + branch_weight * sum of the branches' CE
+  double branch_weight = 1.0;   // training loss = loss(final) + branch_weight * sum of the branches' losses
   double threshold = 0.9;       // a sample leaves at the first branch whose top softmax probability >= this
   std::string branch = "pool_linear";     // what a branch is: "pool_linear" or "conv_linear" (see Branch)
   std::string branch_training = "joint";  // "joint": the branches' losses train the trunk too; "detached": not

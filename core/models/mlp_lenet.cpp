@@ -11,10 +11,16 @@ namespace iddl::models {
 
 namespace {
 
-// Stages: the hidden layers (Linear + ReLU).
+// Stages: the hidden layers (Linear, activation, dropout).
 class MlpImpl : public StagedModelImpl {
  public:
-  MlpImpl(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers) {
+  MlpImpl(const std::vector<int64_t>& hidden, const HiddenActivation& activation, const InputShape& shape,
+          LayerFactory layers)
+      : activation_(activation) {
+    if (activation_.function != "relu" && activation_.function != "leaky_relu")
+      throw std::invalid_argument("mlp: unknown activation '" + activation_.function + "' (known: relu, leaky_relu)");
+    if (!(activation_.dropout >= 0.0 && activation_.dropout < 1.0))
+      throw std::invalid_argument("mlp: dropout " + std::to_string(activation_.dropout) + " is not in [0, 1)");
     int64_t width = shape.channels * shape.height * shape.width;
     for (size_t i = 0; i < hidden.size(); ++i) {
       const int64_t out = layers.width(hidden[i]);
@@ -26,11 +32,16 @@ class MlpImpl : public StagedModelImpl {
   }
 
   int64_t stage_count() const override { return static_cast<int64_t>(hidden_.size()); }
-  torch::Tensor stage(int64_t i, torch::Tensor x) override { return torch::relu(hidden_.at(i)(x.flatten(1))); }
+  torch::Tensor stage(int64_t i, torch::Tensor x) override {
+    x = hidden_.at(i)(x.flatten(1));
+    x = activation_.function == "relu" ? torch::relu(x) : torch::leaky_relu(x, activation_.leaky_slope);
+    return activation_.dropout > 0.0 ? torch::dropout(x, activation_.dropout, is_training()) : x;
+  }
   torch::Tensor features(torch::Tensor x) override { return x.flatten(1); }
   torch::Tensor output(torch::Tensor features) override { return out_(features); }
 
  private:
+  HiddenActivation activation_;
   std::vector<Linear> hidden_;
   Linear out_{nullptr};
 };
@@ -86,8 +97,9 @@ class LeNetImpl : public StagedModelImpl {
 
 }  // namespace
 
-StagedModel make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers) {
-  return std::make_shared<MlpImpl>(hidden, shape, std::move(layers));
+StagedModel make_mlp(const std::vector<int64_t>& hidden, const HiddenActivation& activation, const InputShape& shape,
+                     LayerFactory layers) {
+  return std::make_shared<MlpImpl>(hidden, activation, shape, std::move(layers));
 }
 
 StagedModel make_lenet(const InputShape& shape, LayerFactory layers) {

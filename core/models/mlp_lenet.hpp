@@ -7,8 +7,10 @@
 
 namespace iddl::models {
 
-// Flatten, Linear+ReLU per hidden width, Linear to the classes (the output layer is not hidden).
-StagedModel make_mlp(const std::vector<int64_t>& hidden, const InputShape& shape, LayerFactory layers);
+// Flatten, per hidden width a Linear layer, its activation and dropout (training mode only), Linear to
+// the classes (the output layer is not hidden).
+StagedModel make_mlp(const std::vector<int64_t>& hidden, const HiddenActivation& activation, const InputShape& shape,
+                     LayerFactory layers);
 
 // LeNet-5: conv 6@5x5 padded to a 28x28 output, pool, conv 16@5x5, pool, FC 120, 84, classes.
 // Throws std::invalid_argument for inputs that cannot be padded to 28x28 (larger than 32, odd gap).

@@ -9,16 +9,12 @@ StagedModel make_model(const ModelOptions& options, const InputShape& shape) {
   return model_method(options.name).make(options, shape, LayerFactory(options.sparsity, options.part));
 }
 
-torch::Tensor ModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) {
-  return torch::nn::functional::cross_entropy(forward(x), y);
-}
+torch::Tensor ModelImpl::training_loss(const torch::Tensor& x, const torch::Tensor& y) { return loss_(forward(x), y); }
 
 void ModelImpl::score(const torch::Tensor& x, const torch::Tensor& y, TestSums& sums) {
   const torch::Tensor logits = forward(x);
   sums.samples += static_cast<double>(x.size(0));
-  sums.loss += torch::nn::functional::cross_entropy(
-                   logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                   .item<double>();
+  sums.loss += loss_.summed(logits, y).item<double>();
   sums.correct += logits.argmax(1).eq(y).sum().item<double>();
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/models/training_loss.hpp"
+
 namespace iddl::models {
 
 // The shape of one input sample and the number of classes to predict.
@@ -33,7 +35,14 @@ struct ModelPart {
   bool output_bias = true;
 };
 
-// Which network to build: name is a row of model_registry.hpp; hidden holds the MLP widths.
+// What follows each hidden layer of the MLP: its activation, then dropout in training mode only.
+struct HiddenActivation {
+  std::string function = "relu";  // relu or leaky_relu
+  double leaky_slope = 0.01;      // leaky_relu: the slope for negative inputs
+  double dropout = 0.0;           // probability of zeroing each activation (survivors scaled by 1 / (1 - p))
+};
+
+// Which network to build: name is a row of model_registry.hpp; hidden and activation shape the MLP.
 struct ModelOptions {
   ModelOptions(std::string name, std::vector<int64_t> hidden = {}, SparsityOptions sparsity = {}, ModelPart part = {})
       : name(std::move(name)), hidden(std::move(hidden)), sparsity(std::move(sparsity)), part(part) {}
@@ -41,6 +50,7 @@ struct ModelOptions {
   std::vector<int64_t> hidden;
   SparsityOptions sparsity;
   ModelPart part;
+  HiddenActivation activation;
 };
 
 // Sums over test samples: the loss, the correct predictions and model-specific counts by name
@@ -57,15 +67,21 @@ struct TestSums {
 class ModelImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
-  // The loss SGD minimizes on a training batch: the cross-entropy of forward's logits.
+  // The loss SGD minimizes on a training batch: loss() of forward's logits.
   virtual torch::Tensor training_loss(const torch::Tensor& x, const torch::Tensor& y);
-  // Adds a test batch (eval mode, no gradient) to `sums`: its sample count, summed cross-entropy and
-  // correct predictions of forward's logits.
+  // Adds a test batch (eval mode, no gradient) to `sums`: its sample count, loss() summed over its
+  // samples and correct predictions of forward's logits.
   virtual void score(const torch::Tensor& x, const torch::Tensor& y, TestSums& sums);
+  // The loss this model trains and is scored with (default: cross-entropy, mean over the batch).
+  const TrainingLoss& loss() const { return loss_; }
+  void set_loss(TrainingLoss loss) { loss_ = std::move(loss); }
   // Whether forward is a collective call: every rank calls it on the same samples (vertical models).
   virtual bool collective() const { return false; }
   // The tensors SGD updates: every parameter unless a part is fitted another way.
   virtual std::vector<torch::Tensor> sgd_parameters() { return parameters(); }
+
+ private:
+  TrainingLoss loss_;
 };
 
 using Model = std::shared_ptr<ModelImpl>;

@@ -12,7 +12,7 @@ namespace iddl::models {
 namespace {
 
 StagedModel mlp(const ModelOptions& o, const InputShape& shape, LayerFactory layers) {
-  return make_mlp(o.hidden, shape, std::move(layers));
+  return make_mlp(o.hidden, o.activation, shape, std::move(layers));
 }
 
 StagedModel lenet(const ModelOptions&, const InputShape& shape, LayerFactory layers) {

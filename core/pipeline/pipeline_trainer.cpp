@@ -209,8 +209,7 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
       outputs[i] = timed(stats_.compute_seconds, [&] {
         torch::Tensor out = run_local(inputs[i]);
         if (last())
-          out = torch::nn::functional::cross_entropy(out, ys[i].to(out.device())) *
-                (static_cast<double>(rows) / static_cast<double>(n));
+          out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows, n);
         return out;
       });
       if (!last()) send(outputs[i], rank + 1, kActivationTag, next_, comm::Traffic::Training);
@@ -238,7 +237,8 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   models::mask_gradients(*model_);
   optimizer_.step();
   // The loss summed over the batch, and the batch size, from the last stage; summed over the replicas.
-  torch::Tensor shared = from_last_stage(torch::tensor({loss * static_cast<double>(n), static_cast<double>(n)}, torch::kFloat64));
+  torch::Tensor shared =
+      from_last_stage(torch::tensor({model_->loss().summed_from(loss, n), static_cast<double>(n)}, torch::kFloat64));
   if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
   ++stats_.steps;
   stats_.step_seconds += comm::seconds_since(step_start);
@@ -285,7 +285,7 @@ torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values) {
 
 void PipelineTrainer::average_over_replicas(int64_t samples) {
   if (!replicas_) return;
-  // Each replica's mean gradient weighted by its samples, and the samples, summed in one allreduce.
+  // Each replica's gradient weighted by its samples, and the samples, summed in one allreduce.
   const torch::Tensor grads = train::flatten_gradients(owned_);
   torch::Tensor flat = torch::cat({grads * static_cast<double>(samples),
                                    torch::full({1}, static_cast<double>(samples), grads.options())});
@@ -320,9 +320,7 @@ void PipelineTrainer::score(const torch::Tensor& x, const torch::Tensor& y, mode
   double loss = 0.0, correct = 0.0;
   for (size_t i = 0; i < logits.size(); ++i) {
     const torch::Tensor labels = ys[i].to(logits[i].device());
-    loss += torch::nn::functional::cross_entropy(
-                logits[i], labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                .item<double>();
+    loss += model_->loss().summed(logits[i], labels).item<double>();
     correct += logits[i].argmax(1).eq(labels).sum().item<double>();
   }
   const torch::Tensor shared = from_last_stage(torch::tensor({loss, correct}, torch::kFloat64));

@@ -64,8 +64,9 @@ struct PipelineOptions {
 // and passes it here; stage rank r runs only the stages of split[r] (the last also features, output
 // and the loss) and its optimizer holds only the parameters those use. One step cuts the batch into
 // micro-batches, runs their forwards (activations to r + 1) and backwards (activation gradients to
-// r - 1) in the schedule's order with nonblocking sends, and steps once: the gradient is the whole
-// batch's mean, as without a pipeline. As a train::StepEngine, pipeline d of D trains shard d of D.
+// r - 1) in the schedule's order with nonblocking sends, and steps once: the gradient is that of the
+// whole batch's loss (the model's loss(): its mean or sum over the batch), as without a pipeline.
+// As a train::StepEngine, pipeline d of D trains shard d of D.
 class PipelineTrainer : public train::StepEngine {
  public:
   // Throws std::invalid_argument when split has not one group per stage rank or does not cover the
@@ -75,11 +76,11 @@ class PipelineTrainer : public train::StepEngine {
 
   // One training step on batch (x, y), called by every rank of the pipeline with the same batch
   // (stage 0 reads x, the last stage y) in min(chunks, rows) micro-batches; with replicas, every
-  // replica calls it (a replica's batch may be empty) and the gradient is the mean over all their
-  // samples. Returns that mean loss on every rank. Throws std::invalid_argument for an empty batch
+  // replica calls it (a replica's batch may be empty) and the gradient is the samples-weighted mean of
+  // the replicas' gradients. Returns the loss per sample over all their samples on every rank. Throws std::invalid_argument for an empty batch
   // without replicas, std::runtime_error when a receive or send times out.
   double train_step(const torch::Tensor& x, const torch::Tensor& y);
-  // train_step(x, y), its mean loss counted for all `global_samples` of the batch over the replicas.
+  // train_step(x, y), its loss per sample counted for all `global_samples` of the batch over the replicas.
   train::StepLoss train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) override;
 
   // Adds a test batch to `sums` on every rank of the pipeline (eval mode, no gradient, every rank
@@ -96,7 +97,7 @@ class PipelineTrainer : public train::StepEngine {
   void set_learning_rate(double lr) override;
   // The training traffic of the pipeline and of the replicas since the last call.
   comm::CommStats take_stats() override;
-  // None: train_step's loss is already the mean over every replica's samples.
+  // None: train_step's loss is already per sample over every replica's samples.
   comm::Communicator* loss_ranks() override { return nullptr; }
   // The replicas, pipeline d scoring slice d of the test set.
   comm::Communicator* evaluation_ranks() override { return replicas_; }
@@ -139,7 +140,7 @@ class PipelineTrainer : public train::StepEngine {
   torch::Tensor from_last_stage(torch::Tensor values);
   // Waits for every send still in flight (throws after the timeout).
   void finish_sends();
-  // Replaces the owned gradients (the mean over `samples`) by their mean over all the replicas' samples.
+  // Replaces the owned gradients (of this replica's `samples`) by the replicas' gradients weighted by their samples.
   void average_over_replicas(int64_t samples);
   // Eval-mode forward of micro-batches `xs` through the pipeline; the last stage's logits.
   std::vector<torch::Tensor> forward_eval(const std::vector<torch::Tensor>& xs);

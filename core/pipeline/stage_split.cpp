@@ -62,7 +62,7 @@ std::vector<int64_t> stage_microseconds(models::StagedModelImpl& model, const mo
       const torch::Tensor in = x.detach().requires_grad_(s > 0);
       const auto start = std::chrono::steady_clock::now();
       torch::Tensor out = model.stage(s, in);
-      if (s + 1 == stages) out = torch::nn::functional::cross_entropy(model.output(model.features(out)), labels);
+      if (s + 1 == stages) out = model.loss()(model.output(model.features(out)), labels);
       out.backward(s + 1 == stages ? torch::Tensor() : torch::ones_like(out));
       if (r > 0) timings[s].push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
       x = out;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/data/augmentation.hpp"
 
@@ -16,10 +17,12 @@ struct TrainOptions {
   double momentum = 0.9;
   bool nesterov = false;
   double weight_decay = 0.0;
-  std::string schedule = "constant";  // constant, step, warmup_linear
+  std::string schedule = "constant";  // constant, step, warmup_linear, piecewise, cosine
   int64_t lr_step_epochs = 10;
   double lr_gamma = 0.1;
   int64_t warmup_epochs = 1;
+  std::vector<double> lr_epochs;  // piecewise: the knots' epochs (0 first, increasing)
+  std::vector<double> lr_values;  // piecewise: the learning rate at each knot
   uint64_t seed = 1;
 };
 

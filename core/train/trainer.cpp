@@ -37,7 +37,7 @@ StepLoss Trainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int
   if (counted.samples > 0) {
     torch::Tensor loss = model_->training_loss(x, y);
     loss.backward();
-    counted.sum = loss.item<double>() * static_cast<double>(counted.samples);
+    counted.sum = model_->loss().summed_from(loss.item<double>(), counted.samples);
   }
   ensure_gradients(parameters_);
   models::mask_gradients(*model_);

@@ -24,8 +24,8 @@ class Trainer : public StepEngine {
   // The strategy's shard of rank of world (part 0 of 1 alone).
   std::optional<Shard> shard() const override { return hooks_.shard(rank(), world()); }
   void set_learning_rate(double lr) override;
-  // Forward and backward on (x, y) when x has rows, then the hooks around the optimizer step; counts
-  // the mean loss over x's rows.
+  // Forward and backward of the model's training loss on (x, y) when x has rows, then the hooks around
+  // the optimizer step; counts the loss summed over x's rows.
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) override;
   void score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums) override;
   void infer(const torch::Tensor& x) override;

@@ -23,8 +23,9 @@ class TrainingHooks {
   virtual ~TrainingHooks() = default;
   // Before the first step: e.g. make every rank start from the same weights.
   virtual void on_start(torch::nn::Module& model) = 0;
-  // After backward, before the optimizer step. Gradients hold the mean over this rank's
-  // `local_samples`; the global batch over all ranks has `global_samples`.
+  // After backward, before the optimizer step. Gradients hold the gradient of the model's loss over
+  // this rank's `local_samples` (their mean, or their sum with loss_reduction = "sum"); the global
+  // batch over all ranks has `global_samples`.
   virtual void after_backward(torch::nn::Module& model, int64_t local_samples, int64_t global_samples) = 0;
 
   // The data this rank trains on (default: part `rank` of `world`); nullopt when it trains nothing.

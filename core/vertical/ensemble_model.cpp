@@ -51,9 +51,7 @@ void EnsembleModelImpl::score(const torch::Tensor& x, const torch::Tensor& y, mo
   const torch::Tensor all = gather_logits(x, comm::Traffic::Bookkeeping);
   const torch::Tensor logits = combine(all);
   sums.samples += static_cast<double>(x.size(0));
-  sums.loss += torch::nn::functional::cross_entropy(
-                   logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                   .item<double>();
+  sums.loss += loss().summed(logits, y).item<double>();
   sums.correct += logits.argmax(1).eq(y).sum().item<double>();
   for (int64_t r = 0; r < all.size(0); ++r)
     sums.extra["member_accuracy." + std::to_string(r)] += all[r].argmax(1).eq(y).sum().item<double>();
@@ -73,7 +71,7 @@ void EnsembleModelImpl::fit_combiner(const torch::Tensor& images, const torch::T
     const torch::Tensor rows = torch::tensor(indices, torch::kInt64);
     const torch::Tensor all = gather_logits(images.index_select(0, rows).to(device), comm::Traffic::Training);
     combiner_sgd_->zero_grad();
-    torch::nn::functional::cross_entropy(combine(all), labels.index_select(0, rows).to(device)).backward();
+    loss()(combine(all), labels.index_select(0, rows).to(device)).backward();
     combiner_sgd_->step();
   }
   member_->train(training);

@@ -25,7 +25,7 @@ class EnsembleModelImpl : public models::ModelImpl {
   // The member's parameters: the combiner is fitted by fit_combiner.
   std::vector<torch::Tensor> sgd_parameters() override { return member_->parameters(); }
 
-  // For combine = "linear": one pass of SGD (learning rate `lr`, momentum 0.9) of the combiner over
+  // For combine = "linear": one pass of SGD on loss() (learning rate `lr`, momentum 0.9) of the combiner over
   // `images` in batches of `batch_size`, in the same order on every rank, the members frozen in eval
   // mode; its traffic counts as training. Does nothing for "mean".
   void fit_combiner(const torch::Tensor& images, const torch::Tensor& labels, int64_t batch_size, double lr,

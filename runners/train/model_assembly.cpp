@@ -34,6 +34,7 @@ AssembledModel assemble_model(const nlohmann::json& config, const models::InputS
   } else {
     out.model = network;
   }
+  out.model->set_loss(training_loss(config));
   return out;
 }
 

@@ -14,7 +14,7 @@
 namespace iddl::runners {
 
 // The model a run trains, assembled from its config: the network (sparsification; its width cut to
-// this rank's part by the vertical axis), wrapped by the vertical and horizontal axes.
+// this rank's part by the vertical axis), wrapped by the vertical and horizontal axes, with the run's loss.
 struct AssembledModel {
   models::Model model;
   vertical::PartitionModelImpl* partition = nullptr;     // set for vertical = "partition"

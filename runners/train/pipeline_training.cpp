@@ -92,6 +92,7 @@ class PipelineRun {
   models::StagedModel build_network() {
     torch::manual_seed(options_.seed);  // every rank the same network
     models::StagedModel network = models::make_model(model_options(config_), shape_);
+    network->set_loss(training_loss(config_));
     network->to(device_);
     return network;
   }

@@ -18,6 +18,8 @@ train::TrainOptions train_options(const nlohmann::json& c) {
   o.lr_step_epochs = c.at("lr_step_epochs").get<int64_t>();
   o.lr_gamma = c.at("lr_gamma").get<double>();
   o.warmup_epochs = c.at("warmup_epochs").get<int64_t>();
+  o.lr_epochs = c.at("lr_epochs").get<std::vector<double>>();
+  o.lr_values = c.at("lr_values").get<std::vector<double>>();
   o.seed = c.at("seed").get<uint64_t>();
   return o;
 }
@@ -51,7 +53,15 @@ models::ModelOptions model_options(const nlohmann::json& c) {
   o.sparsity.layers = sparsification.value("layers", o.sparsity.layers);
   o.sparsity.groups = sparsification.value("groups", o.sparsity.groups);
   o.sparsity.seed = c.at("seed").get<uint64_t>();
+  o.activation.function = c.at("activation").get<std::string>();
+  o.activation.leaky_slope = c.at("leaky_slope").get<double>();
+  o.activation.dropout = c.at("dropout").get<double>();
   return o;
+}
+
+models::TrainingLoss training_loss(const nlohmann::json& c) {
+  return models::TrainingLoss(c.at("loss").get<std::string>(), c.at("loss_reduction").get<std::string>(),
+                              c.at("label_smoothing").get<double>());
 }
 
 parallel::StrategyOptions strategy_options(const nlohmann::json& c) {

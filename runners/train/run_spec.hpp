@@ -22,6 +22,7 @@ using matrix::RunSpec;
 train::TrainOptions train_options(const nlohmann::json& config);
 data::DataOptions data_options(const nlohmann::json& config);
 models::ModelOptions model_options(const nlohmann::json& config);
+models::TrainingLoss training_loss(const nlohmann::json& config);
 parallel::StrategyOptions strategy_options(const nlohmann::json& config);
 vertical::VerticalOptions vertical_options(const nlohmann::json& config);
 // The early exits of the horizontal axis; none for horizontal = "none".

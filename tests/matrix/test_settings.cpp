@@ -1,6 +1,7 @@
 // The settings registry, value checks, config resolution, name suggestions and run keys.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -19,10 +20,12 @@ using nlohmann::json;
 
 TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
   const std::vector<std::string> expected{
-      "dataset",  "data_dir",       "normalize",     "train_samples", "test_samples",  "model",    "hidden",      "epochs",
+      "dataset",  "data_dir",       "normalize",     "train_samples", "test_samples",  "model",    "hidden",      "activation",
+      "leaky_slope", "dropout",     "epochs",
       "batch_size", "batch_scope",  "augment",
       "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
-      "lr_gamma", "warmup_epochs",  "seed",          "ranks",         "threads",  "device",      "sparsification",
+      "lr_gamma", "warmup_epochs",  "lr_epochs",     "lr_values",     "loss",     "loss_reduction", "label_smoothing",
+      "seed",     "ranks",          "threads",       "device",        "sparsification",
       "vertical", "horizontal",     "compression",   "parallelism"};
   EXPECT_EQ(setting_names(), expected);
 }
@@ -252,6 +255,43 @@ TEST(matrix_value_text, WritesValuesAsInASweepFile) {
   EXPECT_EQ(value_text(json::array({64, 32})), "[64, 32]");
   EXPECT_EQ(value_text(json{{"parallelism", "sync"}, {"ranks", 2}}), "{parallelism = \"sync\", ranks = 2}");
   EXPECT_EQ(value_text(json{{"avg_freq", 4}, {"method", "param_avg"}}), "{method = \"param_avg\", avg_freq = 4}");
+}
+
+// The cells of the rows of the first table under "## Settings" in docs/sweep-files.md, header rows left out.
+std::vector<std::vector<std::string>> documented_settings() {
+  std::ifstream docs(std::string(IDDL_SOURCE_DIR) + "/docs/sweep-files.md");
+  std::vector<std::vector<std::string>> rows;
+  bool in_section = false;
+  for (std::string line; std::getline(docs, line);) {
+    if (line == "## Settings") in_section = true;
+    if (!in_section) continue;
+    if (line.rfind("|", 0) != 0) {
+      if (!rows.empty()) break;
+      continue;
+    }
+    std::vector<std::string> cells;
+    for (size_t at = 1, bar; (bar = line.find('|', at)) != std::string::npos; at = bar + 1) {
+      std::string cell = line.substr(at, bar - at);
+      cell.erase(0, cell.find_first_not_of(' '));
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      cells.push_back(cell);
+    }
+    rows.push_back(cells);
+  }
+  return rows.size() < 2 ? rows : std::vector<std::vector<std::string>>(rows.begin() + 2, rows.end());
+}
+
+TEST(matrix_settings, DocsTableListsEverySettingWithItsTypeDefaultAndHelp) {
+  const auto rows = documented_settings();
+  ASSERT_EQ(rows.size(), settings().size()) << "docs/sweep-files.md, \"Settings\"";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Setting& s = settings()[i];
+    ASSERT_EQ(rows[i].size(), 5u) << "docs/sweep-files.md, \"Settings\", row of " << s.name;
+    EXPECT_EQ(rows[i][0], "`" + s.name + "`") << "row " << i + 1 << ": the registry's order";
+    EXPECT_EQ(rows[i][1], kind_name(s.kind)) << s.name;
+    EXPECT_EQ(rows[i][2], "`" + value_text(s.default_value) + "`") << s.name;
+    EXPECT_EQ(rows[i][4], s.help) << s.name;
+  }
 }
 
 }  // namespace

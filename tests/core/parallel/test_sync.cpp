@@ -81,6 +81,51 @@ TEST(SyncTwoRanks, EqualsOneRankOnTheCombinedBatch) {
   }
 }
 
+// loss_reduction = "sum" (docs/strategies.md, "Summed losses"): with equal local batches sync's gradient
+// is the mean over the ranks of their summed gradients, seed 003's all_reduce / world_size: half the sum
+// over the global batch on 2 ranks, so one rank on the combined batch with lr / 2 and weight decay x 2
+// makes the same steps.
+TEST(SyncTwoRanks, SummedLossesAverageTheRanksSums) {
+  iddl::data::DataOptions data_options;
+  data_options.name = "synthetic";
+  data_options.train_samples = 256;  // a multiple of the global batch: every rank has 16 samples a step
+  data_options.test_samples = 64;
+  const auto data = iddl::data::load_dataset(data_options);
+  const iddl::models::TrainingLoss summed("cross_entropy", "sum");
+  iddl::comm::MpiCommunicator comm;
+
+  torch::manual_seed(11);
+  auto model = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
+  model->set_loss(summed);
+  auto options = options_with_batch(16);
+  options.lr = 0.002;
+  iddl::parallel::SyncStrategy sync(comm);
+  iddl::train::Trainer trainer(model, options, torch::kCPU, &comm, sync);
+  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
+  driver.run_epoch(1);
+  const auto last = driver.run_epoch(2);
+  const torch::Tensor distributed = iddl::train::flatten_values(model->parameters());
+
+  if (comm.rank() == 0) {
+    torch::manual_seed(11);
+    auto reference = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
+    reference->set_loss(summed);
+    auto combined = options_with_batch(32);
+    combined.lr = options.lr / 2;
+    combined.weight_decay = options.weight_decay * 2;
+    iddl::parallel::SingleStrategy alone;
+    iddl::train::Trainer single(reference, combined, torch::kCPU, nullptr, alone);
+    iddl::train::EpochDriver single_driver(single, data, combined, torch::kCPU);
+    single_driver.run_epoch(1);
+    const auto single_last = single_driver.run_epoch(2);
+    const torch::Tensor expected = iddl::train::flatten_values(reference->parameters());
+    EXPECT_TRUE(torch::allclose(distributed, expected, 1e-4, 1e-5))
+        << "max difference " << (distributed - expected).abs().max().item<double>();
+    EXPECT_NEAR(last.train_loss, single_last.train_loss, 1e-4);  // per sample, not per batch
+    EXPECT_LT(last.train_loss, 2.4);
+  }
+}
+
 // batch_scope "global": a step's batch of 63 split 32 + 31 over two ranks gives the updates of one rank with batch 63.
 TEST(SyncTwoRanks, AGlobalBatchEqualsOneRankWithThatBatchEvenWhenUneven) {
   const auto data = synthetic_data();

@@ -51,9 +51,11 @@ struct Trained {
   std::vector<std::string> owned;
 };
 
-// The single-process reference: the whole model, plain SGD on each batch's mean loss.
-Trained reference() {
+// The single-process reference: the whole model, plain SGD on each batch's loss (mean cross-entropy
+// unless `loss` says otherwise).
+Trained reference(const models::TrainingLoss& loss = models::TrainingLoss()) {
   Trained run{{}, mlp(), {}};
+  run.model->set_loss(loss);
   torch::optim::SGD sgd(run.model->parameters(), torch::optim::SGDOptions(kLr));
   for (const Batch& b : batches()) {
     sgd.zero_grad();
@@ -74,9 +76,11 @@ PipelineOptions options(int64_t chunks, BoundaryCodec codec = {}, const std::str
   return o;
 }
 
-// kSteps pipeline steps over both ranks with `split` and `opts`.
-Trained pipelined(comm::Communicator& comm, const StageSplit& split, const PipelineOptions& opts) {
+// kSteps pipeline steps over both ranks with `split` and `opts` (and the model's `loss`).
+Trained pipelined(comm::Communicator& comm, const StageSplit& split, const PipelineOptions& opts,
+                  const models::TrainingLoss& loss = models::TrainingLoss()) {
   Trained run{{}, mlp(), {}};
+  run.model->set_loss(loss);
   PipelineTrainer trainer(run.model, kFashion, split, comm, opts);
   for (const Batch& b : batches()) run.losses.push_back(trainer.train_step(b.x, b.y));
   for (const auto& item : run.model->named_parameters())
@@ -169,6 +173,22 @@ TEST(pipeline_gpipe, TheEpochDriverFeedsTheFirstStageAugmentedBatches) {
   const torch::Tensor owned = run.model->named_parameters()[run.owned.front()];
   EXPECT_GT((owned - plain.model->named_parameters()[run.owned.front()]).abs().max().item<double>(), 1e-4)
       << "unaugmented batches train other weights";
+}
+
+// The model's loss on the last stage: a summed loss is the sum of the micro-batches' sums (not weighted
+// by their share as the mean is); train_step still returns the loss per sample.
+TEST(pipeline_gpipe, SummedMseLossEqualsTheSingleProcessModel) {
+  comm::MpiCommunicator comm;
+  const models::TrainingLoss summed_mse("mse", "sum");
+  const Trained ref = reference(summed_mse);
+  std::vector<double> per_sample;
+  for (const double loss : ref.losses) per_sample.push_back(loss / static_cast<double>(kBatch));
+  for (const StageSplit& split : every_split(comm.size())) {
+    SCOPED_TRACE("last group starts at stage " + std::to_string(split.back().first));
+    const Trained run = pipelined(comm, split, options(4), summed_mse);
+    expect_losses_near(run.losses, per_sample, 1e-6);
+    expect_owned_weights_equal(run, ref);
+  }
 }
 
 TEST(pipeline_gpipe, OneAndEightChunksMatchFour) {
