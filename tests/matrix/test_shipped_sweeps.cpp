@@ -55,11 +55,18 @@ TEST(matrix_shipped_sweeps, Cifar10PlansTheWholeMatrix) {
   EXPECT_EQ(values_of(sweep, "compression").count("none"), 36u);
   const auto& first = sweep.runs[0].config;
   EXPECT_EQ(first["model"], "resnet9");
-  EXPECT_EQ(first["nesterov"], true);
-  EXPECT_EQ(first["schedule"], "warmup_linear");
+  // seed 003's recipe (cifar10-fast's): batch 512, 24 epochs, piecewise 0 -> 0.4 -> 0 over a summed loss
+  EXPECT_EQ(first["batch_size"], 512);
+  EXPECT_EQ(first["epochs"], 24);
+  EXPECT_EQ(first["schedule"], "piecewise");
+  EXPECT_EQ(first["lr_epochs"], nlohmann::json::array({0.0, 5.0, 24.0}));
+  EXPECT_EQ(first["lr_values"], nlohmann::json::array({0.0, 0.4 / 512, 0.0}));
+  EXPECT_EQ(first["loss_reduction"], "sum");
+  EXPECT_DOUBLE_EQ(first["weight_decay"].get<double>(), 5e-4 * 512);
+  EXPECT_EQ(first["augment"], (nlohmann::json{{"method", "crop_flip"}, {"pad", 4}, {"padding", "reflect"},
+                                              {"flip", true}, {"cutout", 8}}));
   EXPECT_EQ(first["data_dir"], "data/cifar-10-batches-bin");
   EXPECT_EQ(first["compression"], (nlohmann::json{{"method", "none"}}));
-  EXPECT_DOUBLE_EQ(first["weight_decay"].get<double>(), 5e-4);
   EXPECT_EQ(values_of(sweep, "vertical").count("partition"), 6u);
   EXPECT_EQ(values_of(sweep, "vertical").count("ensemble"), 6u);
   EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 12u);
@@ -77,8 +84,21 @@ TEST(matrix_shipped_sweeps, IddlPlansSeed000sSettingsAndResNetRows) {
   EXPECT_EQ(models.count("\"resnet18\""), 6u);
   EXPECT_EQ(values_of(sweep, "vertical").count("ensemble"), 6u);
   EXPECT_EQ(values_of(sweep, "horizontal").count("early_exit"), 3u);
-  for (const auto& run : sweep.runs)
+  for (const auto& run : sweep.runs) {
     EXPECT_EQ(run.config["ranks"], run.config["vertical"]["method"] == "none" ? 1 : 2);
+    const bool mlp = run.config["model"] == "mlp";
+    // mlp/experiment.py (lr 0.01, momentum 0.5, batch 32, ToTensor) and resnet/main.py (lr 0.01, momentum 0.9,
+    // weight decay 5e-4, batch 128, crop + flip, standardized)
+    EXPECT_DOUBLE_EQ(run.config["lr"].get<double>(), 0.01);
+    EXPECT_DOUBLE_EQ(run.config["momentum"].get<double>(), mlp ? 0.5 : 0.9);
+    EXPECT_EQ(run.config["batch_size"], mlp ? 32 : 128);
+    EXPECT_EQ(run.config["epochs"], mlp ? 10 : 30);
+    EXPECT_EQ(run.config["normalize"], mlp ? "none" : "standard");
+    EXPECT_EQ(run.config["augment"]["method"], mlp ? "none" : "crop_flip");
+  }
+  const Sweep cifar = shipped("iddl_cifar10.toml");
+  ASSERT_EQ(cifar.runs.size(), 9u);
+  EXPECT_EQ(values_of(cifar, "model").count("\"mlp\""), 3u);
 }
 
 TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
@@ -98,7 +118,38 @@ TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
   }
   EXPECT_EQ(error_feedback, (std::set<std::string>{"false", "true"}));
   EXPECT_EQ(granularity, (std::set<std::string>{"layerwise", "model"}));
-  EXPECT_EQ(shipped("compression_cifar10.toml").runs.size(), 9u);
+  const Sweep cifar = shipped("compression_cifar10.toml");
+  ASSERT_EQ(cifar.runs.size(), 9u);
+  for (const auto& run : cifar.runs) {  // seed 003's 40 epochs for RandomK, with the ramp's last knot there
+    const bool randomk = run.config["compression"]["method"] == "randomk";
+    EXPECT_EQ(run.config["epochs"], randomk ? 40 : 24);
+    EXPECT_EQ(run.config["lr_epochs"].back(), run.config["epochs"].get<double>());
+  }
+}
+
+TEST(matrix_shipped_sweeps, LayerwisePlansSeed003sStudyOnItsThreeNetworks) {
+  const Sweep sweep = shipped("layerwise_cifar10.toml");
+  // 3 networks x (none + 6 compressors x 2 granularities)
+  ASSERT_EQ(sweep.runs.size(), 39u);
+  EXPECT_EQ(keys_of(sweep).size(), 39u);
+  const auto methods = values_of(sweep, "compression");
+  for (const char* method : {"randomk", "topk", "threshold", "adaptive_threshold", "terngrad", "qsgd"})
+    EXPECT_EQ(methods.count(method), 6u) << method;
+  for (const auto& run : sweep.runs) {
+    const auto& c = run.config["compression"];
+    if (c["method"] == "topk") {
+      EXPECT_EQ(c["ties"], "keep");
+    }
+    if (c["method"] == "randomk") {
+      EXPECT_EQ(c["scaled"], false);
+    }
+    const bool long_run = c["method"] == "randomk" || c["method"] == "threshold";
+    EXPECT_EQ(run.config["epochs"], long_run ? 40 : 24);
+    EXPECT_EQ(run.config["batch_size"], 512);
+  }
+  const Sweep fashion = shipped("layerwise_fmnist.toml");
+  ASSERT_EQ(fashion.runs.size(), 13u);
+  EXPECT_EQ(fashion.runs[0].config["dataset"], "fashion-mnist");
 }
 
 TEST(matrix_shipped_sweeps, StructureEndToEndPlansSixRuns) {
@@ -146,7 +197,7 @@ TEST(matrix_shipped_sweeps, SyntheticEndToEndPlansTwoRuns) {
 }  // namespace
 TEST(matrix_shipped_sweeps, ParallelPlansSeed001sStrategiesOnOneToThreeRanks) {
   const Sweep sweep = shipped("parallel.toml");
-  ASSERT_EQ(sweep.runs.size(), 14u);
+  ASSERT_EQ(sweep.runs.size(), 17u);
   std::multiset<std::string> methods;
   for (const auto& run : sweep.runs) {
     methods.insert(run.config["parallelism"]["method"].get<std::string>());
@@ -155,29 +206,44 @@ TEST(matrix_shipped_sweeps, ParallelPlansSeed001sStrategiesOnOneToThreeRanks) {
       EXPECT_GE(run.config["ranks"].get<int>(), 2);
     }
   }
-  for (const char* method : {"sync", "param_avg", "w_param_avg", "gossip", "downpour"})
+  for (const char* method : {"sync", "param_avg", "w_param_avg", "gossip", "downpour", "admm"})
     EXPECT_GE(methods.count(method), 1u) << method;
+  for (const auto& run : sweep.runs) {  // seed 001's recipe (models/mlp.h, losses/mse.h)
+    EXPECT_EQ(run.config["loss"], "mse");
+    EXPECT_EQ(run.config["loss_reduction"], "sum");
+    EXPECT_EQ(run.config["activation"], "leaky_relu");
+    EXPECT_EQ(run.config["batch_scope"], run.config["parallelism"]["method"] == "sync" ? "global" : "rank");
+  }
+  const Sweep timing = shipped("parallel_timing.toml");
+  // 3 rank counts x 4 batch sizes x (parallel SGD, parameter averaging), less averaging on one rank
+  EXPECT_EQ(timing.runs.size(), 20u);
 }
 
 TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {
   const Sweep sweep = shipped("pipeline.toml");
-  // 2 datasets x (data parallel and pipeline on 2 ranks; data parallel and 4 and 8 chunks on 4 ranks;
-  // sortquant at 16, 12, 8 and 4 bits)
-  ASSERT_EQ(sweep.runs.size(), 18u);
-  EXPECT_EQ(keys_of(sweep).size(), 18u);
-  EXPECT_EQ(values_of(sweep, "parallelism").count("pipeline"), 14u);
-  EXPECT_EQ(values_of(sweep, "dataset").count("\"synthetic-cifar\""), 9u);
-  const auto& pipeline_2 = sweep.runs[1].config;
+  // 2 datasets x (data parallel twice and a pipeline on 2 ranks; data parallel twice and 4 and 8 chunks on 4
+  // ranks; sortquant at 16, 12, 8 and 4 bits (3:1) and at 8 bits 1:1)
+  ASSERT_EQ(sweep.runs.size(), 24u);
+  EXPECT_EQ(keys_of(sweep).size(), 24u);
+  EXPECT_EQ(values_of(sweep, "parallelism").count("pipeline"), 16u);
+  EXPECT_EQ(values_of(sweep, "dataset").count("\"synthetic-cifar\""), 12u);
+  const auto& pipeline_2 = sweep.runs[2].config;
   EXPECT_EQ(pipeline_2["model"], "mobilenetv2");
   EXPECT_EQ(pipeline_2["ranks"], 2);
   EXPECT_EQ(pipeline_2["batch_size"], 64);
   EXPECT_EQ(pipeline_2["parallelism"]["chunks"], 4);
-  const auto& sortquant_4 = sweep.runs[8].config;
+  EXPECT_EQ(pipeline_2["schedule"], "cosine");  // CIFAR10_nGPU.py: get_scheduler("cosine", epochs / 10 warm-up)
+  EXPECT_EQ(pipeline_2["warmup_epochs"], 4);
+  EXPECT_EQ(pipeline_2["epochs"], 40);
+  const auto& sortquant_4 = sweep.runs[10].config;
   EXPECT_EQ(sortquant_4["parallelism"]["boundary_compression"], "sortquant");
   EXPECT_EQ(sortquant_4["parallelism"]["bits"], 4);
   EXPECT_EQ(sortquant_4["batch_size"], 256);
-  EXPECT_EQ(sweep.runs[0].config["batch_size"], 64);  // data parallel: 64 in all, 32 a rank
+  EXPECT_EQ(sweep.runs[11].config["parallelism"]["split_bits"], 4);  // 8 bits at 1:1
+  EXPECT_EQ(sweep.runs[0].config["batch_size"], 64);  // data parallel: the table's 64 over both ranks
   EXPECT_EQ(sweep.runs[0].config["batch_scope"], "global");
+  EXPECT_EQ(sweep.runs[1].config["batch_size"], 64);  // and the code's 64 on each GPU
+  EXPECT_EQ(sweep.runs[1].config["batch_scope"], "rank");
 }
 
 }  // namespace iddl::matrix
