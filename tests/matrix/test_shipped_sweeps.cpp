@@ -127,6 +127,21 @@ TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
   }
 }
 
+// The CIFAR-10 sweeps' Fashion-MNIST siblings plan the same runs with the same recipe on data that is here.
+TEST(matrix_shipped_sweeps, CifarSweepsHaveFashionSiblingsWithTheSameRecipe) {
+  for (const std::string name : {"cifar10", "compression_cifar10"}) {
+    const Sweep cifar = shipped(name + ".toml");
+    const Sweep fashion = shipped(name + "_fmnist.toml");
+    ASSERT_EQ(fashion.runs.size(), cifar.runs.size()) << name;
+    for (size_t i = 0; i < cifar.runs.size(); ++i) {
+      nlohmann::json expected = cifar.runs[i].config;
+      expected["dataset"] = "fashion-mnist";
+      expected["data_dir"] = "";
+      EXPECT_EQ(fashion.runs[i].config, expected) << name << " run " << i;
+    }
+  }
+}
+
 TEST(matrix_shipped_sweeps, LayerwisePlansSeed003sStudyOnItsThreeNetworks) {
   const Sweep sweep = shipped("layerwise_cifar10.toml");
   // 3 networks x (none + 6 compressors x 2 granularities)
