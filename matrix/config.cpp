@@ -199,10 +199,11 @@ void check_label_smoothing(const json& c) {
                       {"label_smoothing", "loss"});
 }
 
-// activation, leaky_slope and dropout shape the MLP's hidden layers: an error where they would be ignored.
+// activation, leaky_slope, dropout and dropout_kind shape the MLP's hidden layers: an error where they would
+// be ignored.
 void check_hidden_activation(const json& c) {
   if (c["model"] != "mlp") {
-    for (const char* name : {"activation", "dropout"})
+    for (const char* name : {"activation", "dropout", "dropout_kind"})
       if (c[name] != normalized_value(*find_setting(name), find_setting(name)->default_value))
         throw ConfigError(fmt::format("{} = {} applies to model = \"mlp\" only, got model = {}", name,
                                       value_text(c[name]), value_text(c["model"])),
@@ -213,6 +214,11 @@ void check_hidden_activation(const json& c) {
     throw ConfigError(fmt::format("leaky_slope = {} needs activation = \"leaky_relu\", got activation = {}",
                                   value_text(c["leaky_slope"]), value_text(c["activation"])),
                       {"leaky_slope", "activation"});
+  const Setting& kind = *find_setting("dropout_kind");
+  if (c["dropout"].get<double>() == 0.0 && c["dropout_kind"] != normalized_value(kind, kind.default_value))
+    throw ConfigError(fmt::format("dropout_kind = {} needs dropout > 0, got dropout = {}",
+                                  value_text(c["dropout_kind"]), value_text(c["dropout"])),
+                      {"dropout_kind", "dropout"});
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ std::vector<Setting> make_registry() {
       with_max(with_min(number("dropout", 0.0, "MLP only: probability of zeroing a hidden activation in training (0: none)"),
                         0, inclusive),
                1, exclusive),
+      text("dropout_kind", "bernoulli", {"bernoulli", "gaussian"},
+           "dropout > 0: bernoulli zeroes with probability p and scales the rest by 1/(1-p); gaussian multiplies "
+           "by noise of mean 1 and standard deviation sqrt(p(1-p)) (seed 001)"),
       integer("epochs", 2, 1, "passes over the training set"),
       integer("batch_size", 64, 1, "samples per optimizer step on each rank, or over all ranks (batch_scope)"),
       text("batch_scope", "rank", {"rank", "global"},

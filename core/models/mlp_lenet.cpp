@@ -1,5 +1,6 @@
 #include "core/models/mlp_lenet.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -11,6 +12,12 @@ namespace iddl::models {
 
 namespace {
 
+// Seed 001's dropout (DistDNNs layers/dropout.h): x times fresh Gaussian noise of mean 1 and standard
+// deviation sqrt(p (1 - p)); the gradient is multiplied by the same noise.
+torch::Tensor gaussian_dropout(const torch::Tensor& x, double p) {
+  return x * torch::empty_like(x).normal_(1.0, std::sqrt(p * (1.0 - p)));
+}
+
 // Stages: the hidden layers (Linear, activation, dropout).
 class MlpImpl : public StagedModelImpl {
  public:
@@ -21,6 +28,9 @@ class MlpImpl : public StagedModelImpl {
       throw std::invalid_argument("mlp: unknown activation '" + activation_.function + "' (known: relu, leaky_relu)");
     if (!(activation_.dropout >= 0.0 && activation_.dropout < 1.0))
       throw std::invalid_argument("mlp: dropout " + std::to_string(activation_.dropout) + " is not in [0, 1)");
+    if (activation_.dropout_kind != "bernoulli" && activation_.dropout_kind != "gaussian")
+      throw std::invalid_argument("mlp: unknown dropout_kind '" + activation_.dropout_kind +
+                                  "' (known: bernoulli, gaussian)");
     int64_t width = shape.channels * shape.height * shape.width;
     for (size_t i = 0; i < hidden.size(); ++i) {
       const int64_t out = layers.width(hidden[i]);
@@ -35,7 +45,9 @@ class MlpImpl : public StagedModelImpl {
   torch::Tensor stage(int64_t i, torch::Tensor x) override {
     x = hidden_.at(i)(x.flatten(1));
     x = activation_.function == "relu" ? torch::relu(x) : torch::leaky_relu(x, activation_.leaky_slope);
-    return activation_.dropout > 0.0 ? torch::dropout(x, activation_.dropout, is_training()) : x;
+    if (activation_.dropout == 0.0 || !is_training()) return x;
+    return activation_.dropout_kind == "gaussian" ? gaussian_dropout(x, activation_.dropout)
+                                                  : torch::dropout(x, activation_.dropout, true);
   }
   torch::Tensor features(torch::Tensor x) override { return x.flatten(1); }
   torch::Tensor output(torch::Tensor features) override { return out_(features); }

@@ -7,8 +7,8 @@
 
 namespace iddl::models {
 
-// Flatten, per hidden width a Linear layer, its activation and dropout (training mode only), Linear to
-// the classes (the output layer is not hidden).
+// Flatten, per hidden width a Linear layer, its activation and dropout (training mode only; Bernoulli or
+// Gaussian: activation.dropout_kind), Linear to the classes (the output layer is not hidden).
 StagedModel make_mlp(const std::vector<int64_t>& hidden, const HiddenActivation& activation, const InputShape& shape,
                      LayerFactory layers);
 

@@ -40,6 +40,7 @@ struct HiddenActivation {
   std::string function = "relu";  // relu or leaky_relu
   double leaky_slope = 0.01;      // leaky_relu: the slope for negative inputs
   double dropout = 0.0;           // probability of zeroing each activation (survivors scaled by 1 / (1 - p))
+  std::string dropout_kind = "bernoulli";  // bernoulli (above) or gaussian: times noise of mean 1, sd sqrt(p (1 - p))
 };
 
 // Which network to build: name is a row of model_registry.hpp; hidden and activation shape the MLP.

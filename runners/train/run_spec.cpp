@@ -56,6 +56,7 @@ models::ModelOptions model_options(const nlohmann::json& c) {
   o.activation.function = c.at("activation").get<std::string>();
   o.activation.leaky_slope = c.at("leaky_slope").get<double>();
   o.activation.dropout = c.at("dropout").get<double>();
+  o.activation.dropout_kind = c.at("dropout_kind").get<std::string>();
   return o;
 }
 

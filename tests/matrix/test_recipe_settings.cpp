@@ -111,9 +111,21 @@ TEST(matrix_hidden_activation, AppliesToTheMlpOnly) {
   EXPECT_EQ(resolve_error({{"dropout", 1.0}}), "dropout = 1.0 is out of range: must be >= 0 and < 1");
 }
 
+TEST(matrix_hidden_activation, GaussianDropoutKindNeedsDropoutOnTheMlp) {
+  EXPECT_EQ(resolve_error({{"dropout", 0.2}, {"dropout_kind", "gaussian"}}), "");
+  EXPECT_EQ(resolve_error({{"dropout_kind", "gaussian"}}),
+            "dropout_kind = \"gaussian\" needs dropout > 0, got dropout = 0.0");
+  EXPECT_EQ(resolve_error({{"model", "lenet"}, {"dropout_kind", "gaussian"}}),
+            "dropout_kind = \"gaussian\" applies to model = \"mlp\" only, got model = \"lenet\"");
+  EXPECT_EQ(resolve_error({{"model", "lenet"}, {"dropout_kind", "bernoulli"}}), "");  // the default
+  EXPECT_EQ(resolve_error({{"dropout", 0.2}, {"dropout_kind", "uniform"}}),
+            "dropout_kind = \"uniform\" is not one of bernoulli, gaussian");
+}
+
 TEST(matrix_recipe_settings, DefaultsChangeNoRunKey) {
   EXPECT_EQ(run_key(resolve_config({{"loss", "cross_entropy"}, {"loss_reduction", "mean"}, {"label_smoothing", 0.0},
                                     {"activation", "relu"}, {"leaky_slope", 0.01}, {"dropout", 0.0},
+                                    {"dropout_kind", "bernoulli"},
                                     {"lr_epochs", json::array()}, {"lr_values", json::array()}})),
             run_key(json::object()));
 }

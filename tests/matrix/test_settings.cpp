@@ -21,7 +21,7 @@ using nlohmann::json;
 TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
   const std::vector<std::string> expected{
       "dataset",  "data_dir",       "normalize",     "train_samples", "test_samples",  "model",    "hidden",      "activation",
-      "leaky_slope", "dropout",     "epochs",
+      "leaky_slope", "dropout",     "dropout_kind", "epochs",
       "batch_size", "batch_scope",  "augment",
       "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
       "lr_gamma", "warmup_epochs",  "lr_epochs",     "lr_values",     "loss",     "loss_reduction", "label_smoothing",

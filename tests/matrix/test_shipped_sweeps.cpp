@@ -227,11 +227,13 @@ TEST(matrix_shipped_sweeps, ParallelPlansSeed001sStrategiesOnOneToThreeRanks) {
     EXPECT_EQ(run.config["loss"], "mse");
     EXPECT_EQ(run.config["loss_reduction"], "sum");
     EXPECT_EQ(run.config["activation"], "leaky_relu");
+    EXPECT_EQ(run.config["dropout_kind"], "gaussian");  // layers/dropout.h
     EXPECT_EQ(run.config["batch_scope"], run.config["parallelism"]["method"] == "sync" ? "global" : "rank");
   }
   const Sweep timing = shipped("parallel_timing.toml");
   // 3 rank counts x 4 batch sizes x (parallel SGD, parameter averaging), less averaging on one rank
   EXPECT_EQ(timing.runs.size(), 20u);
+  for (const auto& run : timing.runs) EXPECT_EQ(run.config["dropout_kind"], "gaussian");
 }
 
 TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {

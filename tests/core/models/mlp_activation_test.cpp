@@ -1,5 +1,8 @@
-// The MLP's hidden activation and dropout (models::HiddenActivation): seed 001's LeakyReLU and dropout.
+// The MLP's hidden activation and dropout (models::HiddenActivation): seed 001's LeakyReLU and its
+// Gaussian dropout (DistDNNs layers/dropout.h), and torch's Bernoulli dropout.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "core/models/model.hpp"
 
@@ -78,7 +81,47 @@ TEST(MlpActivation, DropoutZeroesAboutPOfTheActivationsInTrainModeAndScalesTheRe
   EXPECT_TRUE(torch::allclose(out.masked_select(zero.logical_not()), 2.0 * kept.masked_select(zero.logical_not())));
 }
 
-TEST(MlpActivation, RefusesAnUnknownActivationOrADropoutOutOfRange) {
+TEST(MlpActivation, GaussianDropoutMultipliesByNoiseOfMeanOneAndSeed001sDeviationInTrainMode) {
+  auto plain = mlp({"leaky_relu", 0.01, 0.0});
+  auto noisy = mlp({"leaky_relu", 0.01, 0.2, "gaussian"});
+  plain->train();
+  noisy->train();
+  const torch::Tensor x = torch::randn({64, 1, 8, 8});
+  torch::Tensor kept;
+  {
+    torch::NoGradGuard no_grad;
+    kept = plain->stage(0, x);
+  }
+  ASSERT_EQ(kept.eq(0).sum().item<int64_t>(), 0);  // leaky_relu leaves no exact zero
+  const torch::Tensor out = noisy->stage(0, x);
+  const torch::Tensor noise = (out / kept).detach().to(torch::kFloat64);
+  // 16384 draws of N(1, 0.2 * 0.8): the mean's standard error is 0.003, the deviation's 0.0022
+  EXPECT_NEAR(noise.mean().item<double>(), 1.0, 0.03);
+  EXPECT_NEAR(noise.std().item<double>(), std::sqrt(0.2 * 0.8), 0.03);
+  EXPECT_EQ(noise.eq(0).sum().item<int64_t>(), 0);  // nothing zeroed, unlike Bernoulli dropout
+  // The gradient goes through the same noise: d sum(out) / d fc1.bias = sum over the batch of noise * slope.
+  out.sum().backward();
+  const torch::Tensor pre = pre_activation(*plain, x).detach().to(torch::kFloat64);
+  const torch::Tensor slope = torch::where(pre > 0, torch::ones_like(pre), torch::full_like(pre, 0.01));
+  EXPECT_TRUE(torch::allclose(noisy->named_parameters()["fc1.linear.bias"].grad().to(torch::kFloat64),
+                              (noise * slope).sum(0), 1e-4, 1e-4));
+}
+
+TEST(MlpActivation, GaussianDropoutIsTheIdentityInEvalModeAndAddsNoParameters) {
+  auto plain = mlp({"leaky_relu", 0.01, 0.0});
+  auto noisy = mlp({"leaky_relu", 0.01, 0.2, "gaussian"});
+  EXPECT_EQ(iddl::models::count_parameters(*plain), iddl::models::count_parameters(*noisy));
+  EXPECT_EQ(plain->parameters().size(), noisy->parameters().size());
+  EXPECT_EQ(iddl::models::count_flops(*plain, kShape), iddl::models::count_flops(*noisy, kShape));
+  torch::NoGradGuard no_grad;
+  plain->eval();
+  noisy->eval();
+  const torch::Tensor x = torch::randn({16, 1, 8, 8});
+  EXPECT_TRUE(torch::equal(noisy->forward(x), plain->forward(x)));
+}
+
+TEST(MlpActivation, RefusesAnUnknownActivationOrDropoutKindOrADropoutOutOfRange) {
   EXPECT_THROW(mlp({"gelu", 0.01, 0.0}), std::invalid_argument);
   EXPECT_THROW(mlp({"relu", 0.01, 1.0}), std::invalid_argument);
+  EXPECT_THROW(mlp({"relu", 0.01, 0.2, "uniform"}), std::invalid_argument);
 }
