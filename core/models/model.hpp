@@ -22,6 +22,9 @@ struct SparsityOptions {
   std::string design = "affine";  // bibd, random: affine or projective
   std::string layers = "hidden";  // hidden (MLP: all but the output layer; CNN: every conv but the first) or all
   int64_t groups = 1;             // inputs and outputs cut into this many groups (group: ≥ 2)
+  std::string shortcuts = "thinned";  // thinned (as the other hidden convs) or dense (ResNet-18's 1x1 shortcuts)
+  std::string design_over = "group";  // bibd, random with groups > 1: the mask of one group (out × in/groups) or
+                                      // all_inputs (out × in, cropped to its first in/groups columns)
   uint64_t seed = 1;              // random: draws the masks (the run seed)
 };
 

@@ -19,6 +19,9 @@ class ConvBnImpl : public torch::nn::Module {
                                                      .bias(false),
                                                  hidden))),
         bn(register_module("bn", BatchNorm2d(out))) {}
+  // A convolution built by the caller (a shortcut), then batch normalisation of its `out` channels.
+  ConvBnImpl(Conv2d conv, int64_t out)
+      : conv(register_module("conv", std::move(conv))), bn(register_module("bn", BatchNorm2d(out))) {}
 
   torch::Tensor forward(const torch::Tensor& x) { return bn(conv(x)); }
 
@@ -88,7 +91,9 @@ class BasicBlockImpl : public torch::nn::Module {
   BasicBlockImpl(int64_t in, int64_t out, int64_t stride, LayerFactory& layers)
       : conv1(register_module("conv1", ConvBn(in, out, 3, stride, layers))),
         conv2(register_module("conv2", ConvBn(out, out, 3, 1, layers))) {
-    if (stride != 1 || in != out) shortcut = register_module("shortcut", ConvBn(in, out, 1, stride, layers));
+    if (stride != 1 || in != out)
+      shortcut = register_module(
+          "shortcut", ConvBn(layers.shortcut(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)), out));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {

@@ -34,6 +34,11 @@ LayerFactory::LayerFactory(SparsityOptions options, ModelPart part)
                                 " does not exist");
   if (options_.groups < 1)
     throw std::logic_error("sparsification groups = " + std::to_string(options_.groups) + " (matrix's spec: >= 1)");
+  if (options_.shortcuts != "thinned" && options_.shortcuts != "dense")
+    throw std::logic_error("sparsification shortcuts = '" + options_.shortcuts + "' (matrix's spec: thinned, dense)");
+  if (options_.design_over != "group" && options_.design_over != "all_inputs")
+    throw std::logic_error("sparsification design_over = '" + options_.design_over +
+                           "' (matrix's spec: group, all_inputs)");
 }
 
 int64_t LayerFactory::width(int64_t full) const {
@@ -51,6 +56,8 @@ bool LayerFactory::thins(bool hidden) const {
 
 sparsity::Mask LayerFactory::next_mask(int64_t in, int64_t out) {
   check_divisible(in, out, options_.groups);
+  if (options_.design_over == "all_inputs")
+    return sparsity::first_columns(method_->mask(options_, in, out, layer_++), in / options_.groups);
   return method_->mask(options_, in / options_.groups, out, layer_++);
 }
 
@@ -66,6 +73,10 @@ Conv2d LayerFactory::conv(const torch::nn::Conv2dOptions& options, bool hidden) 
   torch::nn::Conv2dOptions grouped = options;
   grouped.groups(options.groups() * options_.groups);
   return Conv2d(grouped, method_->masks_convolutions ? to_tensor(per_group) : torch::Tensor());
+}
+
+Conv2d LayerFactory::shortcut(const torch::nn::Conv2dOptions& options) {
+  return options_.shortcuts == "dense" ? Conv2d(options) : conv(options, true);
 }
 
 }  // namespace iddl::models

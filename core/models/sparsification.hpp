@@ -16,7 +16,7 @@ namespace iddl::models {
 class LayerFactory {
  public:
   // Throws std::invalid_argument for a part index outside [0, count), std::logic_error for a method
-  // without a registry row or groups < 1 (the matrix resolves neither).
+  // without a registry row, groups < 1 or unknown shortcuts / design_over (the matrix resolves none).
   explicit LayerFactory(SparsityOptions options, ModelPart part = {});
 
   // This part's share of a hidden width `full` (at least 1).
@@ -29,12 +29,15 @@ class LayerFactory {
   Linear linear(const torch::nn::LinearOptions& options, bool hidden);
   // A Conv2d layer, thinned when the options thin it (`hidden`: not the first convolution).
   Conv2d conv(const torch::nn::Conv2dOptions& options, bool hidden);
+  // A residual shortcut's Conv2d (ResNet-18's 1x1): as a hidden conv, or dense with shortcuts = "dense".
+  Conv2d shortcut(const torch::nn::Conv2dOptions& options);
 
  private:
   // Whether a layer is thinned.
   bool thins(bool hidden) const;
   // The [out, in/groups] mask of the next thinned layer of `in` inputs and `out` outputs (all ones
-  // for group); throws std::invalid_argument when the groups do not divide both sides.
+  // for group; with design_over = all_inputs the [out, in] mask's first in/groups columns); throws
+  // std::invalid_argument when the groups do not divide both sides.
   sparsity::Mask next_mask(int64_t in, int64_t out);
 
   SparsityOptions options_;

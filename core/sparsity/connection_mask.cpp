@@ -77,4 +77,14 @@ Mask grouped_mask(const Mask& per_group, int64_t groups) {
   return m;
 }
 
+Mask first_columns(const Mask& mask, int64_t cols) {
+  if (cols < 0 || cols > mask.cols)
+    throw std::invalid_argument("cannot keep " + std::to_string(cols) + " of a mask's " + std::to_string(mask.cols) +
+                                " columns");
+  Mask m{mask.rows, cols, std::vector<uint8_t>(mask.rows * cols)};
+  for (int64_t j = 0; j < m.rows; ++j)
+    std::copy_n(mask.bits.begin() + j * mask.cols, cols, m.bits.begin() + j * cols);
+  return m;
+}
+
 }  // namespace iddl::sparsity

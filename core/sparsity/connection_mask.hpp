@@ -42,4 +42,8 @@ Mask random_mask(int64_t n_in, int64_t n_out, int64_t count, uint64_t seed);
 // i's position in its group. Throws std::invalid_argument when the sides are not divisible.
 Mask grouped_mask(const Mask& per_group, int64_t groups);
 
+// The first `cols` columns of `mask` (seed 000's BibdConv2d with groups: the design over all inputs,
+// cropped to one group's width). Throws std::invalid_argument unless 0 <= cols <= mask.cols.
+Mask first_columns(const Mask& mask, int64_t cols);
+
 }  // namespace iddl::sparsity

@@ -52,6 +52,8 @@ models::ModelOptions model_options(const nlohmann::json& c) {
   o.sparsity.design = sparsification.value("design", o.sparsity.design);
   o.sparsity.layers = sparsification.value("layers", o.sparsity.layers);
   o.sparsity.groups = sparsification.value("groups", o.sparsity.groups);
+  o.sparsity.shortcuts = sparsification.value("shortcuts", o.sparsity.shortcuts);
+  o.sparsity.design_over = sparsification.value("design_over", o.sparsity.design_over);
   o.sparsity.seed = c.at("seed").get<uint64_t>();
   o.activation.function = c.at("activation").get<std::string>();
   o.activation.leaky_slope = c.at("leaky_slope").get<double>();

@@ -99,6 +99,16 @@ TEST(matrix_shipped_sweeps, IddlPlansSeed000sSettingsAndResNetRows) {
   const Sweep cifar = shipped("iddl_cifar10.toml");
   ASSERT_EQ(cifar.runs.size(), 9u);
   EXPECT_EQ(values_of(cifar, "model").count("\"mlp\""), 3u);
+  // seed 000's ResNets: 1x1 shortcuts dense, bibd_gc's design over all inputs (resnet_gc.py, bibd_layer.py)
+  for (const Sweep* s : {&sweep, &cifar})
+    for (const auto& run : s->runs) {
+      const auto& sparsification = run.config["sparsification"];
+      if (run.config["model"] != "resnet18" || sparsification["method"] == "none") continue;
+      EXPECT_EQ(sparsification.value("shortcuts", "thinned"), "dense") << sparsification.dump();
+      const bool bibd_gc = sparsification["method"] == "bibd" && sparsification.value("groups", 1) != 1;
+      EXPECT_EQ(sparsification.value("design_over", "group"), bibd_gc ? "all_inputs" : "group")
+          << sparsification.dump();
+    }
 }
 
 TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {

@@ -3,6 +3,9 @@
 #include <torch/torch.h>
 
 #include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "core/models/layers.hpp"
 #include "core/models/model.hpp"
@@ -144,6 +147,75 @@ TEST(SparseResNet18, GroupsHalveEveryConvButTheStem) {
   EXPECT_LT(count_flops(*b2, kCifar), count_flops(*g2, kCifar));
 }
 
+// ResNet-18 on CIFAR-10 thinned by `o`.
+Model resnet18(SparsityOptions o) {
+  torch::manual_seed(0);
+  return make_model({"resnet18", {}, std::move(o)}, kCifar);
+}
+
+// The 1x1 shortcut convs of ResNet-18: block, in and out channels.
+const std::vector<std::tuple<std::string, int64_t, int64_t>> kShortcuts = {
+    {"layer2.0", 64, 128}, {"layer3.0", 128, 256}, {"layer4.0", 256, 512}};
+
+TEST(SparseResNet18, DenseShortcutsKeepEveryShortcutWeight) {
+  for (const char* name : {"bibd", "random", "group"}) {
+    SparsityOptions thinned = method(name), dense = method(name);
+    thinned.groups = dense.groups = std::string(name) == "group" ? 2 : 1;
+    dense.shortcuts = "dense";
+    Model t = resnet18(thinned), d = resnet18(dense);
+    int64_t all = 0, kept = 0;  // the shortcuts' weights, and those the thinned model keeps
+    for (const auto& [block, in, out] : kShortcuts) {
+      all += in * out;
+      kept += std::string(name) == "group" ? in * out / 2 : bibd_ones(in, out);
+      const torch::Tensor w = d->named_parameters()[block + ".shortcut.conv.conv.weight"];
+      EXPECT_FALSE(d->named_buffers().contains(block + ".shortcut.conv.mask")) << name << block;
+      EXPECT_EQ(w.sizes(), (std::vector<int64_t>{out, in, 1, 1})) << name << block;  // ungrouped
+      EXPECT_EQ(w.ne(0).sum().item<int64_t>(), in * out) << name << block;           // every weight nonzero
+    }
+    EXPECT_EQ(count_parameters(*d) - count_parameters(*t), all - kept) << name;
+    EXPECT_EQ(count_weights(*d) - count_weights(*t), all - kept) << name;
+  }
+}
+
+TEST(SparseResNet18, DesignOverAllInputsCropsTheFullDesign) {
+  for (int64_t groups : {2, 4}) {
+    SparsityOptions seed = method("bibd");
+    seed.groups = groups;
+    seed.design_over = "all_inputs";
+    Model m = resnet18(seed);
+    // layer1.0.conv1 is 64 → 64, layer2.0.conv1 64 → 128, layer4.1.conv2 512 → 512
+    for (auto [name, in, out] : {std::tuple{"layer1.0.conv1", 64, 64}, std::tuple{"layer2.0.conv1", 64, 128},
+                                 std::tuple{"layer4.1.conv2", 512, 512}}) {
+      const sparsity::Mask full = sparsity::bibd_mask(sparsity::DesignKind::Affine, in, out);
+      const sparsity::Mask cropped = sparsity::first_columns(full, in / groups);
+      const torch::Tensor expected =
+          torch::from_blob(const_cast<uint8_t*>(cropped.bits.data()), {out, in / groups}, torch::kUInt8)
+              .to(torch::kFloat32);
+      const torch::Tensor mask = m->named_buffers()[std::string(name) + ".conv.mask"];
+      EXPECT_TRUE(torch::equal(mask.squeeze(-1).squeeze(-1), expected)) << name << " groups " << groups;
+      EXPECT_NE(cropped.count(), bibd_ones(in / groups, out)) << name;  // not the one-group design
+    }
+  }
+}
+
+TEST(SparseResNet18, Seed000RowsKeepTheWeightsDocsSparsityStates) {
+  // docs/sparsity.md, "Seed 000's ResNet-18 rows": shortcuts dense, bibd_gc's design over all inputs; the stem
+  // (1,728) and fc (5,120) weights are in every row.
+  const auto row = [](const char* name, int64_t groups, bool all_inputs) {
+    SparsityOptions o = method(name);
+    o.groups = groups;
+    o.shortcuts = "dense";
+    if (all_inputs) o.design_over = "all_inputs";
+    return count_weights(*resnet18(o));
+  };
+  EXPECT_EQ(count_weights(*resnet18(method("none"))), 11164352);
+  EXPECT_EQ(row("bibd", 1, false), 760064);
+  EXPECT_EQ(row("group", 2, false), 5671616);
+  EXPECT_EQ(row("bibd", 2, true), 469436);
+  EXPECT_EQ(row("group", 4, false), 2925248);
+  EXPECT_EQ(row("bibd", 4, true), 324158);
+}
+
 TEST(SparseLeNet, HiddenThinsOnlyTheSecondConv) {
   torch::manual_seed(0);
   Model m = make_model({"lenet", {}, method("bibd")}, kFashion);
@@ -156,6 +228,11 @@ TEST(Sparsification, RejectsUnknownValuesAndIndivisibleGroups) {
   SparsityOptions bad_design = method("bibd");
   bad_design.design = "spherical";
   EXPECT_THROW(seed000_mlp(bad_design), std::logic_error);
+  SparsityOptions bad_shortcuts = method("bibd"), bad_over = method("bibd");
+  bad_shortcuts.shortcuts = "sparse";
+  bad_over.design_over = "everything";
+  EXPECT_THROW(seed000_mlp(bad_shortcuts), std::logic_error);
+  EXPECT_THROW(seed000_mlp(bad_over), std::logic_error);
   SparsityOptions none = method("group");
   none.groups = 0;
   EXPECT_THROW(seed000_mlp(none), std::logic_error);

@@ -30,6 +30,38 @@ TEST(BibdMask, RowsWrapOverTheBlocks) {
   EXPECT_EQ(m.count(), 10 * 3);
 }
 
+TEST(FirstColumns, KeepsEachRowsLeadingEntries) {
+  const Mask full = bibd_mask(DesignKind::Affine, 9, 12);
+  const Mask m = first_columns(full, 4);
+  ASSERT_EQ(m.rows, 12);
+  ASSERT_EQ(m.cols, 4);
+  for (int64_t j = 0; j < 12; ++j)
+    for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(m.at(j, i), full.at(j, i));
+  EXPECT_EQ(first_columns(full, 9).bits, full.bits);
+  EXPECT_THROW(first_columns(full, 10), std::invalid_argument);
+}
+
+// Kept connections of ResNet-18's thinned convs (one kernel position) in seed 000's rows, as docs/sparsity.md's
+// table states them: bibd (the design of all inputs) and bibd_gc with the design over all inputs cropped to
+// in/groups columns (design_over = "all_inputs"), next to the design of one group (design_over = "group").
+TEST(BibdMask, ResNet18LayerCountsOfSeed000sRows) {
+  struct Row {
+    int64_t in, out, bibd, gc2_group, gc2_all, gc4_group, gc4_all;
+  };
+  const Row rows[] = {{64, 64, 512, 342, 256, 256, 128},        {64, 128, 1024, 684, 512, 512, 256},
+                      {128, 128, 1364, 1024, 680, 684, 344},    {128, 256, 2732, 2048, 1368, 1368, 684},
+                      {256, 256, 4096, 2732, 2048, 2048, 1024}, {256, 512, 8192, 5460, 4096, 4096, 2048},
+                      {512, 512, 11400, 8192, 5700, 5460, 2846}};
+  for (const Row& r : rows) {
+    const Mask full = bibd_mask(DesignKind::Affine, r.in, r.out);
+    EXPECT_EQ(full.count(), r.bibd) << r.in << " -> " << r.out;
+    EXPECT_EQ(bibd_mask(DesignKind::Affine, r.in / 2, r.out).count(), r.gc2_group) << r.in << " -> " << r.out;
+    EXPECT_EQ(first_columns(full, r.in / 2).count(), r.gc2_all) << r.in << " -> " << r.out;
+    EXPECT_EQ(bibd_mask(DesignKind::Affine, r.in / 4, r.out).count(), r.gc4_group) << r.in << " -> " << r.out;
+    EXPECT_EQ(first_columns(full, r.in / 4).count(), r.gc4_all) << r.in << " -> " << r.out;
+  }
+}
+
 TEST(LayerDesign, PicksTheSmallestFittingOrder) {
   EXPECT_EQ(layer_design(DesignKind::Affine, 784).points, 784);
   EXPECT_EQ(layer_design(DesignKind::Affine, 785).points, 29 * 29);

@@ -13,6 +13,7 @@
 #include "core/parallel/strategy_registry.hpp"
 #include "matrix/axis_methods.hpp"
 #include "matrix/config.hpp"
+#include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"
 #include "runners/train/pipeline_training.hpp"
 #include "runners/train/run_spec.hpp"
@@ -126,6 +127,26 @@ TEST(Registries, AugmentOptionsTakeTheSpecDefaultsAndTheCoreAppliesEveryMethod) 
     const nlohmann::json value = matrix::resolve_config({{"augment", method.name}}).at("augment");
     EXPECT_NO_THROW(data::augment_batch(batch, runners::augment_options(value), {1, 0, 1, 0})) << method.name;
   }
+}
+
+TEST(Registries, SparsityOptionsTakeTheSpecDefaultsAndSeed000sChoices) {
+  const auto sparsity = [](const nlohmann::json& value) {
+    return runners::model_options(matrix::resolve_config({{"model", "resnet18"}, {"sparsification", value}})).sparsity;
+  };
+  const models::SparsityOptions today = sparsity({{"method", "bibd"}, {"groups", 2}});
+  EXPECT_EQ(today.shortcuts, "thinned");
+  EXPECT_EQ(today.design_over, "group");
+  const models::SparsityOptions seed =
+      sparsity({{"method", "bibd"}, {"groups", 2}, {"shortcuts", "dense"}, {"design_over", "all_inputs"}});
+  EXPECT_EQ(seed.groups, 2);
+  EXPECT_EQ(seed.shortcuts, "dense");
+  EXPECT_EQ(seed.design_over, "all_inputs");
+  EXPECT_EQ(sparsity({{"method", "group"}, {"shortcuts", "dense"}}).shortcuts, "dense");
+  // the defaults are left out of the run key: today's runs keep their keys
+  EXPECT_EQ(matrix::run_key(matrix::resolve_config({{"model", "resnet18"}, {"sparsification", "bibd"}})),
+            matrix::run_key(matrix::resolve_config(
+                {{"model", "resnet18"},
+                 {"sparsification", {{"method", "bibd"}, {"shortcuts", "thinned"}, {"design_over", "group"}}}})));
 }
 
 }  // namespace
