@@ -33,12 +33,14 @@ std::optional<compress::ActivationQuantizer> make_quantizer(const BoundaryCodec&
                               "' (expected none, sortquant or uniform)");
 }
 
-// `split` when it has one group per rank and its groups cover stages 0..stages-1 contiguously, each
-// non-empty; throws std::invalid_argument otherwise.
-StageSplit checked(StageSplit split, const comm::Communicator& comm, int64_t stages) {
-  if (static_cast<int>(split.size()) != comm.size())
+// `split` when it has as many groups as `placement` places on `ranks` ranks and its groups cover stages
+// 0..stages-1 contiguously, each non-empty; throws std::invalid_argument otherwise.
+StageSplit checked(StageSplit split, const std::string& placement, int ranks, int64_t stages) {
+  const size_t groups = group_ranks(placement, ranks).size();
+  if (split.size() != groups)
     throw std::invalid_argument("pipeline: a split of " + std::to_string(split.size()) + " groups for " +
-                                std::to_string(comm.size()) + " ranks");
+                                std::to_string(ranks) + " ranks (placement " + placement + ": " +
+                                std::to_string(groups) + " groups)");
   int64_t next = 0;
   for (const StageGroup& group : split) {
     if (group.first != next || group.end <= group.first)
@@ -52,9 +54,11 @@ StageSplit checked(StageSplit split, const comm::Communicator& comm, int64_t sta
   return split;
 }
 
-// `options` when chunks >= 1 and the schedule is known; throws std::invalid_argument otherwise.
-PipelineOptions checked(PipelineOptions options) {
-  schedule_ops(options.schedule, 0, 1, options.chunks);
+// `options` when chunks >= 1 and the placement on `ranks` ranks and the schedule are known and fit
+// together; throws std::invalid_argument otherwise.
+PipelineOptions checked(PipelineOptions options, int ranks) {
+  const std::vector<int> owners = group_ranks(options.placement, ranks);
+  for (int r = 0; r < ranks; ++r) rank_ops(options.schedule, owners, r, options.chunks);
   return options;
 }
 
@@ -87,10 +91,11 @@ auto timed(double& total, Body body) {
 PipelineTrainer::PipelineTrainer(models::StagedModel model, const models::InputShape& shape, StageSplit split,
                                  comm::Communicator& stages, PipelineOptions options, comm::Communicator* replicas)
     : model_(std::move(model)),
-      split_(checked(std::move(split), stages, model_->stage_count())),
+      split_(checked(std::move(split), options.placement, stages.size(), model_->stage_count())),
       stages_(stages),
       replicas_(replicas != nullptr && replicas->size() > 1 ? replicas : nullptr),
-      options_(checked(std::move(options))),
+      options_(checked(std::move(options), stages.size())),
+      group_ranks_(pipeline::group_ranks(options_.placement, stages_.size())),
       quantizer_(make_quantizer(options_.codec)),
       owned_(find_owned_parameters(shape)),
       optimizer_(owned_, options_.sgd) {}
@@ -101,15 +106,19 @@ std::vector<torch::Tensor> PipelineTrainer::find_owned_parameters(const models::
   const auto params = model_->parameters();
   const auto options = params.empty() ? torch::TensorOptions() : params.front().options();
   torch::Tensor x = torch::zeros({1, shape.channels, shape.height, shape.width}, options.requires_grad(false));
-  {
+  input_shapes_.assign(split_.size(), {});
+  torch::Tensor total = torch::zeros({}, options.requires_grad(false));
+  for (size_t g = 0; g < split_.size(); ++g) {
+    if (rank_of(static_cast<int64_t>(g)) == stages_.rank()) {
+      input_shapes_[g].assign(x.sizes().begin() + 1, x.sizes().end());
+      total = total + run_group(static_cast<int64_t>(g), x).sum();
+    }
     torch::NoGradGuard no_grad;
-    for (int64_t s = 0; s < group().first; ++s) x = model_->stage(s, x);
+    for (int64_t s = split_[g].first; s < split_[g].end; ++s) x = model_->stage(s, x);
   }
-  input_shape_.assign(x.sizes().begin() + 1, x.sizes().end());
   std::vector<torch::Tensor> all;
   for (const auto& p : model_->parameters())
     if (p.requires_grad()) all.push_back(p);
-  const torch::Tensor total = run_local(x).sum();
   const auto grads = torch::autograd::grad({total}, all, {}, false, false, /*allow_unused=*/true);
   std::vector<torch::Tensor> owned;
   for (size_t i = 0; i < all.size(); ++i)
@@ -118,9 +127,10 @@ std::vector<torch::Tensor> PipelineTrainer::find_owned_parameters(const models::
   return owned;
 }
 
-torch::Tensor PipelineTrainer::run_local(torch::Tensor x) {
-  for (int64_t s = group().first; s < group().end; ++s) x = model_->stage(s, x);
-  return last() ? model_->output(model_->features(x)) : x;
+torch::Tensor PipelineTrainer::run_group(int64_t group, torch::Tensor x) {
+  const StageGroup& stages = split_.at(static_cast<size_t>(group));
+  for (int64_t s = stages.first; s < stages.end; ++s) x = model_->stage(s, x);
+  return last(group) ? model_->output(model_->features(x)) : x;
 }
 
 int64_t PipelineTrainer::wire_bytes(int64_t numel) const {
@@ -187,48 +197,50 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   const int64_t chunks = micro_batch_count(n);
   const std::vector<torch::Tensor> xs = n > 0 ? x.tensor_split(chunks) : std::vector<torch::Tensor>{};
   const std::vector<torch::Tensor> ys = n > 0 ? y.tensor_split(chunks) : std::vector<torch::Tensor>{};
-  const int rank = stages_.rank();
-  const std::vector<PipelineOp> ops =
-      n > 0 ? schedule_ops(options_.schedule, rank, stages_.size(), chunks) : std::vector<PipelineOp>{};
+  const std::vector<RankOp> ops =
+      n > 0 ? rank_ops(options_.schedule, group_ranks_, stages_.rank(), chunks) : std::vector<RankOp>{};
   model_->train();
   // Gradient buffers exist before the step, so its heap growth is activations alone.
   train::ensure_gradients(owned_);
   for (const torch::Tensor& p : owned_) p.grad().zero_();
   const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
-  std::vector<torch::Tensor> inputs(xs.size()), outputs(xs.size());
+  // Per group and micro-batch: its input (a leaf after a boundary) and output (the loss on the last group).
+  std::vector<std::vector<torch::Tensor>> inputs(split_.size(), std::vector<torch::Tensor>(xs.size()));
+  std::vector<std::vector<torch::Tensor>> outputs = inputs;
   double loss = 0.0;
   int64_t live = 0;
-  for (const PipelineOp& op : ops) {
-    const auto i = static_cast<size_t>(op.micro_batch);
-    if (op.kind == PipelineOp::Kind::Forward) {
+  for (const RankOp& rank_op : ops) {
+    const int64_t g = rank_op.group;
+    const auto i = static_cast<size_t>(rank_op.op.micro_batch);
+    torch::Tensor& input = inputs[static_cast<size_t>(g)][i];
+    torch::Tensor& output = outputs[static_cast<size_t>(g)][i];
+    if (rank_op.op.kind == PipelineOp::Kind::Forward) {
       const int64_t rows = xs[i].size(0);
-      inputs[i] = first() ? xs[i]
-                          : receive(with_rows(rows, input_shape_), rank - 1, kActivationTag, previous_,
-                                    comm::Traffic::Training)
-                                .requires_grad_();
-      outputs[i] = timed(stats_.compute_seconds, [&] {
-        torch::Tensor out = run_local(inputs[i]);
-        if (last())
-          out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows, n);
+      input = first(g) ? xs[i]
+                       : receive(with_rows(rows, input_shapes_[static_cast<size_t>(g)]), rank_of(g - 1),
+                                 kActivationTag, previous_, comm::Traffic::Training)
+                             .requires_grad_();
+      output = timed(stats_.compute_seconds, [&] {
+        torch::Tensor out = run_group(g, input);
+        if (last(g)) out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows, n);
         return out;
       });
-      if (!last()) send(outputs[i], rank + 1, kActivationTag, next_, comm::Traffic::Training);
+      if (!last(g)) send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
       stats_.peak_live_micro_batches = std::max(stats_.peak_live_micro_batches, ++live);
       if (on_cpu)
         stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, train::heap_bytes_in_use() - heap_at_start);
       continue;
     }
-    if (last()) {
-      loss += outputs[i].item<double>();
-      timed(stats_.compute_seconds, [&] { outputs[i].backward(); });
+    if (last(g)) {
+      loss += output.item<double>();
+      timed(stats_.compute_seconds, [&] { output.backward(); });
     } else {
-      const torch::Tensor grad =
-          receive(outputs[i].sizes(), rank + 1, kGradientTag, next_, comm::Traffic::Training);
-      timed(stats_.compute_seconds, [&] { outputs[i].backward(grad); });
+      const torch::Tensor grad = receive(output.sizes(), rank_of(g + 1), kGradientTag, next_, comm::Traffic::Training);
+      timed(stats_.compute_seconds, [&] { output.backward(grad); });
     }
-    if (!first()) send(inputs[i].grad(), rank - 1, kGradientTag, previous_, comm::Traffic::Training);
-    inputs[i] = torch::Tensor();  // the micro-batch's activations are freed here (1f1b holds fewer)
-    outputs[i] = torch::Tensor();
+    if (!first(g)) send(input.grad(), rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
+    input = torch::Tensor();  // the micro-batch's activations are freed here (1f1b holds fewer)
+    output = torch::Tensor();
     --live;
   }
   finish_sends();
@@ -269,10 +281,11 @@ void PipelineTrainer::await(comm::Request& receive, int source, int tag) const {
 }
 
 torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values) {
-  const int last_rank = stages_.size() - 1;
-  if (last()) {
+  const int last_rank = rank_of(static_cast<int64_t>(split_.size()) - 1);
+  if (holds_loss()) {
     std::vector<std::unique_ptr<comm::Request>> sends;
-    for (int r = 0; r < last_rank; ++r) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
+    for (int r = 0; r < stages_.size(); ++r)
+      if (r != last_rank) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
     for (auto& request : sends)
       if (!comm::wait_for(*request, options_.receive_timeout_s))
         throw std::runtime_error("pipeline: the last stage could not deliver its results within " +
@@ -297,17 +310,20 @@ void PipelineTrainer::average_over_replicas(int64_t samples) {
 std::vector<torch::Tensor> PipelineTrainer::forward_eval(const std::vector<torch::Tensor>& xs) {
   torch::NoGradGuard no_grad;
   model_->eval();
-  const int rank = stages_.rank();
   std::vector<torch::Tensor> logits;
-  for (const torch::Tensor& x : xs) {
-    const torch::Tensor in = first() ? x
-                                     : receive(with_rows(x.size(0), input_shape_), rank - 1, kActivationTag,
-                                               evaluation_, comm::Traffic::Bookkeeping);
-    const torch::Tensor out = run_local(in);
-    if (last())
+  // The forwards of the training order (fill-drain's: each group's micro-batches in order).
+  for (const RankOp& rank_op : rank_ops("fill_drain", group_ranks_, stages_.rank(), static_cast<int64_t>(xs.size()))) {
+    if (rank_op.op.kind != PipelineOp::Kind::Forward) continue;
+    const int64_t g = rank_op.group;
+    const torch::Tensor& x = xs[static_cast<size_t>(rank_op.op.micro_batch)];
+    const torch::Tensor in = first(g) ? x
+                                      : receive(with_rows(x.size(0), input_shapes_[static_cast<size_t>(g)]),
+                                                rank_of(g - 1), kActivationTag, evaluation_, comm::Traffic::Bookkeeping);
+    const torch::Tensor out = run_group(g, in);
+    if (last(g))
       logits.push_back(out);
     else
-      send(out, rank + 1, kActivationTag, evaluation_, comm::Traffic::Bookkeeping);
+      send(out, rank_of(g + 1), kActivationTag, evaluation_, comm::Traffic::Bookkeeping);
   }
   finish_sends();
   return logits;

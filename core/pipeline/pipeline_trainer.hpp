@@ -56,21 +56,23 @@ struct PipelineOptions {
   BoundaryCodec codec;                  // applied to activations and to their gradients
   torch::optim::SGDOptions sgd{0.01};   // this rank's optimizer over its own stages' parameters
   double receive_timeout_s = 300.0;     // a receive (or send) waiting longer throws; 0 waits forever
+  std::string placement = "contiguous";  // which rank runs which group: group_ranks() (stage_split.hpp)
 };
 
 // Pipeline training of one staged network over the ranks of `stages` (docs/pipeline.md), optionally
 // replicated: with `replicas` (the ranks that run the same stages in other pipelines) the gradients
 // are averaged over them before each step. Every rank builds the whole network with the same seed
-// and passes it here; stage rank r runs only the stages of split[r] (the last also features, output
-// and the loss) and its optimizer holds only the parameters those use. One step cuts the batch into
-// micro-batches, runs their forwards (activations to r + 1) and backwards (activation gradients to
-// r - 1) in the schedule's order with nonblocking sends, and steps once: the gradient is that of the
-// whole batch's loss (the model's loss(): its mean or sum over the batch), as without a pipeline.
+// and passes it here; group g of the split runs on stage rank group_ranks(placement)[g] (the last group
+// also features, output and the loss) and a rank's optimizer holds only the parameters its groups use.
+// One step cuts the batch into micro-batches, runs their forwards (activations to the next group's rank)
+// and backwards (activation gradients to the previous group's rank) in rank_ops() order with nonblocking
+// sends, and steps once: the gradient is that of the whole batch's loss (the model's loss(): its mean or
+// sum over the batch), as without a pipeline.
 // As a train::StepEngine, pipeline d of D trains shard d of D.
 class PipelineTrainer : public train::StepEngine {
  public:
-  // Throws std::invalid_argument when split has not one group per stage rank or does not cover the
-  // stages contiguously, chunks < 1, the schedule or the codec is unknown or out of range.
+  // Throws std::invalid_argument when split has not the placement's number of groups or does not cover
+  // the stages contiguously, chunks < 1, the placement, schedule or codec is unknown or out of range.
   PipelineTrainer(models::StagedModel model, const models::InputShape& shape, StageSplit split,
                   comm::Communicator& stages, PipelineOptions options, comm::Communicator* replicas = nullptr);
 
@@ -104,15 +106,17 @@ class PipelineTrainer : public train::StepEngine {
   // The pipeline's stages.
   comm::Communicator* inference_ranks() override { return &stages_; }
 
-  // The stage groups of every stage rank.
+  // The stage groups, in the network's order.
   const StageSplit& split() const { return split_; }
-  // The stages this rank runs.
-  const StageGroup& group() const { return split_.at(static_cast<size_t>(stages_.rank())); }
+  // The stage rank that runs each group.
+  const std::vector<int>& group_ranks() const { return group_ranks_; }
   // The parameters this rank trains (those its stages, and on the last stage the head, use).
   const std::vector<torch::Tensor>& owned_parameters() const { return owned_; }
-  // The boundary with stage r - 1 (gradients sent, activations received); zero on stage 0.
+  // The boundaries into this rank's groups (activations received, gradients sent): with stage r - 1
+  // (contiguous); zero on a rank running only the first group.
   const BoundaryStats& previous_boundary() const { return previous_; }
-  // The boundary with stage r + 1 (activations sent, gradients received); zero on the last stage.
+  // The boundaries out of this rank's groups (activations sent, gradients received): with stage r + 1
+  // (contiguous); zero on a rank running only the last group.
   const BoundaryStats& next_boundary() const { return next_; }
   // Both boundaries of this rank during score() and infer().
   const BoundaryStats& evaluation_boundaries() const { return evaluation_; }
@@ -122,12 +126,16 @@ class PipelineTrainer : public train::StepEngine {
   int64_t wire_bytes(int64_t numel) const;
 
  private:
-  bool first() const { return stages_.rank() == 0; }
-  bool last() const { return stages_.rank() + 1 == stages_.size(); }
-  // The parameters the owned stages (and head) use, found by autograd on one sample.
+  bool first(int64_t group) const { return group == 0; }
+  bool last(int64_t group) const { return group + 1 == static_cast<int64_t>(split_.size()); }
+  // The stage rank that runs `group`.
+  int rank_of(int64_t group) const { return group_ranks_.at(static_cast<size_t>(group)); }
+  // Whether this rank runs the last group (and so computes the loss).
+  bool holds_loss() const { return rank_of(static_cast<int64_t>(split_.size()) - 1) == stages_.rank(); }
+  // The parameters this rank's groups (and head) use, found by autograd on one sample.
   std::vector<torch::Tensor> find_owned_parameters(const models::InputShape& shape);
-  // This rank's stages on x; on the last rank also features and output (logits).
-  torch::Tensor run_local(torch::Tensor x);
+  // The stages of `group` on x; for the last group also features and output (logits).
+  torch::Tensor run_group(int64_t group, torch::Tensor x);
   // The micro-batches a batch of `rows` samples is cut into: min(chunks, rows).
   int64_t micro_batch_count(int64_t rows) const;
   // Encodes `t` and starts sending it to stage `dest`, counting it in `stats` and as `traffic`.
@@ -158,8 +166,9 @@ class PipelineTrainer : public train::StepEngine {
   comm::Communicator& stages_;
   comm::Communicator* replicas_;
   PipelineOptions options_;
+  std::vector<int> group_ranks_;
   std::optional<compress::ActivationQuantizer> quantizer_;
-  std::vector<int64_t> input_shape_;  // one sample of this rank's input (without the batch dimension)
+  std::vector<std::vector<int64_t>> input_shapes_;  // one sample of each group's input (this rank's groups)
   std::vector<torch::Tensor> owned_;
   torch::optim::SGD optimizer_;
   std::vector<PendingSend> pending_;

@@ -1,5 +1,6 @@
 #include "core/pipeline/rank_measures.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <type_traits>
 
@@ -64,8 +65,11 @@ std::vector<RankMeasures> gather_measures(const RankMeasures& own, comm::Communi
 }
 
 std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& ranks, const StageSplit& split,
-                                               int64_t chunks, bool on_cpu) {
-  const auto stages = static_cast<int>(split.size());
+                                               const std::vector<int>& group_ranks, int64_t chunks, bool on_cpu) {
+  if (group_ranks.empty() || group_ranks.size() != split.size())
+    throw std::invalid_argument("pipeline: " + std::to_string(group_ranks.size()) + " group ranks for " +
+                                std::to_string(split.size()) + " groups");
+  const int stages = *std::max_element(group_ranks.begin(), group_ranks.end()) + 1;  // stage ranks per pipeline
   std::map<std::string, double> m;
   double compute = 0.0, step = 0.0, wire = 0.0, dense = 0.0;
   for (const RankMeasures& r : ranks) {
@@ -76,19 +80,25 @@ std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& 
   }
   if (dense > 0.0) m["boundary_compression_ratio"] = wire / dense;
   m["pipeline_efficiency"] = step > 0.0 ? compute / step : 0.0;
-  m["ideal_efficiency"] = ideal_efficiency(stages, chunks);
+  // One group per stage rank: GPipe's bound; more groups than ranks: first_and_last's.
+  m["ideal_efficiency"] = static_cast<int>(split.size()) == stages ? ideal_efficiency(stages, chunks)
+                                                                  : first_and_last_ideal_efficiency(chunks);
   m["pipeline_stages"] = stages;
-  m["pipeline_replicas"] = static_cast<double>(ranks.size() / split.size());
+  m["pipeline_replicas"] = static_cast<double>(ranks.size() / static_cast<size_t>(stages));
   for (int k = 0; k < stages; ++k) {  // pipeline 0: world ranks 0..K-1
     const RankMeasures& r = ranks.at(static_cast<size_t>(k));
-    const std::string stage = std::to_string(k);
-    m["stage_first." + stage] = static_cast<double>(split[static_cast<size_t>(k)].first);
-    m["peak_live_micro_batches." + stage] = static_cast<double>(r.stage.peak_live_micro_batches);
-    if (on_cpu) m["peak_activation_bytes." + stage] = static_cast<double>(r.stage.peak_activation_bytes);
-    if (k == 0) continue;
-    // boundary k joins stage k - 1 (activations sent, gradients received) and stage k (the reverse)
-    const RankMeasures& before = ranks.at(static_cast<size_t>(k - 1));
-    const std::string b = "boundary." + stage;
+    m["peak_live_micro_batches." + std::to_string(k)] = static_cast<double>(r.stage.peak_live_micro_batches);
+    if (on_cpu) m["peak_activation_bytes." + std::to_string(k)] = static_cast<double>(r.stage.peak_activation_bytes);
+  }
+  for (size_t g = 0; g < split.size(); ++g) {
+    const std::string group = std::to_string(g);
+    m["stage_first." + group] = static_cast<double>(split[g].first);
+    if (g == 0) continue;
+    // boundary g joins group g - 1's rank (activations sent, gradients received) and group g's (the
+    // reverse); every rank has at most one boundary each way (contiguous and first_and_last).
+    const RankMeasures& before = ranks.at(static_cast<size_t>(group_ranks[g - 1]));
+    const RankMeasures& r = ranks.at(static_cast<size_t>(group_ranks[g]));
+    const std::string b = "boundary." + group;
     m[b + ".forward_bytes"] = static_cast<double>(before.next.bytes_sent);
     m[b + ".backward_bytes"] = static_cast<double>(r.previous.bytes_sent);
     m[b + ".forward_recv_s"] = r.previous.recv_seconds;

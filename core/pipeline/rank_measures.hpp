@@ -30,12 +30,13 @@ RankMeasures rank_measures(const PipelineTrainer& trainer);
 // Every rank's measures in rank order, on every rank of `world` (bookkeeping traffic).
 std::vector<RankMeasures> gather_measures(const RankMeasures& own, comm::Communicator& world);
 
-// The run metrics of docs/pipeline.md from every world rank's measures (world rank r is stage r % K of
-// pipeline r / K, K = split.size()): pipeline_efficiency against ideal_efficiency for `chunks`
-// micro-batches, boundary_compression_ratio, pipeline_stages and pipeline_replicas, and per stage k
-// and boundary k of pipeline 0 stage_first.k, peak_*.k (peak_activation_bytes only `on_cpu`, where the
-// heap is measured) and boundary.k.* (bytes, receive seconds and bandwidth each way).
+// The run metrics of docs/pipeline.md from every world rank's measures, group g of `split` running on
+// stage rank group_ranks[g] (world rank r is stage rank r % K of pipeline r / K, K the stage ranks):
+// pipeline_efficiency against the ideal for `chunks` micro-batches, boundary_compression_ratio,
+// pipeline_stages (K) and pipeline_replicas; per group g stage_first.g; per stage rank k of pipeline 0
+// peak_*.k (peak_activation_bytes only `on_cpu`, where the heap is measured); per boundary b (into group
+// b) boundary.b.* (bytes, receive seconds and bandwidth each way, from the ranks on either side).
 std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& ranks, const StageSplit& split,
-                                               int64_t chunks, bool on_cpu);
+                                               const std::vector<int>& group_ranks, int64_t chunks, bool on_cpu);
 
 }  // namespace iddl::pipeline

@@ -35,6 +35,29 @@ std::vector<PipelineOp> schedule_ops(const std::string& schedule, int64_t stage,
   throw std::invalid_argument("pipeline: unknown schedule '" + schedule + "' (expected fill_drain or 1f1b)");
 }
 
+std::vector<RankOp> rank_ops(const std::string& schedule, const std::vector<int>& group_ranks, int rank,
+                             int64_t chunks) {
+  std::vector<int64_t> mine;
+  for (size_t g = 0; g < group_ranks.size(); ++g)
+    if (group_ranks[g] == rank) mine.push_back(static_cast<int64_t>(g));
+  if (mine.empty()) throw std::invalid_argument("pipeline: rank " + std::to_string(rank) + " runs no group");
+  std::vector<RankOp> ops;
+  if (mine.size() == 1) {
+    const auto groups = static_cast<int64_t>(group_ranks.size());
+    for (const PipelineOp& op : schedule_ops(schedule, mine.front(), groups, chunks)) ops.push_back({op, mine.front()});
+    return ops;
+  }
+  if (schedule != "fill_drain")
+    throw std::invalid_argument("pipeline: schedule '" + schedule + "' needs one group per rank; a rank with " +
+                                std::to_string(mine.size()) + " groups (placement first_and_last) runs fill_drain");
+  schedule_ops(schedule, 0, 1, chunks);  // checks chunks
+  for (const int64_t g : mine)
+    for (int64_t i = 0; i < chunks; ++i) ops.push_back({forward(i), g});
+  for (auto g = mine.rbegin(); g != mine.rend(); ++g)
+    for (int64_t i = chunks; i-- > 0;) ops.push_back({backward(i), *g});
+  return ops;
+}
+
 int64_t peak_live_micro_batches(const std::vector<PipelineOp>& ops) {
   int64_t live = 0, peak = 0;
   for (const PipelineOp& op : ops) {
@@ -46,6 +69,10 @@ int64_t peak_live_micro_batches(const std::vector<PipelineOp>& ops) {
 
 double ideal_efficiency(int64_t stages, int64_t chunks) {
   return static_cast<double>(chunks) / static_cast<double>(chunks + stages - 1);
+}
+
+double first_and_last_ideal_efficiency(int64_t chunks) {
+  return 3.0 * static_cast<double>(chunks) / (2.0 * static_cast<double>(std::max(2 * chunks, chunks + 2)));
 }
 
 }  // namespace iddl::pipeline

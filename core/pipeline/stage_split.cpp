@@ -23,6 +23,20 @@ std::vector<int64_t> prefix_sums(const std::vector<int64_t>& costs) {
 
 }  // namespace
 
+std::vector<int> group_ranks(const std::string& placement, int ranks) {
+  if (placement == "contiguous") {
+    std::vector<int> owners(static_cast<size_t>(ranks));
+    for (int r = 0; r < ranks; ++r) owners[static_cast<size_t>(r)] = r;
+    return owners;
+  }
+  if (placement == "first_and_last") {
+    if (ranks != 2)
+      throw std::invalid_argument("pipeline: placement first_and_last needs 2 ranks, got " + std::to_string(ranks));
+    return {0, 1, 0};
+  }
+  throw std::invalid_argument("pipeline: unknown placement '" + placement + "' (expected contiguous or first_and_last)");
+}
+
 std::vector<int64_t> stage_flops(models::StagedModelImpl& model, const models::InputShape& shape) {
   const bool training = model.is_training();
   torch::NoGradGuard no_grad;

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/models/model.hpp"
@@ -14,8 +15,15 @@ struct StageGroup {
   bool operator==(const StageGroup& other) const { return first == other.first && end == other.end; }
 };
 
-// One group per rank, in rank order: contiguous, non-empty, covering every stage once.
+// The groups in the network's order (the order micro-batches pass them): contiguous, non-empty,
+// covering every stage once; group_ranks() says which rank runs each.
 using StageSplit = std::vector<StageGroup>;
+
+// The stage rank that runs each group of a pipeline of `ranks` ranks, in group order, under `placement`:
+// "contiguous", `ranks` groups, group g on rank g; "first_and_last" (seed 004's client/server), three
+// groups on two ranks, rank 0 the first and the last, rank 1 the middle. Throws std::invalid_argument
+// for another placement, or first_and_last on ranks != 2.
+std::vector<int> group_ranks(const std::string& placement, int ranks);
 
 // FLOPs of one eval-mode sample through each stage of `model`; the head (features + output) is counted
 // in the last stage, since the last group runs it. Keeps the model's train/eval mode.

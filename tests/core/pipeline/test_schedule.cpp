@@ -77,6 +77,38 @@ TEST(pipeline_schedule, IdealEfficiencyIsGpipesBubble) {
   EXPECT_DOUBLE_EQ(ideal_efficiency(4, 4), 4.0 / 7.0);
 }
 
+TEST(pipeline_schedule, RankOpsOfOneGroupPerRankAreTheStageSchedule) {
+  const std::vector<int> contiguous{0, 1, 2};
+  for (const char* schedule : {"fill_drain", "1f1b"})
+    for (int rank = 0; rank < 3; ++rank) {
+      std::vector<RankOp> expected;
+      for (const PipelineOp& op : schedule_ops(schedule, rank, 3, 4)) expected.push_back({op, rank});
+      EXPECT_EQ(rank_ops(schedule, contiguous, rank, 4), expected) << schedule << " rank " << rank;
+    }
+}
+
+TEST(pipeline_schedule, FirstAndLastRankZeroFillsBothGroupsThenDrainsThemInReverse) {
+  // Seed 004's client: every micro-batch through the first group, then through the last; backwards of the last
+  // group, then of the first, last micro-batch first.
+  const std::vector<int> first_and_last{0, 1, 0};
+  const std::vector<RankOp> client{{{Kind::Forward, 0}, 0},  {{Kind::Forward, 1}, 0},  {{Kind::Forward, 0}, 2},
+                                   {{Kind::Forward, 1}, 2},  {{Kind::Backward, 1}, 2}, {{Kind::Backward, 0}, 2},
+                                   {{Kind::Backward, 1}, 0}, {{Kind::Backward, 0}, 0}};
+  EXPECT_EQ(rank_ops("fill_drain", first_and_last, 0, 2), client);
+  const std::vector<RankOp> server{{{Kind::Forward, 0}, 1}, {{Kind::Forward, 1}, 1}, {{Kind::Backward, 1}, 1},
+                                   {{Kind::Backward, 0}, 1}};
+  EXPECT_EQ(rank_ops("fill_drain", first_and_last, 1, 2), server);
+  EXPECT_THROW(rank_ops("1f1b", first_and_last, 0, 2), std::invalid_argument);
+  EXPECT_THROW(rank_ops("fill_drain", first_and_last, 2, 2), std::invalid_argument);  // a rank with no group
+  EXPECT_THROW(rank_ops("fill_drain", first_and_last, 0, 0), std::invalid_argument);
+}
+
+TEST(pipeline_schedule, FirstAndLastIdealEfficiency) {
+  EXPECT_DOUBLE_EQ(first_and_last_ideal_efficiency(1), 0.5);  // 3 units of work in 3 steps on 2 ranks
+  EXPECT_DOUBLE_EQ(first_and_last_ideal_efficiency(2), 0.75);
+  EXPECT_DOUBLE_EQ(first_and_last_ideal_efficiency(8), 0.75);
+}
+
 TEST(pipeline_schedule, RejectsUnknownSchedulesAndBadCounts) {
   EXPECT_THROW(schedule_ops("interleaved", 0, 2, 4), std::invalid_argument);
   EXPECT_THROW(schedule_ops("1f1b", 2, 2, 4), std::invalid_argument);

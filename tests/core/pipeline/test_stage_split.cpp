@@ -92,6 +92,14 @@ TEST(pipeline_split, BalancedSplitRejectsBadGroupCounts) {
   EXPECT_NE(message_of([] { balanced_split({1, -2}, 1); }).find("-2"), std::string::npos);
 }
 
+TEST(pipeline_split, PlacementsGiveEachGroupItsRank) {
+  EXPECT_EQ(group_ranks("contiguous", 3), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(group_ranks("first_and_last", 2), (std::vector<int>{0, 1, 0}));
+  EXPECT_THROW(group_ranks("first_and_last", 4), std::invalid_argument);
+  EXPECT_THROW(group_ranks("first_and_last", 1), std::invalid_argument);
+  EXPECT_THROW(group_ranks("client_server", 2), std::invalid_argument);
+}
+
 TEST(pipeline_split, ExplicitSplitPoints) {
   EXPECT_EQ(explicit_split(4, {}), (StageSplit{{0, 4}}));
   EXPECT_EQ(explicit_split(4, {1, 3}), (StageSplit{{0, 1}, {1, 3}, {3, 4}}));
