@@ -170,7 +170,10 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                      "how boundary codes travel: packed bits, or int8 up to 8 bits and int16 above (seed 004)"),
                 with_min(number("receive_timeout", 300.0,
                                 "seconds a stage waits for a neighbour's message before the run fails (0: no limit)"),
-                         0, false)})}},
+                         0, false),
+                text("placement", "contiguous", {"contiguous", "first_and_last"},
+                     "contiguous: stage groups on ranks 0..stages-1 in order; first_and_last: 2 ranks, rank 0 the "
+                     "first and last of three groups, rank 1 the middle (seed 004's client/server)")})}},
       {"augment",
        {method("none", "training batches as they are"),
         method("crop_flip",

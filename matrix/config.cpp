@@ -53,7 +53,8 @@ void check_compression(const json& c) {
 }
 
 // A pipeline: whole pipelines on the ranks, a batch that makes its micro-batches, an explicit split of
-// one group per stage, a sortquant code with room for its bucket index; no early exits.
+// one group per stage (three for first_and_last, on 2 ranks with fill_drain), a sortquant code with room
+// for its bucket index; no early exits.
 void check_pipeline(const json& c) {
   const json& p = c["parallelism"];
   if (axis_method(p) != "pipeline") return;
@@ -73,10 +74,26 @@ void check_pipeline(const json& c) {
                                   "batch_scope = \"global\", got batch_size = {} over {} pipelines",
                                   value_text(p["chunks"]), value_text(c["batch_size"]), pipelines),
                       {"parallelism", "batch_size", "batch_scope"});
+  const bool first_and_last = p["placement"] == "first_and_last";
+  if (first_and_last && (ranks != 2 || stages != 2))
+    throw ConfigError(fmt::format("parallelism \"pipeline\": placement = \"first_and_last\" needs ranks = 2 and "
+                                  "stages = 0 or 2 (rank 0 the first and last groups, rank 1 the middle), got "
+                                  "ranks = {} and stages = {}",
+                                  ranks, value_text(p["stages"])),
+                      {"parallelism", "ranks"});
+  if (first_and_last && p["schedule"] != "fill_drain")
+    throw ConfigError(fmt::format("parallelism \"pipeline\": placement = \"first_and_last\" runs schedule = "
+                                  "\"fill_drain\" (rank 0 holds two groups), got schedule = {}",
+                                  value_text(p["schedule"])),
+                      {"parallelism"});
+  const std::int64_t groups = first_and_last ? 3 : stages;
   const auto& split = p["split"];
-  if (!split.empty() && static_cast<std::int64_t>(split.size()) + 1 != stages)
-    throw ConfigError(fmt::format("parallelism \"pipeline\": split = {} makes {} groups for {} stages",
-                                  value_text(split), split.size() + 1, stages),
+  if (!split.empty() && static_cast<std::int64_t>(split.size()) + 1 != groups)
+    throw ConfigError(first_and_last ? fmt::format("parallelism \"pipeline\": split = {} makes {} groups; placement = "
+                                                   "\"first_and_last\" runs 3 (2 points)",
+                                                   value_text(split), split.size() + 1)
+                                     : fmt::format("parallelism \"pipeline\": split = {} makes {} groups for {} stages",
+                                                   value_text(split), split.size() + 1, stages),
                       {"parallelism"});
   for (size_t i = 1; i < split.size(); ++i)
     if (split[i].get<std::int64_t>() <= split[i - 1].get<std::int64_t>())

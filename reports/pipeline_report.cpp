@@ -98,6 +98,7 @@ std::string experiment(const Group& g) {
   if (!is_pipeline(g)) return (method(g) == "sync" ? "data parallel" : method(g)) + "-" + std::to_string(ranks(g));
   std::string name = "pipeline-" + std::to_string(ranks(g));
   if (stages(g) != ranks(g)) name += fmt::format(" ({} stages × {})", stages(g), ranks(g) / stages(g));
+  if (parallelism(g).value("placement", "contiguous") == "first_and_last") name += " first-and-last";
   if (parallelism(g)["schedule"] != "fill_drain") name += " " + parallelism(g)["schedule"].get<std::string>();
   if (parallelism(g)["boundary_compression"] != "none") name += ", " + codec_cell(g);
   return name;

@@ -40,18 +40,20 @@ int64_t pipeline_batch(const train::TrainOptions& options, int pipelines) {
   return options.batch_scope == "global" ? (options.batch_size + pipelines - 1) / pipelines : options.batch_size;
 }
 
-// The run's split: explicit points, or balanced by FLOPs or by stage times rank 0 measured (broadcast,
-// so every rank splits alike).
+// The run's split into the groups its placement puts on `stages` ranks: explicit points, or balanced by
+// FLOPs or by stage times rank 0 measured (broadcast, so every rank splits alike).
 pipeline::StageSplit run_split(const nlohmann::json& parallelism, models::StagedModelImpl& model,
                                const models::InputShape& shape, int stages, int64_t rows, comm::Communicator& world) {
   const auto points = parallelism.at("split").get<std::vector<int64_t>>();
   if (!points.empty()) return pipeline::explicit_split(model.stage_count(), points);
-  if (parallelism.at("balance") == "flops") return pipeline::split_by_flops(model, shape, stages);
+  const auto groups =
+      static_cast<int64_t>(pipeline::group_ranks(parallelism.at("placement").get<std::string>(), stages).size());
+  if (parallelism.at("balance") == "flops") return pipeline::split_by_flops(model, shape, groups);
   std::vector<int64_t> costs(static_cast<size_t>(model.stage_count()), 0);
   if (world.rank() == 0) costs = pipeline::stage_microseconds(model, shape, rows, 5);
   torch::Tensor shared = torch::tensor(costs, torch::kInt64);
   world.broadcast(shared, 0, comm::Traffic::Bookkeeping);
-  return pipeline::balanced_split({shared.data_ptr<int64_t>(), shared.data_ptr<int64_t>() + shared.numel()}, stages);
+  return pipeline::balanced_split({shared.data_ptr<int64_t>(), shared.data_ptr<int64_t>() + shared.numel()}, groups);
 }
 
 // The pipeline run of one rank: its communicators, data and network, its trainer and epoch driver.
@@ -85,7 +87,7 @@ class PipelineRun {
   std::map<std::string, double> metrics() {
     const auto chunks = config_.at("parallelism").at("chunks").get<int64_t>();
     return pipeline::pipeline_metrics(pipeline::gather_measures(pipeline::rank_measures(trainer_), world_),
-                                      trainer_.split(), chunks, device_.is_cpu());
+                                      trainer_.split(), trainer_.group_ranks(), chunks, device_.is_cpu());
   }
 
  private:
@@ -117,6 +119,7 @@ pipeline::PipelineOptions pipeline_options(const nlohmann::json& p, const train:
   options.chunks = p.at("chunks").get<int64_t>();
   options.schedule = p.at("schedule").get<std::string>();
   options.receive_timeout_s = p.at("receive_timeout").get<double>();
+  options.placement = p.at("placement").get<std::string>();
   options.sgd = torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay);
   const std::string method = p.at("boundary_compression").get<std::string>();
   const int bits = p.at("bits").get<int>();

@@ -178,6 +178,23 @@ TEST(matrix_resolve_config, PipelinesAreCheckedAtPlanTime) {
             "parallelism \"pipeline\": sortquant needs split_bits < bits, got split_bits = 4 and bits = 4");
   EXPECT_NE(resolve_error({{"parallelism", pipeline({{"bits", 17}})}, {"ranks", 2}}), "");
   EXPECT_NE(resolve_error({{"parallelism", pipeline({{"schedule", "interleaved"}})}, {"ranks", 2}}), "");
+  EXPECT_EQ(resolved["parallelism"]["placement"], "contiguous");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"placement", "first_and_last"}, {"split", {1, 8}}})},
+                           {"ranks", 2}}),
+            "");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"placement", "first_and_last"}})}, {"ranks", 4}}),
+            "parallelism \"pipeline\": placement = \"first_and_last\" needs ranks = 2 and stages = 0 or 2 (rank 0 "
+            "the first and last groups, rank 1 the middle), got ranks = 4 and stages = 0");
+  EXPECT_NE(resolve_error({{"parallelism", pipeline({{"placement", "first_and_last"}})}, {"ranks", 1}}), "");
+  EXPECT_NE(resolve_error({{"parallelism", pipeline({{"placement", "first_and_last"}, {"stages", 1}})}, {"ranks", 2}}),
+            "");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"placement", "first_and_last"}, {"schedule", "1f1b"}})},
+                           {"ranks", 2}}),
+            "parallelism \"pipeline\": placement = \"first_and_last\" runs schedule = \"fill_drain\" (rank 0 "
+            "holds two groups), got schedule = \"1f1b\"");
+  EXPECT_EQ(resolve_error({{"parallelism", pipeline({{"placement", "first_and_last"}, {"split", {4}}})}, {"ranks", 2}}),
+            "parallelism \"pipeline\": split = [4] makes 2 groups; placement = \"first_and_last\" runs 3 (2 points)");
+  EXPECT_NE(resolve_error({{"parallelism", pipeline({{"placement", "last"}})}, {"ranks", 2}}), "");
   EXPECT_EQ(resolve_error({{"parallelism", "pipeline"}, {"horizontal", "early_exit"}, {"ranks", 2}}),
             "parallelism \"pipeline\" cannot be combined with horizontal = {method = \"early_exit\", branch = "
             "\"pool_linear\", branch_training = \"joint\", branch_weight = 1.0, exits = [], threshold = 0.9}");

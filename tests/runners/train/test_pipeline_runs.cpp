@@ -2,7 +2,7 @@
 // pipeline on 2 ranks (fill-drain; 1F1B with sortquant boundaries; balanced by measured time; split
 // by hand with uniform boundaries; sortquant codes in seed 004's int16 containers) and 2 pipelines of 2 stages on 4 ranks
 // beside data parallelism, both splitting a global batch (batch_scope "global"), with their exact boundary bytes and
-// the seed 004 report; and
+// the seed 004 report; the first_and_last placement's two boundaries; and
 // a rank frozen (SIGSTOP) or killed mid-pipeline failing its run, the frozen one within the receive
 // timeout, while the sweep goes on.
 #include <signal.h>
@@ -133,6 +133,41 @@ batch_scope = ["global", "rank", "rank", "global", "rank", "rank", "rank"]
                            "## Boundary compression", "sortquant 8 bits (6:2)", "0.2812",
                            "sortquant 12 bits (9:3) in int16", "0.5625"})
     EXPECT_NE(report.out.find(cell), std::string::npos) << cell << "\n" << report.out;
+}
+
+TEST_F(PipelineRuns, FirstAndLastPlacementCrossesTwoBoundaries) {
+  // MLP 784-32-16-8-10 in three groups by FLOPs, its three stages: rank 0 the first and the last, rank 1 the
+  // middle (seed 004's client/server); 32 values a sample cross boundary 1, 16 boundary 2.
+  const auto file = write("client_server.toml", R"([sweep]
+name = "first_and_last_e2e"
+[base]
+dataset = "synthetic"
+train_samples = 256
+test_samples = 64
+hidden = [32, 16, 8]
+epochs = 1
+lr = 0.05
+threads = 1
+ranks = 2
+batch_size = 32
+parallelism = {method = "pipeline", chunks = 4, placement = "first_and_last"}
+)");
+  const auto result = sweep({"run", file.string(), "--db", db.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  ASSERT_EQ(one("SELECT status FROM runs WHERE id = 1"), "done") << result.out;
+  const auto m = metrics("1");
+  EXPECT_EQ(m.at("stage_first.1"), 1.0);
+  EXPECT_EQ(m.at("stage_first.2"), 2.0);
+  EXPECT_DOUBLE_EQ(m.at("boundary.1.forward_bytes"), 256.0 * 32 * 4);
+  EXPECT_DOUBLE_EQ(m.at("boundary.1.backward_bytes"), 256.0 * 32 * 4);
+  EXPECT_DOUBLE_EQ(m.at("boundary.2.forward_bytes"), 256.0 * 16 * 4);
+  EXPECT_DOUBLE_EQ(m.at("boundary.2.backward_bytes"), 256.0 * 16 * 4);
+  EXPECT_DOUBLE_EQ(m.at("ideal_efficiency"), 0.75);
+  // bytes_sent is rank 0's training traffic: boundary 1's activations and boundary 2's gradients.
+  EXPECT_EQ(one("SELECT bytes_sent FROM runs WHERE id = 1"), std::to_string(256 * (32 + 16) * 4));
+  const auto report = invoke({std::string(IDDL_BIN_DIR) + "/iddl-report", "pipeline", "--db", db.string()});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("| pipeline-2 first-and-last |"), std::string::npos) << report.out;
 }
 
 std::string PipelineRuns::break_rank_one(int signal, const std::string& name) {
