@@ -249,11 +249,11 @@ TEST(matrix_shipped_sweeps, ParallelPlansSeed001sStrategiesOnOneToThreeRanks) {
 TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {
   const Sweep sweep = shipped("pipeline.toml");
   // 2 datasets x (data parallel twice and a pipeline on 2 ranks; data parallel twice and 4 and 8 chunks on 4
-  // ranks; sortquant at 16, 12, 8 and 4 bits (3:1) and at 8 bits 1:1)
-  ASSERT_EQ(sweep.runs.size(), 24u);
-  EXPECT_EQ(keys_of(sweep).size(), 24u);
-  EXPECT_EQ(values_of(sweep, "parallelism").count("pipeline"), 16u);
-  EXPECT_EQ(values_of(sweep, "dataset").count("\"synthetic-cifar\""), 12u);
+  // ranks; sortquant at 16, 12, 8 and 4 bits (3:1) and at 8 bits 1:1; first-and-last on 2 ranks, plain and sortquant)
+  ASSERT_EQ(sweep.runs.size(), 28u);
+  EXPECT_EQ(keys_of(sweep).size(), 28u);
+  EXPECT_EQ(values_of(sweep, "parallelism").count("pipeline"), 20u);
+  EXPECT_EQ(values_of(sweep, "dataset").count("\"synthetic-cifar\""), 14u);
   const auto& pipeline_2 = sweep.runs[2].config;
   EXPECT_EQ(pipeline_2["model"], "mobilenetv2");
   EXPECT_EQ(pipeline_2["ranks"], 2);
@@ -271,6 +271,15 @@ TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {
   EXPECT_EQ(sweep.runs[0].config["batch_scope"], "global");
   EXPECT_EQ(sweep.runs[1].config["batch_size"], 64);  // and the code's 64 on each GPU
   EXPECT_EQ(sweep.runs[1].config["batch_scope"], "rank");
+  const auto& client_server = sweep.runs[12].config;  // pipeline_client/client_run.py's defaults
+  EXPECT_EQ(client_server["parallelism"]["placement"], "first_and_last");
+  EXPECT_EQ(client_server["parallelism"]["split"], nlohmann::json::array({1, 8}));
+  EXPECT_EQ(client_server["parallelism"]["chunks"], 8);
+  EXPECT_EQ(client_server["ranks"], 2);
+  EXPECT_EQ(client_server["batch_size"], 64);
+  EXPECT_EQ(client_server["lr"], 0.005);
+  EXPECT_EQ(sweep.runs[13].config["parallelism"]["boundary_compression"], "sortquant");
+  EXPECT_EQ(sweep.runs[2].config["parallelism"]["placement"], "contiguous");
 }
 
 }  // namespace iddl::matrix
