@@ -50,6 +50,12 @@ int64_t stages(const Group& g) {
   return asked == 0 ? ranks(g) : asked;
 }
 
+// Whether the pipeline runs seed 004's client/server placement (stored runs before the setting: contiguous).
+bool first_and_last(const Group& g) { return parallelism(g).value("placement", "contiguous") == "first_and_last"; }
+
+// The boundaries a micro-batch crosses: one between each two stage groups (first_and_last: three groups).
+int64_t boundaries(const Group& g) { return first_and_last(g) ? 2 : stages(g) - 1; }
+
 // The samples of one optimizer step over all ranks: batch_size with batch_scope "global", else batch_size per rank
 // for data parallelism, per pipeline.
 int64_t global_batch(const Group& g) {
@@ -98,7 +104,7 @@ std::string experiment(const Group& g) {
   if (!is_pipeline(g)) return (method(g) == "sync" ? "data parallel" : method(g)) + "-" + std::to_string(ranks(g));
   std::string name = "pipeline-" + std::to_string(ranks(g));
   if (stages(g) != ranks(g)) name += fmt::format(" ({} stages × {})", stages(g), ranks(g) / stages(g));
-  if (parallelism(g).value("placement", "contiguous") == "first_and_last") name += " first-and-last";
+  if (first_and_last(g)) name += " first-and-last";
   if (parallelism(g)["schedule"] != "fill_drain") name += " " + parallelism(g)["schedule"].get<std::string>();
   if (parallelism(g)["boundary_compression"] != "none") name += ", " + codec_cell(g);
   return name;
@@ -134,7 +140,7 @@ std::optional<double> largest_with_prefix(const Group& g, const std::string& pre
 // "1: 1.2 GB/s / 800 MB/s; 2: ..." for each boundary, forward then backward bandwidth.
 std::string bandwidth_cell(const Group& g) {
   std::vector<std::string> parts;
-  for (int64_t k = 1; k < stages(g); ++k) {
+  for (int64_t k = 1; k <= boundaries(g); ++k) {
     const std::string b = "boundary." + std::to_string(k);
     const auto forward = mean_of(named_values(g, b + ".forward_bandwidth_Bps"));
     const auto backward = mean_of(named_values(g, b + ".backward_bandwidth_Bps"));

@@ -168,6 +168,7 @@ parallelism = {method = "pipeline", chunks = 4, placement = "first_and_last"}
   const auto report = invoke({std::string(IDDL_BIN_DIR) + "/iddl-report", "pipeline", "--db", db.string()});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.out.find("| pipeline-2 first-and-last |"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("; 2: "), std::string::npos) << "boundary 2's bandwidth\n" << report.out;
 }
 
 std::string PipelineRuns::break_rank_one(int signal, const std::string& name) {
