@@ -85,8 +85,8 @@ std::string BaselineRuns::key_of(const std::string& sweep, const nlohmann::json&
 
 std::vector<Column> BaselineRuns::columns(bool numeric) const {
   if (numeric) {
-    return {{"test_accuracy_diff", Align::Right}, {"bytes_sent_ratio", Align::Right},
-            {"train_time_s_ratio", Align::Right}};
+    return {{"test_accuracy_minus_baseline", Align::Right}, {"bytes_sent_over_baseline", Align::Right},
+            {"train_time_s_over_baseline", Align::Right}};
   }
   return {{"test accuracy (Δ baseline)", Align::Right}, {"bytes sent (× baseline)", Align::Right},
           {"training time (× baseline)", Align::Right}};

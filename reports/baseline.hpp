@@ -35,7 +35,8 @@ class BaselineRuns {
   BaselineRuns(results::Database& db, const Selection& selection, const Baseline& baseline);
 
   // The columns per row: "test accuracy (Δ baseline)", "bytes sent (× baseline)", "training time
-  // (× baseline)"; numeric: test_accuracy_diff, bytes_sent_ratio, train_time_s_ratio.
+  // (× baseline)"; numeric: test_accuracy_minus_baseline, bytes_sent_over_baseline,
+  // train_time_s_over_baseline.
   std::vector<Column> columns(bool numeric) const;
 
   // The group's cells of columns(numeric): its mean accuracy minus its baseline's (percentage points,

@@ -92,7 +92,7 @@ std::string format_raw(double value) {
   if (!std::isfinite(value)) return "";
   if (value == std::trunc(value) && std::abs(value) < 9007199254740992.0)
     return fmt::format("{}", static_cast<long long>(value));
-  return fmt::format("{:.15g}", value);
+  return fmt::format("{:.12g}", value);
 }
 
 }  // namespace iddl::reports

@@ -98,7 +98,8 @@ void write_run(std::ostream& destination, results::Database& db, const std::stri
   if (!note.empty()) out << "note: " << note << "\n";
 
   std::vector<std::pair<std::string, std::string>> config;
-  for (const auto& item : nlohmann::json::parse(text("config")).items())
+  const nlohmann::json settings = nlohmann::json::parse(text("config"));
+  for (const auto& item : settings.items())
     config.emplace_back(item.key(), value_cell(item.value()));
   out << "\n## Config\n\n" << render_markdown(pairs("setting", config));
 

@@ -74,7 +74,7 @@ TEST(reports_iddl_report, CsvOfEverySweep) {
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(outcome.out,
             "sweep,parallelism,ranks,runs,test_accuracy,test_accuracy_std\n"
-            "demo,sync,2,2,0.85,0.0707106781186547\n"
+            "demo,sync,2,2,0.85,0.0707106781187\n"
             "demo,single,1,1,0.75,\n"
             "other,single,1,1,0.5,\n");
   const Outcome human = run_report(dir, {"csv", "--columns", "test_accuracy", "--human"});

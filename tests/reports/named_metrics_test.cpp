@@ -113,7 +113,7 @@ TEST_F(reports_named_metrics, MarkdownAndCsvReportsShowNamedColumns) {
   options.layout.columns = "exit_fraction.1";
   std::ostringstream csv;
   write_csv_report(csv, db, options);
-  EXPECT_EQ(csv.str(), "sweep,horizontal,runs,exit_fraction.1,exit_fraction.1_std\nee,early_exit,2,0.6,0.0282842712474619\n"
+  EXPECT_EQ(csv.str(), "sweep,horizontal,runs,exit_fraction.1,exit_fraction.1_std\nee,early_exit,2,0.6,0.0282842712475\n"
                        "ee,none,1,,\n");
   options.layout.columns = "exit_fracton.1";
   std::ostringstream markdown;

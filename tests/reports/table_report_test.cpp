@@ -184,7 +184,7 @@ TEST_F(reports_table_report, CsvIsOneTableOfEverySweepWithASweepColumn) {
   write_csv_report(out, db, options);
   EXPECT_EQ(out.str(),
             "sweep,parallelism,ranks,runs,test_accuracy,test_accuracy_std,train_time_s,train_time_s_std\n"
-            "demo,sync,2,2,0.85,0.0707106781186547,105,7.07106781186548\n"
+            "demo,sync,2,2,0.85,0.0707106781187,105,7.07106781187\n"
             "demo,single,1,1,0.75,,12.34,\n"
             "other,single,1,1,0.5,,1.5,\n");
   options.human = true;
