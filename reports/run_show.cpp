@@ -108,9 +108,10 @@ void write_run(std::ostream& destination, results::Database& db, const std::stri
   for (const results::EventField& field : results::kEventFields) {  // the runs columns of run_started, run_finished
     const auto found = row.find(field.name);
     if (field.stored != results::Stored::Column || found == row.end() || found->second.is_null()) continue;
-    if ((field.events & results::kRunStarted) != 0) environment.emplace_back(field.name, cell_of(field.name, found->second));
-    if ((field.events & results::kRunStarted) == 0 && (field.events & results::kRunFinished) != 0)
-      metric_rows.emplace_back(field.name, cell_of(field.name, found->second));
+    const bool machine = (field.events & results::kRunStarted) != 0 && field.unit != results::Unit::Count;
+    if (machine) environment.emplace_back(field.name, cell_of(field.name, found->second));
+    if (!machine && (field.events & (results::kRunStarted | results::kRunFinished)) != 0)
+      metric_rows.emplace_back(field.name, cell_of(field.name, found->second));  // params and FLOPs come with run_started
   }
   results::Statement named = db.prepare("SELECT name, value FROM run_metrics WHERE run_id = ?1 AND value IS NOT NULL");
   named.bind_int(1, id);

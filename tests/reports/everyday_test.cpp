@@ -246,7 +246,7 @@ TEST_F(reports_everyday, ShowPrintsOneRunInFull) {
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   for (const char* part : {"# run sync-1 of sweep demo (sweeps/demo.toml)\n", "status: done\n", "tags: none\n",
                            "## Config\n", "| parallelism | sync |\n", "| lr | 0.05 |\n", "| seed | 1 |\n",
-                           "## Metrics\n", "| test_accuracy | 80.00% |\n", "| bytes_sent | 1 MiB |\n", "## Epochs\n",
+                           "## Metrics\n", "| test_accuracy | 80.00% |\n", "| params | 0.102M |\n", "| bytes_sent | 1 MiB |\n", "## Epochs\n",
                            "| 1 | 1 | 70.00% |", "| 2 | 0.5 | 80.00% |", "## Environment\n", "| host | node-1 |\n",
                            "| blas_kernel | Haswell |\n", "| torch_version | 2.1.0 |\n"}) {
     EXPECT_NE(shown.out.find(part), std::string::npos) << part << "\n" << shown.out;
