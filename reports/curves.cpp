@@ -37,7 +37,7 @@ std::vector<std::pair<double, double>> mean_points(const std::map<int64_t, std::
 std::string group_label(const RunSet& set, const std::vector<Field>& fields, const Group& group, bool by_sweep) {
   std::string label;
   for (size_t i = 0; i < fields.size(); ++i) {
-    label += (label.empty() ? "" : ", ") + fields[i].name + "=" + value_cell(group.values[i]);
+    label += (label.empty() ? "" : ", ") + fields[i].name + "=" + setting_value_cell(fields[i].name, group.values[i]);
   }
   const std::string& sweep = set.sweeps[group.sweep];
   if (label.empty()) return sweep;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "matrix/axis_value.hpp"
+#include "matrix/run_key.hpp"
 #include "matrix/settings.hpp"
 
 namespace iddl::reports {
@@ -85,8 +86,16 @@ std::string value_cell(const nlohmann::json& value) {
   return value.dump();
 }
 
+std::string setting_value_cell(const std::string& setting, const nlohmann::json& value) {
+  if (!is_axis_object(value)) return value_cell(value);
+  const nlohmann::json defining = matrix::defining_settings(nlohmann::json{{setting, value}});
+  const auto found = defining.find(setting);
+  if (found != defining.end() && is_axis_object(*found)) return matrix::axis_label(*found);
+  return value["method"].get<std::string>();  // the axis default itself
+}
+
 std::string setting_cell(const nlohmann::json& config, const std::string& setting) {
-  return value_cell(canonical_setting(config, setting));
+  return setting_value_cell(setting, canonical_setting(config, setting));
 }
 
 Spread spread(const std::vector<double>& values) {

@@ -33,7 +33,11 @@ std::string fold_key(const nlohmann::json& config);
 // bare, other values as JSON, null as "".
 std::string value_cell(const nlohmann::json& value);
 
-// A setting's value as a table cell (value_cell of its canonical value).
+// A setting's value as a cell, an axis value by its method and only the parameters off their
+// registry defaults ("topk(ratio=0.01)", "none"); other values as value_cell.
+std::string setting_value_cell(const std::string& setting, const nlohmann::json& value);
+
+// A setting's value as a table cell (setting_value_cell of its canonical value).
 std::string setting_cell(const nlohmann::json& config, const std::string& setting);
 
 // Mean and sample standard deviation (0 for fewer than two values) of some numbers.

@@ -88,4 +88,11 @@ std::string format_signed(double difference, std::string (*format)(double)) {
   return (difference > 0 ? "+" : "-") + format(std::abs(difference));
 }
 
+std::string format_raw(double value) {
+  if (!std::isfinite(value)) return "";
+  if (value == std::trunc(value) && std::abs(value) < 9007199254740992.0)
+    return fmt::format("{}", static_cast<long long>(value));
+  return fmt::format("{:.12g}", value);
+}
+
 }  // namespace iddl::reports

@@ -34,6 +34,10 @@ std::string format_decimal(double value);
 // A difference of two fractions in signed percentage points: 0.0125 -> "+1.25 pp", -0.5 -> "-50.00 pp".
 std::string format_points(double fraction_difference);
 
+// A number as a machine reads it: 12 significant digits, so a mean's rounding noise goes ("0.85", not
+// "0.8500000000000001"; "1.5e-05"); integral values whole ("1048576"); NaN and infinities as "".
+std::string format_raw(double value);
+
 // A signed difference written by format on its magnitude: "+12.3s", "-1.5 KiB", "0" stays unsigned.
 std::string format_signed(double difference, std::string (*format)(double));
 

@@ -1,9 +1,12 @@
 // iddl-report: tables, JSON, learning curves, comparisons and read-only SQL queries on the results
 // database (docs/reports.md).
 //   iddl-report markdown|csv [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] [--columns COLS] [--sort COL]
+//               [--baseline SETTING=VALUE] [--human (csv)]
 //   iddl-report json [--db PATH] [--sweep NAME] [--where EXPR] [--sort KEY]
 //   iddl-report curves [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] --out FILE.svg
-//   iddl-report compare A [B] [--db PATH] [--where-a EXPR] [--where-b EXPR] [--columns COLS] [--format markdown|csv]
+//   iddl-report compare A [B] [--db PATH] [--where-a EXPR] [--where-b EXPR] [--columns COLS] [--group-by COLS]
+//               [--sort COL] [--baseline SETTING=VALUE] [--format markdown|csv] [--human]
+//   iddl-report show RUN_KEY [--db PATH] [--sweep NAME]
 //   iddl-report query [--db PATH] [--format markdown|csv] [--timeout SECONDS] "SQL"
 // Exit code 0 on success, 2 on any error (one line on stderr).
 #include <CLI/CLI.hpp>
@@ -25,6 +28,7 @@
 #include "reports/names.hpp"
 #include "reports/pipeline_report.hpp"
 #include "reports/query.hpp"
+#include "reports/run_show.hpp"
 #include "results/schema.hpp"
 
 namespace {
@@ -42,9 +46,10 @@ int fail(std::string message) {
 // Every option of every subcommand; each subcommand registers the ones it takes.
 struct Options {
   std::string db_path = "iddl.db";
-  std::string sweep, where, group_by, columns, sort, out, sql, sweep_b, where_a, where_b;
+  std::string sweep, where, group_by, columns, sort, out, sql, sweep_b, where_a, where_b, baseline, run_key;
   std::string format = "markdown";
   bool stale = false;
+  bool human = false;
   double query_timeout_s = 10;
 };
 
@@ -68,6 +73,21 @@ void add_layout(CLI::App* command, Options& options) {
   command->add_option("--columns", options.columns,
                       "Metric columns to show, in order (comma-separated): metrics, run_metrics names, NAME* patterns");
   command->add_option("--sort", options.sort, "Sort rows by a column; -COL for descending");
+}
+
+void add_baseline(CLI::App* command, Options& options) {
+  command->add_option("--baseline", options.baseline,
+                      "Per row: accuracy difference and bytes/time ratios against the run with this setting value, "
+                      "e.g. compression=none");
+}
+
+void add_human(CLI::App* command, Options& options) {
+  command->add_flag("--human", options.human, "CSV: display strings (\"82.40%\", \"7.98 MiB\") instead of raw numbers");
+}
+
+std::optional<reports::Baseline> baseline_of(const CLI::App& command, const Options& options) {
+  if (command.count("--baseline") == 0) return std::nullopt;
+  return reports::parse_baseline(options.baseline);
 }
 
 void add_format(CLI::App* command, Options& options) {
@@ -98,6 +118,8 @@ reports::ReportOptions report_options(const CLI::App& command, const Options& op
   report.layout.group_by = group_by_of(command, options);
   report.layout.columns = columns_of(command, options);
   report.layout.sort = sort_of(command, options);
+  report.layout.baseline = baseline_of(command, options);
+  report.human = options.human;
   return report;
 }
 
@@ -123,6 +145,7 @@ void write_curves(const CLI::App& command, const Options& options) {
   file << svg;
   file.close();
   if (!file) throw std::runtime_error(options.out + ": cannot write the SVG file");
+  std::cout << "wrote " << options.out << "\n";
 }
 
 void print_comparison(const CLI::App& command, const Options& options) {
@@ -133,7 +156,13 @@ void print_comparison(const CLI::App& command, const Options& options) {
     throw std::invalid_argument("compare needs two sweeps, or one sweep with --where-a and/or --where-b");
   }
   iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
-  const reports::Table table = reports::compare_table(db, a, b, columns_of(command, options));
+  reports::CompareLayout layout;
+  layout.columns = columns_of(command, options);
+  layout.group_by = group_by_of(command, options);
+  layout.sort = sort_of(command, options);
+  layout.baseline = baseline_of(command, options);
+  layout.numeric = options.format == "csv" && !options.human;
+  const reports::Table table = reports::compare_table(db, a, b, layout);
   if (options.format == "csv") {
     std::cout << reports::render_csv(table);
     return;
@@ -145,6 +174,11 @@ void print_comparison(const CLI::App& command, const Options& options) {
 void print_pipeline(const CLI::App& command, const Options& options) {
   iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
   reports::write_pipeline_report(std::cout, db, selection_of(command, options));
+}
+
+void print_run(const CLI::App& command, const Options& options) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  reports::write_run(std::cout, db, options.run_key, given(command, "--sweep", options.sweep));
 }
 
 void print_query(const Options& options) {
@@ -163,10 +197,13 @@ int main(int argc, char** argv) {
   CLI::App* markdown = app.add_subcommand("markdown", "One markdown table per sweep of its done runs.");
   add_selection(markdown, options);
   add_layout(markdown, options);
+  add_baseline(markdown, options);
 
   CLI::App* csv = app.add_subcommand("csv", "One CSV table of the done runs of the selected sweeps.");
   add_selection(csv, options);
   add_layout(csv, options);
+  add_baseline(csv, options);
+  add_human(csv, options);
 
   CLI::App* json = app.add_subcommand("json", "Every selected run as one JSON object, in one array.");
   add_selection(json, options);
@@ -186,11 +223,20 @@ int main(int argc, char** argv) {
   compare->add_option("--columns", options.columns,
                       "Metric columns to compare, in order (comma-separated): metrics, run_metrics names, "
                       "NAME* patterns");
+  compare->add_option("--group-by", options.group_by, "Match rows on these settings (comma-separated)");
+  compare->add_option("--sort", options.sort, "Sort rows by a setting, runs or a metric (A's mean); -COL for descending");
+  add_baseline(compare, options);
   add_format(compare, options);
+  add_human(compare, options);
 
   CLI::App* pipeline = app.add_subcommand(
       "pipeline", "Seed 004's tables: throughput and speed-up against data parallelism, boundary compression.");
   add_selection(pipeline, options);
+
+  CLI::App* show = app.add_subcommand("show", "One run in full: config, status, tags, metrics, epochs, environment.");
+  show->add_option("run_key", options.run_key, "The run's key")->required();
+  add_db(show, options);
+  show->add_option("--sweep", options.sweep, "The run's sweep (when its key is in several)");
 
   CLI::App* query = app.add_subcommand("query", "Run one read-only SQL statement and print its rows.");
   add_db(query, options);
@@ -221,6 +267,7 @@ int main(int argc, char** argv) {
     if (curves->parsed()) write_curves(*curves, options);
     if (compare->parsed()) print_comparison(*compare, options);
     if (pipeline->parsed()) print_pipeline(*pipeline, options);
+    if (show->parsed()) print_run(*show, options);
     if (query->parsed()) print_query(options);
   } catch (const std::exception& error) {
     return fail(error.what());

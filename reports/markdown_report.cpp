@@ -32,6 +32,15 @@ std::vector<const StoredRun*> done(const std::vector<const StoredRun*>& runs) {
   return chosen;
 }
 
+// The baseline runs of the layout's baseline, when it has one.
+std::optional<BaselineRuns> baseline_runs(results::Database& db, const ReportOptions& options) {
+  std::optional<BaselineRuns> runs;
+  if (options.layout.baseline) runs.emplace(db, options.selection, *options.layout.baseline);
+  return runs;
+}
+
+const BaselineRuns* pointer(const std::optional<BaselineRuns>& runs) { return runs ? &*runs : nullptr; }
+
 // The selected runs, with the metrics the layout shows or sorts by and the runs columns it may group by.
 RunSet load_for_layout(results::Database& db, const ReportOptions& options) {
   return load_runs(db, options.selection, options.layout.group_by, layout_metric_columns(options.layout));
@@ -124,6 +133,7 @@ void write_markdown_report(std::ostream& destination, results::Database& db, con
   std::ostringstream out;  // written whole at the end: an error leaves nothing half-printed
   const RunSet set = load_for_layout(db, options);
   layout_metrics(set, options.layout);  // an unknown column is an error even when no table is printed
+  const std::optional<BaselineRuns> baseline = baseline_runs(db, options);
   if (set.sweeps.empty()) out << "No sweeps in " << db.path() << ".\n";
   const std::map<int64_t, std::string> gpus = gpu_facts(db, options.selection);
   const std::map<std::string, int> stale = stale_runs(db, options.selection);
@@ -132,7 +142,7 @@ void write_markdown_report(std::ostream& destination, results::Database& db, con
     const std::vector<const StoredRun*> runs = runs_of_sweep(set, sweep);
     if (options.selection.where && runs.empty()) continue;
     out << (first ? "" : "\n") << "## " << set.sweeps[sweep] << "\n\n"
-        << render_markdown(folded_table(set, done(runs), options.layout)) << "\n";
+        << render_markdown(folded_table(set, done(runs), options.layout, pointer(baseline))) << "\n";
     first = false;
     const std::vector<std::string> failures = failure_lines(runs);
     for (const std::string& line : failures) out << "- " << line << "\n";
@@ -153,7 +163,9 @@ void write_csv_report(std::ostream& out, results::Database& db, const ReportOpti
   const RunSet set = load_for_layout(db, options);
   TableLayout layout = options.layout;
   layout.sweep_column = true;
-  out << render_csv(folded_table(set, with_status(set, results::RunStatus::Done), layout));
+  layout.numeric = !options.human;
+  const std::optional<BaselineRuns> baseline = baseline_runs(db, options);
+  out << render_csv(folded_table(set, with_status(set, results::RunStatus::Done), layout, pointer(baseline)));
 }
 
 }  // namespace iddl::reports

@@ -17,6 +17,7 @@ namespace iddl::reports {
 struct ReportOptions {
   Selection selection;
   TableLayout layout;
+  bool human = false;  // CSV: the markdown's display strings ("82.40%", "7.98 MiB") instead of raw numbers
 };
 
 // The table of a sweep's done runs: the settings that vary among them, then runs, epochs,
@@ -35,7 +36,9 @@ void write_markdown_report(std::ostream& out, results::Database& db, const Repor
 void write_markdown_report(std::ostream& out, results::Database& db, const std::optional<std::string>& sweep);
 
 // Writes one CSV table of the selected done runs of every selected sweep: a leading "sweep"
-// column, then as the markdown table (settings varying over the whole selection).
+// column, then as the markdown table (settings varying over the whole selection), numeric unless
+// options.human: each metric as its raw mean under its column name (test_accuracy a fraction in
+// [0, 1], train_time_s seconds, bytes_sent bytes) followed by "<column>_std".
 void write_csv_report(std::ostream& out, results::Database& db, const ReportOptions& options);
 
 }  // namespace iddl::reports

@@ -192,6 +192,13 @@ Table boundary_table(const RunSet& set) {
 
 void write_pipeline_report(std::ostream& out, results::Database& db, const Selection& selection) {
   const RunSet set = load_runs(db, selection);
+  const std::vector<Group> groups = done_groups(set);
+  if (std::none_of(groups.begin(), groups.end(), is_pipeline)) {
+    out << "No pipeline runs among the " << with_status(set, results::RunStatus::Done).size()
+        << " selected done run(s): this report compares pipeline parallelism with data parallelism; "
+           "`iddl-report markdown` shows these runs.\n";
+    return;
+  }
   const Table throughput = throughput_table(set);
   const Table boundaries = boundary_table(set);
   out << "## Throughput\n\n" << render_markdown(throughput);

@@ -22,7 +22,8 @@ Table throughput_table(const RunSet& set);
 Table boundary_table(const RunSet& set);
 
 // Writes "## Throughput" and "## Boundary compression" with their tables for the selected runs
-// (the second only when a pipeline run is among them). Throws when no done run is selected.
+// (the second only when a pipeline run is among them). Throws when no done run is selected; with no
+// pipeline run among the done runs, writes one line saying so instead of the tables.
 void write_pipeline_report(std::ostream& out, results::Database& db, const Selection& selection);
 
 }  // namespace iddl::reports

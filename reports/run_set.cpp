@@ -19,6 +19,12 @@ const char* const kRunColumns =
     "r.blas_kernel, r.torch_version";
 constexpr int kFirstMetricColumn = 10;
 
+// The runs with their tags and note, for a where expression: one row per tag (a run without tags once),
+// so "tag = 'baseline'" selects the runs tagged baseline and "note LIKE '%lr%'" those noted so.
+const char* const kLabelledRuns =
+    "(SELECT runs.*, run_tags.tag AS tag, run_notes.note AS note FROM runs "
+    "LEFT JOIN run_tags ON run_tags.run_id = runs.id LEFT JOIN run_notes ON run_notes.run_id = runs.id)";
+
 // Throws, naming the database, unless it holds the sweep.
 void require_sweep(results::Database& db, const std::string& sweep) {
   results::Statement find = db.prepare("SELECT 1 FROM sweeps WHERE name = ?1");
@@ -42,7 +48,10 @@ std::vector<std::string> selected_sweeps(results::Database& db, const Selection&
 // "SELECT <columns> FROM <the selected runs r, joined with their sweep s> ORDER BY r.id", the
 // sweep name as ?1 when selected.
 std::string selected_runs_sql(const Selection& selection, const std::string& columns) {
-  const std::string runs = selection.where ? "(SELECT * FROM runs WHERE (" + *selection.where + "\n))" : "runs";
+  const std::string runs =
+      selection.where ? "(SELECT * FROM runs WHERE id IN (SELECT id FROM " + std::string(kLabelledRuns) + " WHERE (" +
+                            *selection.where + "\n)))"
+                      : "runs";
   std::string conditions = selection.sweep ? "s.name = ?1" : "";
   if (!selection.stale) conditions += (conditions.empty() ? "" : " AND ") + std::string("r.in_plan = 1");
   return "SELECT " + columns + " FROM " + runs + " AS r JOIN sweeps AS s ON s.id = r.sweep_id" +

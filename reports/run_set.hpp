@@ -18,7 +18,7 @@ namespace iddl::reports {
 // Which runs a report covers.
 struct Selection {
   std::optional<std::string> sweep;  // only this sweep (unknown: an error); every sweep when unset
-  std::optional<std::string> where;  // an SQL boolean expression over the runs table's columns
+  std::optional<std::string> where;  // an SQL boolean expression over the runs table's columns, tag and note
   bool stale = false;  // also the runs their sweep file no longer plans (runs.in_plan = 0), left out by default
 };
 

@@ -6,6 +6,7 @@
 
 #include "reports/fold.hpp"
 #include "reports/grouping.hpp"
+#include "reports/format.hpp"
 #include "reports/names.hpp"
 #include "results/fields.hpp"
 
@@ -15,6 +16,7 @@ namespace {
 
 const char* const kSweepColumn = "sweep";
 const char* const kRunsColumn = "runs";
+const char* const kRunColumn = "run";
 
 // The grouping fields a reader sees: all of them, except that the planned epochs are left to the
 // epochs metric column when the table shows it and nobody asked to group by epochs.
@@ -108,10 +110,37 @@ std::vector<std::string> layout_metric_columns(const TableLayout& layout) {
     for (const Metric& metric : default_metrics()) names.push_back(metric.column);
   }
   if (layout.sort && find_metric(layout.sort->column)) names.push_back(layout.sort->column);
+  if (layout.baseline) {
+    for (const std::string& name : baseline_metric_columns()) names.push_back(name);
+  }
   return names;
 }
 
-Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout) {
+namespace {
+
+// The group's run keys, in stored order, joined by ", ".
+std::string run_keys(const Group& group) {
+  std::string keys;
+  for (const StoredRun* run : group.runs) keys += (keys.empty() ? "" : ", ") + run->key;
+  return keys;
+}
+
+// The group's cells of a metric: mean ± std, or (numeric) the raw mean and, for a number metric, its std.
+void add_metric_cells(std::vector<std::string>& cells, const Group& group, const Metric& metric, bool numeric) {
+  if (!numeric || metric.text) {
+    cells.push_back(metric_cell(group, metric));
+    return;
+  }
+  const std::vector<double> values = metric_values(group, metric);
+  const Spread folded = spread(values);
+  cells.push_back(values.empty() ? "" : format_raw(folded.mean));
+  cells.push_back(values.size() < 2 ? "" : format_raw(folded.std));
+}
+
+}  // namespace
+
+Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout,
+                   const BaselineRuns* baseline) {
   const std::vector<Field> fields =
       layout.group_by.empty() ? varying_fields(set, runs) : resolve_fields(set, layout.group_by);
   std::vector<Group> groups = group_runs(set, runs, fields, layout.sweep_column);
@@ -119,19 +148,34 @@ Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs,
     sort_groups(groups, SortKey(set, fields, layout.sort->column, layout.sweep_column), layout.sort->descending);
   const std::vector<Metric> metrics = layout_metrics(set, layout);
   const std::vector<size_t> shown = shown_fields(fields, layout, metrics);
+  const bool run_column = shown.empty();  // nothing else would say which runs a row is
 
   Table table;
   if (layout.sweep_column) table.columns.push_back({kSweepColumn, Align::Left});
   for (const size_t field : shown) table.columns.push_back({fields[field].name, Align::Left});
+  if (run_column) table.columns.push_back({kRunColumn, Align::Left});
   table.columns.push_back({kRunsColumn, Align::Right});
-  for (const Metric& metric : metrics) table.columns.push_back({metric.header, Align::Right});
+  for (const Metric& metric : metrics) {
+    table.columns.push_back({layout.numeric ? metric.column : metric.header, Align::Right});
+    if (layout.numeric && !metric.text) table.columns.push_back({metric.column + "_std", Align::Right});
+  }
+  if (baseline) {
+    for (Column& column : baseline->columns(layout.numeric)) table.columns.push_back(std::move(column));
+  }
 
   for (const Group& group : groups) {
     std::vector<std::string> cells;
     if (layout.sweep_column) cells.push_back(set.sweeps[group.sweep]);
-    for (const size_t field : shown) cells.push_back(value_cell(group.values[field]));
+    for (const size_t field : shown) {
+      cells.push_back(fields[field].from_config ? setting_value_cell(fields[field].name, group.values[field])
+                                                : value_cell(group.values[field]));
+    }
+    if (run_column) cells.push_back(run_keys(group));
     cells.push_back(std::to_string(group.runs.size()));
-    for (const Metric& metric : metrics) cells.push_back(metric_cell(group, metric));
+    for (const Metric& metric : metrics) add_metric_cells(cells, group, metric, layout.numeric);
+    if (baseline) {
+      for (std::string& cell : baseline->cells(set, group, layout.numeric)) cells.push_back(std::move(cell));
+    }
     table.add_row(std::move(cells));
   }
   return table;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/baseline.hpp"
 #include "reports/metric_columns.hpp"
 #include "reports/run_set.hpp"
 #include "reports/sort_order.hpp"
@@ -18,6 +19,8 @@ struct TableLayout {
   std::optional<std::string> columns;                       // metric columns (parse_metric_list); unset: default
   std::optional<SortOrder> sort;                            // row order; unset: order of each row's first run
   bool sweep_column = false;                                // a leading "sweep" column; no row spans sweeps
+  bool numeric = false;  // machine format: raw numbers, headers by column name, a "<column>_std" column each
+  std::optional<Baseline> baseline;                         // columns against this baseline (BaselineRuns)
 };
 
 // The layout's metric columns: its columns list resolved against the run set's named metrics, or
@@ -29,10 +32,13 @@ std::vector<Metric> layout_metrics(const RunSet& set, const TableLayout& layout)
 std::vector<std::string> layout_metric_columns(const TableLayout& layout);
 
 // The runs folded into rows: the sweep (when asked), the grouping settings (when they vary by
-// themselves, the planned epochs are left to the epochs metric column), "runs" (how many runs the
-// row folds), then each metric of layout_metrics as mean ± std over the row's runs. A sort column
-// is "sweep", "runs", a grouping setting, any metric or a named metric of the run set; an unknown
-// one throws std::invalid_argument.
-Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout);
+// themselves, the planned epochs are left to the epochs metric column; axis values show only the
+// parameters off their defaults), "run" (the row's run keys) when no setting column is left, "runs"
+// (how many runs the row folds), then each metric of layout_metrics as mean ± std over the row's
+// runs (numeric: the mean, then its standard deviation in "<column>_std"), then the baseline's
+// columns when given. A sort column is "sweep", "runs", a grouping setting, any metric or a named
+// metric of the run set; an unknown one throws std::invalid_argument.
+Table folded_table(const RunSet& set, const std::vector<const StoredRun*>& runs, const TableLayout& layout,
+                   const BaselineRuns* baseline = nullptr);
 
 }  // namespace iddl::reports

@@ -171,6 +171,29 @@ INSERT INTO iddl_meta (name, value) VALUES ('run_key_version', '1');
 ALTER TABLE runs ADD COLUMN in_plan INTEGER NOT NULL DEFAULT 1 CHECK (in_plan IN (0, 1));
 )sql";
 
+// Version 6: tags and notes a researcher gives runs (iddl-sweep tag / note; results/run_labels.hpp):
+// any number of tags per run, one note per run; both go with their run (ON DELETE CASCADE, and a
+// trigger for connections that do not enable foreign keys, such as the sqlite3 shell's).
+const char* const kVersion6 = R"sql(
+CREATE TABLE run_tags (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL CHECK (tag <> ''),
+  PRIMARY KEY (run_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_by_tag ON run_tags(tag);
+
+CREATE TABLE run_notes (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  note TEXT NOT NULL,
+  noted_at TEXT NOT NULL
+);
+
+CREATE TRIGGER run_labels_go_with_their_run AFTER DELETE ON runs BEGIN
+  DELETE FROM run_tags WHERE run_id = OLD.id;
+  DELETE FROM run_notes WHERE run_id = OLD.id;
+END;
+)sql";
+
 void use_wal(Database& db) {
   // Switching a new file to WAL needs it to itself: when another process has it open at that moment
   // SQLite answers "database is locked" at once, without waiting; the switch either happened or did
@@ -232,7 +255,7 @@ std::string backup_copy(Database& db) {
 }
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6};
   return scripts;
 }
 

@@ -26,6 +26,7 @@
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
 #include "results/merge.hpp"
+#include "results/run_labels.hpp"
 #include "results/run_status.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
@@ -153,6 +154,25 @@ void print_merge(const iddl::results::MergeOutcome& outcome, const std::string& 
   for (const auto& line : outcome.kept) std::cout << "kept " << line << "\n";
 }
 
+// Tags (or untags, when remove) the runs with these keys, then says what changed.
+void tag_runs(const std::string& db_path, std::vector<std::string> keys_and_tag, bool remove,
+              const std::optional<std::string>& sweep) {
+  if (keys_and_tag.size() < 2) throw std::invalid_argument("give one or more run keys, then the tag");
+  const std::string tag = keys_and_tag.back();
+  keys_and_tag.pop_back();
+  iddl::results::Database db = iddl::results::open_for_labels(db_path);
+  const auto runs = iddl::results::find_runs(db, keys_and_tag, sweep);
+  if (remove) {
+    const int removed = iddl::results::remove_tag(db, runs, tag);
+    std::cout << fmt::format("took tag '{}' from {} run(s) ({} did not have it)\n", tag, removed,
+                             static_cast<int>(runs.size()) - removed);
+    return;
+  }
+  const int added = iddl::results::add_tag(db, runs, tag);
+  std::cout << fmt::format("tagged {} run(s) '{}' ({} had it already)\n", added, tag,
+                           static_cast<int>(runs.size()) - added);
+}
+
 // Exit codes: bad input or a command-line error (nothing launched), another process holds the sweep.
 constexpr int kBadInputExit = 2;
 constexpr int kSweepHeldExit = 3;
@@ -250,6 +270,23 @@ int main(int argc, char** argv) {
   machine->add_flag("--json", as_json, "print one JSON object instead of the table");
   machine->add_option("--mpirun", options.mpirun, "the mpirun executable asked for the MPI version")->capture_default_str();
 
+  auto* tag = app.add_subcommand("tag", "give runs a tag (reports select them with --where \"tag = 'TAG'\")");
+  auto* untag = app.add_subcommand("untag", "take a tag from runs (as tag --remove)");
+  auto* note = app.add_subcommand("note", "set a run's note (an empty text removes it)");
+  std::vector<std::string> keys_and_tag;
+  std::string note_key, note_text, label_sweep;
+  bool remove_tag = false;
+  for (auto* command : {tag, untag}) {
+    command->add_option("keys_and_tag", keys_and_tag, "RUN_KEY... TAG")->required();
+    command->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+    command->add_option("--sweep", label_sweep, "the runs' sweep (when a key is in several)");
+  }
+  tag->add_flag("--remove", remove_tag, "take the tag from the runs instead");
+  note->add_option("run_key", note_key, "the run's key")->required();
+  note->add_option("text", note_text, "the note")->required();
+  note->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+  note->add_option("--sweep", label_sweep, "the run's sweep (when its key is in several)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -283,6 +320,20 @@ int main(int argc, char** argv) {
                       options.db_path, other_db,
                       merge->count("--sweep") > 0 ? std::optional<std::string>(merge_sweep) : std::nullopt),
                   other_db, options.db_path);
+      return 0;
+    }
+    const auto label_sweep_given = [&](CLI::App* command) {
+      return command->count("--sweep") > 0 ? std::optional<std::string>(label_sweep) : std::nullopt;
+    };
+    if (*tag || *untag) {
+      CLI::App* command = *tag ? tag : untag;
+      tag_runs(options.db_path, keys_and_tag, remove_tag || *untag, label_sweep_given(command));
+      return 0;
+    }
+    if (*note) {
+      iddl::results::Database db = iddl::results::open_for_labels(options.db_path);
+      iddl::results::set_note(db, iddl::results::find_runs(db, {note_key}, label_sweep_given(note)).front(), note_text);
+      std::cout << (note_text.empty() ? "removed the note of run " : "noted run ") << note_key << "\n";
       return 0;
     }
     if (*status || *list) {

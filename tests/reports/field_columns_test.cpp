@@ -65,6 +65,7 @@ TEST_F(reports_field_columns, EveryStoredFieldIsAColumnWrittenInItsUnit) {
   results::Database db = results::open_for_reading(path_);
   ReportOptions options;
   options.layout.columns = every_column();
+  options.human = true;
   std::ostringstream csv;
   write_csv_report(csv, db, options);
   std::istringstream lines(csv.str());
@@ -73,21 +74,22 @@ TEST_F(reports_field_columns, EveryStoredFieldIsAColumnWrittenInItsUnit) {
   std::getline(lines, row_line);
   const std::vector<std::string> headers = cells(header_line);
   const std::vector<std::string> row = cells(row_line);
-  ASSERT_EQ(headers.size(), 2 + fields.size()) << csv.str();  // sweep, runs, then the columns
+  ASSERT_EQ(headers.size(), 3 + fields.size()) << csv.str();  // sweep, run, runs, then the columns
   ASSERT_EQ(row.size(), headers.size()) << csv.str();
   for (size_t i = 0; i < fields.size(); ++i) {
     EXPECT_EQ(chosen[i].column, fields[i]->name);
-    EXPECT_EQ(headers[2 + i], fields[i]->header);
-    EXPECT_EQ(row[2 + i], expected_cell(*fields[i])) << fields[i]->name;
+    EXPECT_EQ(headers[3 + i], fields[i]->header);
+    EXPECT_EQ(row[3 + i], expected_cell(*fields[i])) << fields[i]->name;
   }
 }
 
 TEST_F(reports_field_columns, IddlReportAcceptsEveryStoredField) {
-  const Outcome staleness = run_report(dir_, {"csv", "--db", path_, "--columns", "staleness_mean,epoch_time_s,host"});
+  const Outcome staleness =
+      run_report(dir_, {"csv", "--human", "--db", path_, "--columns", "staleness_mean,epoch_time_s,host"});
   EXPECT_EQ(staleness.exit_code, 0) << staleness.err;
   const results::EventField& stale = *results::find_event_field(results::field::staleness_mean);
   const results::EventField& epoch = *results::find_event_field(results::field::epoch_time_s);
-  EXPECT_EQ(staleness.out, "sweep,runs,staleness,epoch time,host\nfields,1," + expected_cell(stale) + "," +
+  EXPECT_EQ(staleness.out, "sweep,run,runs,staleness,epoch time,host\nfields,all-fields,1," + expected_cell(stale) + "," +
                                expected_cell(epoch) + ",sample-host\n");
 
   const Outcome every = run_report(dir_, {"csv", "--db", path_, "--columns", every_column()});
@@ -126,7 +128,12 @@ TEST(reports_field_columns_fold, TextColumnsListTheDistinctValuesOfARowsRuns) {
   options.layout.sort = SortOrder{"host", false};
   std::ostringstream csv;
   write_csv_report(csv, db, options);
-  EXPECT_EQ(csv.str(), "sweep,runs,host,NCCL,staleness\nhosts,3,\"node-b, node-a\",,2 ± 1\n");
+  EXPECT_EQ(csv.str(), "sweep,run,runs,host,nccl_version,staleness_mean,staleness_mean_std\n"
+                       "hosts,\"seed-1, seed-2, seed-3\",3,\"node-b, node-a\",,2,1\n");
+  options.human = true;
+  std::ostringstream human;
+  write_csv_report(human, db, options);
+  EXPECT_EQ(human.str(), "sweep,run,runs,host,NCCL,staleness\nhosts,\"seed-1, seed-2, seed-3\",3,\"node-b, node-a\",,2 ± 1\n");
 }
 
 TEST_F(reports_field_columns, AnUnknownColumnIsAnErrorListingTheCloseOnes) {

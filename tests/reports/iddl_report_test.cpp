@@ -73,6 +73,13 @@ TEST(reports_iddl_report, CsvOfEverySweep) {
   const Outcome outcome = run_report(dir, {"csv", "--columns", "test_accuracy"});
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(outcome.out,
+            "sweep,parallelism,ranks,runs,test_accuracy,test_accuracy_std\n"
+            "demo,sync,2,2,0.85,0.0707106781187\n"
+            "demo,single,1,1,0.75,\n"
+            "other,single,1,1,0.5,\n");
+  const Outcome human = run_report(dir, {"csv", "--columns", "test_accuracy", "--human"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_EQ(human.out,
             "sweep,parallelism,ranks,runs,test accuracy\n"
             "demo,sync,2,2,85.00% ± 7.07%\n"
             "demo,single,1,1,75.00%\n"
@@ -97,7 +104,7 @@ TEST(reports_iddl_report, CurvesWriteAnSvgFile) {
   test_support::write_sample_db(dir.file("iddl.db"));
   const Outcome outcome = run_report(dir, {"curves", "--sweep", "demo", "--group-by", "seed", "--out", "curves.svg"});
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
-  EXPECT_EQ(outcome.out, "");
+  EXPECT_EQ(outcome.out, "wrote curves.svg\n");
   const std::string svg = slurp(dir.file("curves.svg"));
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find(">seed=2</text>"), std::string::npos);
@@ -115,6 +122,12 @@ TEST(reports_iddl_report, CompareTwoSweepsAndTwoGroups) {
                                           "--columns", "test_accuracy", "--format", "csv"});
   EXPECT_EQ(groups.exit_code, 0) << groups.err;
   EXPECT_EQ(groups.out,
+            "runs_a,runs_b,test_accuracy_a,test_accuracy_b,test_accuracy_diff\n"
+            "1,2,0.75,0.85,0.1\n");
+  const Outcome human = run_report(dir, {"compare", "demo", "--where-a", "ranks = 1", "--where-b", "ranks = 2",
+                                         "--columns", "test_accuracy", "--format", "csv", "--human"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_EQ(human.out,
             "runs (A),runs (B),test accuracy (A),test accuracy (B),test accuracy (B - A)\n"
             "1,2,75.00%,85.00% ± 7.07%,+10.00 pp\n");
 }
@@ -151,7 +164,8 @@ TEST(reports_iddl_report, BadInputExitsTwoWithOneLine) {
 TEST(reports_iddl_report, NamedMetricColumnsAndPatterns) {
   test_support::TempDir dir;
   test_support::write_early_exit_db(dir.file("iddl.db"));
-  const Outcome csv = run_report(dir, {"csv", "--columns", "test_accuracy,exit_accuracy.*,compression_ratio"});
+  const Outcome csv =
+      run_report(dir, {"csv", "--human", "--columns", "test_accuracy,exit_accuracy.*,compression_ratio"});
   EXPECT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(csv.out,
             "sweep,horizontal,runs,test accuracy,exit_accuracy.1,exit_accuracy.2,exit_accuracy.10,compression ratio\n"

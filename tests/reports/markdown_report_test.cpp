@@ -44,10 +44,11 @@ TEST_F(reports_markdown, FoldsSeedsIntoMeanAndStd) {
 
 TEST_F(reports_markdown, OnlyDoneRunsDecideWhichSettingsVary) {
   results::Database db = results::open_for_reading(path_);
-  const Table table = sweep_table(db, "other");  // one done run: no setting varies
-  EXPECT_EQ(headers(table).front(), "runs");
+  const Table table = sweep_table(db, "other");  // one done run: no setting varies, the run key says which
+  EXPECT_EQ(headers(table).front(), "run");
   ASSERT_EQ(table.rows.size(), 1u);
-  EXPECT_EQ(table.rows[0][0], "1");
+  EXPECT_EQ(table.rows[0][0], "only-1");
+  EXPECT_EQ(table.rows[0][1], "1");
 }
 
 TEST_F(reports_markdown, UnknownSweepIsAnErrorNamingIt) {

@@ -113,7 +113,8 @@ TEST_F(reports_named_metrics, MarkdownAndCsvReportsShowNamedColumns) {
   options.layout.columns = "exit_fraction.1";
   std::ostringstream csv;
   write_csv_report(csv, db, options);
-  EXPECT_EQ(csv.str(), "sweep,horizontal,runs,exit_fraction.1\nee,early_exit,2,60.00% ± 2.83%\nee,none,1,\n");
+  EXPECT_EQ(csv.str(), "sweep,horizontal,runs,exit_fraction.1,exit_fraction.1_std\nee,early_exit,2,0.6,0.0282842712475\n"
+                       "ee,none,1,,\n");
   options.layout.columns = "exit_fracton.1";
   std::ostringstream markdown;
   EXPECT_THROW(write_markdown_report(markdown, db, options), std::invalid_argument);
@@ -124,7 +125,7 @@ TEST_F(reports_named_metrics, CompareShowsNamedMetricDifferencesInTheirUnit) {
   results::Database db = results::open_for_reading(path_);
   const Selection a{std::string("ee"), std::string("seed = 1")};
   const Selection b{std::string("ee"), std::string("seed = 2")};
-  const Table table = compare_table(db, a, b, std::string("exit_fraction.1,compression_ratio,exit_flops.*"));
+  const Table table = compare_table(db, a, b, CompareLayout{std::string("exit_fraction.1,compression_ratio,exit_flops.*")});
   EXPECT_EQ(headers(table), (std::vector<std::string>{
                                 "horizontal", "runs (A)", "runs (B)", "exit_fraction.1 (A)", "exit_fraction.1 (B)",
                                 "exit_fraction.1 (B - A)", "compression ratio (A)", "compression ratio (B)",

@@ -116,11 +116,13 @@ TEST_F(reports_table_report, UnknownSortColumnIsAnError) {
 TEST_F(reports_table_report, WhereSelectsRunsByTheirColumns) {
   const Table table = demo_table(TableLayout{}, "ranks = 2 AND test_accuracy > 0.85");
   ASSERT_EQ(table.rows.size(), 1u);
-  EXPECT_EQ(table.rows[0][0], "1");  // nothing varies: runs first
-  EXPECT_EQ(table.rows[0][3], "90.00%");
+  EXPECT_EQ(table.rows[0][0], "sync-2");  // nothing varies: the run key says which run the row is
+  EXPECT_EQ(table.rows[0][1], "1");
+  EXPECT_EQ(table.rows[0][4], "90.00%");
   const Table by_method = demo_table(TableLayout{}, "parallelism = 'single'");  // the method name column
   ASSERT_EQ(by_method.rows.size(), 1u);
-  EXPECT_EQ(by_method.rows[0][3], "75.00%");
+  EXPECT_EQ(by_method.rows[0][0], "single-1");
+  EXPECT_EQ(by_method.rows[0][4], "75.00%");
 }
 
 TEST_F(reports_table_report, BadWhereQuotesTheExpressionAndSqliteMessage) {
@@ -168,9 +170,10 @@ TEST(reports_table_report_upgrade, RunsWithAxesAsStringsOrObjectsFoldTogether) {
   }
   results::Database db = results::open_for_reading(path);
   const Table table = sweep_table(db, "s");
-  EXPECT_EQ(headers(table).front(), "runs");  // nothing varies
+  EXPECT_EQ(headers(table).front(), "run");  // nothing varies: the run keys say which runs
   ASSERT_EQ(table.rows.size(), 1u);
-  EXPECT_EQ(table.rows[0][0], "2");
+  EXPECT_EQ(table.rows[0][0], "old, new");
+  EXPECT_EQ(table.rows[0][1], "2");
 }
 
 TEST_F(reports_table_report, CsvIsOneTableOfEverySweepWithASweepColumn) {
@@ -180,6 +183,14 @@ TEST_F(reports_table_report, CsvIsOneTableOfEverySweepWithASweepColumn) {
   options.layout = layout({}, "test_accuracy,train_time_s", SortOrder{"test_accuracy", true});
   write_csv_report(out, db, options);
   EXPECT_EQ(out.str(),
+            "sweep,parallelism,ranks,runs,test_accuracy,test_accuracy_std,train_time_s,train_time_s_std\n"
+            "demo,sync,2,2,0.85,0.0707106781187,105,7.07106781187\n"
+            "demo,single,1,1,0.75,,12.34,\n"
+            "other,single,1,1,0.5,,1.5,\n");
+  options.human = true;
+  std::ostringstream human;
+  write_csv_report(human, db, options);
+  EXPECT_EQ(human.str(),
             "sweep,parallelism,ranks,runs,test accuracy,training time\n"
             "demo,sync,2,2,85.00% ± 7.07%,1m45s ± 7.1s\n"
             "demo,single,1,1,75.00%,12.3s\n"

@@ -49,7 +49,7 @@ TEST_F(Upgrade, TheSameSweepFileRunsNothingAndReportsTheSame) {
   EXPECT_NE(run.out.find("0 done, 0 failed, 0 timed out, 0 interrupted, 4 not run again"), std::string::npos)
       << run.out;
   EXPECT_EQ(query(db, kStored), before);
-  EXPECT_EQ(query(db, "PRAGMA user_version"), (std::vector<std::vector<std::string>>{{"5"}}));
+  EXPECT_EQ(query(db, "PRAGMA user_version"), (std::vector<std::vector<std::string>>{{"6"}}));
 
   const auto markdown = report({"markdown", "--db", db.string(), "--sweep", "quickstart"});
   ASSERT_EQ(markdown.exit_code, 0) << markdown.err;

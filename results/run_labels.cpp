@@ -1,0 +1,113 @@
+#include "results/run_labels.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "results/schema.hpp"
+
+namespace iddl::results {
+
+std::vector<int64_t> find_runs(Database& db, const std::vector<std::string>& keys,
+                               const std::optional<std::string>& sweep) {
+  Statement select = db.prepare(
+      "SELECT r.id, s.name FROM runs AS r JOIN sweeps AS s ON s.id = r.sweep_id "
+      "WHERE r.run_key = ?1 AND (?2 IS NULL OR s.name = ?2) ORDER BY s.id");
+  std::vector<int64_t> ids;
+  for (const std::string& key : keys) {
+    select.reset();
+    select.bind_text(1, key);
+    if (sweep) {
+      select.bind_text(2, *sweep);
+    } else {
+      select.bind_null(2);
+    }
+    std::vector<int64_t> found;
+    std::string sweeps;
+    while (select.step()) {
+      found.push_back(select.column_int(0));
+      sweeps += (sweeps.empty() ? "" : ", ") + select.column_text(1);
+    }
+    if (found.empty()) {
+      throw std::invalid_argument(db.path() + ": no run with run key '" + key + "'" +
+                                  (sweep ? " in sweep '" + *sweep + "'" : std::string()) +
+                                  " (iddl-sweep plan FILE lists the run keys)");
+    }
+    if (found.size() > 1) {
+      throw std::invalid_argument(db.path() + ": run key '" + key + "' is in several sweeps (" + sweeps +
+                                  "): give --sweep NAME");
+    }
+    ids.push_back(found.front());
+  }
+  return ids;
+}
+
+int add_tag(Database& db, const std::vector<int64_t>& runs, const std::string& tag) {
+  if (tag.empty() || tag.find_first_of(" \t\r\n") == 0 || tag.find_last_of(" \t\r\n") == tag.size() - 1)
+    throw std::invalid_argument("bad tag '" + tag + "': give a non-empty tag without blanks around it");
+  Transaction transaction(db);
+  Statement insert = db.prepare("INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?1, ?2)");
+  int added = 0;
+  for (const int64_t run : runs) {
+    insert.reset();
+    insert.bind_int(1, run);
+    insert.bind_text(2, tag);
+    insert.run();
+    added += db.changes();
+  }
+  transaction.commit();
+  return added;
+}
+
+int remove_tag(Database& db, const std::vector<int64_t>& runs, const std::string& tag) {
+  Transaction transaction(db);
+  Statement remove = db.prepare("DELETE FROM run_tags WHERE run_id = ?1 AND tag = ?2");
+  int removed = 0;
+  for (const int64_t run : runs) {
+    remove.reset();
+    remove.bind_int(1, run);
+    remove.bind_text(2, tag);
+    remove.run();
+    removed += db.changes();
+  }
+  transaction.commit();
+  return removed;
+}
+
+void set_note(Database& db, int64_t run, const std::string& text) {
+  Transaction transaction(db);
+  if (text.empty()) {
+    db.prepare("DELETE FROM run_notes WHERE run_id = ?1").bind_int(1, run).run();
+  } else {
+    db.prepare(
+          "INSERT INTO run_notes (run_id, note, noted_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+          "ON CONFLICT (run_id) DO UPDATE SET note = excluded.note, noted_at = excluded.noted_at")
+        .bind_int(1, run)
+        .bind_text(2, text)
+        .run();
+  }
+  transaction.commit();
+}
+
+std::vector<std::string> tags_of(Database& db, int64_t run) {
+  Statement select = db.prepare("SELECT tag FROM run_tags WHERE run_id = ?1 ORDER BY tag");
+  select.bind_int(1, run);
+  std::vector<std::string> tags;
+  while (select.step()) tags.push_back(select.column_text(0));
+  return tags;
+}
+
+std::string note_of(Database& db, int64_t run) {
+  Statement select = db.prepare("SELECT note FROM run_notes WHERE run_id = ?1");
+  select.bind_int(1, run);
+  return select.step() ? select.column_text(0) : "";
+}
+
+Database open_for_labels(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw std::runtime_error("no database at '" + path + "'");
+  Database db(path);
+  configure_connection(db);
+  migrate(db);
+  return db;
+}
+
+}  // namespace iddl::results
