@@ -1,12 +1,17 @@
 // The arithmetic of one AdaBoost round (core/vertical/adaboost.hpp) on hand-made examples, every
-// expected number worked out by hand in the comments.
+// expected number worked out by hand in the comments; then AdaBoostTrainer under the real epoch loop:
+// after member 0's epoch its hypothesis weight and the boosted sample weights are that arithmetic on
+// its own predictions, and the evaluation is the weighted vote.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <stdexcept>
 
+#include "core/models/model.hpp"
+#include "core/train/epoch_driver.hpp"
 #include "core/vertical/adaboost.hpp"
+#include "core/vertical/adaboost_trainer.hpp"
 
 namespace iddl::vertical {
 namespace {
@@ -71,6 +76,54 @@ TEST(adaboost, PerfectMemberGetsAFiniteWeightAndUnknownUpdateThrows) {
   // error 0 is clamped to 1e-10: log((1 - 1e-10) / 1e-10) + log(9) = 23.02585... + 2.19722... = 25.2230...
   EXPECT_NEAR(hypothesis_weight(0.0, 10), std::log((1 - 1e-10) / 1e-10) + std::log(9.0), 1e-9);
   EXPECT_THROW(boosted_weights(f64({0.5, 0.5}), flags({1, 0}), 1.0, "textbook"), std::invalid_argument);
+}
+
+// Two MLP 784-16-10 members, 1 epoch each (epochs 2), on 64 random images with random labels.
+TEST(adaboost_trainer, MemberZerosRoundIsTheArithmeticOnItsPredictionsAndTheTestIsTheVote) {
+  torch::manual_seed(5);
+  data::Dataset data{"random", {1, 28, 28, 10}, {torch::randn({64, 1, 28, 28}), torch::randint(0, 10, {64})},
+                     {torch::randn({32, 1, 28, 28}), torch::randint(0, 10, {32})}};
+  std::vector<models::StagedModel> members;
+  for (int k = 0; k < 2; ++k) {
+    torch::manual_seed(10 + k);
+    members.push_back(models::make_model({"mlp", {16}}, {1, 28, 28, 10}));
+  }
+  auto model = std::make_shared<AdaBoostModelImpl>(members, 10);
+  train::TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 16;
+  options.lr = 0.05;
+  AdaBoostTrainer trainer(model, data.train, options, {"samme", "repeat"}, torch::kCPU);
+  train::EpochDriver driver(trainer, data, options, torch::kCPU);
+
+  driver.run_epoch(1);
+  EXPECT_EQ(model->current(), 0) << "member 1 starts with the next epoch";
+  torch::Tensor correct;
+  {
+    torch::NoGradGuard no_grad;
+    model->member(0).eval();
+    correct = model->member(0).forward(data.train.images).argmax(1).eq(data.train.labels);
+  }
+  const torch::Tensor uniform = torch::full({64}, 1.0 / 64, torch::kFloat64);
+  const double alpha = hypothesis_weight(weighted_error(uniform, correct), 10);
+  EXPECT_NEAR(model->weight(0), alpha, 1e-12);
+  EXPECT_TRUE(torch::allclose(trainer.sample_weights(), boosted_weights(uniform, correct, alpha, "samme"), 0, 1e-15));
+
+  const train::EpochResult second = driver.run_epoch(2);
+  EXPECT_EQ(model->current(), 1);
+  // The test accuracy is the vote of both members with their weights.
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const torch::Tensor p0 = model->member(0).forward(data.test.images).argmax(1);
+  const torch::Tensor p1 = model->member(1).forward(data.test.images).argmax(1);
+  torch::Tensor votes = torch::zeros({32, 10});
+  for (int64_t i = 0; i < 32; ++i) {
+    votes[i][p0[i].item<int64_t>()] += model->weight(0);
+    votes[i][p1[i].item<int64_t>()] += model->weight(1);
+  }
+  EXPECT_TRUE(torch::equal(model->forward(data.test.images).argmax(1), votes.argmax(1)));
+  EXPECT_DOUBLE_EQ(second.test_accuracy, votes.argmax(1).eq(data.test.labels).sum().item<double>() / 32);
+  EXPECT_DOUBLE_EQ(second.test_metrics.at("member_accuracy.1"), p1.eq(data.test.labels).sum().item<double>() / 32);
 }
 
 }  // namespace
