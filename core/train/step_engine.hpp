@@ -20,7 +20,8 @@ struct StepLoss {
 
 // One rank's side of training as the epoch driver runs it: its data shard, its optimizer steps, test
 // scoring and inference, and what it does at the fixed points of the loop. Implemented by
-// train::Trainer (one model and a parallelism strategy) and pipeline::PipelineTrainer (pipeline stages).
+// train::Trainer (one model and a parallelism strategy), pipeline::PipelineTrainer (pipeline stages)
+// and vertical::AdaBoostTrainer (boosted members in turn).
 class StepEngine {
  public:
   virtual ~StepEngine() = default;
