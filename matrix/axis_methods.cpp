@@ -74,7 +74,20 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                {text("combine", "mean", {"mean", "linear"},
                      "mean of the members' logits, or a linear layer over all of them fitted after each epoch"),
                 with_min(number("combiner_lr", 0.005, "linear: learning rate of the combiner's SGD (momentum 0.9)"), 0,
-                         true)})}},
+                         true),
+                text("training", "separate", {"separate", "end_to_end"},
+                     "members trained alone, or members and linear combiner by one loss on the combined logits "
+                     "(seed 000)")}),
+        method("adaboost",
+               "members whole networks trained in turn on one rank by AdaBoost (SAMME), predicting by their weighted "
+               "vote (needs ranks = 1, epochs a multiple of members)",
+               {integer("members", 3, 1, "number of members; each trains epochs / members epochs"),
+                text("update", "samme", {"samme", "seed"},
+                     "after a member: the misclassified samples' weights raised (textbook SAMME), or the correctly "
+                     "classified ones' (seed 000)"),
+                text("sample_weighting", "repeat", {"repeat", "loss"},
+                     "a batch trained floor(1 + 9 (w - min) / (max - min)) times, w its largest weight (seed 000), "
+                     "or each sample's loss scaled by N times its weight")})}},
       {"horizontal",
        {method("none", "no early exit"),
         method("early_exit", "classifier branches after chosen stages; a sample leaves at the first confident one",

@@ -27,7 +27,23 @@ void check_parallelism_ranks(const json& c) {
                       {"parallelism", "ranks"});
 }
 
-// A vertical split spreads one model over the ranks: no data parallelism on top, no early exits.
+// AdaBoost trains its members in turn on one rank, each for epochs / members epochs.
+void check_adaboost(const json& c) {
+  if (c["ranks"] != 1)
+    throw ConfigError(fmt::format("vertical = \"adaboost\" trains its members in turn on one rank and needs "
+                                  "ranks = 1, got ranks = {}",
+                                  value_text(c["ranks"])),
+                      {"vertical", "ranks"});
+  const std::int64_t members = c["vertical"]["members"].get<std::int64_t>();
+  if (c["epochs"].get<std::int64_t>() % members != 0)
+    throw ConfigError(fmt::format("vertical = \"adaboost\" trains each of its {} members epochs / members epochs "
+                                  "and needs epochs a multiple of members, got epochs = {}",
+                                  members, value_text(c["epochs"])),
+                      {"vertical", "epochs"});
+}
+
+// A vertical split spreads one model over the ranks (adaboost: its members over the epochs): no data
+// parallelism on top, no early exits.
 void check_vertical(const json& c) {
   const std::string vertical = axis_method(c["vertical"]);
   if (vertical == "none") return;
@@ -40,6 +56,12 @@ void check_vertical(const json& c) {
     throw ConfigError(fmt::format("vertical = \"{}\" cannot be combined with horizontal = {}", vertical,
                                   value_text(c["horizontal"])),
                       {"vertical", "horizontal"});
+  if (c["vertical"].value("training", "separate") == "end_to_end" && c["vertical"].value("combine", "mean") != "linear")
+    throw ConfigError(fmt::format("vertical = {}: training = \"end_to_end\" trains a linear combiner and needs "
+                                  "combine = \"linear\"",
+                                  value_text(c["vertical"])),
+                      {"vertical"});
+  if (vertical == "adaboost") check_adaboost(c);
 }
 
 // A compressor encodes what a strategy exchanges: the gradients of sync, the weight changes of param_avg.

@@ -8,7 +8,8 @@ namespace iddl::parallel {
 
 // How the ranks train a vertically split model (docs/structure.md): partition — every rank the same
 // batches (its part of each sample); ensemble — every rank the whole data set in its own order, its
-// member alone, and after each epoch the combiner fitted over the training set. No gradient exchange.
+// member alone, and after each epoch the combiner fitted over the training set; end_to_end ensemble —
+// every rank the same batches, the logits gathered in forward. No gradient exchange.
 class VerticalStrategy : public train::TrainingHooks {
  public:
   // `ensemble` is null for partition; `combiner_lr` is the ensemble combiner's learning rate.
@@ -19,7 +20,8 @@ class VerticalStrategy : public train::TrainingHooks {
   void on_start(torch::nn::Module&) override {}
   void after_backward(torch::nn::Module&, int64_t, int64_t) override {}
   std::optional<train::Shard> shard(int rank, int) const override {
-    return train::Shard{0, 1, ensemble_ ? static_cast<uint64_t>(rank) + 1 : 0};
+    const bool own_order = ensemble_ && !ensemble_->end_to_end();
+    return train::Shard{0, 1, own_order ? static_cast<uint64_t>(rank) + 1 : 0};
   }
   // Ensemble: fits the combiner (linear) over the training set.
   void on_epoch_end(torch::nn::Module&) override;

@@ -62,6 +62,7 @@ StepLoss EpochDriver::train_shard(const EpochOrder& order, data::BatchKey key) {
   for (int64_t batch = 0; batch < order.batches(); ++batch, ++step_) {
     engine_.set_learning_rate(learning_rate(options_, step_, order.batches()));
     const torch::Tensor rows = torch::tensor(order.local_indices(batch), torch::kInt64);
+    engine_.set_batch_rows(rows);
     key.batch = batch;
     const torch::Tensor x =
         data::augment_batch(train.images.index_select(0, rows).to(device_), options_.augment, key);

@@ -20,7 +20,8 @@ struct StepLoss {
 
 // One rank's side of training as the epoch driver runs it: its data shard, its optimizer steps, test
 // scoring and inference, and what it does at the fixed points of the loop. Implemented by
-// train::Trainer (one model and a parallelism strategy) and pipeline::PipelineTrainer (pipeline stages).
+// train::Trainer (one model and a parallelism strategy), pipeline::PipelineTrainer (pipeline stages)
+// and vertical::AdaBoostTrainer (boosted members in turn).
 class StepEngine {
  public:
   virtual ~StepEngine() = default;
@@ -29,6 +30,8 @@ class StepEngine {
   virtual std::optional<Shard> shard() const = 0;
   // Sets the learning rate of the steps that follow.
   virtual void set_learning_rate(double lr) = 0;
+  // The training-set rows (int64 [n]) of the batch the next train_step gets (sample-weighted engines).
+  virtual void set_batch_rows(const torch::Tensor&) {}
   // One optimizer step on this rank's samples (x, y) of a global batch of `global_samples` (x may
   // have no rows); returns what it adds to the epoch's training loss.
   virtual StepLoss train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) = 0;

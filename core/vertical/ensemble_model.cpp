@@ -7,10 +7,17 @@
 namespace iddl::vertical {
 
 EnsembleModelImpl::EnsembleModelImpl(models::StagedModel member, comm::Communicator& comm, std::string combine,
-                                     int64_t classes)
-    : member_(register_module("member", std::move(member))), comm_(comm), combine_(std::move(combine)) {
+                                     int64_t classes, std::string training)
+    : member_(register_module("member", std::move(member))),
+      comm_(comm),
+      combine_(std::move(combine)),
+      end_to_end_(training == "end_to_end") {
   if (combine_ != "mean" && combine_ != "linear")
     throw std::invalid_argument("ensemble: unknown combine '" + combine_ + "' (known: mean, linear)");
+  if (training != "separate" && training != "end_to_end")
+    throw std::invalid_argument("ensemble: unknown training '" + training + "' (known: separate, end_to_end)");
+  if (end_to_end_ && combine_ != "linear")
+    throw std::invalid_argument("ensemble: training 'end_to_end' needs combine 'linear', got '" + combine_ + "'");
   if (combine_ == "linear") {
     const int64_t ranks = comm_.size();
     combiner_ = register_module("combiner", torch::nn::Linear(ranks * classes, classes));
@@ -42,8 +49,27 @@ torch::Tensor EnsembleModelImpl::combine(const torch::Tensor& all) {
   return combiner_(all.permute({1, 0, 2}).reshape({all.size(1), -1}));
 }
 
+std::vector<torch::Tensor> EnsembleModelImpl::sgd_parameters() {
+  // end_to_end: the combiner is replicated. Every rank applies it to the same gathered logits and the
+  // same labels, so its gradients, and hence its SGD steps, are identical on every rank: it stays the
+  // same everywhere without an allreduce.
+  return end_to_end_ ? parameters() : member_->parameters();
+}
+
+torch::Tensor EnsembleModelImpl::joint_logits(const torch::Tensor& x) {
+  const torch::Tensor own = member_->forward(x);
+  const std::vector<torch::Tensor> parts =
+      comm_.allgather(own.detach().contiguous().view(-1), comm::Traffic::Training);
+  std::vector<torch::Tensor> inputs;  // the combiner's input [N, ranks * classes], rank-major
+  for (size_t r = 0; r < parts.size(); ++r)
+    inputs.push_back(static_cast<int>(r) == comm_.rank() ? own : parts[r].view(own.sizes()));
+  // Backward reaches this member through its own slice only: the gradient of that slice is computed
+  // here from the gathered logits and the replicated combiner, so it needs no communication.
+  return combiner_(torch::cat(inputs, 1));
+}
+
 torch::Tensor EnsembleModelImpl::forward(torch::Tensor x) {
-  if (is_training()) return member_->forward(std::move(x));
+  if (is_training()) return end_to_end_ ? joint_logits(x) : member_->forward(std::move(x));
   return combine(gather_logits(x, comm::Traffic::Bookkeeping));
 }
 
@@ -59,7 +85,7 @@ void EnsembleModelImpl::score(const torch::Tensor& x, const torch::Tensor& y, mo
 
 void EnsembleModelImpl::fit_combiner(const torch::Tensor& images, const torch::Tensor& labels, int64_t batch_size,
                                      double lr, uint64_t seed) {
-  if (combine_ != "linear") return;
+  if (combine_ != "linear" || end_to_end_) return;
   const bool training = is_training();
   member_->eval();
   for (auto& group : combiner_sgd_->param_groups())

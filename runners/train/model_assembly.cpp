@@ -9,7 +9,7 @@ namespace iddl::runners {
 AssembledModel assemble_model(const nlohmann::json& config, const models::InputShape& shape, comm::Communicator& comm) {
   const vertical::VerticalOptions split = vertical_options(config);
   const std::optional<horizontal::EarlyExitOptions> exits = early_exit_options(config);
-  const bool by_width = split.method != "none";  // the matrix allows no early exits with it
+  const bool by_width = split.method != "none" && split.method != "adaboost";  // no early exits with it
 
   models::ModelOptions options = model_options(config);
   const uint64_t seed = config.at("seed").get<uint64_t>();
@@ -18,13 +18,22 @@ AssembledModel assemble_model(const nlohmann::json& config, const models::InputS
   models::StagedModel network = models::make_model(options, shape);
 
   AssembledModel out;
-  if (split.method == "partition") {
+  if (split.method == "adaboost") {  // whole networks on one rank, member k from seed + 1000003 k
+    std::vector<models::StagedModel> members{network};
+    for (int64_t k = 1; k < split.members; ++k) {
+      torch::manual_seed(seed + 1000003ULL * static_cast<uint64_t>(k));
+      members.push_back(models::make_model(options, shape));
+    }
+    out.adaboost = std::make_shared<vertical::AdaBoostModelImpl>(members, shape.classes);
+    out.model = out.adaboost;
+  } else if (split.method == "partition") {
     auto partition = std::make_shared<vertical::PartitionModelImpl>(network, comm);
     out.partition = partition.get();
     out.model = partition;
   } else if (split.method == "ensemble") {
     torch::manual_seed(seed);  // the same combiner on every rank
-    auto ensemble = std::make_shared<vertical::EnsembleModelImpl>(network, comm, split.combine, shape.classes);
+    auto ensemble = std::make_shared<vertical::EnsembleModelImpl>(network, comm, split.combine, shape.classes,
+                                                                  split.training);
     out.ensemble = ensemble.get();
     out.model = ensemble;
   } else if (exits) {
@@ -39,6 +48,9 @@ AssembledModel assemble_model(const nlohmann::json& config, const models::InputS
 }
 
 ModelSize measure_model(const AssembledModel& assembled, const models::InputShape& shape, comm::Communicator& comm) {
+  if (assembled.adaboost)  // every member votes: all their parameters, each one's forward pass
+    return {models::count_parameters(*assembled.adaboost),
+            assembled.adaboost->members() * models::count_flops(assembled.adaboost->member(0), shape)};
   if (!assembled.model->collective())
     return {models::count_parameters(*assembled.model),
             assembled.early_exit ? assembled.early_exit->baseline_flops()

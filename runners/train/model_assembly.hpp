@@ -8,6 +8,7 @@
 #include "core/comm/communicator.hpp"
 #include "core/horizontal/early_exit_model.hpp"
 #include "core/models/model.hpp"
+#include "core/vertical/adaboost_model.hpp"
 #include "core/vertical/ensemble_model.hpp"
 #include "core/vertical/partition_model.hpp"
 
@@ -19,6 +20,7 @@ struct AssembledModel {
   models::Model model;
   vertical::PartitionModelImpl* partition = nullptr;     // set for vertical = "partition"
   vertical::EnsembleModelImpl* ensemble = nullptr;       // set for vertical = "ensemble"
+  std::shared_ptr<vertical::AdaBoostModelImpl> adaboost;  // set for vertical = "adaboost" (the same as model)
   horizontal::EarlyExitModelImpl* early_exit = nullptr;  // set for horizontal = "early_exit"
 };
 

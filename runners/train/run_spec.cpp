@@ -78,6 +78,10 @@ vertical::VerticalOptions vertical_options(const nlohmann::json& c) {
   o.method = matrix::axis_method(vertical);
   o.combine = vertical.value("combine", o.combine);
   o.combiner_lr = vertical.value("combiner_lr", o.combiner_lr);
+  o.training = vertical.value("training", o.training);
+  o.members = vertical.value("members", o.members);
+  o.update = vertical.value("update", o.update);
+  o.sample_weighting = vertical.value("sample_weighting", o.sample_weighting);
   return o;
 }
 

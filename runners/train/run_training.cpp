@@ -10,6 +10,7 @@
 #include "runners/train/run_events.hpp"
 #include "core/parallel/strategy_registry.hpp"
 #include "core/parallel/vertical_strategy.hpp"
+#include "core/vertical/adaboost_trainer.hpp"
 
 namespace iddl::runners {
 namespace {
@@ -24,6 +25,11 @@ std::unique_ptr<train::TrainingHooks> run_strategy(const nlohmann::json& config,
   const vertical::VerticalOptions vertical = vertical_options(config);
   if (vertical.method == "none") return parallel::make_strategy(strategy_options(config), options, comm);
   return std::make_unique<parallel::VerticalStrategy>(assembled.ensemble, data, options, vertical.combiner_lr);
+}
+
+vertical::AdaBoostOptions adaboost_options(const nlohmann::json& config) {
+  const vertical::VerticalOptions v = vertical_options(config);
+  return {v.update, v.sample_weighting};
 }
 
 // The run_finished metrics the model adds to its test metrics: early exit's per-exit FLOPs and
@@ -70,8 +76,13 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
 
   events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
 
-  train::Trainer trainer(assembled.model, options, device, &comm, *strategy);
-  train::EpochDriver driver(trainer, dataset, options, device);
+  std::unique_ptr<train::StepEngine> engine;
+  if (assembled.adaboost)
+    engine = std::make_unique<vertical::AdaBoostTrainer>(assembled.adaboost, dataset.train, options,
+                                                         adaboost_options(config), device);
+  else
+    engine = std::make_unique<train::Trainer>(assembled.model, options, device, &comm, *strategy);
+  train::EpochDriver driver(*engine, dataset, options, device);
   const EpochTotals totals = run_epochs(options.epochs, driver, events);
   if (!totals.finite) return 3;
 

@@ -137,6 +137,19 @@ TEST(matrix_resolve_config, VerticalSplitSpreadsOneModelOverTheRanks) {
             "vertical = \"ensemble\" cannot be combined with horizontal = {method = \"early_exit\", branch = "
             "\"pool_linear\", branch_training = \"joint\", branch_weight = 1.0, exits = [], threshold = 0.9}");
   EXPECT_NE(resolve_error({{"vertical", {{"method", "ensemble"}, {"combine", "max"}}}}), "");
+  EXPECT_EQ(resolve_error({{"vertical", {{"method", "ensemble"}, {"combine", "linear"}, {"training", "end_to_end"}}},
+                           {"ranks", 2}}),
+            "");
+  EXPECT_EQ(resolve_error({{"vertical", {{"method", "ensemble"}, {"training", "end_to_end"}}}, {"ranks", 2}}),
+            "vertical = {method = \"ensemble\", combine = \"mean\", combiner_lr = 0.005, training = \"end_to_end\"}: "
+            "training = \"end_to_end\" trains a linear combiner and needs combine = \"linear\"");
+  EXPECT_EQ(resolve_error({{"vertical", {{"method", "adaboost"}, {"members", 2}}}, {"epochs", 4}}), "");
+  EXPECT_EQ(resolve_error({{"vertical", "adaboost"}, {"epochs", 3}, {"ranks", 2}}),
+            "vertical = \"adaboost\" trains its members in turn on one rank and needs ranks = 1, got ranks = 2");
+  EXPECT_EQ(resolve_error({{"vertical", "adaboost"}, {"epochs", 4}}),
+            "vertical = \"adaboost\" trains each of its 3 members epochs / members epochs and needs epochs a "
+            "multiple of members, got epochs = 4");
+  EXPECT_NE(resolve_error({{"vertical", {{"method", "adaboost"}, {"update", "textbook"}}}, {"epochs", 3}}), "");
 }
 
 TEST(matrix_resolve_config, CompressionEncodesWhatSyncOrParamAvgExchanges) {

@@ -137,6 +137,33 @@ TEST(matrix_shipped_sweeps, CompressionPlansEveryCompressorOnSync) {
   }
 }
 
+// Seed 000's ensembles: the end-to-end vertical ensemble on 2 ranks, AdaBoost of 9 MLPs (1 epoch each) on
+// one rank with the seed's and the textbook update, all with the MLP recipe.
+TEST(matrix_shipped_sweeps, IddlEnsemblesPlansSeed000sEnsembles) {
+  const Sweep sweep = shipped("iddl_ensembles.toml");
+  ASSERT_EQ(sweep.runs.size(), 3u);
+  EXPECT_EQ(sweep.runs[0].config["vertical"],
+            (nlohmann::json{{"method", "ensemble"}, {"combine", "linear"}, {"combiner_lr", 0.005},
+                            {"training", "end_to_end"}}));
+  EXPECT_EQ(sweep.runs[0].config["ranks"], 2);
+  for (size_t i = 1; i < 3; ++i) {
+    const auto& c = sweep.runs[i].config;
+    EXPECT_EQ(c["vertical"]["method"], "adaboost");
+    EXPECT_EQ(c["vertical"]["members"], 9);
+    EXPECT_EQ(c["vertical"]["sample_weighting"], "repeat");
+    EXPECT_EQ(c["ranks"], 1);
+    EXPECT_EQ(c["epochs"], 9);
+  }
+  EXPECT_EQ(sweep.runs[1].config["vertical"]["update"], "seed");
+  EXPECT_EQ(sweep.runs[2].config["vertical"]["update"], "samme");
+  for (const auto& run : sweep.runs) {
+    EXPECT_DOUBLE_EQ(run.config["lr"].get<double>(), 0.01);
+    EXPECT_DOUBLE_EQ(run.config["momentum"].get<double>(), 0.5);
+    EXPECT_EQ(run.config["batch_size"], 32);
+    EXPECT_EQ(run.config["hidden"], nlohmann::json::array({112, 56}));
+  }
+}
+
 // The CIFAR-10 sweeps' Fashion-MNIST siblings plan the same runs with the same recipe on data that is here.
 TEST(matrix_shipped_sweeps, CifarSweepsHaveFashionSiblingsWithTheSameRecipe) {
   for (const std::string name : {"cifar10", "compression_cifar10"}) {

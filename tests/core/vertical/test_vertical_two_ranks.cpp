@@ -2,7 +2,8 @@
 // same seeds. Partition: the logits are the sum of both parts, the same on both ranks, the distributed
 // gradient is the centralized one, one allreduce of [N, classes] per training forward. Ensemble: the
 // mean of the members, their own accuracies, a linear combiner that starts as the mean and is fitted
-// identically on both ranks.
+// identically on both ranks; end_to_end training gives the gradients of one process holding both
+// members and the combiner, and keeps the combiner the same on both ranks.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -254,6 +255,68 @@ TEST(vertical_ensemble, LinearCombinerStartsAsTheMeanAndIsFittedIdenticallyOnBot
   // The members were not touched.
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(torch::equal(model->member().forward(b.x), (rank == 0 ? ref0 : ref1)->forward(b.x)));
+}
+
+// training = "end_to_end" (seed 000's resnet_vertical_ensemble.py): one step on 2 ranks gives each
+// member and the combiner the gradients of one LibTorch model in one process that holds both members
+// and the combiner and takes one loss on the combined logits; SGD then keeps the combiner the same on
+// both ranks without exchanging its gradients.
+TEST(vertical_ensemble, EndToEndGradientsEqualOneProcessHoldingBothMembersAndTheCombiner) {
+  comm::MpiCommunicator comm;
+  const int rank = comm.rank();
+  auto model = std::make_shared<EnsembleModelImpl>(ensemble_member(rank), comm, "linear", 10, "end_to_end");
+  EXPECT_TRUE(model->end_to_end());
+  EXPECT_EQ(model->sgd_parameters().size(), model->member().parameters().size() + 2) << "member and combiner";
+  const torch::Tensor weight = parameter(*model, "combiner.weight"), bias = parameter(*model, "combiner.bias");
+
+  // The reference: both members and a combiner 20 -> 10 in this process. Both combiners get the same
+  // random weights (seed 77), so the members' gradients are not merely half the mean's.
+  StagedModel ref0 = ensemble_member(0), ref1 = ensemble_member(1);
+  torch::nn::Linear combiner(20, 10);
+  {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(77);
+    const torch::Tensor w = torch::randn({10, 20}) * 0.3, b0 = torch::randn({10}) * 0.1;
+    weight.copy_(w);
+    bias.copy_(b0);
+    combiner->weight.copy_(w);
+    combiner->bias.copy_(b0);
+  }
+  const Batch b = batch(31);
+  model->train();
+  comm.take_stats();
+  model->training_loss(b.x, b.y).backward();
+  // Forward gathers the members' logits as training traffic: 16 samples * 10 classes * 4 bytes.
+  EXPECT_EQ(comm.take_stats().bytes_sent, kBatch * 10 * 4);
+  F::cross_entropy(combiner(torch::cat({ref0->forward(b.x), ref1->forward(b.x)}, 1)), b.y).backward();
+
+  const auto own = model->member().parameters(), expected = (rank == 0 ? ref0 : ref1)->parameters();
+  ASSERT_EQ(own.size(), expected.size());
+  for (size_t i = 0; i < own.size(); ++i)
+    EXPECT_TRUE(torch::allclose(own[i].grad(), expected[i].grad(), 1e-5, 1e-6)) << "member parameter " << i;
+  EXPECT_TRUE(torch::allclose(weight.grad(), combiner->weight.grad(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(bias.grad(), combiner->bias.grad(), 1e-5, 1e-6));
+  EXPECT_GT(weight.grad().abs().sum().item<double>(), 0.0);
+
+  // Training: SGD over sgd_parameters on each rank alone; the combiner stays bitwise the same.
+  torch::optim::SGD sgd(model->sgd_parameters(), torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4));
+  const torch::Tensor before = weight.detach().clone();
+  for (uint64_t step = 0; step < 5; ++step) {
+    const Batch next = batch(50 + step);
+    sgd.zero_grad();
+    model->training_loss(next.x, next.y).backward();
+    sgd.step();
+  }
+  EXPECT_FALSE(torch::equal(weight, before));
+  EXPECT_TRUE(same_on_both_ranks(comm, weight));
+  EXPECT_TRUE(same_on_both_ranks(comm, bias));
+  EXPECT_FALSE(same_on_both_ranks(comm, model->member().parameters()[0])) << "each rank trains its own member";
+}
+
+TEST(vertical_ensemble, EndToEndNeedsALinearCombiner) {
+  comm::MpiCommunicator comm;
+  EXPECT_THROW(EnsembleModelImpl(ensemble_member(comm.rank()), comm, "mean", 10, "end_to_end"), std::invalid_argument);
+  EXPECT_THROW(EnsembleModelImpl(ensemble_member(comm.rank()), comm, "linear", 10, "jointly"), std::invalid_argument);
 }
 
 TEST(vertical_ensemble, UnknownCombineThrows) {
