@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "hardware/blas_kernel_flags.hpp"
 #include "hardware/cpu_info.hpp"
 #include "hardware/program_output.hpp"
 
@@ -143,9 +144,12 @@ BlasChoice decide_blas(const ProbeRunner& probe, const std::set<std::string>& fl
   BlasChoice choice{base.library, base.kernel,       base.kernel,      "",
                     "",           base.sgemm_gflops, base.sgemm_gflops};
   if (!base.is_openblas) return without_openblas(choice, base, env_coretype, user_override);
-  if (!user_override.empty())
+  if (!user_override.empty()) {
+    require_kernel_runs_on(user_override, flags, "--blas-coretype");
     return forced(choice, probe(user_override), user_override, "--blas-coretype");
+  }
   if (!env_coretype.empty()) {
+    require_kernel_runs_on(env_coretype, flags, fmt::format("the environment ({})", kCoretypeVar));
     return forced(choice, probe(env_coretype), env_coretype, "the environment");
   }
   if (is_generic_kernel(base.kernel)) return upgraded(choice, base, probe, kernel_for_flags(flags));

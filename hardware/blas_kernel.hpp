@@ -35,7 +35,8 @@ using ProbeRunner = std::function<BlasProbe(const std::string& coretype)>;
 // already in the environment (""): a user override wins, then the environment; otherwise
 // OpenBLAS's own kernel, unless it is generic and the flags allow a better kernel that computes
 // correctly. Throws std::runtime_error when the chosen BLAS computes wrongly, an override names
-// an unknown kernel, or an override is given without OpenBLAS.
+// an unknown kernel or one needing instruction sets the flags lack (before probing it), or an
+// override is given without OpenBLAS.
 BlasChoice decide_blas(const ProbeRunner& probe, const std::set<std::string>& flags,
                        const std::string& env_coretype, const std::string& user_override);
 

@@ -1,6 +1,11 @@
 // The sweep files shipped in sweeps/ parse and plan the runs they promise.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -307,6 +312,50 @@ TEST(matrix_shipped_sweeps, PipelinePlansSeed004sComparison) {
   EXPECT_EQ(client_server["lr"], 0.005);
   EXPECT_EQ(sweep.runs[13].config["parallelism"]["boundary_compression"], "sortquant");
   EXPECT_EQ(sweep.runs[2].config["parallelism"]["placement"], "contiguous");
+}
+
+namespace {
+
+// The rows `| `sweeps/NAME.toml` | RUNS | ...` of the shipped-sweeps table of docs/sweep-files.md: file name -> runs.
+std::map<std::string, size_t> documented_sweeps() {
+  std::ifstream docs(std::string(IDDL_SOURCE_DIR) + "/docs/sweep-files.md");
+  const std::regex row(R"(^\| `sweeps/([^`]+\.toml)` \| (\d+) \|)");
+  std::map<std::string, size_t> rows;
+  std::smatch match;
+  for (std::string line; std::getline(docs, line);)
+    if (std::regex_search(line, match, row)) rows[match[1]] = std::stoul(match[2]);
+  return rows;
+}
+
+}  // namespace
+
+// docs/sweep-files.md lists every file of sweeps/, each with the number of runs it plans.
+TEST(matrix_shipped_sweeps, DocsListEveryShippedSweepWithItsRuns) {
+  const auto documented = documented_sweeps();
+  std::set<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(IDDL_SOURCE_DIR) + "/sweeps"))
+    if (entry.path().extension() == ".toml") files.insert(entry.path().filename().string());
+  std::set<std::string> listed;
+  for (const auto& [name, runs] : documented) listed.insert(name);
+  EXPECT_EQ(listed, files) << "docs/sweep-files.md, the table of shipped sweeps, against sweeps/";
+  for (const auto& [name, runs] : documented) {
+    if (files.count(name) == 0) continue;
+    EXPECT_EQ(shipped(name).runs.size(), runs) << "docs/sweep-files.md, row of sweeps/" << name;
+  }
+}
+
+// The README's example sweep is sweeps/quickstart.toml as shipped (its header comment left out).
+TEST(matrix_shipped_sweeps, ReadmeShowsTheShippedQuickstart) {
+  std::ifstream readme(std::string(IDDL_SOURCE_DIR) + "/README.md");
+  const std::string text((std::istreambuf_iterator<char>(readme)), std::istreambuf_iterator<char>());
+  const std::string opening = "```toml\n[sweep]\nname = \"quickstart\"\n";
+  const size_t start = text.find(opening);
+  ASSERT_NE(start, std::string::npos) << "README.md: no ```toml block of the quickstart sweep";
+  const size_t body = start + std::string("```toml\n").size();
+  const std::string shown = text.substr(body, text.find("```", body) - body);
+  std::ifstream file(std::string(IDDL_SOURCE_DIR) + "/sweeps/quickstart.toml");
+  const std::string shipped_text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(shown, shipped_text.substr(shipped_text.find("[sweep]"))) << "README.md against sweeps/quickstart.toml";
 }
 
 }  // namespace iddl::matrix

@@ -11,6 +11,8 @@
 #include <functional>
 #include <thread>
 
+#include "hardware/blas_kernel_flags.hpp"
+#include "hardware/cpu_info.hpp"
 #include "tests/support/sweep_folder.hpp"
 
 namespace fs = std::filesystem;
@@ -239,6 +241,34 @@ ranks = [1, 2]
   const auto result = sweep({"run", file.string(), "--db", db.string(), "--blas-coretype", "Prescott"});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(query(db, "SELECT DISTINCT blas_kernel FROM runs"), (std::vector<std::vector<std::string>>{{"Prescott"}}));
+}
+
+// A kernel this CPU cannot execute (--blas-coretype SkylakeX without AVX-512) is refused before anything runs, naming
+// the instruction sets it lacks, instead of every run dying with SIGILL.
+TEST_F(EndToEnd, AKernelThisCpuCannotRunIsRefusedNamingTheMissingInstructionSets) {
+  const auto flags = iddl::hardware::read_cpu_info().flags;
+  std::string kernel;
+  for (const char* candidate : {"SkylakeX", "Haswell", "Sandybridge", "Cooperlake", "SapphireRapids", "Bulldozer"}) {
+    if (!iddl::hardware::missing_kernel_flags(candidate, flags).empty()) {
+      kernel = candidate;
+      break;
+    }
+  }
+  if (kernel.empty()) GTEST_SKIP() << "this CPU has the instruction sets of every checked OpenBLAS kernel";
+  const auto missing = iddl::hardware::missing_kernel_flags(kernel, flags);
+  const auto file = write("blas.toml", slow_sweep("blas_refused", 103, "[1]"));
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"run", file.string(), "--db", db.string()},
+                                               std::vector<std::string>{"blas"}}) {
+    auto argv = args;
+    argv.insert(argv.end(), {"--blas-coretype", kernel});
+    const auto result = sweep(argv);
+    EXPECT_NE(result.exit_code, 0) << args[0];
+    EXPECT_NE(result.err.find("OpenBLAS kernel '" + kernel + "' from --blas-coretype needs the instruction set"),
+              std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(missing.front()), std::string::npos) << result.err;
+    EXPECT_EQ(result.err.find("signal 4"), std::string::npos) << result.err;
+  }
+  EXPECT_TRUE(query(db, "SELECT run_key FROM runs WHERE status <> 'pending'").empty()) << "a run was started";
 }
 
 TEST_F(EndToEnd, KillNineOfTheSweepThenARerunLosesNothingAndRunsNothingTwice) {

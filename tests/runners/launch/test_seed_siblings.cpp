@@ -1,35 +1,14 @@
 // The Fashion-MNIST sweeps that carry the seeds' recipes here (sweeps/iddl.toml, layerwise_fmnist.toml,
 // parallel.toml) run end to end through iddl-sweep: the shipped file with its [base] cut to a few samples,
 // one epoch and one thread, every run of its matrix done.
-#include <algorithm>
-#include <regex>
 #include <string>
 
+#include "tests/support/quick_sweep.hpp"
 #include "tests/support/sweep_folder.hpp"
 
 using namespace iddl::testing;
 
 namespace {
-
-// The shipped sweep `name` cut to a quick version: few samples and one thread in [base], every `epochs`
-// (a number, or a [[zip]] list of them) 1, its sweep renamed so its runs are its own.
-std::string quick_version(const std::string& name) {
-  std::ifstream in(std::string(IDDL_SOURCE_DIR) + "/sweeps/" + name);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  text = std::regex_replace(text, std::regex(R"(\nepochs = \d+)"), "\nepochs = 1");
-  const std::string zipped = "\nepochs = [";  // a [[zip]] list: as many 1s
-  for (size_t at = text.find(zipped); at != std::string::npos; at = text.find(zipped, at + 1)) {
-    const size_t open = at + zipped.size(), close = text.find(']', open);
-    const auto values = std::count(text.begin() + open, text.begin() + close, ',') + 1;
-    std::string ones = "1";
-    for (int i = 1; i < values; ++i) ones += ", 1";
-    text.replace(open, close - open, ones);
-  }
-  text = std::regex_replace(text, std::regex(R"(\nthreads = \d+)"), "");
-  text = std::regex_replace(text, std::regex(R"(\n\[base\]\n)"),
-                            "\n[base]\ntrain_samples = 256\ntest_samples = 64\nthreads = 1\n");
-  return text;
-}
 
 class SeedSiblings : public SweepFolderTest {
  protected:
