@@ -171,6 +171,19 @@ INSERT INTO iddl_meta (name, value) VALUES ('run_key_version', '1');
 ALTER TABLE runs ADD COLUMN in_plan INTEGER NOT NULL DEFAULT 1 CHECK (in_plan IN (0, 1));
 )sql";
 
+// Version 6 (checkpoints, docs/checkpoints.md): runs.resumed_from_epoch, the epoch of the checkpoint a run's
+// last attempt resumed from (NULL when it started afresh), and the files a run keeps outside the database: its
+// checkpoint folder while it is unfinished, its saved final weights (save_model), removed with the run.
+const char* const kVersion6 = R"sql(
+ALTER TABLE runs ADD COLUMN resumed_from_epoch INTEGER;
+CREATE TABLE artifacts (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('checkpoints', 'model')),
+  path TEXT NOT NULL,
+  PRIMARY KEY (run_id, kind, path)
+) WITHOUT ROWID;
+)sql";
+
 void use_wal(Database& db) {
   // Switching a new file to WAL needs it to itself: when another process has it open at that moment
   // SQLite answers "database is locked" at once, without waiting; the switch either happened or did
@@ -232,7 +245,7 @@ std::string backup_copy(Database& db) {
 }
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6};
   return scripts;
 }
 
