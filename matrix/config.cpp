@@ -260,6 +260,28 @@ void check_hidden_activation(const json& c) {
                       {"dropout_kind", "dropout"});
 }
 
+// Checkpoints save the model, the optimizer and the strategy state of single, sync, param_avg and w_param_avg with
+// a compressor without random draws; the other strategies' state is not saved yet (docs/checkpoints.md).
+void check_checkpoints(const json& c) {
+  if (c["checkpoint_every"].get<std::int64_t>() == 0) return;
+  const std::string parallelism = axis_method(c["parallelism"]);
+  const std::string compression = axis_method(c["compression"]);
+  const std::string vertical = axis_method(c["vertical"]);
+  const bool strategy = parallelism == "single" || parallelism == "sync" || parallelism == "param_avg" ||
+                        parallelism == "w_param_avg";
+  if (!strategy || vertical != "none")
+    throw ConfigError(fmt::format("checkpoint_every = {} cannot checkpoint parallelism = \"{}\" with vertical = \"{}\": "
+                                  "checkpoints cover parallelism single, sync, param_avg and w_param_avg without a "
+                                  "vertical split (docs/checkpoints.md); set checkpoint_every = 0",
+                                  value_text(c["checkpoint_every"]), parallelism, vertical),
+                      {"checkpoint_every", "parallelism", "vertical"});
+  if (compression == "randomk" || compression == "terngrad" || compression == "qsgd" || compression == "powersgd")
+    throw ConfigError(fmt::format("checkpoint_every = {} cannot checkpoint compression = \"{}\" (its random draws "
+                                  "or low-rank state are not saved, docs/checkpoints.md); set checkpoint_every = 0",
+                                  value_text(c["checkpoint_every"]), compression),
+                      {"checkpoint_every", "compression"});
+}
+
 }  // namespace
 
 ConfigError::ConfigError(const std::string& message, std::vector<std::string> settings)
@@ -290,6 +312,7 @@ json resolve_config(const json& partial) {
   check_piecewise_knots(resolved);
   check_label_smoothing(resolved);
   check_hidden_activation(resolved);
+  check_checkpoints(resolved);
   return resolved;
 }
 

@@ -46,6 +46,9 @@ RunSpec parse_run_spec(std::string_view json_text) {
   } catch (const ConfigError& e) {
     throw std::invalid_argument(std::string("run spec config: ") + e.what());
   }
+  spec.checkpoint_dir = optional_field<std::string>(document, "checkpoint_dir", "", &nlohmann::json::is_string,
+                                                    "a string");
+  spec.model_dir = optional_field<std::string>(document, "model_dir", "", &nlohmann::json::is_string, "a string");
   spec.run_key = document.contains("run_key")
                      ? optional_field<std::string>(document, "run_key", "", &nlohmann::json::is_string, "a string")
                      : run_key(spec.config);

@@ -13,6 +13,8 @@ struct RunSpec {
   std::string run_key;
   int repeat = 0;
   nlohmann::json config;  // every setting, defaults filled in
+  std::string checkpoint_dir;  // the run's checkpoint folder (checkpoint_every > 0), "" for none
+  std::string model_dir;       // where save_model = true writes the final weights, "" for nowhere
 };
 
 // Parses and checks a run spec; throws std::invalid_argument naming the problem (not JSON, nested too deep,

@@ -84,6 +84,7 @@ inline constexpr EventField kEventFields[] = {
   {"gpu_topology", kRunStarted, Kind::Text, Stored::Column, Unit::Text, "GPU topology", "with GPUs", "GPU interconnect matrix"},
   {"params", kRunStarted | kRunFinished, Kind::Integer, Stored::Column, Unit::Count, "params", "", "trainable parameters of the model"},
   {"flops", kRunStarted | kRunFinished, Kind::Integer, Stored::Column, Unit::Count, "FLOPs", "", "forward FLOPs per sample (early exit: the mean used)"},
+  {"resumed_from_epoch", kRunStarted, Kind::Integer, Stored::Column, Unit::Integer, "resumed from", "resumed from a checkpoint", "the epoch of the checkpoint the run resumed from (epochs after it were dropped)"},
 
   {"epoch", kEpoch, Kind::Integer, Stored::EpochKey, Unit::None, "epoch", "", "epoch number, from 1"},
   {"train_loss", kEpoch | kRunFinished, Kind::Real, Stored::Column, Unit::Decimal, "train loss", "", "mean training loss of the epoch (run_finished: the last)"},
@@ -151,6 +152,7 @@ inline constexpr const char* cuda_version = checked_field("cuda_version");
 inline constexpr const char* gpu_topology = checked_field("gpu_topology");
 inline constexpr const char* params = checked_field("params");
 inline constexpr const char* flops = checked_field("flops");
+inline constexpr const char* resumed_from_epoch = checked_field("resumed_from_epoch");
 inline constexpr const char* epoch = checked_field("epoch");
 inline constexpr const char* epochs = checked_field("epochs");
 inline constexpr const char* train_loss = checked_field("train_loss");

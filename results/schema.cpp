@@ -194,6 +194,23 @@ CREATE TRIGGER run_labels_go_with_their_run AFTER DELETE ON runs BEGIN
 END;
 )sql";
 
+// Version 7 (checkpoints, docs/checkpoints.md): runs.resumed_from_epoch, the epoch of the checkpoint a run's
+// last attempt resumed from (NULL when it started afresh), and the files a run keeps outside the database: its
+// checkpoint folder while it is unfinished, its saved final weights (save_model), removed with the run.
+const char* const kVersion7 = R"sql(
+ALTER TABLE runs ADD COLUMN resumed_from_epoch INTEGER;
+CREATE TABLE artifacts (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('checkpoints', 'model')),
+  path TEXT NOT NULL,
+  PRIMARY KEY (run_id, kind, path)
+) WITHOUT ROWID;
+
+CREATE TRIGGER artifacts_go_with_their_run AFTER DELETE ON runs BEGIN
+  DELETE FROM artifacts WHERE run_id = OLD.id;
+END;
+)sql";
+
 void use_wal(Database& db) {
   // Switching a new file to WAL needs it to itself: when another process has it open at that moment
   // SQLite answers "database is locked" at once, without waiting; the switch either happened or did
@@ -255,7 +272,7 @@ std::string backup_copy(Database& db) {
 }
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7};
   return scripts;
 }
 

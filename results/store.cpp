@@ -166,7 +166,8 @@ Store::Store(const std::string& path)
       start_attempt_(db_.prepare(update_run_sql(
           "status = 'running', started_at = ?1, finished_at = NULL, exit_code = NULL, error = NULL, "
           "stderr_tail = NULL, " + cleared(kStartedFields) + ", " + cleared(kFinishedFields), 2))),
-      clear_epochs_(db_.prepare("DELETE FROM epochs WHERE run_id = ?1")),
+      clear_epochs_(db_.prepare("DELETE FROM epochs WHERE run_id = ?1 AND epoch > "
+                                "COALESCE((SELECT resumed_from_epoch FROM runs WHERE id = ?1), 0)")),
       clear_metrics_(db_.prepare("DELETE FROM run_metrics WHERE run_id = ?1")),
       update_started_(db_.prepare(update_run_sql(keep_unless_given(kStartedFields), kStartedIdIndex))),
       upsert_epoch_(db_.prepare("INSERT INTO epochs (run_id, epoch, " + names(kEpochFields) + ") VALUES (?1, ?2, " +
@@ -261,8 +262,6 @@ void Store::mark_running(int64_t run_id) {
   start_attempt_.reset();
   start_attempt_.bind_text(1, utc_now()).bind_int(2, run_id).run();
   require_changed(run_id);
-  clear_epochs_.reset();
-  clear_epochs_.bind_int(1, run_id).run();
   clear_metrics_.reset();
   clear_metrics_.bind_int(1, run_id).run();
   transaction.commit();
@@ -274,6 +273,8 @@ void Store::record_started(int64_t run_id, const nlohmann::json& event) {
   bind_fields(update_started_, 1, event, kStartedFields, [&] { return event_context(event::run_started, run_id); });
   update_started_.bind_int(kStartedIdIndex, run_id).run();
   require_changed(run_id);
+  clear_epochs_.reset();
+  clear_epochs_.bind_int(1, run_id).run();
   transaction.commit();
 }
 
@@ -324,6 +325,18 @@ void Store::upsert_metrics(int64_t run_id, const nlohmann::json& event) {
     upsert_metric_.reset();
     upsert_metric_.bind_int(1, run_id).bind_text(2, name).bind_real(3, value.get<double>()).run();
   }
+}
+
+void Store::add_artifact(int64_t run_id, const std::string& kind, const std::string& path) {
+  Transaction transaction(db_);
+  results::add_artifact(db_, run_id, kind, path);
+  transaction.commit();
+}
+
+void Store::drop_artifacts(int64_t run_id, const std::string& kind) {
+  Transaction transaction(db_);
+  results::drop_artifacts(db_, run_id, kind);
+  transaction.commit();
 }
 
 void Store::record_failure(int64_t run_id, RunStatus status, std::optional<int> exit_code,

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/artifacts.hpp"
 #include "results/run_status.hpp"
 #include "results/sqlite.hpp"
 
@@ -52,12 +53,12 @@ class Store {
   // run_key -> status of the named sweep's runs ({} when the sweep is unknown).
   std::map<std::string, std::string> run_statuses(const std::string& sweep_name);
 
-  // Status running, started_at now; clears the previous attempt's error, metrics (named ones too)
-  // and epochs.
+  // Status running, started_at now; clears the previous attempt's error and metrics (named ones too).
   void mark_running(int64_t run_id);
 
   // Stores a run_started event: host, device, threads, BLAS library and kernel, versions, params, flops,
-  // and the reproducibility facts iddl_commit, compiler, cpu_model, cpu_cores.
+  // the reproducibility facts iddl_commit, compiler, cpu_model, cpu_cores, and resumed_from_epoch; deletes
+  // the stored epochs after resumed_from_epoch (all of them when the run starts afresh).
   void record_started(int64_t run_id, const nlohmann::json& event);
 
   // Stores an epoch event as one epochs row (replacing the same epoch's row).
@@ -68,6 +69,11 @@ class Store {
   // name's, status done, finished_at now. A bad metric name or a non-number value throws naming the
   // run and the field, and nothing is stored.
   void record_finished(int64_t run_id, const nlohmann::json& event);
+
+  // Records a file or folder the run keeps outside the database (results/artifacts.hpp), in one transaction.
+  void add_artifact(int64_t run_id, const std::string& kind, const std::string& path);
+  // Forgets the run's recorded files of `kind`, in one transaction.
+  void drop_artifacts(int64_t run_id, const std::string& kind);
 
   // Ends a run as failed, timeout or interrupted, with its exit code, error and stderr tail.
   void record_failure(int64_t run_id, RunStatus status, std::optional<int> exit_code,
@@ -86,7 +92,7 @@ class Store {
 
   Database db_;
   Statement start_attempt_;    // mark_running: status running, the previous attempt's results cleared
-  Statement clear_epochs_;     // mark_running: the previous attempt's epochs deleted
+  Statement clear_epochs_;     // record_started: the epochs after the checkpoint resumed from deleted
   Statement clear_metrics_;    // mark_running: the previous attempt's named metrics deleted
   Statement update_started_;   // record_started
   Statement upsert_epoch_;     // record_epoch

@@ -44,6 +44,25 @@ double CompressedAverager::compression_ratio() const {
   return dense_bytes_ > 0 ? static_cast<double>(wire_bytes_) / static_cast<double>(dense_bytes_) : 1.0;
 }
 
+std::optional<std::map<std::string, torch::Tensor>> CompressedAverager::state() const {
+  if (powersgd_ || options_.method == "randomk" || options_.method == "terngrad" || options_.method == "qsgd")
+    return std::nullopt;
+  std::map<std::string, torch::Tensor> state;
+  state["bytes"] = torch::tensor({wire_bytes_, dense_bytes_}, torch::kInt64);
+  for (size_t unit = 0; unit < memory_.units(); ++unit)
+    if (memory_.residual(unit).defined()) state["residual_" + std::to_string(unit)] = memory_.residual(unit);
+  return state;
+}
+
+void CompressedAverager::restore(const std::map<std::string, torch::Tensor>& state) {
+  const torch::Tensor bytes = state.at("bytes");
+  wire_bytes_ = bytes[0].item<int64_t>();
+  dense_bytes_ = bytes[1].item<int64_t>();
+  memory_ = ErrorFeedback();
+  for (const auto& [name, tensor] : state)
+    if (name.rfind("residual_", 0) == 0) memory_.set_residual(std::stoul(name.substr(9)), tensor.clone());
+}
+
 void CompressedAverager::average(const std::vector<torch::Tensor>& tensors, double weight) {
   if (tensors.empty()) return;
   torch::NoGradGuard no_grad;

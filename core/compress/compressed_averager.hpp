@@ -2,7 +2,10 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
@@ -35,6 +38,11 @@ class CompressedAverager {
   int64_t dense_bytes() const { return dense_bytes_; }
   // wire_bytes() / dense_bytes() over the whole run (1 before anything was averaged).
   double compression_ratio() const;
+  // The error-feedback residuals ("residual_<unit>") and the bytes counted ("bytes"), for a checkpoint;
+  // nullopt for a compressor with random draws (randomk, terngrad, qsgd) or PowerSGD, which are not checkpointed.
+  std::optional<std::map<std::string, torch::Tensor>> state() const;
+  // Puts back what state() returned.
+  void restore(const std::map<std::string, torch::Tensor>& state);
 
  private:
   // The sum over ranks of weight_r times each flat unit, through the encode/decode compressor and allgather.

@@ -21,6 +21,14 @@ class ErrorFeedback {
     return input + kept;
   }
 
+  // Units with a residual slot (some may be undefined).
+  size_t units() const { return residuals_.size(); }
+  // Sets the residual of `unit` (a checkpoint's); an undefined tensor clears it.
+  void set_residual(size_t unit, const torch::Tensor& residual) {
+    if (unit >= residuals_.size()) residuals_.resize(unit + 1);
+    residuals_[unit] = residual;
+  }
+
   // Keeps `compensated - transmitted` (what the unit's payload did not carry) as the residual of `unit`.
   void update(size_t unit, const torch::Tensor& compensated, const torch::Tensor& transmitted) {
     if (unit >= residuals_.size()) residuals_.resize(unit + 1);

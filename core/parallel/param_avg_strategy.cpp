@@ -93,6 +93,30 @@ std::map<std::string, double> ParamAvgStrategy::run_metrics() const {
   return {{results::field::compression_ratio, averager_->compression_ratio()}};
 }
 
+std::optional<train::StrategyState> ParamAvgStrategy::checkpoint_state() const {
+  train::StrategyState state;
+  if (averager_) {
+    const auto compressor = averager_->state();
+    if (!compressor) return std::nullopt;
+    for (const auto& [name, tensor] : *compressor) state["averager_" + name] = tensor;
+    state["last_average"] = last_average_;
+  }
+  state["counts"] = torch::tensor({steps_, epochs_}, torch::kInt64);
+  return state;
+}
+
+void ParamAvgStrategy::restore_state(const train::StrategyState& state) {
+  const torch::Tensor counts = state.at("counts");
+  steps_ = counts[0].item<int64_t>();
+  epochs_ = counts[1].item<int64_t>();
+  if (!averager_) return;
+  train::StrategyState compressor;
+  for (const auto& [name, tensor] : state)
+    if (name.rfind("averager_", 0) == 0) compressor[name.substr(9)] = tensor;
+  averager_->restore(compressor);
+  last_average_ = state.at("last_average").clone();
+}
+
 WeightedParamAvgStrategy::WeightedParamAvgStrategy(comm::Communicator& comm, AveragingPeriod period, double lambda,
                                                    Weighting weighting)
     : ParamAvgStrategy(comm, std::move(period)), lambda_(lambda), weighting_(weighting) {
@@ -103,6 +127,19 @@ void WeightedParamAvgStrategy::on_start(torch::nn::Module& model) {
   parameter_count_ = 0;
   for (const auto& p : model.parameters()) parameter_count_ += p.numel();
   LocalReplicasStrategy::on_start(model);
+}
+
+std::optional<train::StrategyState> WeightedParamAvgStrategy::checkpoint_state() const {
+  std::optional<train::StrategyState> state = ParamAvgStrategy::checkpoint_state();
+  (*state)["previous_average"] = previous_average_;
+  (*state)["training_averages"] = torch::tensor({training_averages_}, torch::kInt64);
+  return state;
+}
+
+void WeightedParamAvgStrategy::restore_state(const train::StrategyState& state) {
+  ParamAvgStrategy::restore_state(state);
+  previous_average_ = state.at("previous_average").clone();
+  training_averages_ = state.at("training_averages")[0].item<int64_t>();
 }
 
 double WeightedParamAvgStrategy::gamma_of(const torch::Tensor& flat) const {

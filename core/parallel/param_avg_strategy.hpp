@@ -58,6 +58,10 @@ class ParamAvgStrategy : public LocalReplicasStrategy {
   void on_epoch_end(torch::nn::Module& model) override;
   // {"compression_ratio": wire bytes / dense bytes} with a compressor.
   std::map<std::string, double> run_metrics() const override;
+  // Steps and epochs counted, the last average and the compressor's state; nullopt for a compressor not
+  // checkpointed.
+  std::optional<train::StrategyState> checkpoint_state() const override;
+  void restore_state(const train::StrategyState& state) override;
 
  protected:
   torch::Tensor average_of(const torch::Tensor& flat, comm::Traffic traffic) override;
@@ -91,6 +95,9 @@ class WeightedParamAvgStrategy : public ParamAvgStrategy {
                            Weighting weighting = Weighting::Normalized);
 
   void on_start(torch::nn::Module& model) override;
+  // ParamAvgStrategy's, the previous average and the averages counted.
+  std::optional<train::StrategyState> checkpoint_state() const override;
+  void restore_state(const train::StrategyState& state) override;
 
  protected:
   torch::Tensor average_of(const torch::Tensor& flat, comm::Traffic traffic) override;

@@ -30,4 +30,12 @@ std::map<std::string, double> SyncStrategy::run_metrics() const {
   return {{results::field::compression_ratio, averager_->compression_ratio()}};
 }
 
+std::optional<train::StrategyState> SyncStrategy::checkpoint_state() const {
+  return averager_ ? averager_->state() : train::StrategyState{};
+}
+
+void SyncStrategy::restore_state(const train::StrategyState& state) {
+  if (averager_) averager_->restore(state);
+}
+
 }  // namespace iddl::parallel

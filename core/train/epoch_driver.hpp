@@ -53,6 +53,9 @@ class EpochDriver {
   Evaluation evaluate();
   // Times inference: the test set in batches of `batch_size`, then `single_samples` one at a time.
   InferenceTiming time_inference(int64_t batch_size, int64_t single_samples);
+  // Steps taken so far (the learning-rate schedule's position); set when a run resumes from a checkpoint.
+  int64_t step() const { return step_; }
+  void set_step(int64_t step) { step_ = step; }
 
  private:
   // The engine's steps on this rank's part of `order`, their losses added up; the training batches augmented

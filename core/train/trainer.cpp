@@ -1,5 +1,7 @@
 #include "core/train/trainer.hpp"
 
+#include <stdexcept>
+
 #include "core/models/layers.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "core/train/lr_schedule.hpp"
@@ -27,6 +29,35 @@ void Trainer::start_epoch() {
     started_ = true;
   }
   model_->train();
+}
+
+void Trainer::save(torch::serialize::OutputArchive& archive) const {
+  const std::optional<StrategyState> state = hooks_.checkpoint_state();
+  if (!state) throw std::invalid_argument("this parallelism strategy or compression cannot be checkpointed");
+  torch::serialize::OutputArchive model, optimizer, strategy;
+  model_->save(model);
+  optimizer_.save(optimizer);
+  for (const auto& [name, tensor] : *state) strategy.write(name, tensor);
+  archive.write("model", model);
+  archive.write("optimizer", optimizer);
+  archive.write("strategy", strategy);
+}
+
+void Trainer::load(torch::serialize::InputArchive& archive) {
+  start_epoch();
+  torch::serialize::InputArchive model, optimizer, strategy;
+  archive.read("model", model);
+  archive.read("optimizer", optimizer);
+  archive.read("strategy", strategy);
+  model_->load(model);
+  optimizer_.load(optimizer);
+  StrategyState state;
+  for (const std::string& name : strategy.keys()) {
+    torch::Tensor tensor;
+    strategy.read(name, tensor);
+    state[name] = tensor;
+  }
+  hooks_.restore_state(state);
 }
 
 void Trainer::set_learning_rate(double lr) { train::set_learning_rate(optimizer_, lr); }

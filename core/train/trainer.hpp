@@ -44,6 +44,11 @@ class Trainer : public StepEngine {
   void after_evaluation() override { hooks_.after_evaluation(*model_); }
 
   models::ModelImpl& model() { return *model_; }
+  // Writes the model's parameters and buffers, the optimizer's state and the strategy's to `archive`; throws
+  // std::invalid_argument when the strategy's state cannot be checkpointed.
+  void save(torch::serialize::OutputArchive& archive) const;
+  // Starts the strategy (its on_start) and puts back what save() wrote.
+  void load(torch::serialize::InputArchive& archive);
 
  private:
   int rank() const { return comm_ ? comm_->rank() : 0; }

@@ -8,6 +8,9 @@
 
 namespace iddl::train {
 
+// A strategy's state a checkpoint keeps besides the model and the optimizer, as named tensors.
+using StrategyState = std::map<std::string, torch::Tensor>;
+
 // Which part of each epoch's data a rank trains on: part `index` of `count` equal parts of the
 // permutation drawn from the run seed mixed with `order` (ranks with different `order` values see
 // the data in different orders).
@@ -44,6 +47,10 @@ class TrainingHooks {
   virtual std::map<std::string, double> run_metrics() const { return {}; }
   // Strategy-specific named metrics for run_finished's "metrics" (e.g. per-epoch residuals), valid on rank 0.
   virtual std::map<std::string, double> named_metrics() const { return {}; }
+  // Its state at the end of an epoch, for a checkpoint; nullopt when it cannot be checkpointed (the default).
+  virtual std::optional<StrategyState> checkpoint_state() const { return std::nullopt; }
+  // Puts back, after on_start, what checkpoint_state() returned.
+  virtual void restore_state(const StrategyState&) {}
 };
 
 }  // namespace iddl::train

@@ -33,7 +33,7 @@ void print_job_array(const matrix::Sweep& sweep, const SweepOptions& options,
     task.gpus_per_rank = job.gpus_per_task;
     task.blas_coretype = options.blas_coretype;
     log << fmt::format("[task {}] {} {}\n  {}\n", i, runs[i]->key, describe(sweep, runs[i]->config),
-                       command_text(srun_argv(task, spec_of(sweep, *runs[i]).dump())));
+                       command_text(srun_argv(task, spec_of(sweep, *runs[i], options).dump())));
   }
   log << "would write " << job.files.script << " and " << job.files.run_list
       << ", then run: " << command_text({"sbatch", job.files.script}) << std::endl;

@@ -229,6 +229,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   run->add_option("--job-dir", options.job_dir,
                   "sbatch: folder the compute nodes see for the script, run list and journals (default: the database's)");
+  run->add_option("--checkpoint-dir", options.checkpoint_dir,
+                  "root of the runs' checkpoint folders (default: <db>.checkpoints; docs/checkpoints.md)");
   run->add_option_function<std::string>(
          "--gpu-policy", [&](const std::string& name) { options.gpu_policy = iddl::hardware::parse_gpu_policy(name); },
          "which free GPUs a run gets: topology (the best-linked ones) or binpack (the lowest ones) "

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "hardware/gpu_info.hpp"
@@ -22,8 +23,23 @@ std::string setting_text(const nlohmann::json& value) {
 
 }  // namespace
 
-nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run) {
-  return {{"sweep", sweep.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
+RunFolders run_folders(const matrix::Sweep& sweep, const matrix::PlannedRun& run, const SweepOptions& options) {
+  const auto under = [&](const std::filesystem::path& root) {
+    return std::filesystem::absolute(root / sweep.name / run.key).lexically_normal().string();
+  };
+  RunFolders folders;
+  if (run.config.at("checkpoint_every").get<int64_t>() > 0)
+    folders.checkpoints = under(options.checkpoint_dir.empty() ? options.db_path + ".checkpoints" : options.checkpoint_dir);
+  if (run.config.at("save_model").get<bool>()) folders.models = under(options.db_path + ".models");
+  return folders;
+}
+
+nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run, const SweepOptions& options) {
+  nlohmann::json spec = {{"sweep", sweep.name}, {"run_key", run.key}, {"repeat", run.repeat}, {"config", run.config}};
+  const RunFolders folders = run_folders(sweep, run, options);
+  if (!folders.checkpoints.empty()) spec["checkpoint_dir"] = folders.checkpoints;
+  if (!folders.models.empty()) spec["model_dir"] = folders.models;
+  return spec;
 }
 
 std::string describe(const matrix::Sweep& sweep, const nlohmann::json& config) {
@@ -63,7 +79,7 @@ hardware::SlotRequest RunCommands::request_for(const matrix::PlannedRun& run) co
 
 std::vector<std::string> RunCommands::command_for(const matrix::PlannedRun& run, const hardware::Slot& slot,
                                                   const std::string& spec_file) const {
-  const std::string spec = spec_of(sweep_, run).dump();
+  const std::string spec = spec_of(sweep_, run, options_).dump();
   if (launcher_ == matrix::Launcher::Srun) {
     SrunOptions o;
     o.train_exe = options_.bin_dir + "/iddl-train";

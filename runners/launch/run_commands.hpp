@@ -12,8 +12,15 @@
 
 namespace iddl::launch {
 
-// The run spec iddl-train reads.
-nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run);
+// Where a run keeps files outside the database (docs/checkpoints.md), absolute; "" for none.
+struct RunFolders {
+  std::string checkpoints;  // checkpoint_every > 0: <--checkpoint-dir, else <db>.checkpoints>/<sweep>/<run key>
+  std::string models;       // save_model = true: <db>.models/<sweep>/<run key>
+};
+RunFolders run_folders(const matrix::Sweep& sweep, const matrix::PlannedRun& run, const SweepOptions& options);
+
+// The run spec iddl-train reads, with the run's folders.
+nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run, const SweepOptions& options);
 
 // "model=mlp parallelism=sync ranks=2": the settings that vary in the sweep, "(base settings)" when none do.
 std::string describe(const matrix::Sweep& sweep, const nlohmann::json& config);

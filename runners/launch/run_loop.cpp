@@ -88,6 +88,7 @@ class SweepExecution {
   SweepExecution(const std::vector<QueuedRun>& queue, const matrix::Sweep& sweep, const SweepOptions& options,
                  results::Store& store, const RunCommands& commands, hardware::SlotScheduler& slots, std::ostream& log)
       : sweep_(sweep),
+        options_(options),
         store_(store),
         commands_(commands),
         display_(log, options.live_progress),
@@ -160,6 +161,8 @@ class SweepExecution {
     f.start = std::chrono::steady_clock::now();
 
     store_.mark_running(f.run_id);
+    const RunFolders folders = run_folders(sweep_, run, options_);
+    if (!folders.checkpoints.empty()) store_.add_artifact(f.run_id, results::kCheckpointsArtifact, folders.checkpoints);
     try {
       start_child(f, slot);
     } catch (const std::exception& e) {  // e.g. mpirun not found, or an argument list too long
@@ -176,7 +179,7 @@ class SweepExecution {
   // Starts f's processes on slot, with their event reader and deadline.
   void start_child(Flight& f, const hardware::Slot& slot) {
     const matrix::PlannedRun& run = *f.run;
-    const std::string spec = spec_of(sweep_, run).dump();
+    const std::string spec = spec_of(sweep_, run, options_).dump();
     if (spec.size() > kMaxSpecArgumentBytes) f.spec_file = std::make_unique<SpecFile>(spec);
     const int64_t epochs = run.config.at("epochs").get<int64_t>();
     f.recorder = std::make_unique<RunRecorder>(store_, f.run_id, [this, &f, epochs](const nlohmann::json& event) {
@@ -223,6 +226,18 @@ class SweepExecution {
     }
   }
 
+  // A done run: iddl-train removed its checkpoints and wrote its final weights (save_model), one file per rank.
+  void record_done_files(const Flight& f) {
+    const RunFolders folders = run_folders(sweep_, *f.run, options_);
+    store_.drop_artifacts(f.run_id, results::kCheckpointsArtifact);
+    if (folders.models.empty()) return;
+    const int ranks = f.run->config.at("ranks").get<int>();
+    for (int rank = 0; rank < ranks; ++rank) {
+      const std::filesystem::path file = std::filesystem::path(folders.models) / ("rank" + std::to_string(rank) + ".pt");
+      if (std::filesystem::exists(file)) store_.add_artifact(f.run_id, results::kModelArtifact, file.string());
+    }
+  }
+
   void finish(Flight& f, const ChildResult& result) {
     if (f.deadline) f.deadline->cancel();
     display_.remove(f.id);
@@ -239,6 +254,7 @@ class SweepExecution {
       display_.log(f.label + ": TIMEOUT");
     } else if (result.exit_code == 0 && f.recorder->finished()) {
       ++outcome_.done;
+      record_done_files(f);
     } else {
       ++outcome_.failed;
       std::string reason = f.recorder->error();
@@ -258,6 +274,7 @@ class SweepExecution {
   }
 
   const matrix::Sweep& sweep_;
+  const SweepOptions& options_;
   results::Store& store_;
   const RunCommands& commands_;
   ProgressDisplay display_;

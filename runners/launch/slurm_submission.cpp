@@ -105,7 +105,7 @@ SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& op
   const std::vector<std::string> submit{"sbatch", job.files.script};
   std::vector<nlohmann::json> specs;
   for (const auto* run : runs) {
-    nlohmann::json spec = spec_of(sweep, *run);
+    nlohmann::json spec = spec_of(sweep, *run, options);
     spec["sweep_file"] = fs::absolute(sweep.file).string();
     specs.push_back(spec);
   }

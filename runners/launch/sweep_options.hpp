@@ -27,6 +27,7 @@ struct SweepOptions {
   std::string job_dir;            // sbatch: folder of the script, run list and journals; "": the database's
   bool no_wait = false;           // sbatch: submit and return; `iddl-sweep collect` stores the journals later
   double poll_s = 10;             // sbatch: seconds between two squeue calls while following the job array
+  std::string checkpoint_dir;     // root of the runs' checkpoint folders; "": <db>.checkpoints (docs/checkpoints.md)
 };
 
 // What happened to the runs of a sweep in one invocation.

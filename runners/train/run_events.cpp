@@ -89,9 +89,10 @@ nlohmann::json epoch_fields(const train::EpochResult& result) {
   return fields;
 }
 
-EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& events) {
-  EpochTotals totals;
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& events, EpochTotals so_far,
+                       const std::function<void(const EpochTotals&)>& after_epoch) {
+  EpochTotals totals = std::move(so_far);
+  for (int64_t epoch = totals.last.epoch + 1; epoch <= epochs; ++epoch) {
     totals.last = driver.run_epoch(epoch);
     totals.comm += totals.last.comm;
     totals.train_time_s += totals.last.epoch_time_s;
@@ -101,6 +102,7 @@ EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& 
       return totals;
     }
     events.emit(results::kEpoch, epoch_fields(totals.last));
+    if (after_epoch) after_epoch(totals);
   }
   return totals;
 }

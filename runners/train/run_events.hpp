@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/comm/comm_stats.hpp"
@@ -40,9 +41,11 @@ struct EpochTotals {
   bool finite = true;
 };
 
-// Runs epochs 1..`epochs` with `driver`, emitting an epoch event for each; at the first non-finite
-// training loss emits an error event and stops (finite = false).
-EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& events);
+// Runs epochs after `so_far.last.epoch` (a resumed run's; 0 for a new one) up to `epochs` with `driver`, adding
+// to `so_far` and emitting an epoch event for each, then calling `after_epoch` with the totals; at the first
+// non-finite training loss emits an error event and stops (finite = false).
+EpochTotals run_epochs(int64_t epochs, train::EpochDriver& driver, EventWriter& events, EpochTotals so_far = {},
+                       const std::function<void(const EpochTotals&)>& after_epoch = {});
 
 // The run_finished event's fields (without "metrics"): the totals, the last epoch's losses and
 // accuracy, inference timing, params and FLOPs.

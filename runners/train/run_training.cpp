@@ -1,10 +1,14 @@
 #include "runners/train/run_training.hpp"
 
+#include <csignal>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 
 #include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "matrix/axis_value.hpp"
+#include "runners/train/checkpoint.hpp"
 #include "runners/train/model_assembly.hpp"
 #include "runners/train/pipeline_training.hpp"
 #include "runners/train/run_events.hpp"
@@ -55,6 +59,13 @@ std::map<std::string, double> model_metrics(const AssembledModel& assembled, tra
   return metrics;
 }
 
+// IDDL_TEST_KILL_AFTER_EPOCH=k: every rank kills itself (SIGKILL) once epoch k is over and checkpointed, the
+// preemption the resume tests simulate (docs/checkpoints.md); -1 when unset.
+int64_t test_kill_epoch() {
+  const char* value = std::getenv("IDDL_TEST_KILL_AFTER_EPOCH");
+  return value ? std::atoll(value) : -1;
+}
+
 }  // namespace
 
 int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
@@ -74,17 +85,36 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   const int64_t params = size.params, flops = size.flops;
   auto strategy = run_strategy(config, assembled, dataset, options, comm);
 
-  events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
+  std::optional<Checkpoints> checkpoints;
+  if (!spec.checkpoint_dir.empty()) checkpoints.emplace(spec.checkpoint_dir, comm);
+  const int64_t resumed = checkpoints ? checkpoints->latest_complete() : 0;
+  nlohmann::json started = run_started_fields(spec, environment, comm.size(), device, threads, params, flops);
+  if (resumed > 0) started[results::field::resumed_from_epoch] = resumed;
+  events.emit(results::kRunStarted, started);
 
+  // AdaBoost trains its members in turn (its own engine); every other run steps one Trainer, which
+  // checkpoints cover (matrix/config.cpp refuses checkpoint_every for a vertical split).
   std::unique_ptr<train::StepEngine> engine;
-  if (assembled.adaboost)
+  train::Trainer* trainer = nullptr;
+  if (assembled.adaboost) {
     engine = std::make_unique<vertical::AdaBoostTrainer>(assembled.adaboost, dataset.train, options,
                                                          adaboost_options(config), device);
-  else
-    engine = std::make_unique<train::Trainer>(assembled.model, options, device, &comm, *strategy);
+  } else {
+    auto stepped = std::make_unique<train::Trainer>(assembled.model, options, device, &comm, *strategy);
+    trainer = stepped.get();
+    engine = std::move(stepped);
+  }
   train::EpochDriver driver(*engine, dataset, options, device);
-  const EpochTotals totals = run_epochs(options.epochs, driver, events);
+  EpochTotals so_far;
+  if (resumed > 0) checkpoints->load(resumed, *trainer, driver, so_far);
+  const int64_t every = config.at("checkpoint_every").get<int64_t>();
+  const int64_t killed_after = test_kill_epoch();
+  const EpochTotals totals = run_epochs(options.epochs, driver, events, so_far, [&](const EpochTotals& at) {
+    if (checkpoints && at.last.epoch % every == 0) checkpoints->save(at.last.epoch, *trainer, driver, at);
+    if (at.last.epoch == killed_after) std::raise(SIGKILL);
+  });
   if (!totals.finite) return 3;
+  if (!spec.model_dir.empty()) save_final_model(spec.model_dir, comm.rank(), *assembled.model);
 
   train::InferenceTiming timing;
   std::map<std::string, double> metrics = totals.last.test_metrics;
@@ -101,6 +131,7 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   if (!metrics.empty()) summary[results::field::metrics] = metrics;
   for (const auto& [name, value] : strategy->run_metrics()) summary[name] = value;
   events.emit(results::kRunFinished, summary);
+  if (checkpoints) checkpoints->remove();  // done: the run is not resumed again
   return 0;
 }
 

@@ -25,7 +25,9 @@ TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
       "batch_size", "batch_scope",  "augment",
       "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
       "lr_gamma", "warmup_epochs",  "lr_epochs",     "lr_values",     "loss",     "loss_reduction", "label_smoothing",
-      "seed",     "ranks",          "threads",       "device",        "sparsification",
+      "seed",     "ranks",          "threads",       "device",
+      "checkpoint_every", "save_model",
+      "sparsification",
       "vertical", "horizontal",     "compression",   "parallelism"};
   EXPECT_EQ(setting_names(), expected);
 }

@@ -43,12 +43,12 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
       "ORDER BY name)");
   ASSERT_TRUE(names.step());
   EXPECT_EQ(names.column_text(0),
-            "epochs,iddl_meta,run_labels_go_with_their_run,run_metrics,run_notes,run_tags,run_tags_by_tag,runs,"
-            "runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,runs_by_sweep_started,"
+            "artifacts,artifacts_go_with_their_run,epochs,iddl_meta,run_labels_go_with_their_run,run_metrics,run_notes,"
+            "run_tags,run_tags_by_tag,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,runs_by_sweep_started,"
             "runs_by_sweep_status,sweeps");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 58);
+  EXPECT_EQ(columns.column_int(0), 59);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {

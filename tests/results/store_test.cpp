@@ -6,6 +6,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "results/schema.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace iddl::results {
@@ -220,6 +221,7 @@ TEST(results_store, CachedStatementsServeManyEventsAndSurviveAFailedOne) {
   EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 151);
   EXPECT_EQ(count(path, "SELECT count(*) FROM epochs WHERE run_id = " + std::to_string(runs[0].id)), 51);
   store.mark_running(runs[0].id);
+  store.record_started(runs[0].id, kStarted);  // the attempt starts afresh: its earlier epochs go
   EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 100);
 }
 
@@ -489,13 +491,59 @@ TEST(results_store, RetriedRunStartsClean) {
   EXPECT_TRUE(std::regex_match(failed.text(4), kIsoUtc));
 
   store.mark_running(run_id);
-  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 0);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 1) << "kept until the attempt says where it starts";
   Row retried(path,
               "SELECT status, exit_code, error, stderr_tail, finished_at, host, params, test_accuracy, started_at "
               "FROM runs WHERE id = " + std::to_string(run_id));
   EXPECT_EQ(retried.text(0), "running");
   for (int column = 1; column <= 7; ++column) EXPECT_TRUE(retried.null(column)) << "column " << column;
   EXPECT_TRUE(std::regex_match(retried.text(8), kIsoUtc));
+  store.record_started(run_id, kStarted);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 0) << "an attempt that starts afresh drops them";
+}
+
+TEST(results_store, AResumedRunKeepsTheEpochsUpToItsCheckpointAndDropsTheLaterOnes) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.mark_running(run_id);
+  store.record_started(run_id, kStarted);
+  for (int epoch = 1; epoch <= 3; ++epoch) store.record_epoch(run_id, epoch_event(epoch, 0.5));
+  store.record_failure(run_id, RunStatus::Interrupted, std::nullopt, "stopped by a signal to iddl-sweep", "");
+
+  store.mark_running(run_id);
+  nlohmann::json resumed = kStarted;
+  resumed["resumed_from_epoch"] = 2;
+  store.record_started(run_id, resumed);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs WHERE epoch <= 2"), 2);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM epochs"), 2) << "epoch 3 came after the checkpoint: run again";
+  EXPECT_EQ(count(path, "SELECT resumed_from_epoch FROM runs WHERE id = " + std::to_string(run_id)), 2);
+
+  store.mark_running(run_id);
+  EXPECT_TRUE(Row(path, "SELECT resumed_from_epoch FROM runs WHERE id = " + std::to_string(run_id)).null(0))
+      << "each attempt says anew whether it resumed";
+}
+
+TEST(results_store, ARunsArtifactsAreListedAndGoWithTheRun) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("iddl.db");
+  Store store(path);
+  const int64_t run_id = store.runs_of(store.register_sweep("s", "", three_runs())).front().id;
+  store.add_artifact(run_id, kCheckpointsArtifact, "/ckpt/s/key-a");
+  store.add_artifact(run_id, kModelArtifact, "/models/s/key-a/rank1.pt");
+  store.add_artifact(run_id, kModelArtifact, "/models/s/key-a/rank0.pt");
+  store.add_artifact(run_id, kModelArtifact, "/models/s/key-a/rank0.pt");  // kept once
+  store.drop_artifacts(run_id, kCheckpointsArtifact);
+  Database db(path);
+  configure_connection(db);
+  const std::vector<Artifact> listed = run_artifacts(db, run_id);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].kind, "model");
+  EXPECT_EQ(listed[0].path, "/models/s/key-a/rank0.pt");
+  EXPECT_EQ(listed[1].path, "/models/s/key-a/rank1.pt");
+  db.exec("DELETE FROM runs WHERE id = " + std::to_string(run_id));
+  EXPECT_TRUE(run_artifacts(db, run_id).empty());
 }
 
 TEST(results_store, FailureStatusMustBeAFailure) {

@@ -1,0 +1,159 @@
+// Checkpoints end to end (docs/checkpoints.md): iddl-sweep -> mpirun -> iddl-train -> SQLite. A run killed after
+// epoch 2 of 4 (IDDL_TEST_KILL_AFTER_EPOCH: every rank SIGKILLs itself once the epoch is checkpointed) and rerun with
+// --retry-failed resumes from its checkpoint and ends with weights bit-identical to an uninterrupted run's, with
+// the same epoch rows, none twice; save_model keeps the final weights and records their paths.
+#include <torch/torch.h>
+
+#include <map>
+
+#include "tests/support/sweep_folder.hpp"
+
+namespace iddl::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Rows = std::vector<std::vector<std::string>>;
+
+// One strategy to checkpoint: its settings (TOML lines of [base]) and ranks.
+struct Case {
+  std::string name;
+  std::string settings;
+};
+
+std::ostream& operator<<(std::ostream& out, const Case& c) { return out << c.name; }
+
+// Every tensor of a torch::serialize archive, by its path of keys ("0.weight"); sub-archives read recursively.
+void read_tensors(torch::serialize::InputArchive& archive, const std::string& prefix,
+                  std::map<std::string, torch::Tensor>& out) {
+  for (const std::string& key : archive.keys()) {
+    torch::Tensor tensor;
+    if (archive.try_read(key, tensor)) {
+      out[prefix + key] = tensor;
+      continue;
+    }
+    torch::serialize::InputArchive inner;
+    if (archive.try_read(key, inner)) read_tensors(inner, prefix + key + ".", out);
+  }
+}
+
+// Regular files anywhere under `folder` (0 when it is absent).
+int files_under(const fs::path& folder) {
+  int files = 0;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(folder, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error))
+    files += it->is_regular_file() ? 1 : 0;
+  return files;
+}
+
+std::map<std::string, torch::Tensor> weights_in(const std::string& file) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(file);
+  std::map<std::string, torch::Tensor> tensors;
+  read_tensors(archive, "", tensors);
+  return tensors;
+}
+
+class Checkpoints : public SweepFolderTest, public ::testing::WithParamInterface<Case> {
+ protected:
+  // The sweep file of the case, its runs checkpointed every epoch and their final weights kept.
+  fs::path sweep_file() {
+    return write("resume.toml", "[sweep]\nname = \"resume_" + GetParam().name + R"("
+[base]
+dataset = "synthetic"
+train_samples = 256
+test_samples = 64
+hidden = [16]
+batch_size = 16
+epochs = 4
+lr = 0.05
+threads = 1
+checkpoint_every = 1
+save_model = true
+)" + GetParam().settings);
+  }
+  Invocation run(const fs::path& database, std::vector<std::string> extra = {}, bool killed = false) {
+    std::vector<std::string> argv{"/usr/bin/env"};
+    if (killed) argv.push_back("IDDL_TEST_KILL_AFTER_EPOCH=2");
+    argv.push_back(std::string(IDDL_BIN_DIR) + "/iddl-sweep");
+    for (const std::string& arg : {std::string("run"), sweep_file().string(), std::string("--db"), database.string()})
+      argv.push_back(arg);
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return invoke(argv);
+  }
+  static Rows epochs(const fs::path& database) {
+    return query(database, "SELECT epoch, train_loss, test_loss, test_accuracy FROM epochs ORDER BY epoch");
+  }
+  static Rows artifacts(const fs::path& database, const std::string& kind) {
+    return query(database, "SELECT path FROM artifacts WHERE kind = '" + kind + "' ORDER BY path");
+  }
+};
+
+TEST_P(Checkpoints, AKilledRunResumesFromItsCheckpointAndEndsBitIdentical) {
+  const fs::path whole = dir / "whole.db";
+  const Invocation uninterrupted = run(whole);
+  ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.out << uninterrupted.err;
+  EXPECT_EQ(query(whole, "SELECT status, resumed_from_epoch FROM runs"), (Rows{{"done", "NULL"}}));
+  const Rows whole_models = artifacts(whole, "model");
+  EXPECT_TRUE(artifacts(whole, "checkpoints").empty()) << "a done run's checkpoints are removed";
+  EXPECT_EQ(files_under(whole.string() + ".checkpoints"), 0);
+
+  const Invocation killed = run(db, {}, true);
+  EXPECT_EQ(query(db, "SELECT status FROM runs"), (Rows{{"failed"}})) << killed.out;
+  EXPECT_EQ(query(db, "SELECT epoch FROM epochs ORDER BY epoch"), (Rows{{"1"}, {"2"}}));
+  const Rows kept = artifacts(db, "checkpoints");
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_TRUE(fs::is_regular_file(fs::path(kept[0][0]) / "epoch2" / "rank0.pt"));
+  EXPECT_FALSE(fs::exists(fs::path(kept[0][0]) / "epoch1")) << "older epochs go once a newer one is complete";
+
+  const Invocation resumed = run(db, {"--retry-failed"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(query(db, "SELECT status, resumed_from_epoch FROM runs"), (Rows{{"done", "2"}}));
+  EXPECT_EQ(epochs(db), epochs(whole)) << "the same four epochs, none twice";
+  EXPECT_EQ(query(db, "SELECT test_accuracy, bytes_sent FROM runs"), query(whole, "SELECT test_accuracy, bytes_sent FROM runs"));
+  EXPECT_FALSE(fs::exists(kept[0][0]));
+
+  const Rows models = artifacts(db, "model");
+  ASSERT_EQ(models.size(), whole_models.size());
+  ASSERT_FALSE(models.empty());
+  for (size_t rank = 0; rank < models.size(); ++rank) {
+    const auto expected = weights_in(whole_models[rank][0]);
+    const auto got = weights_in(models[rank][0]);
+    ASSERT_EQ(got.size(), expected.size()) << models[rank][0];
+    ASSERT_FALSE(got.empty());
+    for (const auto& [name, tensor] : expected) {
+      ASSERT_EQ(got.count(name), 1u) << name;
+      EXPECT_TRUE(torch::equal(got.at(name), tensor)) << "rank " << rank << " " << name << " differs";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Strategies, Checkpoints,
+    ::testing::Values(Case{"single", "dropout = 0.2\n"},
+                      Case{"sync", "ranks = 2\nparallelism = \"sync\"\n"},
+                      Case{"param_avg", "ranks = 2\nparallelism = {method = \"param_avg\", avg_freq = 3, avg_unit = \"steps\"}\n"},
+                      Case{"topk_error_feedback",
+                           "ranks = 2\nparallelism = \"sync\"\n"
+                           "compression = {method = \"topk\", ratio = 0.1, error_feedback = true}\n"}),
+    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+class CheckpointRefusal : public SweepFolderTest {};
+
+TEST_F(CheckpointRefusal, AStrategyWhoseStateIsNotSavedIsRefusedAtPlanTime) {
+  const auto file = write("gossip.toml", R"([sweep]
+name = "gossip_checkpoints"
+[base]
+dataset = "synthetic"
+ranks = 2
+checkpoint_every = 1
+parallelism = {method = "gossip", period = 2}
+)");
+  const Invocation plan = sweep({"plan", file.string(), "--db", db.string()});
+  EXPECT_NE(plan.exit_code, 0);
+  EXPECT_NE((plan.out + plan.err).find("cannot checkpoint parallelism = \"gossip\""), std::string::npos)
+      << plan.out << plan.err;
+}
+
+}  // namespace
+}  // namespace iddl::testing
