@@ -62,8 +62,10 @@ json defining_settings(const json& config) {
 }
 
 std::string run_key(const json& config) {
-  return fmt::format("{:016x}", fnv1a_64(fmt::format("iddl-run-key/{} {}", kRunKeyVersion,
-                                                      defining_settings(config).dump())));
+  json defining = defining_settings(config);
+  for (const Setting& s : settings())
+    if (!s.in_run_key) defining.erase(s.name);
+  return fmt::format("{:016x}", fnv1a_64(fmt::format("iddl-run-key/{} {}", kRunKeyVersion, defining.dump())));
 }
 
 }  // namespace iddl::matrix

@@ -20,7 +20,8 @@ nlohmann::json defining_settings(const nlohmann::json& config);
 
 // The run key of a config (resolved, or partial: missing settings count as defaults): 16 lowercase hex
 // digits of the 64-bit FNV-1a hash of the key version and the canonical (sorted-key) dump of its
-// defining settings; equal experiments get equal keys on every machine and in every later release.
+// defining settings, less those that cannot change what a run computes (Setting::in_run_key: checkpoints);
+// equal experiments get equal keys on every machine and in every later release.
 std::string run_key(const nlohmann::json& config);
 
 }  // namespace iddl::matrix

@@ -55,6 +55,11 @@ Setting with_max(Setting s, double max, bool exclusive) {
   return s;
 }
 
+Setting outside_run_key(Setting s) {
+  s.in_run_key = false;
+  return s;
+}
+
 Setting flag(std::string name, bool default_value, std::string help) {
   return make(std::move(name), Kind::Bool, default_value, std::move(help));
 }

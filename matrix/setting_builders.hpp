@@ -30,6 +30,9 @@ Setting with_min(Setting s, double min, bool exclusive);
 // `s` bounded above by `max` (excluded when `exclusive`).
 Setting with_max(Setting s, double max, bool exclusive);
 
+// `s`, left out of run keys: it cannot change what a run computes.
+Setting outside_run_key(Setting s);
+
 // A boolean setting.
 Setting flag(std::string name, bool default_value, std::string help);
 

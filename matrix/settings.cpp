@@ -59,10 +59,11 @@ std::vector<Setting> make_registry() {
       integer("ranks", 1, 1, "number of MPI processes of the run"),
       integer("threads", 0, 0, "compute threads per rank (0: cores / ranks)"),
       text("device", "auto", {"auto", "cpu", "cuda"}, "where to train (auto: cuda when available)"),
-      integer("checkpoint_every", 0, 0,
-              "save a checkpoint every N epochs, which a rerun of the killed run resumes from (0: never; "
-              "docs/checkpoints.md)"),
-      flag("save_model", false, "keep the final weights of every rank as a LibTorch file (docs/checkpoints.md)"),
+      outside_run_key(integer("checkpoint_every", 0, 0,
+                              "save a checkpoint every N epochs, which a rerun of the killed run resumes from (0: "
+                              "never; docs/checkpoints.md)")),
+      outside_run_key(
+          flag("save_model", false, "keep the final weights of every rank as a LibTorch file (docs/checkpoints.md)")),
       axis("sparsification", "none", "IDDL axis: which connections of the layers exist (dense, BIBD, random, grouped)"),
       axis("vertical", "none", "IDDL axis: the model split by width over the ranks (partition, ensemble)"),
       axis("horizontal", "none", "IDDL axis: early exits along the depth of the model"),

@@ -24,6 +24,7 @@ struct Setting {
   bool max_exclusive = false;        // the value must be < max rather than <= max
   std::string help;                  // one line for docs and errors
   bool iddl_axis = false;            // one of the five IDDL axes (a Kind::Axis setting such as augment is not)
+  bool in_run_key = true;            // false: the setting cannot change what a run computes (checkpoints)
 };
 
 // Every known setting, in canonical order.

@@ -55,6 +55,14 @@ TEST(matrix_run_key, IgnoresSettingsAtTheirDefaults) {
   EXPECT_EQ(run_key(resolve_config(json::object())), run_key(json::object()));
 }
 
+TEST(matrix_run_key, LeavesOutTheSettingsThatCannotChangeARunsResult) {
+  const json partial = {{"model", "lenet"}, {"lr", 0.1}};
+  const json checkpointed = {{"model", "lenet"}, {"lr", 0.1}, {"checkpoint_every", 2}, {"save_model", true}};
+  EXPECT_EQ(run_key(resolve_config(checkpointed)), run_key(resolve_config(partial)));
+  EXPECT_EQ(run_key(checkpointed), run_key(partial));
+  EXPECT_EQ(defining_settings(resolve_config(checkpointed)), checkpointed);  // still shown as set
+}
+
 TEST(matrix_run_key, IsUnchangedBySettingsAddedLaterWithADefault) {
   // A config stored before a setting existed lacks it; the same experiment run later holds its default.
   const json resolved = resolve_config({{"model", "lenet"}, {"lr", 0.1}, {"parallelism", "sync"}, {"ranks", 2}});
