@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "results/schema.hpp"
 #include "tests/support/sweep_folder.hpp"
 
 namespace fs = std::filesystem;
@@ -49,7 +50,7 @@ TEST_F(Upgrade, TheSameSweepFileRunsNothingAndReportsTheSame) {
   EXPECT_NE(run.out.find("0 done, 0 failed, 0 timed out, 0 interrupted, 4 not run again"), std::string::npos)
       << run.out;
   EXPECT_EQ(query(db, kStored), before);
-  EXPECT_EQ(query(db, "PRAGMA user_version"), (std::vector<std::vector<std::string>>{{"5"}}));
+  EXPECT_EQ(query(db, "PRAGMA user_version"), (std::vector<std::vector<std::string>>{{std::to_string(iddl::results::kSchemaVersion)}}));
 
   const auto markdown = report({"markdown", "--db", db.string(), "--sweep", "quickstart"});
   ASSERT_EQ(markdown.exit_code, 0) << markdown.err;
