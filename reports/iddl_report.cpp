@@ -25,6 +25,7 @@
 #include "reports/names.hpp"
 #include "reports/pipeline_report.hpp"
 #include "reports/query.hpp"
+#include "reports/unknown_subcommand.hpp"
 #include "results/schema.hpp"
 
 namespace {
@@ -207,6 +208,7 @@ int main(int argc, char** argv) {
           "SECONDS"))
       ->capture_default_str();
 
+  if (const std::string unknown = reports::unknown_subcommand(app, argc, argv); !unknown.empty()) return fail(unknown);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -15,6 +15,7 @@
 #include "results/store.hpp"
 #include "runners/launch/dry_run.hpp"
 #include "runners/launch/run_commands.hpp"
+#include "runners/launch/run_filter.hpp"
 #include "runners/launch/run_loop.hpp"
 #include "runners/launch/run_selection.hpp"
 #include "runners/launch/slurm_submission.hpp"
@@ -88,6 +89,8 @@ SweepOutcome run_here(const matrix::Sweep& sweep, const SweepOptions& options, s
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) try {
   refuse_oversubscription(sweep, options);
+  restricted_keys(sweep, options);  // a bad --only or --where is refused before anything is written
+  refuse_foreign_sweep(options.db_path, sweep, options.into_existing);
   if (options.dry_run) return print_dry_run(sweep, options, log);
   if (launcher_of(sweep, options) == matrix::Launcher::Sbatch) return submit_job_array(sweep, options, log);
   return run_here(sweep, options, log);
