@@ -109,11 +109,11 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
   for (const auto& run : stored)
     if (planned.count(run.key) == 0) stale.add_row({run.key, run.status, defining_text(run.config)});
   const int held = static_cast<int>(sweep.runs.size()) - done - to_run;
-  std::cout << fmt::format("sweep {} ({}): {} runs, {} done, {} to run ({} new), {} failed or timed out (run again "
-                           "with --retry-failed); {} stored run(s) no longer in the file (database {})\n\n",
-                           sweep.name, sweep.file, sweep.runs.size(), done, to_run, fresh, held, stale.rows.size(),
-                           db_path)
-            << iddl::reports::render_markdown(table);
+  std::cout << fmt::format("sweep {} ({}): {} runs, {} done, {} to run ({} new); {} stored run(s) no longer in the "
+                           "file (database {})\n",
+                           sweep.name, sweep.file, sweep.runs.size(), done, to_run, fresh, stale.rows.size(), db_path);
+  if (held > 0) std::cout << held << " failed or timed out, not run again unless given --retry-failed\n";
+  std::cout << "\n" << iddl::reports::render_markdown(table);
   if (!stale.rows.empty())
     std::cout << "\nStale: stored runs of sweep " << sweep.name << " that " << sweep.file
               << " no longer plans (kept; reports leave them out unless given --stale):\n\n"

@@ -218,7 +218,8 @@ TEST_F(Manage, PlanShowsAFailedRunAsRunRunsIt) {
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   const auto plan = sweep({"plan", slow.string(), "--db", db.string()});
   EXPECT_TRUE(contains(plan.out, "timeout (use --retry-failed)")) << plan.out;
-  EXPECT_TRUE(contains(plan.out, "0 to run (0 new), 1 failed or timed out")) << plan.out;
+  EXPECT_TRUE(contains(plan.out, "1 runs, 0 done, 0 to run (0 new);")) << plan.out;
+  EXPECT_TRUE(contains(plan.out, "1 failed or timed out, not run again unless given --retry-failed")) << plan.out;
   const auto again = sweep({"run", slow.string(), "--db", db.string()});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_TRUE(contains(again.out, "not run again")) << again.out;
