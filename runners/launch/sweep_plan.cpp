@@ -58,18 +58,17 @@ std::string sweep_owner_conflict(results::Database& db, const matrix::Sweep& swe
                      sweep.name, db.path(), origin->run_keys.size(), sweep.runs.size(), sweep.file);
 }
 
-void refuse_foreign_sweep(const std::string& db_path, const matrix::Sweep& sweep, bool into_existing) {
-  if (into_existing || !std::filesystem::exists(db_path)) return;
-  results::Database db = results::open_for_reading(db_path);
-  const std::string conflict = sweep_owner_conflict(db, sweep);
-  if (conflict.empty()) return;
-  throw std::runtime_error(fmt::format("{}; give {} another [sweep] name, or --into-existing to add its runs to "
-                                       "sweep '{}' (its stored runs the file does not plan are kept as stale)",
-                                       conflict, sweep.file, sweep.name));
-}
-
-int64_t register_plan(results::Store& store, const matrix::Sweep& sweep, std::ostream& log) {
+int64_t register_plan(results::Store& store, const matrix::Sweep& sweep, bool into_existing, std::ostream& log) {
   const std::string file = recorded_file(sweep);
+  {
+    results::Database db(store.path());
+    results::configure_connection(db);
+    const std::string conflict = sweep_owner_conflict(db, sweep);
+    if (!conflict.empty() && !into_existing)
+      throw std::runtime_error(fmt::format("{}; give {} another [sweep] name, or --into-existing to add its runs to "
+                                           "sweep '{}' (its stored runs the file does not plan are kept as stale)",
+                                           conflict, sweep.file, sweep.name));
+  }
   const int64_t sweep_id = store.register_sweep(sweep.name, file, planned_rows(sweep));
   {
     results::Database db(store.path());

@@ -18,12 +18,10 @@ std::string recorded_file(const matrix::Sweep& sweep);
 // the file's absolute path) and shares a run key with the file's plan (or holds no run).
 std::string sweep_owner_conflict(results::Database& db, const matrix::Sweep& sweep);
 
-// Throws, with sweep_owner_conflict's reason and how to proceed, when the database at db_path (if any) holds a
-// sweep of this name from another file or matrix, unless `into_existing`.
-void refuse_foreign_sweep(const std::string& db_path, const matrix::Sweep& sweep, bool into_existing);
-
 // Registers the sweep's planned runs, records the sweep file as the sweep's, and marks the stored runs the file no
-// longer plans as stale (kept, left out of reports), saying so in `log`; returns the sweep id.
-int64_t register_plan(results::Store& store, const matrix::Sweep& sweep, std::ostream& log);
+// longer plans as stale (kept, left out of reports), saying so in `log`; returns the sweep id. Throws, with
+// sweep_owner_conflict's reason and how to proceed, before writing anything when the database holds a sweep of this
+// name from another file or matrix, unless `into_existing`.
+int64_t register_plan(results::Store& store, const matrix::Sweep& sweep, bool into_existing, std::ostream& log);
 
 }  // namespace iddl::launch
