@@ -13,6 +13,7 @@
 
 #include "matrix/closest_name.hpp"
 #include "matrix/expand.hpp"
+#include "matrix/setting_overrides.hpp"
 #include "matrix/sweep_reading.hpp"
 #include "matrix/toml_values.hpp"
 
@@ -115,16 +116,8 @@ void order_dimensions(SweepPlan& plan) {
   });
 }
 
-}  // namespace
-
-SweepError sweep_error(const std::string& file, SourcePosition where, const std::string& message) {
-  return SweepError(fmt::format("{}:{}:{}: {}", file, where.line, where.column, message));
-}
-
-Sweep load_sweep(const std::string& path) { return parse_sweep(read_text(path), path); }
-
-Sweep parse_sweep(std::string_view toml_text, const std::string& path_for_errors) {
-  const toml::table root = parse_toml(toml_text, path_for_errors);
+// The tables of a parsed sweep file read, checked and expanded.
+Sweep read_and_expand(const toml::table& root, const std::string& path_for_errors) {
   const Sections sections = find_sections(root, path_for_errors);
   Reading reading;
   reading.file = path_for_errors;
@@ -139,6 +132,28 @@ Sweep parse_sweep(std::string_view toml_text, const std::string& path_for_errors
   for (const auto* exclude : sections.excludes) read_exclude(*exclude, reading);
   check_claims(reading);
   return expand(reading.plan);
+}
+
+}  // namespace
+
+SweepError sweep_error(const std::string& file, SourcePosition where, const std::string& message) {
+  return SweepError(fmt::format("{}:{}:{}: {}", file, where.line, where.column, message));
+}
+
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  return parse_sweep(read_text(path), path, overrides);
+}
+
+Sweep parse_sweep(std::string_view toml_text, const std::string& path_for_errors,
+                  const std::vector<std::string>& overrides) {
+  toml::table root = parse_toml(toml_text, path_for_errors);
+  apply_overrides(root, overrides, path_for_errors);
+  if (overrides.empty()) return read_and_expand(root, path_for_errors);
+  try {
+    return read_and_expand(root, path_for_errors);
+  } catch (const SweepError& e) {  // a check across settings may involve an override, whose place is not in the file
+    throw SweepError(fmt::format("{} (with --set {})", e.what(), fmt::join(overrides, " --set ")));
+  }
 }
 
 }  // namespace iddl::matrix

@@ -67,10 +67,13 @@ SweepError sweep_error(const std::string& file, SourcePosition where, const std:
 // Whether `name` can name a sweep: letters, digits, '_', '.' and '-' (it becomes part of file names).
 bool valid_sweep_name(const std::string& name);
 
-// Reads, checks and expands the sweep file at `path`; throws SweepError.
-Sweep load_sweep(const std::string& path);
+// Reads, checks and expands the sweep file at `path` with `overrides` ("key=value", iddl-sweep --set) applied;
+// throws SweepError.
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {});
 
-// Checks and expands the sweep written in `toml_text`, naming it `path_for_errors`; throws SweepError.
-Sweep parse_sweep(std::string_view toml_text, const std::string& path_for_errors);
+// Checks and expands the sweep written in `toml_text`, naming it `path_for_errors`, with `overrides` applied;
+// throws SweepError.
+Sweep parse_sweep(std::string_view toml_text, const std::string& path_for_errors,
+                  const std::vector<std::string>& overrides = {});
 
 }  // namespace iddl::matrix

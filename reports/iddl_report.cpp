@@ -29,6 +29,7 @@
 #include "reports/pipeline_report.hpp"
 #include "reports/query.hpp"
 #include "reports/run_show.hpp"
+#include "reports/unknown_subcommand.hpp"
 #include "results/schema.hpp"
 
 namespace {
@@ -253,6 +254,7 @@ int main(int argc, char** argv) {
           "SECONDS"))
       ->capture_default_str();
 
+  if (const std::string unknown = reports::unknown_subcommand(app, argc, argv); !unknown.empty()) return fail(unknown);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -211,6 +211,22 @@ CREATE TRIGGER artifacts_go_with_their_run AFTER DELETE ON runs BEGIN
 END;
 )sql";
 
+// Version 8 (iddl-sweep rm): deleting a run deletes its dependent rows even on a connection without
+// PRAGMA foreign_keys = ON (the sqlite3 shell's default), and deleting a sweep deletes its runs. A table added
+// later that references runs(id) adds its DELETE to runs_delete_dependents (the tables of versions 6 and 7
+// have triggers of their own).
+const char* const kVersion8 = R"sql(
+CREATE TRIGGER runs_delete_dependents AFTER DELETE ON runs
+BEGIN
+  DELETE FROM epochs WHERE run_id = OLD.id;
+  DELETE FROM run_metrics WHERE run_id = OLD.id;
+END;
+CREATE TRIGGER sweeps_delete_runs AFTER DELETE ON sweeps
+BEGIN
+  DELETE FROM runs WHERE sweep_id = OLD.id;
+END;
+)sql";
+
 void use_wal(Database& db) {
   // Switching a new file to WAL needs it to itself: when another process has it open at that moment
   // SQLite answers "database is locked" at once, without waiting; the switch either happened or did
@@ -272,7 +288,8 @@ std::string backup_copy(Database& db) {
 }
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7};
+  static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                     kVersion5, kVersion6, kVersion7, kVersion8};
   return scripts;
 }
 

@@ -61,6 +61,18 @@ int probe_read(sqlite3* db) { return sqlite3_exec(db, "SELECT count(*) FROM sqli
 
 // Whether a read failed because SQLite could not create or write what a WAL reader needs (the -shm
 // file) in a read-only directory or on a read-only mount.
+// Removes the -wal and -shm files a read-only connection leaves behind (it cannot delete them when it closes): a
+// read-write connection that reads the schema and closes checkpoints the log and deletes both when it is the
+// file's last connection; nothing happens when another connection is open or the file cannot be written.
+void tidy_write_ahead_log(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path + "-wal", error) && !std::filesystem::exists(path + "-shm", error)) return;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK)
+    sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+}
+
 bool needs_immutable(int rc) { return (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY; }
 
 // The PRAGMAs whose argument names what to read rather than a value to set.
@@ -200,6 +212,7 @@ Database::Database(const std::string& path, Mode mode)
   }
   db_ = open_connection(path, SQLITE_OPEN_READONLY);
   const int rc = probe_read(db_);
+  tidy_on_close_ = !is_uri(path) && !needs_immutable(rc);
   if (is_uri(path) || !needs_immutable(rc)) return;  // other errors surface, with their SQL, on first use
   // A WAL reader needs the -shm file: where it cannot be made (a read-only directory or mount), nobody
   // can write the database either, so it is read as immutable, unless a -wal file holds commits the
@@ -225,6 +238,7 @@ Database::~Database() {
   sqlite3_finalize(commit_);
   sqlite3_finalize(rollback_);
   sqlite3_close(db_);
+  if (db_ != nullptr && tidy_on_close_) tidy_write_ahead_log(path_);
 }
 
 Database::Database(Database&& other) noexcept
@@ -233,7 +247,8 @@ Database::Database(Database&& other) noexcept
       deadline_(std::move(other.deadline_)),
       begin_(std::exchange(other.begin_, nullptr)),
       commit_(std::exchange(other.commit_, nullptr)),
-      rollback_(std::exchange(other.rollback_, nullptr)) {}
+      rollback_(std::exchange(other.rollback_, nullptr)),
+      tidy_on_close_(std::exchange(other.tidy_on_close_, false)) {}
 
 void Database::run_cached(sqlite3_stmt*& slot, const char* sql) {
   if (slot == nullptr && sqlite3_prepare_v2(db_, sql, -1, &slot, nullptr) != SQLITE_OK) {

@@ -70,7 +70,8 @@ class Database {
   enum class Mode {
     ReadWriteCreate,  // opens for writing, creating the file when missing
     ReadOnly          // opens for reading; a missing file is an error, never created; on a read-only
-                      // directory or mount where SQLite cannot create the WAL index, opened immutable
+                      // directory or mount where SQLite cannot create the WAL index, opened immutable; closing
+                      // the file's last connection removes the -wal and -shm files (as a writer's close does)
   };
 
   // Opens path (a file name, or a "file:" URI); a directory is an error naming it.
@@ -101,6 +102,7 @@ class Database {
   sqlite3_stmt* begin_ = nullptr;     // BEGIN IMMEDIATE
   sqlite3_stmt* commit_ = nullptr;    // COMMIT
   sqlite3_stmt* rollback_ = nullptr;  // ROLLBACK
+  bool tidy_on_close_ = false;        // a read-only connection on a file: remove the -wal and -shm it leaves
 };
 
 // A write transaction (BEGIN IMMEDIATE) that rolls back on destruction unless committed. Its

@@ -25,6 +25,8 @@
 #include "matrix/settings.hpp"
 #include "matrix/sweep_file.hpp"
 #include "reports/table.hpp"
+#include "reports/unknown_subcommand.hpp"
+#include "reports/where_clause.hpp"
 #include "results/merge.hpp"
 #include "results/run_labels.hpp"
 #include "results/run_status.hpp"
@@ -33,8 +35,11 @@
 #include "results/sweep_status.hpp"
 #include "runners/launch/job_array_follower.hpp"
 #include "runners/launch/journal_collect.hpp"
+#include "runners/launch/remove_command.hpp"
+#include "runners/launch/run_selection.hpp"
 #include "runners/launch/run_task.hpp"
 #include "runners/launch/sweep_lock.hpp"
+#include "runners/launch/sweep_plan.hpp"
 #include "runners/launch/sweep_runner.hpp"
 
 namespace {
@@ -68,8 +73,16 @@ std::string defining_text(const nlohmann::json& config) {
   return iddl::matrix::value_text(defining);
 }
 
-// The runs of the sweep file with their state ("new" when the database has no row for them), then the
-// stored runs of that sweep the file no longer plans (stale).
+// A run's state as plan shows it: "new" when the database has no row for it; a failed or timed-out run, which
+// `run` runs again only when asked, says so.
+std::string plan_state(const std::string& status) {
+  const bool retried = status == to_string(iddl::results::RunStatus::Failed) ||
+                       status == to_string(iddl::results::RunStatus::Timeout);
+  return retried ? status + " (use --retry-failed)" : status;
+}
+
+// The runs of the sweep file with their state, then the stored runs of that sweep the file no longer plans (stale);
+// a note when `run` would refuse the file (another file's or another matrix's sweep of this name).
 void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
   const auto stored = iddl::results::read_stored_runs(db_path, sweep.name);
   std::map<std::string, std::string> statuses;
@@ -78,7 +91,7 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
   table.columns = {{"#", iddl::reports::Align::Right}, {"run key"}};
   for (const auto& name : sweep.varying) table.columns.push_back({name});
   table.columns.push_back({"status"});
-  int index = 0, done = 0, fresh = 0;
+  int index = 0, done = 0, fresh = 0, to_run = 0;
   std::set<std::string> planned;
   for (const auto& run : sweep.runs) {
     planned.insert(run.key);
@@ -88,22 +101,28 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
     const std::string status = found == statuses.end() ? "new" : found->second;
     done += status == to_string(iddl::results::RunStatus::Done) ? 1 : 0;
     fresh += status == "new" ? 1 : 0;
-    row.push_back(status);
+    to_run += status == "new" || iddl::launch::needs_running(iddl::results::parse_run_status(status), {}) ? 1 : 0;
+    row.push_back(plan_state(status));
     table.add_row(row);
   }
   iddl::reports::Table stale;
   stale.columns = {{"run key"}, {"status"}, {"settings (seed left out)"}};
   for (const auto& run : stored)
     if (planned.count(run.key) == 0) stale.add_row({run.key, run.status, defining_text(run.config)});
+  const int held = static_cast<int>(sweep.runs.size()) - done - to_run;
   std::cout << fmt::format("sweep {} ({}): {} runs, {} done, {} to run ({} new); {} stored run(s) no longer in the "
-                           "file (database {})\n\n",
-                           sweep.name, sweep.file, sweep.runs.size(), done, static_cast<int>(sweep.runs.size()) - done,
-                           fresh, stale.rows.size(), db_path)
-            << iddl::reports::render_markdown(table);
+                           "file (database {})\n",
+                           sweep.name, sweep.file, sweep.runs.size(), done, to_run, fresh, stale.rows.size(), db_path);
+  if (held > 0) std::cout << held << " failed or timed out, not run again unless given --retry-failed\n";
+  std::cout << "\n" << iddl::reports::render_markdown(table);
   if (!stale.rows.empty())
     std::cout << "\nStale: stored runs of sweep " << sweep.name << " that " << sweep.file
               << " no longer plans (kept; reports leave them out unless given --stale):\n\n"
               << iddl::reports::render_markdown(stale);
+  if (!std::filesystem::exists(db_path)) return;
+  iddl::results::Database db = iddl::results::open_for_reading(db_path);
+  const std::string conflict = iddl::launch::sweep_owner_conflict(db, sweep);
+  if (!conflict.empty()) std::cout << "\nNote: " << conflict << "; `run` refuses it unless given --into-existing.\n";
 }
 
 // One row per sweep in the database, with its run counts by state (`with_states`) or its file.
@@ -202,9 +221,11 @@ int main(int argc, char** argv) {
   iddl::launch::SweepOptions options;
   options.bin_dir = own_directory();
 
+  std::vector<std::string> overrides;
   auto* plan = app.add_subcommand("plan", "list the runs a sweep file expands to and which are done");
   plan->add_option("file", file, "sweep TOML file")->required();
   plan->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+  plan->add_option("--set", overrides, "override a setting of every run, checked like the file: --set lr=0.05");
 
   auto* run = app.add_subcommand("run", "run every run of a sweep that is not done yet");
   run->add_option("file", file, "sweep TOML file")->required();
@@ -216,6 +237,23 @@ int main(int argc, char** argv) {
   run->add_flag("--oversubscribe", options.oversubscribe, "allow runs with more ranks than this machine has cores");
   run->add_flag("--force", options.force, "run done runs again too");
   run->add_flag("--retry-failed", options.retry_failed, "run failed and timed-out runs again too");
+  run->add_option("--set", overrides,
+                  "override a setting of every run, checked like the file (an axis's list is replaced): --set lr=0.05");
+  run->add_option("--only", options.only, "only the runs with these run keys (with --force / --retry-failed)");
+  run->add_option("--where", options.where, "only the runs matching this SQL expression over the runs columns, "
+                  "as iddl-report --where: --where \"lr = 0.1\"")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            try {
+              iddl::reports::check_where_expression(text);
+              return std::string();
+            } catch (const std::invalid_argument& e) {
+              return std::string(e.what());
+            }
+          },
+          "EXPR"));
+  run->add_flag("--into-existing", options.into_existing,
+                "add the runs to a stored sweep of the same name from another file or with another matrix");
   run->add_option("--blas-coretype", options.blas_coretype, "OpenBLAS kernel for the runs (OPENBLAS_CORETYPE)");
   run->add_option("--mpirun", options.mpirun, "the mpirun executable")->capture_default_str();
   run->add_option_function<std::string>(
@@ -267,6 +305,16 @@ int main(int argc, char** argv) {
   merge->add_option("--db", options.db_path, "SQLite database to merge into")->capture_default_str();
   merge->add_option("--sweep", merge_sweep, "only this sweep");
 
+  auto* rm = app.add_subcommand("rm", "delete a sweep, or some runs, with their epochs and metrics");
+  iddl::launch::RemoveRequest removal;
+  std::string rm_sweep;
+  rm->add_option("sweep", rm_sweep, "the sweep to delete (with --run: the sweep of those runs)");
+  rm->add_option("--run", removal.run_keys, "delete only these runs (run keys)");
+  rm->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
+  rm->add_flag("--dry-run", removal.dry_run, "list what would be deleted; delete nothing");
+  rm->add_flag("--yes,-y", removal.yes, fmt::format("do not ask before deleting more than {} runs",
+                                                     iddl::launch::kRunsDeletedWithoutAsking));
+
   auto* machine = app.add_subcommand("hardware", "show the CPU, memory, GPUs, their interconnect and the versions runs record");
   bool as_json = false;
   machine->add_flag("--json", as_json, "print one JSON object instead of the table");
@@ -289,6 +337,10 @@ int main(int argc, char** argv) {
   note->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
   note->add_option("--sweep", label_sweep, "the run's sweep (when its key is in several)");
 
+  if (const std::string unknown = iddl::reports::unknown_subcommand(app, argc, argv); !unknown.empty()) {
+    std::cerr << "iddl-sweep: " << unknown << " (see iddl-sweep --help)" << std::endl;
+    return kBadInputExit;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -338,11 +390,18 @@ int main(int argc, char** argv) {
       std::cout << (note_text.empty() ? "removed the note of run " : "noted run ") << note_key << "\n";
       return 0;
     }
+    if (*rm) {
+      removal.db_path = options.db_path;
+      if (!rm_sweep.empty()) removal.sweep = rm_sweep;
+      removal.interactive = isatty(STDIN_FILENO) != 0;
+      iddl::launch::remove_stored_runs(removal, std::cin, std::cout);
+      return 0;
+    }
     if (*status || *list) {
       print_sweeps(options.db_path, status->parsed());
       return 0;
     }
-    const iddl::matrix::Sweep sweep = iddl::matrix::load_sweep(file);
+    const iddl::matrix::Sweep sweep = iddl::matrix::load_sweep(file, overrides);
     if (*plan) {
       print_plan(sweep, options.db_path);
       return 0;

@@ -1,6 +1,7 @@
 #include "runners/launch/run_selection.hpp"
 
 #include "results/sweep_status.hpp"
+#include "runners/launch/run_filter.hpp"
 
 namespace iddl::launch {
 
@@ -24,7 +25,9 @@ bool needs_running(results::RunStatus status, const SweepOptions& options) {
 RunSelection select_runs(const matrix::Sweep& sweep, const std::map<std::string, std::string>& statuses,
                          const SweepOptions& options) {
   RunSelection selection;
+  const auto restriction = restricted_keys(sweep, options);
   for (const auto& run : sweep.runs) {
+    if (restriction && restriction->count(run.key) == 0) continue;
     const auto found = statuses.find(run.key);
     const auto status = found == statuses.end() ? results::RunStatus::Pending : results::parse_run_status(found->second);
     (needs_running(status, options) ? selection.to_run : selection.not_run).push_back(&run);

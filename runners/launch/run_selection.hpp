@@ -14,13 +14,15 @@ namespace iddl::launch {
 // or --force; done ones with --force.
 bool needs_running(results::RunStatus status, const SweepOptions& options);
 
-// The planned runs of a sweep split by needs_running, each in plan order.
+// The planned runs of a sweep split by needs_running, each in plan order; runs --only / --where leave out are in
+// neither list.
 struct RunSelection {
   std::vector<const matrix::PlannedRun*> to_run;
   std::vector<const matrix::PlannedRun*> not_run;  // done, or failed without --retry-failed
 };
 
-// The selection from the stored status of each run by run key (a run not stored is pending).
+// The selection from the stored status of each run by run key (a run not stored is pending); throws
+// std::invalid_argument when --only or --where matches no planned run (restricted_keys).
 RunSelection select_runs(const matrix::Sweep& sweep, const std::map<std::string, std::string>& statuses,
                          const SweepOptions& options);
 

@@ -71,7 +71,7 @@ std::string nothing_to_submit(const matrix::Sweep& sweep) {
 SweepOutcome submit_job_array(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) {
   const SweepLock lock(options.db_path, sweep.name);
   results::Store store(options.db_path);
-  const int64_t sweep_id = register_plan(store, sweep, log);
+  const int64_t sweep_id = register_plan(store, sweep, options.into_existing, log);
   const std::string record_path = slurm_job_record_path(options.db_path, sweep.name);
   const FollowOptions follow{options.poll_s, options.live_progress};
   SweepOutcome outcome;

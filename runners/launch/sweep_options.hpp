@@ -2,6 +2,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hardware/gpu_placement.hpp"
 #include "matrix/launcher.hpp"
@@ -28,6 +29,9 @@ struct SweepOptions {
   bool no_wait = false;           // sbatch: submit and return; `iddl-sweep collect` stores the journals later
   double poll_s = 10;             // sbatch: seconds between two squeue calls while following the job array
   std::string checkpoint_dir;     // root of the runs' checkpoint folders; "": <db>.checkpoints (docs/checkpoints.md)
+  std::vector<std::string> only;  // --only: only the runs with these run keys (each must be planned)
+  std::string where;              // --where: only the runs matching this SQL expression over the runs columns ("": all)
+  bool into_existing = false;     // add the runs to a stored sweep of this name from another file or matrix
 };
 
 // What happened to the runs of a sweep in one invocation.

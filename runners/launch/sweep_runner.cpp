@@ -15,6 +15,7 @@
 #include "results/store.hpp"
 #include "runners/launch/dry_run.hpp"
 #include "runners/launch/run_commands.hpp"
+#include "runners/launch/run_filter.hpp"
 #include "runners/launch/run_loop.hpp"
 #include "runners/launch/run_selection.hpp"
 #include "runners/launch/slurm_submission.hpp"
@@ -60,7 +61,7 @@ SweepOutcome run_here(const matrix::Sweep& sweep, const SweepOptions& options, s
   log << fmt::format("BLAS: {} kernel {} ({})", blas.library, blas.kernel, blas.reason) << std::endl;
 
   results::Store store(options.db_path);
-  const int64_t sweep_id = register_plan(store, sweep, log);
+  const int64_t sweep_id = register_plan(store, sweep, options.into_existing, log);
   if (const int stale = store.mark_stale_running_interrupted(sweep_id))
     log << fmt::format("{} run(s) left running by an earlier invocation marked interrupted", stale) << std::endl;
 
@@ -88,6 +89,7 @@ SweepOutcome run_here(const matrix::Sweep& sweep, const SweepOptions& options, s
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) try {
   refuse_oversubscription(sweep, options);
+  restricted_keys(sweep, options);  // a bad --only or --where is refused before anything is written
   if (options.dry_run) return print_dry_run(sweep, options, log);
   if (launcher_of(sweep, options) == matrix::Launcher::Sbatch) return submit_job_array(sweep, options, log);
   return run_here(sweep, options, log);

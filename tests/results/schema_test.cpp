@@ -44,8 +44,8 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
   ASSERT_TRUE(names.step());
   EXPECT_EQ(names.column_text(0),
             "artifacts,artifacts_go_with_their_run,epochs,iddl_meta,run_labels_go_with_their_run,run_metrics,run_notes,"
-            "run_tags,run_tags_by_tag,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,runs_by_sweep_started,"
-            "runs_by_sweep_status,sweeps");
+            "run_tags,run_tags_by_tag,runs,runs_by_model_dataset,runs_by_status,runs_by_sweep,runs_by_sweep_finished,"
+            "runs_by_sweep_started,runs_by_sweep_status,runs_delete_dependents,sweeps,sweeps_delete_runs");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
   EXPECT_EQ(columns.column_int(0), 59);

@@ -103,5 +103,36 @@ TEST(results_sqlite, ReadOnlyConnectionCannotWrite) {
   EXPECT_THROW(db.exec("INSERT INTO t VALUES (1)"), std::runtime_error);
 }
 
+// A read-only connection cannot delete the -wal and -shm files when it closes; the last one on a file removes them
+// all the same, and one closing while a writer is open leaves the writer's files alone.
+TEST(results_sqlite, TheLastReaderLeavesNoWriteAheadLogFilesBehind) {
+  test_support::TempDir dir;
+  const std::string path = dir.file("wal.db");
+  const auto wal_files = [&] {
+    return std::filesystem::exists(path + "-wal") || std::filesystem::exists(path + "-shm");
+  };
+  {
+    Database writer(path);
+    writer.exec("PRAGMA journal_mode = WAL");
+    writer.exec("CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)");
+    {
+      Database reader(path, Database::Mode::ReadOnly);
+      Statement count = reader.prepare("SELECT count(*) FROM t");
+      ASSERT_TRUE(count.step());
+    }
+    EXPECT_TRUE(wal_files());  // the writer's
+    writer.exec("INSERT INTO t VALUES (2)");
+  }
+  EXPECT_FALSE(wal_files());
+  {
+    Database reader(path, Database::Mode::ReadOnly);
+    Statement count = reader.prepare("SELECT count(*) FROM t");
+    ASSERT_TRUE(count.step());
+    EXPECT_EQ(count.column_int(0), 2);
+    EXPECT_TRUE(wal_files());
+  }
+  EXPECT_FALSE(wal_files());
+}
+
 }  // namespace
 }  // namespace iddl::results

@@ -91,7 +91,7 @@ TEST(results_upgrade, ReopeningAnUpgradedDatabaseTakesNoSecondBackup) {
   Store reopened(path);
   EXPECT_EQ(rows(path, "SELECT run_key FROM runs ORDER BY id"), keys);
   EXPECT_FALSE(fs::exists(path + ".schema-v4.bak.2"));
-  EXPECT_FALSE(fs::exists(path + ".schema-v5.bak"));
+  EXPECT_FALSE(fs::exists(path + ".schema-v" + std::to_string(kSchemaVersion) + ".bak"));
 }
 
 TEST(results_upgrade, ReadersUpgradeAWritableOldDatabase) {

@@ -15,6 +15,7 @@
 #include "runners/launch/srun_command.hpp"
 #include "runners/launch/sweep_lock.hpp"
 #include "runners/launch/sweep_runner.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <signal.h>
@@ -296,16 +297,20 @@ TEST(AsyncChild, TerminateStopsTheWholeProcessTreeEvenWhatIgnoresSigterm) {
   }
 }
 
+// The lock is a kernel lock on the database file itself: releasing it leaves no file but the database.
 TEST(SweepLock, OneHolderPerSweepAndDatabase) {
-  const std::string db = (fs::temp_directory_path() / ("iddl-lock-" + std::to_string(::getpid()) + ".db")).string();
+  const iddl::test_support::TempDir dir;
+  const std::string db = dir.file("lock.db");
   {
     SweepLock first(db, "a");
     EXPECT_THROW(SweepLock(db, "a"), std::runtime_error);
     SweepLock other_sweep(db, "b");
   }
   EXPECT_NO_THROW(SweepLock(db, "a"));
-  fs::remove(db + ".a.lock");
-  fs::remove(db + ".b.lock");
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(fs::path(db).parent_path()))
+    left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"lock.db"});
 }
 
 TEST(ProgressDisplay, PlainOutputIsOneLinePerUpdate) {

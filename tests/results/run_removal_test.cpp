@@ -1,0 +1,111 @@
+// Deleting runs: remove_runs with the runs' epochs and metrics in one transaction, finding runs by sweep or key, and
+// the schema's triggers that keep a plain DELETE (foreign keys off) from leaving orphan rows.
+#include "results/run_removal.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "results/schema.hpp"
+#include "results/store.hpp"
+#include "tests/results/rows.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace iddl::results {
+namespace {
+
+using test_support::Rows;
+using test_support::rows;
+
+// Sweeps "a" (runs k1, k2, shared) and "b" (run shared), each run with two epochs and a named metric.
+std::string two_sweeps(const test_support::TempDir& dir) {
+  const std::string path = dir.file("r.db");
+  Store store(path);
+  for (const auto& [sweep, keys] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"a", {"k1", "k2", "shared"}}, {"b", {"shared"}}}) {
+    std::vector<PlannedRunRow> planned;
+    for (const auto& key : keys) planned.push_back({key, 0, {{"seed", 1}}});
+    for (const auto& run : store.runs_of(store.register_sweep(sweep, sweep + ".toml", planned))) {
+      store.mark_running(run.id);
+      for (int epoch = 1; epoch <= 2; ++epoch) store.record_epoch(run.id, {{"epoch", epoch}, {"train_loss", 0.5}});
+      store.record_finished(run.id, {{"test_accuracy", 0.5}, {"metrics", {{"m", 1.0}}}});
+    }
+  }
+  return path;
+}
+
+Database writer(const std::string& path) {
+  Database db(path);
+  configure_connection(db);
+  return db;
+}
+
+TEST(RunRemoval, ASweepGoesWithItsRunsEpochsAndMetrics) {
+  test_support::TempDir dir;
+  const std::string path = two_sweeps(dir);
+  Database db = writer(path);
+  const auto runs = runs_of_sweep(db, "a");
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].epochs, 2);
+  EXPECT_EQ(runs[0].metrics, 1);
+  const Removal removal = remove_runs(db, runs, {"a"});
+  EXPECT_EQ(removal.runs, 3);
+  EXPECT_EQ(removal.epochs, 6);
+  EXPECT_EQ(removal.metrics, 3);
+  EXPECT_EQ(removal.sweeps, std::vector<std::string>{"a"});
+  EXPECT_EQ(rows(path, "SELECT name FROM sweeps"), (Rows{{"b"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"2"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM run_metrics"), (Rows{{"1"}}));
+  EXPECT_THROW(runs_of_sweep(db, "a"), std::runtime_error);
+}
+
+TEST(RunRemoval, RunsByKeyKeepTheirSweepAndAnAmbiguousKeyIsRefused) {
+  test_support::TempDir dir;
+  const std::string path = two_sweeps(dir);
+  Database db = writer(path);
+  try {
+    runs_with_keys(db, {"shared"}, std::nullopt);
+    ADD_FAILURE() << "an ambiguous key was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("run key 'shared' is in several sweeps (a, b)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(runs_with_keys(db, {"k1", "nope"}, std::nullopt), std::runtime_error);
+  const auto runs = runs_with_keys(db, {"shared", "k1"}, std::string("a"));
+  ASSERT_EQ(runs.size(), 2u);
+  const Removal removal = remove_runs(db, runs, {});
+  EXPECT_EQ(removal.runs, 2);
+  EXPECT_TRUE(removal.sweeps.empty());
+  EXPECT_EQ(rows(path, "SELECT s.name, r.run_key FROM runs r JOIN sweeps s ON s.id = r.sweep_id ORDER BY r.id"),
+            (Rows{{"a", "k2"}, {"b", "shared"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"4"}}));
+}
+
+// The sqlite3 shell's default: no PRAGMA foreign_keys. The triggers delete the dependent rows all the same.
+TEST(RunRemoval, APlainDeleteWithoutForeignKeysLeavesNoOrphans) {
+  test_support::TempDir dir;
+  const std::string path = two_sweeps(dir);
+  Database db(path);
+  db.exec("PRAGMA foreign_keys = OFF");
+  db.exec("DELETE FROM runs WHERE run_key = 'k1'");
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs WHERE run_id NOT IN (SELECT id FROM runs)"), (Rows{{"0"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"6"}}));
+  db.exec("DELETE FROM sweeps WHERE name = 'a'");
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM runs"), (Rows{{"1"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"2"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM run_metrics"), (Rows{{"1"}}));
+}
+
+// With foreign keys on (every IDDL connection), deleting a sweep that has runs is allowed: the trigger deletes them
+// within the same statement.
+TEST(RunRemoval, ADeletedSweepTakesItsRunsWithForeignKeysOn) {
+  test_support::TempDir dir;
+  const std::string path = two_sweeps(dir);
+  Database db = writer(path);
+  db.exec("DELETE FROM sweeps WHERE name = 'b'");
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM runs"), (Rows{{"3"}}));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"6"}}));
+}
+
+}  // namespace
+}  // namespace iddl::results
