@@ -1,10 +1,13 @@
 #include "results/run_removal.hpp"
 
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "results/artifacts.hpp"
 
 namespace iddl::results {
 namespace {
@@ -72,7 +75,9 @@ Removal remove_runs(Database& db, const std::vector<StoredRun>& runs, const std:
   Removal removal;
   Transaction transaction(db);
   Statement remove = db.prepare("DELETE FROM runs WHERE id = ?1");
+  std::vector<std::string> files;
   for (const auto& run : runs) {
+    for (const auto& artifact : run_artifacts(db, run.id)) files.push_back(artifact.path);
     remove.reset();
     remove.bind_int(1, run.id).run();
     if (db.changes() == 0) continue;  // gone meanwhile
@@ -88,6 +93,11 @@ Removal remove_runs(Database& db, const std::vector<StoredRun>& runs, const std:
     if (db.changes() > 0) removal.sweeps.push_back(sweep);
   }
   transaction.commit();
+  // After the commit: a failed transaction leaves the files of the runs it kept.
+  for (const auto& file : files) {
+    std::error_code error;
+    if (std::filesystem::remove_all(file, error) > 0) removal.files.push_back(file);
+  }
   return removal;
 }
 

@@ -35,10 +35,11 @@ struct Removal {
   int epochs = 0;
   int metrics = 0;
   std::vector<std::string> sweeps;  // sweep rows deleted (their last run went)
+  std::vector<std::string> files;   // the runs' artifacts (checkpoint folders, saved weights) removed from disk
 };
 
 // Deletes the runs, their epochs and metrics (and rows of any table referencing them), then each sweep of
-// `drop_if_emptied` left without a run, in one transaction.
+// `drop_if_emptied` left without a run, in one transaction; after it commits, removes the runs' artifact files.
 Removal remove_runs(Database& db, const std::vector<StoredRun>& runs, const std::vector<std::string>& drop_if_emptied);
 
 }  // namespace iddl::results

@@ -71,6 +71,7 @@ int remove_stored_runs(const RemoveRequest& request, std::istream& in, std::ostr
                      removal.epochs, removal.metrics,
                      removal.sweeps.empty() ? "" : fmt::format(", and sweep(s) {}", fmt::join(removal.sweeps, ", ")),
                      request.db_path);
+  for (const auto& file : removal.files) out << "removed " << file << "\n";
   return removal.runs;
 }
 

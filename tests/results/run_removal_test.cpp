@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
+#include "results/artifacts.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
 #include "tests/results/rows.hpp"
@@ -58,6 +61,28 @@ TEST(RunRemoval, ASweepGoesWithItsRunsEpochsAndMetrics) {
   EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"2"}}));
   EXPECT_EQ(rows(path, "SELECT count(*) FROM run_metrics"), (Rows{{"1"}}));
   EXPECT_THROW(runs_of_sweep(db, "a"), std::runtime_error);
+}
+
+TEST(RunRemoval, ARunsArtifactFilesGoWithItAndOtherRunsKeepTheirs) {
+  test_support::TempDir dir;
+  const std::string path = two_sweeps(dir);
+  Database db = writer(path);
+  const auto runs = runs_of_sweep(db, "a");
+  const std::string folder = dir.file("k1.checkpoints"), model = dir.file("k1.pt"), kept = dir.file("k2.pt");
+  std::filesystem::create_directories(folder + "/epoch1");
+  std::ofstream(folder + "/epoch1/rank0.pt") << "x";
+  std::ofstream(model) << "x";
+  std::ofstream(kept) << "x";
+  add_artifact(db, runs[0].id, kCheckpointsArtifact, folder);
+  add_artifact(db, runs[0].id, kModelArtifact, model);
+  add_artifact(db, runs[1].id, kModelArtifact, kept);
+  const Removal removal = remove_runs(db, {runs[0]}, {});
+  EXPECT_EQ(removal.runs, 1);
+  EXPECT_EQ(removal.files, (std::vector<std::string>{folder, model}));
+  EXPECT_FALSE(std::filesystem::exists(folder));
+  EXPECT_FALSE(std::filesystem::exists(model));
+  EXPECT_TRUE(std::filesystem::exists(kept));
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM artifacts"), (Rows{{"1"}}));
 }
 
 TEST(RunRemoval, RunsByKeyKeepTheirSweepAndAnAmbiguousKeyIsRefused) {
