@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "matrix/run_key.hpp"
+
 namespace iddl::matrix {
 namespace {
 
@@ -27,6 +29,15 @@ std::string axis_label(const nlohmann::json& axis_value) {
     params += (params.empty() ? "" : ", ") + name + "=" + scalar_text(value);
   }
   return params.empty() ? label : label + "(" + params + ")";
+}
+
+std::string setting_label(const std::string& setting, const nlohmann::json& value) {
+  const bool axis_object = value.is_object() && value.contains("method") && value["method"].is_string();
+  if (!axis_object) return value.is_object() ? axis_label(value) : scalar_text(value);
+  const nlohmann::json defining = defining_settings(nlohmann::json{{setting, value}});
+  const auto found = defining.find(setting);
+  if (found != defining.end() && found->is_object()) return axis_label(*found);
+  return value["method"].get<std::string>();  // the axis default itself
 }
 
 }  // namespace iddl::matrix

@@ -15,4 +15,8 @@ std::string axis_method(const nlohmann::json& axis_value);
 // parameters in name order.
 std::string axis_label(const nlohmann::json& axis_value);
 
+// How tables, plans and progress lines show a value of `setting`: an axis value with only its
+// parameters off the registry's defaults ("topk(ratio=0.01)", "none"); other values as text.
+std::string setting_label(const std::string& setting, const nlohmann::json& value);
+
 }  // namespace iddl::matrix

@@ -88,10 +88,7 @@ std::string value_cell(const nlohmann::json& value) {
 
 std::string setting_value_cell(const std::string& setting, const nlohmann::json& value) {
   if (!is_axis_object(value)) return value_cell(value);
-  const nlohmann::json defining = matrix::defining_settings(nlohmann::json{{setting, value}});
-  const auto found = defining.find(setting);
-  if (found != defining.end() && is_axis_object(*found)) return matrix::axis_label(*found);
-  return value["method"].get<std::string>();  // the axis default itself
+  return matrix::setting_label(setting, value);
 }
 
 std::string setting_cell(const nlohmann::json& config, const std::string& setting) {

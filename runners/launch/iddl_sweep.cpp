@@ -61,10 +61,6 @@ std::string own_directory() {
   return exe.substr(0, exe.find_last_of('/'));
 }
 
-std::string cell(const nlohmann::json& value) {
-  if (value.is_object()) return iddl::matrix::axis_label(value);
-  return value.is_string() ? value.get<std::string>() : value.dump();
-}
 
 // The settings of a stored run that define it, as a sweep file writes them, seed left out.
 std::string defining_text(const nlohmann::json& config) {
@@ -96,7 +92,7 @@ void print_plan(const iddl::matrix::Sweep& sweep, const std::string& db_path) {
   for (const auto& run : sweep.runs) {
     planned.insert(run.key);
     std::vector<std::string> row{std::to_string(++index), run.key};
-    for (const auto& name : sweep.varying) row.push_back(cell(run.config.at(name)));
+    for (const auto& name : sweep.varying) row.push_back(iddl::matrix::setting_label(name, run.config.at(name)));
     const auto found = statuses.find(run.key);
     const std::string status = found == statuses.end() ? "new" : found->second;
     done += status == to_string(iddl::results::RunStatus::Done) ? 1 : 0;

@@ -14,15 +14,6 @@
 #include "runners/launch/srun_command.hpp"
 
 namespace iddl::launch {
-namespace {
-
-std::string setting_text(const nlohmann::json& value) {
-  if (value.is_object()) return matrix::axis_label(value);
-  return value.is_string() ? value.get<std::string>() : value.dump();
-}
-
-}  // namespace
-
 RunFolders run_folders(const matrix::Sweep& sweep, const matrix::PlannedRun& run, const SweepOptions& options) {
   const auto under = [&](const std::filesystem::path& root) {
     return std::filesystem::absolute(root / sweep.name / run.key).lexically_normal().string();
@@ -44,7 +35,7 @@ nlohmann::json spec_of(const matrix::Sweep& sweep, const matrix::PlannedRun& run
 
 std::string describe(const matrix::Sweep& sweep, const nlohmann::json& config) {
   std::vector<std::string> settings;
-  for (const auto& name : sweep.varying) settings.push_back(name + "=" + setting_text(config.at(name)));
+  for (const auto& name : sweep.varying) settings.push_back(name + "=" + matrix::setting_label(name, config.at(name)));
   return settings.empty() ? "(base settings)" : fmt::format("{}", fmt::join(settings, " "));
 }
 

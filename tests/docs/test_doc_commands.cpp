@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "results/sqlite.hpp"
 #include "tests/docs/doc_commands.hpp"
 #include "tests/support/quick_sweep.hpp"
 #include "tests/support/sweep_folder.hpp"
@@ -47,10 +48,13 @@ const std::vector<NotRun> kNotRunHere = {
     {"docs/scaling.md", "iddl-sweep collect", "a running job array's journals on a cluster's shared folder"},
 };
 
-// Placeholders of the synopses and the sweeps of the database that stand for them.
-const std::map<std::string, std::string> kPlaceholders = {{"SWEEP_A", "baseline"}, {"SWEEP_B", "topk"}};
+// Placeholders of the synopses and what of the database stands for them: sweeps here, and the docs' run keys
+// (RUN_KEY and made-up examples) once DocCommands has run the example sweeps (stood for by runs of "iddl").
+std::map<std::string, std::string> placeholders = {{"SWEEP_A", "baseline"}, {"SWEEP_B", "topk"}};
+const std::vector<std::string> kShownRunKeys = {"RUN_KEY", "RUN_KEY...", "3f2a9c01d4e5b6a7", "8e1d0b2c3a4f5e6d"};
 
 // The sweeps the docs' examples read besides the shipped ones (by name: `--sweep iddl`, `compare baseline topk`,
+// `--sweep compression --baseline compression=none`,
 // `s.name = 'iddl'`), each small: the metrics the examples ask for (members, exits, compression, pipeline) in seconds.
 const std::vector<std::pair<std::string, std::string>> kExampleSweeps = {
     {"iddl", R"([sweep]
@@ -92,6 +96,20 @@ threads = 1
 parallelism = "sync"
 ranks = 2
 )"},
+    {"compression", R"([sweep]
+name = "compression"
+[base]
+dataset = "synthetic"
+train_samples = 256
+test_samples = 64
+hidden = [16]
+epochs = 1
+threads = 1
+parallelism = "sync"
+ranks = 2
+[matrix]
+compression = ["none", {method = "topk", ratio = 0.1}]
+)"},
     {"topk", R"([sweep]
 name = "topk"
 [base]
@@ -128,7 +146,7 @@ std::vector<std::string> runnable(std::vector<std::string> argv) {
   if (argv[0].rfind(built, 0) == 0) argv[0] = argv[0].substr(built.size());
   if (argv[0].rfind("iddl-", 0) == 0) argv[0] = std::string(IDDL_BIN_DIR) + "/" + argv[0];
   for (auto& word : argv)
-    if (kPlaceholders.count(word)) word = kPlaceholders.at(word);
+    if (placeholders.count(word)) word = placeholders.at(word);
   return argv;
 }
 
@@ -159,6 +177,13 @@ class DocCommands : public ::testing::Test {
       const auto run = sweep({"run", file, "--db", "example.db"});
       ASSERT_EQ(run.exit_code, 0) << file << "\n" << run.out << run.err;
     }
+    iddl::results::Database db("example.db", iddl::results::Database::Mode::ReadOnly);
+    auto select = db.prepare(
+        "SELECT r.run_key FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'iddl' ORDER BY r.id");
+    std::vector<std::string> keys;
+    while (select.step()) keys.push_back(select.column_text(0));
+    ASSERT_EQ(keys.size(), 2u);
+    for (size_t i = 0; i < kShownRunKeys.size(); ++i) placeholders[kShownRunKeys[i]] = keys[i == 3 ? 1 : 0];
   }
   void TearDown() override { fs::current_path(original_); }
 

@@ -142,5 +142,15 @@ TEST(matrix_axis_methods, MethodValueFillsEveryParameter) {
   EXPECT_EQ(axis_label(given), "topk(min_count=1, ratio=1.0)");
 }
 
+TEST(matrix_axis_methods, SettingLabelsShowOnlyParametersOffTheirDefaults) {
+  const json topk_value = resolve_config({{"parallelism", "sync"}, {"ranks", 2}, {"compression", {{"method", "topk"}, {"ratio", 0.1}}}})["compression"];
+  EXPECT_EQ(setting_label("compression", topk_value), "topk(ratio=0.1)");
+  const json defaults = resolve_config({{"parallelism", "sync"}, {"ranks", 2}, {"compression", "topk"}})["compression"];
+  EXPECT_EQ(setting_label("compression", defaults), "topk");
+  EXPECT_EQ(setting_label("parallelism", resolve_config(json::object())["parallelism"]), "single");
+  EXPECT_EQ(setting_label("lr", 0.1), "0.1");
+  EXPECT_EQ(setting_label("model", "lenet"), "lenet");
+}
+
 }  // namespace
 }  // namespace iddl::matrix

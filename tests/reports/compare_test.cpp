@@ -17,7 +17,9 @@ class reports_compare : public ::testing::Test {
 
   Table compare(const Selection& a, const Selection& b, const std::string& metric_list) {
     results::Database db = results::open_for_reading(path_);
-    return compare_table(db, a, b, CompareLayout{metric_list});
+    CompareLayout layout;
+    layout.columns = metric_list;
+    return compare_table(db, a, b, layout);
   }
 
   test_support::TempDir dir_;

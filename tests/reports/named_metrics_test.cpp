@@ -125,7 +125,9 @@ TEST_F(reports_named_metrics, CompareShowsNamedMetricDifferencesInTheirUnit) {
   results::Database db = results::open_for_reading(path_);
   const Selection a{std::string("ee"), std::string("seed = 1")};
   const Selection b{std::string("ee"), std::string("seed = 2")};
-  const Table table = compare_table(db, a, b, CompareLayout{std::string("exit_fraction.1,compression_ratio,exit_flops.*")});
+  CompareLayout layout;
+  layout.columns = std::string("exit_fraction.1,compression_ratio,exit_flops.*");
+  const Table table = compare_table(db, a, b, layout);
   EXPECT_EQ(headers(table), (std::vector<std::string>{
                                 "horizontal", "runs (A)", "runs (B)", "exit_fraction.1 (A)", "exit_fraction.1 (B)",
                                 "exit_fraction.1 (B - A)", "compression ratio (A)", "compression ratio (B)",
