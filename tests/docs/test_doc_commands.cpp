@@ -53,76 +53,42 @@ const std::vector<NotRun> kNotRunHere = {
 std::map<std::string, std::string> placeholders = {{"SWEEP_A", "baseline"}, {"SWEEP_B", "topk"}};
 const std::vector<std::string> kShownRunKeys = {"RUN_KEY", "RUN_KEY...", "3f2a9c01d4e5b6a7", "8e1d0b2c3a4f5e6d"};
 
+// A sweep named `name` of one epoch on 256 synthetic samples: a few seconds.
+std::string small_sweep(const std::string& name, const std::string& settings) {
+  return "[sweep]\nname = \"" + name + "\"\n[base]\ndataset = \"synthetic\"\ntrain_samples = 256\ntest_samples = 64\n"
+         "epochs = 1\nthreads = 1\n" + settings;
+}
+
 // The sweeps the docs' examples read besides the shipped ones (by name: `--sweep iddl`, `compare baseline topk`,
-// `--sweep compression --baseline compression=none`,
-// `s.name = 'iddl'`), each small: the metrics the examples ask for (members, exits, compression, pipeline) in seconds.
+// `--sweep compression --baseline compression=none`, `s.name = 'iddl'`), each small: the metrics the examples ask
+// for (members, exits, compression, pipeline) in seconds.
 const std::vector<std::pair<std::string, std::string>> kExampleSweeps = {
-    {"iddl", R"([sweep]
-name = "iddl"
-[base]
-dataset = "synthetic"
-train_samples = 256
-test_samples = 64
-hidden = [32, 16]
-epochs = 1
-threads = 1
+    {"iddl", small_sweep("iddl", R"(hidden = [32, 16]
 [[zip]]
 vertical = ["ensemble", "none"]
 horizontal = ["none", {method = "early_exit", threshold = 0.8}]
 ranks = [2, 1]
-)"},
-    {"pipeline", R"([sweep]
-name = "pipeline"
-[base]
-dataset = "synthetic"
-train_samples = 256
-test_samples = 64
-hidden = [32, 16]
-epochs = 1
-threads = 1
+)")},
+    {"pipeline", small_sweep("pipeline", R"(hidden = [32, 16]
 batch_size = 32
 ranks = 2
 parallelism = {method = "pipeline", chunks = 4}
-)"},
-    {"baseline", R"([sweep]
-name = "baseline"
-[base]
-dataset = "synthetic"
-train_samples = 256
-test_samples = 64
-hidden = [16]
-epochs = 1
-threads = 1
+)")},
+    {"baseline", small_sweep("baseline", R"(hidden = [16]
 parallelism = "sync"
 ranks = 2
-)"},
-    {"compression", R"([sweep]
-name = "compression"
-[base]
-dataset = "synthetic"
-train_samples = 256
-test_samples = 64
-hidden = [16]
-epochs = 1
-threads = 1
+)")},
+    {"compression", small_sweep("compression", R"(hidden = [16]
 parallelism = "sync"
 ranks = 2
 [matrix]
 compression = ["none", {method = "topk", ratio = 0.1}]
-)"},
-    {"topk", R"([sweep]
-name = "topk"
-[base]
-dataset = "synthetic"
-train_samples = 256
-test_samples = 64
-hidden = [16]
-epochs = 1
-threads = 1
+)")},
+    {"topk", small_sweep("topk", R"(hidden = [16]
 parallelism = "sync"
 ranks = 2
 compression = {method = "topk", ratio = 0.1}
-)"},
+)")},
 };
 
 std::string read_text(const fs::path& path) {

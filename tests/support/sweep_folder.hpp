@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <functional>
 #include <iterator>
 #include <fstream>
@@ -103,6 +104,13 @@ class SweepFolderTest : public ::testing::Test {
   std::filesystem::path write(const std::string& name, const std::string& text) {
     std::ofstream(dir / name) << text;
     return dir / name;
+  }
+  // The named metrics (run_metrics) of the run with id `run` in the folder's database.
+  std::map<std::string, double> metrics(const std::string& run) {
+    std::map<std::string, double> out;
+    for (const auto& row : query(db, "SELECT name, value FROM run_metrics WHERE run_id = " + run))
+      out[row[0]] = std::stod(row[1]);
+    return out;
   }
   std::filesystem::path dir, db;
 };

@@ -9,15 +9,7 @@
 namespace iddl::testing {
 namespace {
 
-class EnsembleRuns : public SweepFolderTest {
- protected:
-  std::map<std::string, double> metrics(const std::string& run) {
-    std::map<std::string, double> out;
-    for (const auto& row : query(db, "SELECT name, value FROM run_metrics WHERE run_id = " + run))
-      out[row[0]] = std::stod(row[1]);
-    return out;
-  }
-};
+class EnsembleRuns : public SweepFolderTest {};
 
 TEST_F(EnsembleRuns, EndToEndEnsembleAndAdaBoostRunThroughTheSweep) {
   const auto file = write("ensembles.toml", R"([sweep]

@@ -33,13 +33,6 @@ class PipelineRuns : public SweepFolderTest {
   // recorded as failed within a minute, its processes gone and the sweep's next run done. Returns the
   // failed run's error.
   std::string break_rank_one(int signal, const std::string& name);
-  // The named metrics of the run with id `run`.
-  std::map<std::string, double> metrics(const std::string& run) {
-    std::map<std::string, double> out;
-    for (const auto& row : query(db, "SELECT name, value FROM run_metrics WHERE run_id = " + run))
-      out[row[0]] = std::stod(row[1]);
-    return out;
-  }
 };
 
 std::string file_text(const fs::path& path) {

@@ -8,15 +8,7 @@
 namespace iddl::testing {
 namespace {
 
-class StrategyRuns : public SweepFolderTest {
- protected:
-  std::map<std::string, double> metrics(const std::string& run) {
-    std::map<std::string, double> out;
-    for (const auto& row : query(db, "SELECT name, value FROM run_metrics WHERE run_id = " + run))
-      out[row[0]] = std::stod(row[1]);
-    return out;
-  }
-};
+class StrategyRuns : public SweepFolderTest {};
 
 TEST_F(StrategyRuns, AdmmAveragingOnceSeedWeightingAndAdaptiveGossipRunThroughTheSweep) {
   const auto file = write("strategies.toml", R"([sweep]
