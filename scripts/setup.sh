@@ -14,6 +14,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libgtest-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev   # the libFuzzer targets with ASan and UBSan (tests/fuzz, docs/fuzzing.md)
+  python3                       # reads iddl-report's CSV as a researcher would (tests/reports/everyday_test.cpp)
   dataset-fashion-mnist
 )
 
