@@ -42,6 +42,7 @@
 #include "runners/launch/sweep_lock.hpp"
 #include "runners/launch/sweep_plan.hpp"
 #include "runners/launch/sweep_runner.hpp"
+#include "runners/train/launcher_watch.hpp"
 
 namespace {
 
@@ -212,6 +213,10 @@ int exit_code(const iddl::launch::SweepOutcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named for the runs this process starts only (child_process.cpp), never for a Slurm job it submits, which
+  // legitimately outlives it.
+  ::unsetenv(iddl::runners::kLauncherPidVariable);
+  ::unsetenv(iddl::runners::kLauncherHostVariable);
   CLI::App app{"IDDL sweep engine: expands a TOML sweep into runs, launches them under MPI, stores results in SQLite."};
   app.require_subcommand(1);
   std::string file;
