@@ -13,6 +13,7 @@
 #include "reports/run_set.hpp"
 #include "reports/table.hpp"
 #include "results/fields.hpp"
+#include "results/run_keys.hpp"
 #include "results/run_labels.hpp"
 
 namespace iddl::reports {
@@ -81,7 +82,7 @@ Table epochs_table(results::Database& db, int64_t id) {
 
 void write_run(std::ostream& destination, results::Database& db, const std::string& run_key,
                const std::optional<std::string>& sweep) {
-  const int64_t id = results::find_runs(db, {run_key}, sweep).front();
+  const int64_t id = results::find_runs(db, {run_key}, sweep).front().id;
   std::map<std::string, nlohmann::json> row = run_row(db, id);
   const auto text = [&](const std::string& column) { return value_cell(row[column]); };
   std::ostringstream out;

@@ -27,4 +27,9 @@ void drop_artifacts(Database& db, int64_t run_id, const std::string& kind);
 // The run's artifacts, by kind then path: what to remove from disk with the run.
 std::vector<Artifact> run_artifacts(Database& db, int64_t run_id);
 
+// Removes the folders left empty once an artifact is gone from disk: a model file's run folder, the sweep's folder
+// (`<root>/<sweep>`), then the root when it is the one next to the database at db_path (`<db>.checkpoints`,
+// `<db>.models`; a `--checkpoint-dir` root stays). A folder holding anything is left as it is.
+void remove_emptied_folders(const Artifact& gone, const std::string& db_path);
+
 }  // namespace iddl::results

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "results/artifacts.hpp"
 #include "results/run_status.hpp"
 #include "results/schema.hpp"
 #include "results/sqlite.hpp"
@@ -77,7 +78,8 @@ std::tuple<bool, std::string> rank(const std::string& status, const std::string&
   return {status == to_string(RunStatus::Done), finished_at};
 }
 
-// Copies the epochs and named metrics of run other_id of the attached database to run id.
+// Copies the epochs and named metrics of run other_id of the attached database to run id, and adds its artifacts
+// (paths as they are: the files are not copied).
 void copy_run_children(Database& db, int64_t id, int64_t other_id) {
   for (const char* table : {"epochs", "run_metrics"}) {
     Statement clear = db.prepare(std::string("DELETE FROM main.") + table + " WHERE run_id = ?1");
@@ -90,6 +92,9 @@ void copy_run_children(Database& db, int64_t id, int64_t other_id) {
   Statement metrics =
       db.prepare("INSERT INTO main.run_metrics SELECT ?1, name, value FROM other.run_metrics WHERE run_id = ?2");
   metrics.bind_int(1, id).bind_int(2, other_id).run();
+  Statement artifacts = db.prepare("INSERT INTO main.artifacts (run_id, kind, path) SELECT ?1, kind, path "
+                                   "FROM other.artifacts WHERE run_id = ?2 ON CONFLICT DO NOTHING");
+  artifacts.bind_int(1, id).bind_int(2, other_id).run();
 }
 
 }  // namespace
@@ -152,11 +157,13 @@ MergeOutcome merge_database(const std::string& db_path, const std::string& other
       const std::string states = pairs.column_text(7) + " " + pairs.column_text(8) + " here, " +
                                  pairs.column_text(3) + " " + pairs.column_text(4) + " in " + other_path;
       if (theirs > ours) {
+        const std::vector<Artifact> files = run_artifacts(db, id);  // still on disk: still listed, so rm removes them
         remove.reset();
         remove.bind_int(1, id).run();  // its epochs and metrics go with it (ON DELETE CASCADE)
         reinsert.reset();
         reinsert.bind_int(1, id).bind_int(2, sweep_id).bind_int(3, other_id).run();
         copy_run_children(db, id, other_id);
+        for (const auto& file : files) add_artifact(db, id, file.kind, file.path);
         outcome.replaced.push_back(name + ": " + states);
       } else if (std::get<0>(theirs) && theirs != ours) {
         outcome.kept.push_back(name + ": " + states);  // two done results: this database's is the later one

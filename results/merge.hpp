@@ -1,4 +1,5 @@
-// Merging one results database into another: sweeps, runs, epochs and named metrics, in one transaction.
+// Merging one results database into another: sweeps, runs, epochs, named metrics and the runs' artifact rows, in one
+// transaction.
 #pragma once
 
 #include <optional>
@@ -16,11 +17,12 @@ struct MergeOutcome {
   std::vector<std::string> kept;       // "sweep/run_key: states", both done, this database's later one kept
 };
 
-// Brings the sweeps, runs, epochs and named metrics of the database at other_path (every sweep, or only
-// `sweep`) into the database at db_path (created when missing), in one transaction. A run is the same run
+// Brings the sweeps, runs, epochs, named metrics and artifact rows of the database at other_path (every sweep, or
+// only `sweep`) into the database at db_path (created when missing), in one transaction. A run is the same run
 // when its sweep name and run key match. A run present in both keeps the result to trust: a done run over
 // any other, then the later finished; the other database's result replaces this one's only when it is
-// strictly better, so merging twice adds nothing. The other database is read from a migrated temporary
+// strictly better (the run then lists both databases' artifacts), so merging twice adds nothing. Artifact paths
+// are copied as they are; the files they name are neither copied nor moved. The other database is read from a migrated temporary
 // copy (never changed); an older schema or run-key version is upgraded in that copy first.
 MergeOutcome merge_database(const std::string& db_path, const std::string& other_path,
                             const std::optional<std::string>& sweep);

@@ -7,40 +7,6 @@
 
 namespace iddl::results {
 
-std::vector<int64_t> find_runs(Database& db, const std::vector<std::string>& keys,
-                               const std::optional<std::string>& sweep) {
-  Statement select = db.prepare(
-      "SELECT r.id, s.name FROM runs AS r JOIN sweeps AS s ON s.id = r.sweep_id "
-      "WHERE r.run_key = ?1 AND (?2 IS NULL OR s.name = ?2) ORDER BY s.id");
-  std::vector<int64_t> ids;
-  for (const std::string& key : keys) {
-    select.reset();
-    select.bind_text(1, key);
-    if (sweep) {
-      select.bind_text(2, *sweep);
-    } else {
-      select.bind_null(2);
-    }
-    std::vector<int64_t> found;
-    std::string sweeps;
-    while (select.step()) {
-      found.push_back(select.column_int(0));
-      sweeps += (sweeps.empty() ? "" : ", ") + select.column_text(1);
-    }
-    if (found.empty()) {
-      throw std::invalid_argument(db.path() + ": no run with run key '" + key + "'" +
-                                  (sweep ? " in sweep '" + *sweep + "'" : std::string()) +
-                                  " (iddl-sweep plan FILE lists the run keys)");
-    }
-    if (found.size() > 1) {
-      throw std::invalid_argument(db.path() + ": run key '" + key + "' is in several sweeps (" + sweeps +
-                                  "): give --sweep NAME");
-    }
-    ids.push_back(found.front());
-  }
-  return ids;
-}
-
 int add_tag(Database& db, const std::vector<int64_t>& runs, const std::string& tag) {
   if (tag.empty() || tag.find_first_of(" \t\r\n") == 0 || tag.find_last_of(" \t\r\n") == tag.size() - 1)
     throw std::invalid_argument("bad tag '" + tag + "': give a non-empty tag without blanks around it");

@@ -2,19 +2,12 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "results/sqlite.hpp"
 
 namespace iddl::results {
-
-// The ids of the runs with these run keys (of the sweep, when given), in the keys' order. Throws
-// std::invalid_argument naming the database and a key no run has, or a key runs of several sweeps
-// have (without a sweep), listing those sweeps.
-std::vector<int64_t> find_runs(Database& db, const std::vector<std::string>& keys,
-                               const std::optional<std::string>& sweep);
 
 // Gives each run the tag (kept once), in one transaction; returns how many runs did not have it yet.
 // An empty tag or one with blanks around it throws std::invalid_argument.

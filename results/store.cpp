@@ -370,6 +370,14 @@ int Store::mark_stale_running_interrupted(int64_t sweep_id) {
   return count;
 }
 
+int64_t Store::stored_epochs(int64_t run_id) {
+  Statement select = db_.prepare("SELECT epoch FROM epochs WHERE run_id = ?1 ORDER BY epoch");
+  select.bind_int(1, run_id);
+  int64_t last = 0;
+  while (select.step() && select.column_int(0) == last + 1) ++last;
+  return last;
+}
+
 const std::string& Store::path() const { return db_.path(); }
 
 }  // namespace iddl::results

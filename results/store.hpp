@@ -79,6 +79,9 @@ class Store {
   void record_failure(int64_t run_id, RunStatus status, std::optional<int> exit_code,
                       const std::string& error, const std::string& stderr_tail);
 
+  // The last epoch stored for the run with every epoch before it: 0 when epoch 1 is missing.
+  int64_t stored_epochs(int64_t run_id);
+
   // Turns the sweep's rows left 'running' (by a killed sweep) into 'interrupted'; returns how many.
   int mark_stale_running_interrupted(int64_t sweep_id);
 

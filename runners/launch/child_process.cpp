@@ -17,6 +17,7 @@
 
 #include "hardware/program_output.hpp"
 #include "runners/launch/process_tree.hpp"
+#include "runners/train/launcher_watch.hpp"
 
 namespace bp = boost::process;
 namespace fs = boost::filesystem;
@@ -39,6 +40,17 @@ struct NewProcessGroup : bp::extend::handler {
     if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
   }
 };
+
+// This process and its host, named in the child's environment: iddl-train stops as soon as they are gone
+// (runners/train/launcher_watch.hpp), which mpirun's own stopping of its ranks takes over a second to do.
+bp::environment child_environment() {
+  bp::environment environment = boost::this_process::environment();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  environment[runners::kLauncherPidVariable] = std::to_string(::getpid());
+  environment[runners::kLauncherHostVariable] = std::string(host);
+  return environment;
+}
 
 fs::path executable(const std::string& name) {
   const auto found = hardware::find_program(name);
@@ -65,7 +77,7 @@ AsyncChild::AsyncChild(boost::asio::io_context& io, const std::vector<std::strin
   std::error_code start_error;
   start_ = std::chrono::steady_clock::now();
   bp::child child(exe, bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())), bp::std_out > out_,
-                  bp::std_err > stderr_path_, bp::std_in < bp::null, NewProcessGroup{}, start_error);
+                  bp::std_err > stderr_path_, bp::std_in < bp::null, child_environment(), NewProcessGroup{}, start_error);
   if (start_error) throw std::runtime_error("cannot start '" + exe.string() + "': " + start_error.message());
   pid_ = child.id();
   child.detach();  // reaped by poll_exit with waitpid

@@ -24,7 +24,9 @@ struct ChildResult {
 
 // A child process in its own process group, started with an argument vector (argv[0] is searched
 // on PATH when it has no '/'), its stdout read line by line on an io_context and its stderr kept
-// in a temporary file. `on_exit` is called once, after the exit and the last stdout line.
+// in a temporary file. `on_exit` is called once, after the exit and the last stdout line. It gets SIGTERM
+// when this process dies, and its environment names this process (IDDL_LAUNCHER_PID, IDDL_LAUNCHER_HOST) so
+// that the iddl-train ranks under it stop at once too.
 class AsyncChild {
  public:
   AsyncChild(boost::asio::io_context& io, const std::vector<std::string>& argv,

@@ -28,6 +28,7 @@
 #include "reports/unknown_subcommand.hpp"
 #include "reports/where_clause.hpp"
 #include "results/merge.hpp"
+#include "results/run_keys.hpp"
 #include "results/run_labels.hpp"
 #include "results/run_status.hpp"
 #include "results/schema.hpp"
@@ -41,6 +42,7 @@
 #include "runners/launch/sweep_lock.hpp"
 #include "runners/launch/sweep_plan.hpp"
 #include "runners/launch/sweep_runner.hpp"
+#include "runners/train/launcher_watch.hpp"
 
 namespace {
 
@@ -176,7 +178,7 @@ void tag_runs(const std::string& db_path, std::vector<std::string> keys_and_tag,
   const std::string tag = keys_and_tag.back();
   keys_and_tag.pop_back();
   iddl::results::Database db = iddl::results::open_for_labels(db_path);
-  const auto runs = iddl::results::find_runs(db, keys_and_tag, sweep);
+  const auto runs = iddl::results::ids_of(iddl::results::find_runs(db, keys_and_tag, sweep));
   if (remove) {
     const int removed = iddl::results::remove_tag(db, runs, tag);
     std::cout << fmt::format("took tag '{}' from {} run(s) ({} did not have it)\n", tag, removed,
@@ -211,6 +213,10 @@ int exit_code(const iddl::launch::SweepOutcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named for the runs this process starts only (child_process.cpp), never for a Slurm job it submits, which
+  // legitimately outlives it.
+  ::unsetenv(iddl::runners::kLauncherPidVariable);
+  ::unsetenv(iddl::runners::kLauncherHostVariable);
   CLI::App app{"IDDL sweep engine: expands a TOML sweep into runs, launches them under MPI, stores results in SQLite."};
   app.require_subcommand(1);
   std::string file;
@@ -304,7 +310,7 @@ int main(int argc, char** argv) {
   auto* rm = app.add_subcommand("rm", "delete a sweep, or some runs, with their epochs and metrics");
   iddl::launch::RemoveRequest removal;
   std::string rm_sweep;
-  rm->add_option("sweep", rm_sweep, "the sweep to delete (with --run: the sweep of those runs)");
+  rm->add_option("sweep,--sweep", rm_sweep, "the sweep to delete (with --run: the sweep of those runs)");
   rm->add_option("--run", removal.run_keys, "delete only these runs (run keys)");
   rm->add_option("--db", options.db_path, "SQLite database")->capture_default_str();
   rm->add_flag("--dry-run", removal.dry_run, "list what would be deleted; delete nothing");
@@ -382,7 +388,8 @@ int main(int argc, char** argv) {
     }
     if (*note) {
       iddl::results::Database db = iddl::results::open_for_labels(options.db_path);
-      iddl::results::set_note(db, iddl::results::find_runs(db, {note_key}, label_sweep_given(note)).front(), note_text);
+      iddl::results::set_note(db, iddl::results::find_runs(db, {note_key}, label_sweep_given(note)).front().id,
+                              note_text);
       std::cout << (note_text.empty() ? "removed the note of run " : "noted run ") << note_key << "\n";
       return 0;
     }

@@ -48,7 +48,7 @@ int remove_stored_runs(const RemoveRequest& request, std::istream& in, std::ostr
   results::migrate(db);
   const bool whole_sweep = request.run_keys.empty();
   const auto runs = whole_sweep ? results::runs_of_sweep(db, *request.sweep)
-                                : results::runs_with_keys(db, request.run_keys, request.sweep);
+                                : results::find_runs(db, request.run_keys, request.sweep);
   for (const auto& run : runs)
     out << fmt::format("{}  {}  {}  ({} epochs, {} metrics)\n", run.sweep, run.key, run.status, run.epochs, run.metrics);
   const std::string what = counts(runs) + (whole_sweep ? fmt::format(", and sweep '{}'", *request.sweep) : "");

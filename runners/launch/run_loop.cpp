@@ -20,6 +20,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "results/artifacts.hpp"
+#include "runners/launch/checkpoint_guard.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
@@ -162,7 +164,14 @@ class SweepExecution {
 
     store_.mark_running(f.run_id);
     const RunFolders folders = run_folders(sweep_, run, options_);
-    if (!folders.checkpoints.empty()) store_.add_artifact(f.run_id, results::kCheckpointsArtifact, folders.checkpoints);
+    if (!folders.checkpoints.empty()) {
+      store_.add_artifact(f.run_id, results::kCheckpointsArtifact, folders.checkpoints);
+      const std::vector<int64_t> ahead = drop_checkpoints_after(folders.checkpoints, store_.stored_epochs(f.run_id));
+      if (!ahead.empty())
+        display_.log(fmt::format("{}: removed the checkpoint of epoch {}: its epochs were never stored (a killed "
+                                 "iddl-sweep); resuming from an earlier one or from the start",
+                                 f.label, fmt::join(ahead, ", ")));
+    }
     try {
       start_child(f, slot);
     } catch (const std::exception& e) {  // e.g. mpirun not found, or an argument list too long
@@ -226,10 +235,13 @@ class SweepExecution {
     }
   }
 
-  // A done run: iddl-train removed its checkpoints and wrote its final weights (save_model), one file per rank.
+  // A done run: iddl-train removed its checkpoints (their sweep's folder goes when left empty) and wrote its final
+  // weights (save_model), one file per rank.
   void record_done_files(const Flight& f) {
     const RunFolders folders = run_folders(sweep_, *f.run, options_);
     store_.drop_artifacts(f.run_id, results::kCheckpointsArtifact);
+    if (!folders.checkpoints.empty())
+      results::remove_emptied_folders({results::kCheckpointsArtifact, folders.checkpoints}, options_.db_path);
     if (folders.models.empty()) return;
     const int ranks = f.run->config.at("ranks").get<int>();
     for (int rank = 0; rank < ranks; ++rank) {

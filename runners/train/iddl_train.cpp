@@ -15,6 +15,7 @@
 #include "hardware/gpu_info.hpp"
 #include "hardware/software_info.hpp"
 #include "core/train/heap_policy.hpp"
+#include "runners/train/launcher_watch.hpp"
 #include "runners/train/run_training.hpp"
 
 namespace {
@@ -65,6 +66,7 @@ iddl::runners::RunEnvironment environment(int threads, bool with_gpus) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  iddl::runners::stop_when_launcher_exits();
   iddl::train::keep_large_buffers_in_heap();
   iddl::comm::MpiSession mpi(&argc, &argv);
   CLI::App app{"Trains one IDDL run (a resolved run spec) under MPI; events go to stdout as JSON lines."};

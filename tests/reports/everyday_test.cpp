@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/reports/report_process.hpp"
+#include "results/run_keys.hpp"
 #include "results/run_labels.hpp"
 #include "results/schema.hpp"
 #include "tests/reports/sample_db.hpp"
@@ -265,8 +266,8 @@ TEST_F(reports_everyday, ShowPrintsOneRunInFull) {
 TEST_F(reports_everyday, TagsAndNotesAreShownAndSelectable) {
   {
     results::Database db = results::open_for_labels(dir_.file("iddl.db"));
-    results::add_tag(db, results::find_runs(db, {"sync-1", "single-1"}, std::nullopt), "baseline");
-    results::set_note(db, results::find_runs(db, {"single-1"}, std::nullopt).front(), "one rank, for reference");
+    results::add_tag(db, results::ids_of(results::find_runs(db, {"sync-1", "single-1"}, std::nullopt)), "baseline");
+    results::set_note(db, results::find_runs(db, {"single-1"}, std::nullopt).front().id, "one rank, for reference");
   }
   const Outcome shown = report({"show", "single-1"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;

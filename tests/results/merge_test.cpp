@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "matrix/run_key.hpp"
+#include "results/artifacts.hpp"
+#include "results/schema.hpp"
 #include "results/store.hpp"
 #include "tests/results/rows.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -96,6 +98,36 @@ TEST_F(MergeTest, MergingTwiceAddsNothing) {
   EXPECT_TRUE(again.replaced.empty());
   EXPECT_EQ(again.runs_unchanged, 4);
   EXPECT_EQ(rows(here, kAll), once);
+}
+
+// Lists `path` as an artifact of `kind` of run `key` of sweep s in the database at db_path.
+void list_artifact(const std::string& db_path, const std::string& key, const std::string& kind, const std::string& path) {
+  Database db(db_path);
+  configure_connection(db);
+  const Rows id = rows(db_path, "SELECT r.id FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 's' AND "
+                                "r.run_key = '" + key + "'");
+  add_artifact(db, std::stoll(id.at(0).at(0)), kind, path);
+}
+
+// The artifacts rows travel with the runs whose result is taken, paths as they are; a replaced run keeps listing
+// this database's files too (they are still on disk); a result not taken brings none; merging twice adds none.
+TEST_F(MergeTest, ArtifactRowsComeWithTheRunsTakenPathsAsTheyAre) {
+  list_artifact(here, "k2", kCheckpointsArtifact, "/here.db.checkpoints/s/k2");
+  list_artifact(there, "k2", kModelArtifact, "/there.db.models/s/k2/rank0.pt");
+  list_artifact(there, "k3", kModelArtifact, "/there.db.models/s/k3/rank0.pt");
+  list_artifact(there, "k3", kModelArtifact, "/there.db.models/s/k3/rank1.pt");
+  list_artifact(there, "k5", kModelArtifact, "/there.db.models/s/k5/rank0.pt");  // here's k5 is kept
+  const char* const artifacts =
+      "SELECT r.run_key, a.kind, a.path FROM artifacts a JOIN runs r ON r.id = a.run_id ORDER BY r.run_key, a.path";
+  merge_database(here, there, std::nullopt);
+  const Rows expected{{"k2", "checkpoints", "/here.db.checkpoints/s/k2"},
+                      {"k2", "model", "/there.db.models/s/k2/rank0.pt"},
+                      {"k3", "model", "/there.db.models/s/k3/rank0.pt"},
+                      {"k3", "model", "/there.db.models/s/k3/rank1.pt"}};
+  EXPECT_EQ(rows(here, artifacts), expected);
+  merge_database(here, there, std::nullopt);
+  EXPECT_EQ(rows(here, artifacts), expected);
+  EXPECT_EQ(rows(here, "PRAGMA foreign_key_check"), Rows{});
 }
 
 TEST_F(MergeTest, OneSweepOnly) {

@@ -1,10 +1,11 @@
-// Tags and notes of stored runs (schema version 6) on a real SQLite file written by the store: finding
-// runs by key, tagging and untagging, notes, and both going with a deleted run, even on a connection
+// Tags and notes of stored runs (schema version 6) on a real SQLite file written by the store (runs found by key:
+// run_keys_test.cpp): tagging and untagging, notes, and both going with a deleted run, even on a connection
 // without foreign keys (the sqlite3 shell's default).
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
+#include "results/run_keys.hpp"
 #include "results/run_labels.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
@@ -28,32 +29,9 @@ class results_run_labels : public ::testing::Test {
   std::string path_ = dir_.file("iddl.db");
 };
 
-std::string message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const std::invalid_argument& error) {
-    return error.what();
-  }
-  return "";
-}
-
-TEST_F(results_run_labels, FindsRunsByKeyAndNamesUnknownOrAmbiguousOnes) {
-  Database db = open_for_labels(path_);
-  const auto ids = find_runs(db, {"k3", "k2"}, std::nullopt);
-  ASSERT_EQ(ids.size(), 2u);
-  EXPECT_EQ(rows(path_, "SELECT run_key FROM runs WHERE id = " + std::to_string(ids[0])), (Rows{{"k3"}}));
-  EXPECT_EQ(find_runs(db, {"k1"}, std::string("b")), (std::vector<int64_t>{ids[0] - 1}));
-  EXPECT_EQ(message_of([&] { find_runs(db, {"k2", "nope"}, std::nullopt); }),
-            path_ + ": no run with run key 'nope' (iddl-sweep plan FILE lists the run keys)");
-  EXPECT_EQ(message_of([&] { find_runs(db, {"k2"}, std::string("b")); }),
-            path_ + ": no run with run key 'k2' in sweep 'b' (iddl-sweep plan FILE lists the run keys)");
-  EXPECT_EQ(message_of([&] { find_runs(db, {"k1"}, std::nullopt); }),
-            path_ + ": run key 'k1' is in several sweeps (a, b): give --sweep NAME");
-}
-
 TEST_F(results_run_labels, TagsAreKeptOnceAndRemoved) {
   Database db = open_for_labels(path_);
-  const auto runs = find_runs(db, {"k2", "k3"}, std::nullopt);
+  const auto runs = ids_of(find_runs(db, {"k2", "k3"}, std::nullopt));
   EXPECT_EQ(add_tag(db, runs, "baseline"), 2);
   EXPECT_EQ(add_tag(db, {runs[0]}, "baseline"), 0);
   EXPECT_EQ(add_tag(db, {runs[0]}, "best lr"), 1);
@@ -68,7 +46,7 @@ TEST_F(results_run_labels, TagsAreKeptOnceAndRemoved) {
 
 TEST_F(results_run_labels, ANoteIsSetReplacedAndRemoved) {
   Database db = open_for_labels(path_);
-  const int64_t run = find_runs(db, {"k2"}, std::nullopt).front();
+  const int64_t run = find_runs(db, {"k2"}, std::nullopt).front().id;
   EXPECT_EQ(note_of(db, run), "");
   set_note(db, run, "diverged at lr 0.5");
   set_note(db, run, "fine after warmup");
@@ -81,7 +59,7 @@ TEST_F(results_run_labels, ANoteIsSetReplacedAndRemoved) {
 TEST_F(results_run_labels, TagsAndNotesGoWithTheirRunEvenWithoutForeignKeys) {
   {
     Database db = open_for_labels(path_);
-    const auto runs = find_runs(db, {"k2", "k3"}, std::nullopt);
+    const auto runs = ids_of(find_runs(db, {"k2", "k3"}, std::nullopt));
     add_tag(db, runs, "x");
     set_note(db, runs[0], "n");
     set_note(db, runs[1], "m");

@@ -1,4 +1,4 @@
-// Deleting runs: remove_runs with the runs' epochs and metrics in one transaction, finding runs by sweep or key, and
+// Deleting runs: remove_runs with the runs' epochs and metrics in one transaction (runs found by results/run_keys.hpp), and
 // the schema's triggers that keep a plain DELETE (foreign keys off) from leaving orphan rows.
 #include "results/run_removal.hpp"
 
@@ -60,7 +60,7 @@ TEST(RunRemoval, ASweepGoesWithItsRunsEpochsAndMetrics) {
   EXPECT_EQ(rows(path, "SELECT name FROM sweeps"), (Rows{{"b"}}));
   EXPECT_EQ(rows(path, "SELECT count(*) FROM epochs"), (Rows{{"2"}}));
   EXPECT_EQ(rows(path, "SELECT count(*) FROM run_metrics"), (Rows{{"1"}}));
-  EXPECT_THROW(runs_of_sweep(db, "a"), std::runtime_error);
+  EXPECT_THROW(runs_of_sweep(db, "a"), std::invalid_argument);
 }
 
 TEST(RunRemoval, ARunsArtifactFilesGoWithItAndOtherRunsKeepTheirs) {
@@ -85,18 +85,46 @@ TEST(RunRemoval, ARunsArtifactFilesGoWithItAndOtherRunsKeepTheirs) {
   EXPECT_EQ(rows(path, "SELECT count(*) FROM artifacts"), (Rows{{"1"}}));
 }
 
-TEST(RunRemoval, RunsByKeyKeepTheirSweepAndAnAmbiguousKeyIsRefused) {
+// Folders the removed files leave empty go: a model's run folder, the sweep's folder, and the roots next to the database;
+// a sweep folder holding another run's files stays, and so does a root the user chose (--checkpoint-dir).
+TEST(RunRemoval, TheFoldersItsFilesLeaveEmptyGoWithARun) {
   test_support::TempDir dir;
   const std::string path = two_sweeps(dir);
   Database db = writer(path);
-  try {
-    runs_with_keys(db, {"shared"}, std::nullopt);
-    ADD_FAILURE() << "an ambiguous key was accepted";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("run key 'shared' is in several sweeps (a, b)"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(runs_with_keys(db, {"k1", "nope"}, std::nullopt), std::runtime_error);
-  const auto runs = runs_with_keys(db, {"shared", "k1"}, std::string("a"));
+  const auto a = runs_of_sweep(db, "a");
+  const auto b = runs_of_sweep(db, "b");
+  const std::string checkpoints = path + ".checkpoints", models = path + ".models", chosen = dir.file("chosen");
+  const auto file_in = [](const std::string& folder, const std::string& name) {
+    std::filesystem::create_directories(folder);
+    std::ofstream(folder + "/" + name) << "x";
+    return folder + "/" + name;
+  };
+  file_in(checkpoints + "/a/k1/epoch1", "rank0.pt");
+  file_in(checkpoints + "/a/k2/epoch1", "rank0.pt");
+  const std::string k1_model = file_in(models + "/a/k1", "rank0.pt");
+  file_in(chosen + "/b/shared/epoch1", "rank0.pt");
+  add_artifact(db, a[0].id, kCheckpointsArtifact, checkpoints + "/a/k1");
+  add_artifact(db, a[0].id, kModelArtifact, k1_model);
+  add_artifact(db, a[1].id, kCheckpointsArtifact, checkpoints + "/a/k2");
+  add_artifact(db, b[0].id, kCheckpointsArtifact, chosen + "/b/shared");
+
+  remove_runs(db, {a[0]}, {});
+  EXPECT_FALSE(std::filesystem::exists(models)) << "the model's run folder, sweep folder and root were left empty";
+  EXPECT_TRUE(std::filesystem::exists(checkpoints + "/a/k2/epoch1/rank0.pt"));
+  EXPECT_FALSE(std::filesystem::exists(checkpoints + "/a/k1"));
+  remove_runs(db, {a[1]}, {});
+  EXPECT_FALSE(std::filesystem::exists(checkpoints)) << "the sweep folder and the root were left empty";
+  remove_runs(db, b, {});
+  EXPECT_FALSE(std::filesystem::exists(chosen + "/b"));
+  EXPECT_TRUE(std::filesystem::is_directory(chosen)) << "a root the user chose stays";
+}
+
+TEST(RunRemoval, RunsByKeyGoAndTheirSweepStays) {
+  test_support::TempDir dir;
+  const std::string path = two_sweeps(dir);
+  Database db = writer(path);
+  EXPECT_THROW(find_runs(db, {"shared"}, std::nullopt), std::invalid_argument);  // messages: run_keys_test.cpp
+  const auto runs = find_runs(db, {"shared", "k1"}, std::string("a"));
   ASSERT_EQ(runs.size(), 2u);
   const Removal removal = remove_runs(db, runs, {});
   EXPECT_EQ(removal.runs, 2);

@@ -207,6 +207,19 @@ TEST(results_store, RunStatusesByKeyOfOneSweep) {
   EXPECT_TRUE(store.run_statuses("unknown").empty());
 }
 
+// What a rerun may resume from: the epochs stored without a gap from epoch 1.
+TEST(results_store, StoredEpochsStopAtTheFirstGap) {
+  test_support::TempDir dir;
+  Store store(dir.file("iddl.db"));
+  const std::vector<RunRow> runs = store.runs_of(store.register_sweep("s", "", three_runs()));
+  store.mark_running(runs[0].id);
+  EXPECT_EQ(store.stored_epochs(runs[0].id), 0);
+  for (const int epoch : {1, 2, 4}) store.record_epoch(runs[0].id, {{"epoch", epoch}, {"train_loss", 0.5}});
+  EXPECT_EQ(store.stored_epochs(runs[0].id), 2);
+  store.record_epoch(runs[1].id, {{"epoch", 2}, {"train_loss", 0.5}});
+  EXPECT_EQ(store.stored_epochs(runs[1].id), 0);
+}
+
 TEST(results_store, CachedStatementsServeManyEventsAndSurviveAFailedOne) {
   test_support::TempDir dir;
   const std::string path = dir.file("iddl.db");

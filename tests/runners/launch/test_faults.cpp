@@ -3,6 +3,7 @@
 // orchestrator, launch failures, absurd durations and ranks, command-line errors, bad paths.
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -208,6 +209,109 @@ TEST_F(Faults, KillNineOfTheSweepLeavesNoRankTraining) {
       << processes_mentioning(key).size() << " processes of the run outlived the killed iddl-sweep by 3 s";
   EXPECT_EQ(number("SELECT COUNT(*) FROM epochs"), 0) << "the first epoch was meant to be long";
   for (const auto& pid : processes_mentioning(key)) ::kill(std::stoi(pid), SIGKILL);  // what a failed check left
+}
+
+// Whether process `pid` still runs (a zombie no longer does: it waits only for its parent to reap it).
+bool is_running(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+// A run of sweep `name` checkpointed every epoch under mpirun on 2 ranks, its 6 epochs of 128 steps (an allreduce
+// each) long enough to stop iddl-sweep between its first checkpoint and its end.
+std::string checkpointed_sweep(const std::string& name, int seed) {
+  return "[sweep]\nname = \"" + name + "\"\n[base]\ndataset = \"synthetic\"\ntrain_samples = 512\n"
+         "test_samples = 64\nhidden = [64]\nbatch_size = 4\nlr = 0.01\nthreads = 1\nparallelism = \"sync\"\nranks = 2\n"
+         "checkpoint_every = 1\nseed = " + std::to_string(seed) + "\n[matrix]\nepochs = [6]\n";
+}
+
+// Issue 21: iddl-sweep stopped after a run's first complete checkpoint, then run again.
+class StoppedSweep : public Faults {
+ protected:
+  // Stops iddl-sweep with `signal` once the run's epoch 1 is checkpointed on both ranks. Its mpirun and ranks (by
+  // pid) are gone within 5 s, the checkpoint stays and the run's status is `status_after` (a SIGKILLed iddl-sweep
+  // records nothing: its run stays 'running'). A rerun resumes from the checkpoint and ends done with every epoch
+  // stored once, leaving no checkpoint folder behind.
+  void stop_after_first_checkpoint_then_rerun(const std::string& name, int seed, int signal,
+                                              const std::string& status_after) {
+    const auto file = write(name + ".toml", checkpointed_sweep(name, seed));
+    auto background = start({"run", file.string(), "--db", db.string()}, dir / "first.log");
+    const fs::path root = db.string() + ".checkpoints";
+    std::string key;
+    const auto checkpointed = [&] {
+      if (key.empty()) key = first_cell("SELECT run_key FROM runs WHERE status = 'running'");
+      return !key.empty() && fs::exists(root / name / key / "epoch1" / "rank0.pt") &&
+             fs::exists(root / name / key / "epoch1" / "rank1.pt");
+    };
+    ASSERT_TRUE(eventually(checkpointed, std::chrono::seconds(120)))
+        << slurp(dir / "first.log") << slurp(dir / "first.log.err");
+    const std::vector<std::string> pids = processes_mentioning(key);
+    ASSERT_GE(pids.size(), 3u) << "mpirun and two ranks";
+    ::kill(background.id(), signal);
+    background.wait();
+    EXPECT_NE(background.exit_code(), 0);
+    const auto survivors = [&] {
+      std::vector<std::string> left;
+      for (const auto& pid : pids)
+        if (is_running(pid)) left.push_back(pid);
+      return left;
+    };
+    EXPECT_TRUE(eventually([&] { return survivors().empty(); }, std::chrono::seconds(5)))
+        << survivors().size() << " of the run's " << pids.size() << " processes outlived iddl-sweep by 5 s";
+    for (const auto& pid : survivors()) ::kill(std::stoi(pid), SIGKILL);  // what a failed check left
+    EXPECT_EQ(first_cell("SELECT status FROM runs"), status_after) << slurp(dir / "first.log");
+    EXPECT_LT(number("SELECT COUNT(*) FROM epochs"), 6) << "the run was meant to be stopped before its end";
+    EXPECT_TRUE(fs::exists(root / name / key)) << "the stopped run's checkpoints were deleted";
+
+    const auto rerun = sweep({"run", file.string(), "--db", db.string()});
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+    EXPECT_EQ(first_cell("SELECT status FROM runs"), "done");
+    EXPECT_GT(number("SELECT resumed_from_epoch FROM runs"), 0) << rerun.out;
+    EXPECT_EQ(query(db, "SELECT COUNT(*), COUNT(DISTINCT epoch), MIN(epoch), MAX(epoch) FROM epochs"),
+              (std::vector<std::vector<std::string>>{{"6", "6", "1", "6"}}));
+    EXPECT_FALSE(fs::exists(root)) << "empty checkpoint folders were left behind";
+    EXPECT_EQ(number("SELECT COUNT(*) FROM artifacts"), 0);
+  }
+};
+
+// Issue 21: iddl-train stops (SIGTERM) as soon as the launcher its environment names is gone, rather than training on
+// until mpirun, which takes over a second, stops it.
+TEST_F(Faults, IddlTrainStopsWhenItsLauncherIsGone) {
+  namespace bp = boost::process;
+  bp::child launcher("/bin/sleep", "600");
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string spec =
+      R"({"sweep": "watched", "run_key": "watched271", "repeat": 0, "config": {"dataset": "synthetic",
+          "train_samples": 2048, "test_samples": 64, "hidden": [16], "batch_size": 4, "threads": 1, "seed": 271,
+          "epochs": 100000}})";
+  bp::ipstream events;
+  bp::child train(std::string(IDDL_BIN_DIR) + "/iddl-train", "--spec-json", spec,
+                  bp::env["IDDL_LAUNCHER_PID"] = std::to_string(launcher.id()),
+                  bp::env["IDDL_LAUNCHER_HOST"] = std::string(host), bp::std_out > events,
+                  bp::std_err > (dir / "train.err").string());
+  std::string line;
+  while (std::getline(events, line) && !contains(line, "\"event\":\"epoch\"")) {
+  }
+  ASSERT_TRUE(contains(line, "\"event\":\"epoch\"")) << line << slurp(dir / "train.err");
+  launcher.terminate();
+  launcher.wait();
+  const bool stopped = train.wait_for(std::chrono::seconds(60));
+  if (!stopped) train.terminate();
+  ASSERT_TRUE(stopped) << "iddl-train trained on after its launcher was gone";
+  EXPECT_TRUE(WIFSIGNALED(train.native_exit_code())) << train.native_exit_code();
+  EXPECT_EQ(WTERMSIG(train.native_exit_code()), SIGTERM);
+}
+
+TEST_F(StoppedSweep, KillNineAfterACheckpointLeavesNoProcessAndTheRerunResumes) {
+  stop_after_first_checkpoint_then_rerun("lifecycle_kill", 261, SIGKILL, "running");
+}
+
+TEST_F(StoppedSweep, SigtermAfterACheckpointRecordsTheRunInterruptedAndTheRerunResumes) {
+  stop_after_first_checkpoint_then_rerun("lifecycle_term", 262, SIGTERM, "interrupted");
 }
 
 // Item 4: a run that cannot be started (no mpirun) is recorded failed with the reason, no exit code, and

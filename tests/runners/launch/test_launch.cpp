@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "results/store.hpp"
+#include "runners/launch/checkpoint_guard.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/command_text.hpp"
 #include "matrix/run_key.hpp"
@@ -27,6 +28,34 @@
 
 namespace fs = std::filesystem;
 using namespace iddl::launch;
+
+// Checkpoints past the epochs a database holds (taken while nobody recorded) go; earlier ones and other files stay.
+TEST(CheckpointGuard, DropsOnlyTheCheckpointsPastTheStoredEpochs) {
+  iddl::test_support::TempDir dir;
+  const fs::path folder = dir.file("run");
+  for (const char* name : {"epoch1", "epoch3", "epoch12", "epochs", "notes"}) {
+    fs::create_directories(folder / name);
+    std::ofstream(folder / name / "rank0.pt") << "x";
+  }
+  EXPECT_EQ(drop_checkpoints_after(folder.string(), 2), (std::vector<int64_t>{3, 12}));
+  EXPECT_TRUE(fs::exists(folder / "epoch1" / "rank0.pt"));
+  EXPECT_FALSE(fs::exists(folder / "epoch3"));
+  EXPECT_FALSE(fs::exists(folder / "epoch12"));
+  EXPECT_TRUE(fs::exists(folder / "epochs"));
+  EXPECT_TRUE(fs::exists(folder / "notes"));
+  EXPECT_TRUE(drop_checkpoints_after(folder.string(), 2).empty());
+  EXPECT_TRUE(drop_checkpoints_after(dir.file("missing"), 0).empty());
+}
+
+// A child's environment names this process and host, which iddl-train watches (runners/train/launcher_watch.hpp).
+TEST(AsyncChild, TheEnvironmentNamesTheLauncher) {
+  std::vector<std::string> lines;
+  run_child({"sh", "-c", "echo \"$IDDL_LAUNCHER_PID\"; echo \"$IDDL_LAUNCHER_HOST\""},
+            [&](const std::string& line) { lines.push_back(line); });
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  EXPECT_EQ(lines, (std::vector<std::string>{std::to_string(::getpid()), host}));
+}
 
 TEST(MpirunCommand, BuildsAnArgumentVectorWithBindingAndEnvironment) {
   MpirunOptions o;

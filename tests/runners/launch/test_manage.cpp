@@ -92,7 +92,7 @@ TEST_F(Manage, RmRunDeletesOnlyTheNamedRuns) {
 
   const auto missing = sweep({"rm", "--run", "0123456789abcdef", "--db", db.string()});
   EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_TRUE(contains(missing.err, "no run with key '0123456789abcdef'")) << missing.err;
+  EXPECT_TRUE(contains(missing.err, "no run with run key '0123456789abcdef'")) << missing.err;
   // The run left is run again by the file: the deleted ones come back as new runs.
   const auto plan = sweep({"plan", file.string(), "--db", db.string()});
   EXPECT_TRUE(contains(plan.out, "2 to run (2 new)")) << plan.out;
