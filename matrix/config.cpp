@@ -11,6 +11,7 @@
 
 #include "matrix/axis_methods.hpp"
 #include "matrix/axis_value.hpp"
+#include "matrix/checkpoint_policy.hpp"
 #include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 
@@ -260,26 +261,15 @@ void check_hidden_activation(const json& c) {
                       {"dropout_kind", "dropout"});
 }
 
-// Checkpoints save the model, the optimizer and the strategy state of single, sync, param_avg and w_param_avg with
-// a compressor without random draws; the other strategies' state is not saved yet (docs/checkpoints.md).
+// An explicit checkpoint_every = N > 0 needs a strategy whose state checkpoints save (docs/checkpoints.md); "auto"
+// saves none for the others.
 void check_checkpoints(const json& c) {
-  if (c["checkpoint_every"].get<std::int64_t>() == 0) return;
-  const std::string parallelism = axis_method(c["parallelism"]);
-  const std::string compression = axis_method(c["compression"]);
-  const std::string vertical = axis_method(c["vertical"]);
-  const bool strategy = parallelism == "single" || parallelism == "sync" || parallelism == "param_avg" ||
-                        parallelism == "w_param_avg";
-  if (!strategy || vertical != "none")
-    throw ConfigError(fmt::format("checkpoint_every = {} cannot checkpoint parallelism = \"{}\" with vertical = \"{}\": "
-                                  "checkpoints cover parallelism single, sync, param_avg and w_param_avg without a "
-                                  "vertical split (docs/checkpoints.md); set checkpoint_every = 0",
-                                  value_text(c["checkpoint_every"]), parallelism, vertical),
+  if (checkpoint_policy(c).every == 0) return;
+  const std::string refusal = checkpoint_refusal(c);
+  if (!refusal.empty())
+    throw ConfigError(fmt::format("checkpoint_every = {}: {}; set checkpoint_every = 0 or \"auto\"",
+                                  value_text(c["checkpoint_every"]), refusal),
                       {"checkpoint_every", "parallelism", "vertical"});
-  if (compression == "randomk" || compression == "terngrad" || compression == "qsgd" || compression == "powersgd")
-    throw ConfigError(fmt::format("checkpoint_every = {} cannot checkpoint compression = \"{}\" (its random draws "
-                                  "or low-rank state are not saved, docs/checkpoints.md); set checkpoint_every = 0",
-                                  value_text(c["checkpoint_every"]), compression),
-                      {"checkpoint_every", "compression"});
 }
 
 }  // namespace

@@ -39,6 +39,13 @@ Setting integer(std::string name, std::int64_t default_value, double min, std::s
   return s;
 }
 
+Setting integer_or_word(std::string name, std::string word, double min, std::string help) {
+  Setting s = make(std::move(name), Kind::Int, word, std::move(help));
+  s.min = min;
+  s.choices = {std::move(word)};
+  return s;
+}
+
 Setting number(std::string name, double default_value, std::string help) {
   return make(std::move(name), Kind::Float, default_value, std::move(help));
 }

@@ -21,6 +21,9 @@ Setting method_setting(std::string name, std::string default_method, std::string
 // An integer setting of at least `min`.
 Setting integer(std::string name, std::int64_t default_value, double min, std::string help);
 
+// An integer setting of at least `min` that also takes the word `word`, its default.
+Setting integer_or_word(std::string name, std::string word, double min, std::string help);
+
 // A number setting (any finite value until with_min / with_max bound it).
 Setting number(std::string name, double default_value, std::string help);
 

@@ -48,7 +48,10 @@ bool fits_int64(const json& v) {
 }
 
 std::string type_error(const Setting& s, const json& v) {
-  return fmt::format("{} = {} is not {}", s.name, value_text(v), with_article(s.kind));
+  std::string expected = with_article(s.kind);
+  if (s.kind == Kind::Int)
+    for (const std::string& word : s.choices) expected += " or \"" + word + "\"";
+  return fmt::format("{} = {} is not {}", s.name, value_text(v), expected);
 }
 
 std::string range_error(const Setting& s, const json& v) {
@@ -66,6 +69,7 @@ std::string check_string(const Setting& s, const json& v) {
 }
 
 std::string check_int(const Setting& s, const json& v) {
+  if (v.is_string() && std::find(s.choices.begin(), s.choices.end(), v.get<std::string>()) != s.choices.end()) return "";
   if (v.is_number_float() && std::isfinite(v.get<double>()) && v.get<double>() == std::floor(v.get<double>()))
     return fmt::format("{} (write {:.0f})", type_error(s, v), v.get<double>());
   if (!v.is_number_integer()) return type_error(s, v);
@@ -144,7 +148,7 @@ std::string check_value(const Setting& s, const json& v) {
 json normalized_value(const Setting& s, const json& v) {
   switch (s.kind) {
     case Kind::Float: return v.get<double>();
-    case Kind::Int: return v.get<std::int64_t>();
+    case Kind::Int: return v.is_string() ? v : json(v.get<std::int64_t>());
     case Kind::IntList: return v.get<std::vector<std::int64_t>>();
     case Kind::FloatList: return v.get<std::vector<double>>();
     case Kind::Axis: return method_value(*find_axis_method(s.name, axis_method(v)), v);

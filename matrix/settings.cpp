@@ -59,9 +59,13 @@ std::vector<Setting> make_registry() {
       integer("ranks", 1, 1, "number of MPI processes of the run"),
       integer("threads", 0, 0, "compute threads per rank (0: cores / ranks)"),
       text("device", "auto", {"auto", "cpu", "cuda"}, "where to train (auto: cuda when available)"),
-      outside_run_key(integer("checkpoint_every", 0, 0,
-                              "save a checkpoint every N epochs, which a rerun of the killed run resumes from (0: "
-                              "never; docs/checkpoints.md)")),
+      outside_run_key(integer_or_word("checkpoint_every", "auto", 0,
+                                      "save a checkpoint every N epochs, which a rerun of the killed run resumes from "
+                                      "(0: never; auto: after an epoch once checkpoint_interval_s have passed, when "
+                                      "the strategy can be checkpointed; docs/checkpoints.md)")),
+      outside_run_key(with_min(number("checkpoint_interval_s", 300.0,
+                                      "checkpoint_every = \"auto\": seconds of training between two checkpoints"),
+                               0, inclusive)),
       outside_run_key(
           flag("save_model", false, "keep the final weights of every rank as a LibTorch file (docs/checkpoints.md)")),
       axis("sparsification", "none", "IDDL axis: which connections of the layers exist (dense, BIBD, random, grouped)"),

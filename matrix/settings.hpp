@@ -18,7 +18,7 @@ struct Setting {
   std::string name;
   Kind kind;
   nlohmann::json default_value;
-  std::vector<std::string> choices;  // allowed values for String kinds (empty: any)
+  std::vector<std::string> choices;  // allowed values for String kinds (empty: any); words an Int also takes
   std::optional<double> min, max;    // range for numbers / list elements (inclusive unless marked below)
   bool min_exclusive = false;        // the value must be > min rather than >= min
   bool max_exclusive = false;        // the value must be < max rather than <= max

@@ -34,7 +34,8 @@ CompressedAverager::CompressedAverager(const CompressionOptions& options, comm::
     powersgd_ = method.low_rank(options, seed);
   } else if (method.compressor) {
     const uint64_t own_seed = seed + static_cast<uint64_t>(comm.rank());
-    compressor_ = method.compressor(options.params, at::detail::createCPUGenerator(own_seed));
+    generator_ = at::detail::createCPUGenerator(own_seed);
+    compressor_ = method.compressor(options.params, generator_);
   } else {
     throw std::invalid_argument("compression " + options.method + ": nothing to average through");
   }
@@ -44,11 +45,12 @@ double CompressedAverager::compression_ratio() const {
   return dense_bytes_ > 0 ? static_cast<double>(wire_bytes_) / static_cast<double>(dense_bytes_) : 1.0;
 }
 
-std::optional<std::map<std::string, torch::Tensor>> CompressedAverager::state() const {
-  if (powersgd_ || options_.method == "randomk" || options_.method == "terngrad" || options_.method == "qsgd")
-    return std::nullopt;
+std::map<std::string, torch::Tensor> CompressedAverager::state() const {
   std::map<std::string, torch::Tensor> state;
   state["bytes"] = torch::tensor({wire_bytes_, dense_bytes_}, torch::kInt64);
+  if (generator_.defined()) state["generator"] = generator_.get_state();
+  if (powersgd_)
+    for (const auto& [name, tensor] : powersgd_->state()) state["powersgd_" + name] = tensor;
   for (size_t unit = 0; unit < memory_.units(); ++unit)
     if (memory_.residual(unit).defined()) state["residual_" + std::to_string(unit)] = memory_.residual(unit);
   return state;
@@ -58,9 +60,14 @@ void CompressedAverager::restore(const std::map<std::string, torch::Tensor>& sta
   const torch::Tensor bytes = state.at("bytes");
   wire_bytes_ = bytes[0].item<int64_t>();
   dense_bytes_ = bytes[1].item<int64_t>();
+  if (const auto generator = state.find("generator"); generator != state.end()) generator_.set_state(generator->second);
   memory_ = ErrorFeedback();
-  for (const auto& [name, tensor] : state)
+  std::map<std::string, torch::Tensor> powersgd;
+  for (const auto& [name, tensor] : state) {
     if (name.rfind("residual_", 0) == 0) memory_.set_residual(std::stoul(name.substr(9)), tensor.clone());
+    if (name.rfind("powersgd_", 0) == 0) powersgd[name.substr(9)] = tensor;
+  }
+  if (powersgd_) powersgd_->restore(powersgd);
 }
 
 void CompressedAverager::average(const std::vector<torch::Tensor>& tensors, double weight) {

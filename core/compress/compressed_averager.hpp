@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,9 +37,9 @@ class CompressedAverager {
   int64_t dense_bytes() const { return dense_bytes_; }
   // wire_bytes() / dense_bytes() over the whole run (1 before anything was averaged).
   double compression_ratio() const;
-  // The error-feedback residuals ("residual_<unit>") and the bytes counted ("bytes"), for a checkpoint;
-  // nullopt for a compressor with random draws (randomk, terngrad, qsgd) or PowerSGD, which are not checkpointed.
-  std::optional<std::map<std::string, torch::Tensor>> state() const;
+  // Its state for a checkpoint: the error-feedback residuals ("residual_<unit>"), the bytes counted ("bytes"), the
+  // random generator of randomk, terngrad and qsgd ("generator"), PowerSGD's ("powersgd_<name>").
+  std::map<std::string, torch::Tensor> state() const;
   // Puts back what state() returned.
   void restore(const std::map<std::string, torch::Tensor>& state);
 
@@ -55,6 +54,7 @@ class CompressedAverager {
   CompressionOptions options_;
   comm::Communicator& comm_;
   std::unique_ptr<Compressor> compressor_;
+  torch::Generator generator_;  // the compressor's random draws (a handle on the one it holds)
   std::unique_ptr<PowerSgd> powersgd_;
   ErrorFeedback memory_;
   int64_t wire_bytes_ = 0;

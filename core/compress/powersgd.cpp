@@ -59,6 +59,29 @@ bool PowerSgd::compresses(int64_t rows, int64_t cols) const {
   return r > 0 && r * (rows + cols) < rows * cols;
 }
 
+std::map<std::string, torch::Tensor> PowerSgd::state() const {
+  std::map<std::string, torch::Tensor> state{{"generator", generator_.get_state()}};
+  for (size_t i = 0; i < q_.size(); ++i)
+    if (q_[i].defined()) state["q_" + std::to_string(i)] = q_[i];
+  for (size_t i = 0; i < memory_.units(); ++i)
+    if (memory_.residual(i).defined()) state["residual_" + std::to_string(i)] = memory_.residual(i);
+  return state;
+}
+
+void PowerSgd::restore(const std::map<std::string, torch::Tensor>& state) {
+  generator_.set_state(state.at("generator"));
+  q_.clear();
+  memory_ = ErrorFeedback();
+  for (const auto& [name, tensor] : state) {
+    if (name.rfind("q_", 0) == 0) {
+      const size_t i = std::stoul(name.substr(2));
+      if (q_.size() <= i) q_.resize(i + 1);
+      q_[i] = tensor.clone();
+    }
+    if (name.rfind("residual_", 0) == 0) memory_.set_residual(std::stoul(name.substr(9)), tensor.clone());
+  }
+}
+
 int64_t PowerSgd::reduce(std::vector<torch::Tensor>& tensors, comm::Communicator& comm) {
   std::vector<size_t> whole_index, factored_index;
   for (size_t i = 0; i < tensors.size(); ++i) {

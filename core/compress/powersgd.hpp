@@ -2,6 +2,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
@@ -24,6 +26,11 @@ class PowerSgd {
   bool compresses(int64_t rows, int64_t cols) const;
   // The error feedback memory (one unit per tensor of reduce()).
   const ErrorFeedback& memory() const { return memory_; }
+  // Its state for a checkpoint: the last Q of each tensor ("q_<i>"), the residuals ("residual_<i>") and the
+  // generator of new Qs ("generator").
+  std::map<std::string, torch::Tensor> state() const;
+  // Puts back what state() returned.
+  void restore(const std::map<std::string, torch::Tensor>& state);
 
  private:
   int rank_;

@@ -84,6 +84,32 @@ void AdmmStrategy::after_evaluation(torch::nn::Module& model) {
   train::unflatten_into_values(own_state_, float_state(model));
 }
 
+std::optional<train::StrategyState> AdmmStrategy::checkpoint_state() const {
+  torch::Tensor epochs = torch::zeros({static_cast<int64_t>(epochs_.size()), 2}, torch::kFloat64);
+  for (size_t e = 0; e < epochs_.size(); ++e) {
+    epochs[static_cast<int64_t>(e)][0] = epochs_[e].primal;
+    epochs[static_cast<int64_t>(e)][1] = epochs_[e].dual;
+  }
+  return train::StrategyState{
+      {"z", z_},
+      {"u", u_},
+      {"steps", torch::tensor({steps_}, torch::kInt64)},
+      {"residuals", torch::tensor({primal_squared_, residuals_.primal, residuals_.dual}, torch::kFloat64)},
+      {"epochs", epochs}};
+}
+
+void AdmmStrategy::restore_state(const train::StrategyState& state) {
+  z_.copy_(state.at("z"));  // in place: z_views_ and u_views_ look into them
+  u_.copy_(state.at("u"));
+  steps_ = state.at("steps")[0].item<int64_t>();
+  const torch::Tensor residuals = state.at("residuals");
+  primal_squared_ = residuals[0].item<double>();
+  residuals_ = {residuals[1].item<double>(), residuals[2].item<double>()};
+  const torch::Tensor epochs = state.at("epochs");
+  epochs_.clear();
+  for (int64_t e = 0; e < epochs.size(0); ++e) epochs_.push_back({epochs[e][0].item<double>(), epochs[e][1].item<double>()});
+}
+
 std::map<std::string, double> AdmmStrategy::named_metrics() const {
   std::map<std::string, double> metrics;
   for (size_t e = 0; e < epochs_.size(); ++e) {

@@ -36,6 +36,9 @@ class AdmmStrategy : public train::TrainingHooks {
   void after_evaluation(torch::nn::Module& model) override;
   // "admm_primal_residual.E" and "admm_dual_residual.E" for every epoch E so far (1-based).
   std::map<std::string, double> named_metrics() const override;
+  // The consensus z, this rank's dual u, the steps, the last round's residuals and every epoch's.
+  std::optional<train::StrategyState> checkpoint_state() const override;
+  void restore_state(const train::StrategyState& state) override;
 
   // The residuals recorded at the last epoch end (those of the last round before it), the same on every rank.
   const AdmmResiduals& residuals() const { return residuals_; }

@@ -123,6 +123,25 @@ void DownpourStrategy::on_epoch_end(torch::nn::Module& model) {
   if (!is_server()) take_weights(model, buffer);
 }
 
+std::optional<train::StrategyState> DownpourStrategy::checkpoint_state() const {
+  train::StrategyState state{{"counts", torch::tensor({steps_, pending_steps_, version_}, torch::kInt64)},
+                             {"versions", torch::tensor({fetched_version_, staleness_sum_}, torch::kFloat64)}};
+  if (weights_.defined()) state["weights"] = weights_;
+  if (gradient_sum_.defined()) state["gradient_sum"] = gradient_sum_;
+  return state;
+}
+
+void DownpourStrategy::restore_state(const train::StrategyState& state) {
+  const torch::Tensor counts = state.at("counts"), versions = state.at("versions");
+  steps_ = counts[0].item<int64_t>();
+  pending_steps_ = counts[1].item<int64_t>();
+  version_ = counts[2].item<int64_t>();
+  fetched_version_ = versions[0].item<double>();
+  staleness_sum_ = versions[1].item<double>();
+  if (state.count("weights")) weights_ = state.at("weights").clone();
+  if (state.count("gradient_sum")) gradient_sum_ = state.at("gradient_sum").clone();
+}
+
 std::map<std::string, double> DownpourStrategy::run_metrics() const {
   return {{results::field::staleness_mean, version_ > 0 ? staleness_sum_ / static_cast<double>(version_) : 0.0}};
 }

@@ -25,6 +25,9 @@ class DownpourStrategy : public train::TrainingHooks {
   void on_epoch_end(torch::nn::Module& model) override;
   // {"staleness_mean": mean staleness of the pushes the server applied} on the server.
   std::map<std::string, double> run_metrics() const override;
+  // The server's weights, version and staleness sum; a worker's steps, unpushed gradients and fetched version.
+  std::optional<train::StrategyState> checkpoint_state() const override;
+  void restore_state(const train::StrategyState& state) override;
 
  private:
   bool is_server() const { return comm_.rank() == 0; }

@@ -42,6 +42,23 @@ void GossipStrategy::after_step(torch::nn::Module& model) {
   if (comm_.size() > 1 && ++steps_ % period_ == 0) exchange(model);
 }
 
+std::optional<train::StrategyState> GossipStrategy::checkpoint_state() const {
+  return train::StrategyState{
+      {"counts", torch::tensor({steps_, slice_start_, exchanges_, samples_, last_length_}, torch::kInt64)},
+      {"measured", torch::tensor({bandwidth_Bps_, last_throughput_}, torch::kFloat64)}};
+}
+
+void GossipStrategy::restore_state(const train::StrategyState& state) {
+  const torch::Tensor counts = state.at("counts"), measured = state.at("measured");
+  steps_ = counts[0].item<int64_t>();
+  slice_start_ = counts[1].item<int64_t>();
+  exchanges_ = counts[2].item<int64_t>();
+  samples_ = counts[3].item<int64_t>();
+  last_length_ = counts[4].item<int64_t>();
+  bandwidth_Bps_ = measured[0].item<double>();
+  last_throughput_ = measured[1].item<double>();
+}
+
 int64_t GossipStrategy::agreed_length(int64_t proposal) {
   torch::Tensor proposals = torch::zeros({comm_.size()}, torch::kFloat64);
   proposals[comm_.rank()] = static_cast<double>(proposal);

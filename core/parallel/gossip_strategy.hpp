@@ -24,6 +24,9 @@ class GossipStrategy : public LocalReplicasStrategy {
   // Counts the samples this rank trains between two exchanges.
   void after_backward(torch::nn::Module&, int64_t local_samples, int64_t) override { samples_ += local_samples; }
   void after_step(torch::nn::Module& model) override;
+  // Steps, exchanges, the slice's position, the samples and measurements since the last exchange.
+  std::optional<train::StrategyState> checkpoint_state() const override;
+  void restore_state(const train::StrategyState& state) override;
 
   // Entries exchanged per neighbour out of a state of `entries`: ceil(share_fraction x entries).
   static int64_t slice_length(int64_t entries, double share_fraction);

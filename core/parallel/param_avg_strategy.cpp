@@ -96,9 +96,7 @@ std::map<std::string, double> ParamAvgStrategy::run_metrics() const {
 std::optional<train::StrategyState> ParamAvgStrategy::checkpoint_state() const {
   train::StrategyState state;
   if (averager_) {
-    const auto compressor = averager_->state();
-    if (!compressor) return std::nullopt;
-    for (const auto& [name, tensor] : *compressor) state["averager_" + name] = tensor;
+    for (const auto& [name, tensor] : averager_->state()) state["averager_" + name] = tensor;
     state["last_average"] = last_average_;
   }
   state["counts"] = torch::tensor({steps_, epochs_}, torch::kInt64);

@@ -58,8 +58,7 @@ class ParamAvgStrategy : public LocalReplicasStrategy {
   void on_epoch_end(torch::nn::Module& model) override;
   // {"compression_ratio": wire bytes / dense bytes} with a compressor.
   std::map<std::string, double> run_metrics() const override;
-  // Steps and epochs counted, the last average and the compressor's state; nullopt for a compressor not
-  // checkpointed.
+  // Steps and epochs counted, the last average and the compressor's state.
   std::optional<train::StrategyState> checkpoint_state() const override;
   void restore_state(const train::StrategyState& state) override;
 

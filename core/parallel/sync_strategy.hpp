@@ -23,7 +23,7 @@ class SyncStrategy : public train::TrainingHooks {
   void after_backward(torch::nn::Module& model, int64_t local_samples, int64_t global_samples) override;
   // {"compression_ratio": wire bytes / dense bytes} with a compressor.
   std::map<std::string, double> run_metrics() const override;
-  // The compressor's state (error-feedback residuals, bytes counted); nullopt for one not checkpointed.
+  // The compressor's state (error-feedback residuals, bytes counted, random generator, PowerSGD's factors).
   std::optional<train::StrategyState> checkpoint_state() const override;
   void restore_state(const train::StrategyState& state) override;
 

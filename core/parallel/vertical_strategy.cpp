@@ -9,4 +9,16 @@ void VerticalStrategy::on_epoch_end(torch::nn::Module&) {
                             options_.seed + static_cast<uint64_t>(epoch_));
 }
 
+std::optional<train::StrategyState> VerticalStrategy::checkpoint_state() const {
+  train::StrategyState state;
+  if (ensemble_) state = ensemble_->combiner_state();
+  state["epoch"] = torch::tensor({epoch_}, torch::kInt64);
+  return state;
+}
+
+void VerticalStrategy::restore_state(const train::StrategyState& state) {
+  epoch_ = state.at("epoch")[0].item<int64_t>();
+  if (ensemble_) ensemble_->restore_combiner_state(state);
+}
+
 }  // namespace iddl::parallel

@@ -25,6 +25,9 @@ class VerticalStrategy : public train::TrainingHooks {
   }
   // Ensemble: fits the combiner (linear) over the training set.
   void on_epoch_end(torch::nn::Module&) override;
+  // The epochs counted (the combiner's data order) and the combiner's momentum buffers.
+  std::optional<train::StrategyState> checkpoint_state() const override;
+  void restore_state(const train::StrategyState& state) override;
 
  private:
   vertical::EnsembleModelImpl* ensemble_;

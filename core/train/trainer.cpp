@@ -33,7 +33,7 @@ void Trainer::start_epoch() {
 
 void Trainer::save(torch::serialize::OutputArchive& archive) const {
   const std::optional<StrategyState> state = hooks_.checkpoint_state();
-  if (!state) throw std::invalid_argument("this parallelism strategy or compression cannot be checkpointed");
+  if (!state) throw std::invalid_argument("this strategy cannot be checkpointed");
   torch::serialize::OutputArchive model, optimizer, strategy;
   model_->save(model);
   optimizer_.save(optimizer);

@@ -103,4 +103,29 @@ void EnsembleModelImpl::fit_combiner(const torch::Tensor& images, const torch::T
   member_->train(training);
 }
 
+std::map<std::string, torch::Tensor> EnsembleModelImpl::combiner_state() const {
+  std::map<std::string, torch::Tensor> state;
+  if (!combiner_sgd_) return state;
+  const std::vector<torch::Tensor>& parameters = combiner_sgd_->param_groups().at(0).params();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    const auto found = combiner_sgd_->state().find(c10::guts::to_string(parameters[i].unsafeGetTensorImpl()));
+    if (found == combiner_sgd_->state().end()) continue;
+    const auto& buffer = static_cast<const torch::optim::SGDParamState&>(*found->second).momentum_buffer();
+    if (buffer.defined()) state["combiner_momentum_" + std::to_string(i)] = buffer;
+  }
+  return state;
+}
+
+void EnsembleModelImpl::restore_combiner_state(const std::map<std::string, torch::Tensor>& state) {
+  if (!combiner_sgd_) return;
+  const std::vector<torch::Tensor>& parameters = combiner_sgd_->param_groups().at(0).params();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    const auto found = state.find("combiner_momentum_" + std::to_string(i));
+    if (found == state.end()) continue;
+    auto buffer = std::make_unique<torch::optim::SGDParamState>();
+    buffer->momentum_buffer(found->second.clone());
+    combiner_sgd_->state()[c10::guts::to_string(parameters[i].unsafeGetTensorImpl())] = std::move(buffer);
+  }
+}
+
 }  // namespace iddl::vertical

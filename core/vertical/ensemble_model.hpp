@@ -1,6 +1,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ class EnsembleModelImpl : public models::ModelImpl {
   // mode; its traffic counts as training. Does nothing for "mean" or "end_to_end".
   void fit_combiner(const torch::Tensor& images, const torch::Tensor& labels, int64_t batch_size, double lr,
                     uint64_t seed);
+
+  // The combiner's SGD momentum buffers ("combiner_momentum_<i>", by parameter), for a checkpoint (the combiner's
+  // weights are the module's).
+  std::map<std::string, torch::Tensor> combiner_state() const;
+  // Puts back what combiner_state() returned.
+  void restore_combiner_state(const std::map<std::string, torch::Tensor>& state);
 
   models::StagedModelImpl& member() { return *member_; }
   // Trainable parameters of the combiner (0 for "mean").

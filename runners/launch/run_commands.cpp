@@ -10,6 +10,7 @@
 #include "hardware/gpu_info.hpp"
 #include "hardware/thread_budget.hpp"
 #include "matrix/axis_value.hpp"
+#include "matrix/checkpoint_policy.hpp"
 #include "runners/launch/mpirun_command.hpp"
 #include "runners/launch/srun_command.hpp"
 
@@ -19,7 +20,7 @@ RunFolders run_folders(const matrix::Sweep& sweep, const matrix::PlannedRun& run
     return std::filesystem::absolute(root / sweep.name / run.key).lexically_normal().string();
   };
   RunFolders folders;
-  if (run.config.at("checkpoint_every").get<int64_t>() > 0)
+  if (matrix::checkpoint_policy(run.config).enabled())
     folders.checkpoints = under(options.checkpoint_dir.empty() ? options.db_path + ".checkpoints" : options.checkpoint_dir);
   if (run.config.at("save_model").get<bool>()) folders.models = under(options.db_path + ".models");
   return folders;

@@ -14,7 +14,7 @@ namespace iddl::launch {
 
 // Where a run keeps files outside the database (docs/checkpoints.md), absolute; "" for none.
 struct RunFolders {
-  std::string checkpoints;  // checkpoint_every > 0: <--checkpoint-dir, else <db>.checkpoints>/<sweep>/<run key>
+  std::string checkpoints;  // checkpoint_every "auto" or > 0: <--checkpoint-dir, else <db>.checkpoints>/<sweep>/<run key>
   std::string models;       // save_model = true: <db>.models/<sweep>/<run key>
 };
 RunFolders run_folders(const matrix::Sweep& sweep, const matrix::PlannedRun& run, const SweepOptions& options);

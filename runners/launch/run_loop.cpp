@@ -25,6 +25,7 @@
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/progress_display.hpp"
 #include "runners/launch/run_recorder.hpp"
+#include "results/fields.hpp"
 
 namespace iddl::launch {
 namespace {
@@ -82,6 +83,7 @@ struct Flight {
   std::chrono::steady_clock::time_point start;
   bool timed_out = false;
   bool interrupted = false;
+  int64_t resumed_from = 0;  // the checkpoint's epoch when the run resumed from one
 };
 
 // The scheduling loop of one invocation: queue, slots, children, signals, timeouts, progress.
@@ -213,17 +215,22 @@ class SweepExecution {
     }
   }
 
-  void show_progress(const Flight& f, const nlohmann::json& event, int64_t epochs) {
+  void show_progress(Flight& f, const nlohmann::json& event, int64_t epochs) {
     const std::string kind = event.value("event", "");
     // A stored event's number field, 0 when it is missing or null (the store accepts both).
     const auto number = [&event](const char* name) {
       const auto found = event.find(name);
       return found != event.end() && found->is_number() ? found->get<double>() : 0.0;
     };
-    if (kind == "epoch") {
+    if (kind == "run_started" && number(results::field::resumed_from_epoch) > 0) {
+      f.resumed_from = static_cast<int64_t>(number(results::field::resumed_from_epoch));
+      display_.update(f.id, fmt::format("{}: resumed from epoch {}", f.label, f.resumed_from));
+    } else if (kind == "epoch") {
       const int64_t epoch = event.value("epoch", int64_t{0});
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.start).count();
-      const double eta = epoch > 0 ? elapsed / static_cast<double>(epoch) * static_cast<double>(epochs - epoch) : 0.0;
+      const int64_t run_here = epoch - f.resumed_from;  // epochs this launch ran, the measure of the ETA
+      const double eta =
+          run_here > 0 ? elapsed / static_cast<double>(run_here) * static_cast<double>(epochs - epoch) : 0.0;
       display_.update(f.id, fmt::format("{}: epoch {}/{}  train_loss {:.4f}  test_accuracy {:.2f}%  ETA {}", f.label,
                                         epoch, epochs, number("train_loss"), 100.0 * number("test_accuracy"),
                                         format_seconds(eta)));

@@ -3,12 +3,15 @@
 #include <csignal>
 #include <cmath>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 
 #include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "matrix/axis_value.hpp"
+#include "matrix/checkpoint_policy.hpp"
 #include "runners/train/checkpoint.hpp"
+#include "runners/train/checkpoint_schedule.hpp"
 #include "runners/train/model_assembly.hpp"
 #include "runners/train/pipeline_training.hpp"
 #include "runners/train/run_events.hpp"
@@ -71,6 +74,10 @@ int64_t test_kill_epoch() {
 int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
                  EventWriter& events) {
   const nlohmann::json& config = spec.config;
+  const matrix::CheckpointPolicy checkpointing = matrix::checkpoint_policy(config);
+  const std::string refusal = matrix::checkpoint_refusal(config);  // an explicit period was refused at resolve
+  if (checkpointing.automatic && !refusal.empty() && comm.rank() == 0)
+    std::cerr << "checkpoint_every = \"auto\": " << refusal << "; this run saves none\n";
   if (matrix::axis_method(config.at("parallelism")) == "pipeline")
     return run_pipeline_training(spec, environment, comm, events);
   const int threads = run_threads(config, environment, comm.size());
@@ -86,14 +93,14 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   auto strategy = run_strategy(config, assembled, dataset, options, comm);
 
   std::optional<Checkpoints> checkpoints;
-  if (!spec.checkpoint_dir.empty()) checkpoints.emplace(spec.checkpoint_dir, comm);
+  if (!spec.checkpoint_dir.empty() && refusal.empty()) checkpoints.emplace(spec.checkpoint_dir, comm);
   const int64_t resumed = checkpoints ? checkpoints->latest_complete() : 0;
   nlohmann::json started = run_started_fields(spec, environment, comm.size(), device, threads, params, flops);
   if (resumed > 0) started[results::field::resumed_from_epoch] = resumed;
   events.emit(results::kRunStarted, started);
 
-  // AdaBoost trains its members in turn (its own engine); every other run steps one Trainer, which
-  // checkpoints cover (matrix/config.cpp refuses checkpoint_every for a vertical split).
+  // AdaBoost trains its members in turn (its own engine, which checkpoints do not cover:
+  // matrix::checkpoint_refusal); every other run steps one Trainer.
   std::unique_ptr<train::StepEngine> engine;
   train::Trainer* trainer = nullptr;
   if (assembled.adaboost) {
@@ -107,10 +114,10 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   train::EpochDriver driver(*engine, dataset, options, device);
   EpochTotals so_far;
   if (resumed > 0) checkpoints->load(resumed, *trainer, driver, so_far);
-  const int64_t every = config.at("checkpoint_every").get<int64_t>();
+  CheckpointSchedule schedule(checkpointing, comm);
   const int64_t killed_after = test_kill_epoch();
   const EpochTotals totals = run_epochs(options.epochs, driver, events, so_far, [&](const EpochTotals& at) {
-    if (checkpoints && at.last.epoch % every == 0) checkpoints->save(at.last.epoch, *trainer, driver, at);
+    if (checkpoints && schedule.due(at.last.epoch)) checkpoints->save(at.last.epoch, *trainer, driver, at);
     if (at.last.epoch == killed_after) std::raise(SIGKILL);
   });
   if (!totals.finite) return 3;

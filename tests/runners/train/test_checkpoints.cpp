@@ -1,7 +1,8 @@
 // Checkpoints end to end (docs/checkpoints.md): iddl-sweep -> mpirun -> iddl-train -> SQLite. A run killed after
 // epoch 2 of 4 (IDDL_TEST_KILL_AFTER_EPOCH: every rank SIGKILLs itself once the epoch is checkpointed) and rerun with
 // --retry-failed resumes from its checkpoint and ends with weights bit-identical to an uninterrupted run's, with
-// the same epoch rows, none twice; save_model keeps the final weights and records their paths.
+// the same epoch rows, none twice, for every strategy and compressor with state; save_model keeps the final weights
+// and records their paths. checkpoint_every = "auto" saves after an epoch once checkpoint_interval_s have passed.
 #include <torch/torch.h>
 
 #include <map>
@@ -14,10 +15,11 @@ namespace {
 namespace fs = std::filesystem;
 using Rows = std::vector<std::vector<std::string>>;
 
-// One strategy to checkpoint: its settings (TOML lines of [base]) and ranks.
+// One strategy to checkpoint: its settings (TOML lines of [base]) and ranks, and when it saves checkpoints.
 struct Case {
   std::string name;
   std::string settings;
+  std::string checkpointing = "checkpoint_every = 1\n";
 };
 
 std::ostream& operator<<(std::ostream& out, const Case& c) { return out << c.name; }
@@ -68,9 +70,8 @@ batch_size = 16
 epochs = 4
 lr = 0.05
 threads = 1
-checkpoint_every = 1
 save_model = true
-)" + GetParam().settings);
+)" + GetParam().checkpointing + GetParam().settings);
   }
   Invocation run(const fs::path& database, std::vector<std::string> extra = {}, bool killed = false) {
     std::vector<std::string> argv{"/usr/bin/env"};
@@ -109,6 +110,7 @@ TEST_P(Checkpoints, AKilledRunResumesFromItsCheckpointAndEndsBitIdentical) {
   const Invocation resumed = run(db, {"--retry-failed"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_EQ(query(db, "SELECT status, resumed_from_epoch FROM runs"), (Rows{{"done", "2"}}));
+  EXPECT_NE(resumed.out.find(": resumed from epoch 2"), std::string::npos) << "the progress line says so:\n" << resumed.out;
   EXPECT_EQ(epochs(db), epochs(whole)) << "the same four epochs, none twice";
   EXPECT_EQ(query(db, "SELECT test_accuracy, bytes_sent FROM runs"), query(whole, "SELECT test_accuracy, bytes_sent FROM runs"));
   EXPECT_FALSE(fs::exists(kept[0][0]));
@@ -135,24 +137,71 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"param_avg", "ranks = 2\nparallelism = {method = \"param_avg\", avg_freq = 3, avg_unit = \"steps\"}\n"},
                       Case{"topk_error_feedback",
                            "ranks = 2\nparallelism = \"sync\"\n"
-                           "compression = {method = \"topk\", ratio = 0.1, error_feedback = true}\n"}),
+                           "compression = {method = \"topk\", ratio = 0.1, error_feedback = true}\n"},
+                      Case{"randomk", "ranks = 2\nparallelism = \"sync\"\n"
+                                      "compression = {method = \"randomk\", ratio = 0.2, error_feedback = true}\n"},
+                      Case{"terngrad_param_avg",
+                           "ranks = 2\nparallelism = {method = \"param_avg\", avg_freq = 3, avg_unit = \"steps\"}\n"
+                           "compression = \"terngrad\"\n"},
+                      Case{"qsgd", "ranks = 2\nparallelism = \"sync\"\ncompression = {method = \"qsgd\", levels = 16}\n"},
+                      Case{"powersgd", "ranks = 2\nparallelism = \"sync\"\n"
+                                       "compression = {method = \"powersgd\", rank = 2, error_feedback = true}\n"},
+                      Case{"gossip", "ranks = 2\nparallelism = {method = \"gossip\", period = 3, share_fraction = 0.5}\n"},
+                      Case{"downpour", "ranks = 2\nparallelism = {method = \"downpour\", n_push = 2, n_fetch = 3}\n"},
+                      Case{"admm", "ranks = 2\nparallelism = {method = \"admm\", rho = 0.5, local_steps = 5}\n"},
+                      Case{"partition", "ranks = 2\nvertical = \"partition\"\n"},
+                      Case{"ensemble_linear", "ranks = 2\nvertical = {method = \"ensemble\", combine = \"linear\"}\n"},
+                      Case{"auto_every_epoch", "dropout = 0.2\n",
+                           "checkpoint_every = \"auto\"\ncheckpoint_interval_s = 0.0\n"}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 
 class CheckpointRefusal : public SweepFolderTest {};
 
 TEST_F(CheckpointRefusal, AStrategyWhoseStateIsNotSavedIsRefusedAtPlanTime) {
-  const auto file = write("gossip.toml", R"([sweep]
-name = "gossip_checkpoints"
+  const auto file = write("adaboost.toml", R"([sweep]
+name = "adaboost_checkpoints"
 [base]
 dataset = "synthetic"
-ranks = 2
+epochs = 3
 checkpoint_every = 1
-parallelism = {method = "gossip", period = 2}
+vertical = "adaboost"
 )");
   const Invocation plan = sweep({"plan", file.string(), "--db", db.string()});
   EXPECT_NE(plan.exit_code, 0);
-  EXPECT_NE((plan.out + plan.err).find("cannot checkpoint parallelism = \"gossip\""), std::string::npos)
+  EXPECT_NE((plan.out + plan.err).find("vertical = \"adaboost\" cannot be checkpointed"), std::string::npos)
       << plan.out << plan.err;
+}
+
+class AutomaticCheckpoints : public SweepFolderTest {};
+
+// The default, checkpoint_every = "auto", saves nothing before checkpoint_interval_s (300 s) have passed: a short
+// run killed after epoch 2 starts again from epoch 1.
+TEST_F(AutomaticCheckpoints, AShortRunSavesNoneAndRestarts) {
+  const auto file = write("short.toml", R"([sweep]
+name = "short"
+[base]
+dataset = "synthetic"
+train_samples = 128
+test_samples = 32
+hidden = [8]
+epochs = 3
+threads = 1
+)");
+  const auto run = [&](bool killed) {
+    std::vector<std::string> argv{"/usr/bin/env"};
+    if (killed) argv.push_back("IDDL_TEST_KILL_AFTER_EPOCH=2");
+    for (const std::string& arg : {std::string(IDDL_BIN_DIR) + "/iddl-sweep", std::string("run"), file.string(),
+                                   std::string("--db"), db.string(), std::string("--retry-failed")})
+      argv.push_back(arg);
+    return invoke(argv);
+  };
+  run(true);
+  EXPECT_EQ(query(db, "SELECT status FROM runs"), (Rows{{"failed"}}));
+  EXPECT_EQ(files_under(db.string() + ".checkpoints"), 0) << "no checkpoint before 300 s";
+  const Invocation again = run(false);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(query(db, "SELECT status, resumed_from_epoch FROM runs"), (Rows{{"done", "NULL"}}));
+  EXPECT_EQ(query(db, "SELECT epoch FROM epochs ORDER BY epoch"), (Rows{{"1"}, {"2"}, {"3"}}));
 }
 
 }  // namespace
