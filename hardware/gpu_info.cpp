@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -196,6 +197,12 @@ GpuInfo visible_gpus(const GpuInfo& info, const std::optional<std::string>& visi
   }
   seen.topology = info.topology.links.size() == info.devices.size() ? sub_topology(info.topology, kept) : GpuTopology{};
   return seen;
+}
+
+int visible_gpu_count() {
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  return static_cast<int>(
+      visible_gpus(read_gpu_info(), visible ? std::optional<std::string>(visible) : std::nullopt).devices.size());
 }
 
 }  // namespace iddl::hardware

@@ -47,6 +47,9 @@ GpuTopology read_gpu_topology();
 // numeric indices select and order the devices and the topology; other entries (UUIDs) keep every GPU.
 GpuInfo visible_gpus(const GpuInfo& info, const std::optional<std::string>& visible);
 
+// The number of GPUs this process sees: those of read_gpu_info() that CUDA_VISIBLE_DEVICES leaves visible.
+int visible_gpu_count();
+
 // What a run records of its GPUs: their distinct names (", "-joined), count and smallest memory.
 struct GpuSummary {
   std::string name;

@@ -1,8 +1,6 @@
 #include "hardware/slot_scheduler.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -59,18 +57,6 @@ void SlotScheduler::release(const Slot& slot) {
 bool SlotScheduler::idle() const {
   return std::none_of(core_busy_.begin(), core_busy_.end(), [](bool b) { return b; }) &&
          std::none_of(gpus_.busy.begin(), gpus_.busy.end(), [](bool b) { return b; });
-}
-
-int nvidia_gpu_count() {
-  int count = 0;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev", error)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() > 6 && name.rfind("nvidia", 0) == 0 &&
-        std::all_of(name.begin() + 6, name.end(), [](unsigned char c) { return std::isdigit(c); }))
-      ++count;
-  }
-  return count;
 }
 
 }  // namespace iddl::hardware

@@ -38,7 +38,4 @@ class SlotScheduler {
   MachineGpus gpus_;
 };
 
-// The number of NVIDIA GPU device files (/dev/nvidia0, /dev/nvidia1, ...) on this machine.
-int nvidia_gpu_count();
-
 }  // namespace iddl::hardware

@@ -14,4 +14,6 @@ std::string nccl_version() { return IDDL_NCCL_VERSION; }
 
 std::string cuda_toolkit_version() { return IDDL_CUDA_TOOLKIT_VERSION; }
 
+bool torch_has_cuda() { return IDDL_TORCH_HAS_CUDA == 1; }
+
 }  // namespace iddl::hardware

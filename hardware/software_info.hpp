@@ -19,4 +19,7 @@ std::string nccl_version();
 // The CUDA toolkit version IDDL was compiled with, e.g. "13.0.48"; "none" when built without CUDA.
 std::string cuda_toolkit_version();
 
+// Whether the LibTorch IDDL is built against has CUDA (Debian's has not: it trains on the CPU only).
+bool torch_has_cuda();
+
 }  // namespace iddl::hardware

@@ -16,4 +16,10 @@ std::unique_ptr<Communicator> make_communicator() {
 #endif
 }
 
+void abort_communicator([[maybe_unused]] Communicator& comm) {
+#ifdef IDDL_HAVE_NCCL
+  if (auto* nccl = dynamic_cast<NcclCommunicator*>(&comm)) nccl->abort();
+#endif
+}
+
 }  // namespace iddl::comm

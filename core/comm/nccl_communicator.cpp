@@ -78,15 +78,25 @@ NcclCommunicator::~NcclCommunicator() {
 
 NcclState& NcclCommunicator::nccl(const torch::Tensor& tensor) {
   if (nccl_) return *nccl_;
+  int current = -1;
+  check_cuda(cudaGetDevice(&current), "cudaGetDevice");
+  if (current != tensor.device().index())
+    throw std::logic_error("NCCL communicator: the tensor is on cuda:" + std::to_string(tensor.device().index()) +
+                           " but the current CUDA device is " + std::to_string(current) +
+                           " (run_device sets it before the communicator)");
   ncclUniqueId id;
   if (rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
   if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, mpi_->handle()) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Bcast of the NCCL unique id failed");
-  check_cuda(cudaSetDevice(tensor.device().index()), "cudaSetDevice");
   auto state = std::make_unique<NcclState>();
   check_nccl(ncclCommInitRank(&state->comm, size(), id, rank()), "ncclCommInitRank");
   nccl_ = std::move(state);
   return *nccl_;
+}
+
+void NcclCommunicator::abort() {
+  if (nccl_) ncclCommAbort(nccl_->comm);
+  nccl_.reset();
 }
 
 void NcclCommunicator::take_mpi_stats() { count(mpi_->take_stats(), Traffic::Training); }

@@ -10,7 +10,8 @@ struct NcclState;
 // Communicator for GPU runs: allreduce, broadcast and allgather of CUDA tensors go through NCCL
 // (on the default CUDA stream, waited for before returning); CPU tensors, point-to-point calls and
 // probes go through MPI (GPU tensors staged through the host), so probe and recv always agree.
-// NCCL is set up at the first collective on a CUDA tensor, rank 0's unique id broadcast over MPI.
+// NCCL is set up at the first collective on a CUDA tensor, rank 0's unique id broadcast over MPI, on the
+// current CUDA device (run_device sets it), which must be the tensor's.
 // Point-to-point stays on MPI because its tags, nonblocking matching and timeouts (pipeline
 // boundaries, docs/pipeline.md) have no NCCL counterpart.
 // Compiled only where CMake finds CUDA and NCCL (IDDL_HAVE_NCCL).
@@ -36,6 +37,8 @@ class NcclCommunicator : public Communicator {
   std::optional<Envelope> probe() override { return mpi_->probe(); }
   void barrier() override { mpi_->barrier(); }
   std::unique_ptr<Communicator> split(int color, int key) override;
+  // Ends NCCL's pending collectives (ncclCommAbort); the NCCL communicator is gone afterwards.
+  void abort();
 
  private:
   // The NCCL communicator, created on the device of `tensor` at the first call.

@@ -34,6 +34,7 @@
 #include "results/schema.hpp"
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
+#include "runners/launch/device_check.hpp"
 #include "runners/launch/job_array_follower.hpp"
 #include "runners/launch/journal_collect.hpp"
 #include "runners/launch/remove_command.hpp"
@@ -406,6 +407,7 @@ int main(int argc, char** argv) {
     }
     const iddl::matrix::Sweep sweep = iddl::matrix::load_sweep(file, overrides);
     if (*plan) {
+      iddl::launch::check_devices(sweep, options, iddl::hardware::this_process_device_facts(), std::cout);
       print_plan(sweep, options.db_path);
       return 0;
     }

@@ -52,7 +52,8 @@ RunCommands::RunCommands(const matrix::Sweep& sweep, const SweepOptions& options
       launcher_(launcher_of(sweep, options)),
       ranks_stay_here_(launch::ranks_stay_here(sweep, options)),
       cores(static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-      gpus(hardware::nvidia_gpu_count()),
+      device_facts(hardware::this_process_device_facts()),
+      gpus(device_facts.visible_gpus),
       jobs(std::max(1, options.jobs > 0 ? options.jobs : sweep.launch.jobs)) {}
 
 int RunCommands::threads_for(const matrix::PlannedRun& run) const {
@@ -64,8 +65,7 @@ hardware::SlotRequest RunCommands::request_for(const matrix::PlannedRun& run) co
   if (!ranks_stay_here_) return {1, 0};  // placed by mpirun's hosts or by Slurm: only jobs limits them
   const int ranks = run.config.at("ranks").get<int>();
   const int threads = threads_for(run);
-  const std::string device = run.config.at("device").get<std::string>();
-  const bool wants_gpus = device == "cuda" || (device == "auto" && gpus > 0);
+  const bool wants_gpus = hardware::uses_cuda(run.config.at("device").get<std::string>(), device_facts);
   return {ranks * threads, wants_gpus ? ranks : 0};
 }
 
@@ -77,7 +77,7 @@ std::vector<std::string> RunCommands::command_for(const matrix::PlannedRun& run,
     o.train_exe = options_.bin_dir + "/iddl-train";
     o.ranks = run.config.at("ranks").get<int>();
     o.threads_per_rank = threads_for(run);
-    o.gpus_per_rank = run.config.at("device") == "cuda" ? 1 : 0;
+    o.gpus_per_rank = hardware::uses_cuda(run.config.at("device").get<std::string>(), device_facts) ? 1 : 0;
     o.blas_coretype = blas_.coretype_env;
     return srun_argv(o, spec);
   }

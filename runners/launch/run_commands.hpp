@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hardware/blas_kernel.hpp"
+#include "hardware/device_rule.hpp"
 #include "hardware/slot_scheduler.hpp"
 #include "matrix/sweep_file.hpp"
 #include "runners/launch/sweep_options.hpp"
@@ -59,6 +60,7 @@ class RunCommands {
 
  public:
   const int cores;  // this machine's cores
+  const hardware::DeviceFacts device_facts;  // what decides which runs use GPUs (hardware/device_rule.hpp)
   const int gpus;   // this machine's NVIDIA GPUs
   const int jobs;   // runs at once
 };

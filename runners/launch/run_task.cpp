@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hardware/device_rule.hpp"
 #include "runners/launch/child_process.hpp"
 #include "runners/launch/srun_command.hpp"
 
@@ -59,7 +60,8 @@ int run_task(const TaskOptions& o, std::ostream& log) {
   srun.train_exe = o.bin_dir + "/iddl-train";
   srun.ranks = config.at("ranks").get<int>();
   srun.threads_per_rank = task_threads(config);
-  srun.gpus_per_rank = config.at("device") == "cuda" ? 1 : 0;
+  srun.gpus_per_rank =
+      hardware::uses_cuda(config.at("device").get<std::string>(), hardware::this_process_device_facts()) ? 1 : 0;
   srun.blas_coretype = o.blas_coretype;
   const auto argv = srun_argv(srun, spec.dump());
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 
+#include "hardware/device_rule.hpp"
 #include "hardware/program_output.hpp"
 #include "results/store.hpp"
 #include "runners/launch/command_text.hpp"
@@ -47,10 +48,11 @@ SbatchJob job_array(const matrix::Sweep& sweep, const SweepOptions& options,
   SbatchJob job;
   job.sweep = sweep.name;
   job.tasks = static_cast<int>(runs.size());
+  const hardware::DeviceFacts devices = hardware::this_process_device_facts();
   for (const auto* run : runs) {
     job.ranks = std::max(job.ranks, run->config.at("ranks").get<int>());
     job.cpus_per_task = std::max(job.cpus_per_task, run->config.at("threads").get<int>());
-    if (run->config.at("device") == "cuda") job.gpus_per_task = 1;
+    if (hardware::uses_cuda(run->config.at("device").get<std::string>(), devices)) job.gpus_per_task = 1;
   }
   const double timeout_s = timeout_of(sweep, options);
   if (timeout_s > 0) job.time_minutes = static_cast<int>(std::ceil(timeout_s / 60.0));  // Slurm counts minutes

@@ -13,6 +13,7 @@
 #include "hardware/blas_kernel.hpp"
 #include "results/storage_faults.hpp"
 #include "results/store.hpp"
+#include "runners/launch/device_check.hpp"
 #include "runners/launch/dry_run.hpp"
 #include "runners/launch/run_commands.hpp"
 #include "runners/launch/run_filter.hpp"
@@ -89,6 +90,7 @@ SweepOutcome run_here(const matrix::Sweep& sweep, const SweepOptions& options, s
 
 SweepOutcome run_sweep(const matrix::Sweep& sweep, const SweepOptions& options, std::ostream& log) try {
   refuse_oversubscription(sweep, options);
+  check_devices(sweep, options, hardware::this_process_device_facts(), log);
   restricted_keys(sweep, options);  // a bad --only or --where is refused before anything is written
   if (options.dry_run) return print_dry_run(sweep, options, log);
   if (launcher_of(sweep, options) == matrix::Launcher::Sbatch) return submit_job_array(sweep, options, log);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "hardware/software_info.hpp"
 #include "core/train/heap_policy.hpp"
 #include "runners/train/launcher_watch.hpp"
+#include "runners/train/run_events.hpp"
 #include "runners/train/run_training.hpp"
 
 namespace {
@@ -42,7 +44,7 @@ void add_gpu_facts(iddl::runners::RunEnvironment& env) {
   env.gpu_topology = iddl::hardware::topology_text(gpus.topology);
 }
 
-// The facts the run_started event reports; the GPU ones only on rank 0, the rank that reports them.
+// The facts the run_started event reports; the GPU ones only for CUDA runs, on rank 0, the rank that reports them.
 iddl::runners::RunEnvironment environment(int threads, bool with_gpus) {
   const auto blas = iddl::hardware::loaded_blas_identity();
   const auto cpu = iddl::hardware::read_cpu_info();
@@ -84,15 +86,20 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;                                            // command-line errors: 2, as every IDDL tool
   }
   iddl::runners::EventWriter events(std::cout, mpi.rank());
+  std::unique_ptr<iddl::comm::Communicator> comm;  // outlives the try: an error aborts its collectives
   try {
     if (spec_file.empty() && spec_json.empty()) throw std::invalid_argument("give --spec FILE or --spec-json TEXT");
     const auto spec = iddl::runners::parse_run_spec(spec_file.empty() ? spec_json : read_file(spec_file));
-    const auto comm = iddl::comm::make_communicator();
-    return iddl::runners::run_training(spec, environment(threads, mpi.rank() == 0), *comm, events);
+    const bool cuda = iddl::runners::run_device(spec.config).is_cuda();  // before NCCL: sets the current GPU
+    comm = iddl::comm::make_communicator();
+    return iddl::runners::run_training(spec, environment(threads, mpi.rank() == 0 && cuda), *comm, events);
   } catch (const std::exception& e) {
     std::cerr << "iddl-train (rank " << mpi.rank() << "): " << e.what() << std::endl;
     events.emit(iddl::results::kError, {{iddl::results::field::message, e.what()}});
-    if (mpi.size() > 1) iddl::comm::MpiSession::abort(2);
+    if (mpi.size() > 1) {
+      if (comm) iddl::comm::abort_communicator(*comm);  // NCCL's collectives end instead of waiting for peers
+      iddl::comm::MpiSession::abort(2);
+    }
     return 2;
   }
 }

@@ -5,6 +5,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
+#include "hardware/device_rule.hpp"
+#include "hardware/software_info.hpp"
 #include "hardware/thread_budget.hpp"
 #include "results/fields.hpp"
 
@@ -24,13 +28,17 @@ int local_rank() {
 }  // namespace
 
 torch::Device run_device(const nlohmann::json& config) {
-  const std::string setting = config.at("device").get<std::string>();
-  const bool cuda = torch::cuda::is_available();
-  if (setting == "cuda" && !cuda) throw std::invalid_argument("device 'cuda' requested but LibTorch sees no GPU");
-  if (setting == "cpu" || (setting == "auto" && !cuda)) return torch::Device(torch::kCPU);
-  // The ranks on a host take its visible GPUs in turn.
-  const auto gpus = static_cast<int>(torch::cuda::device_count());
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank() % gpus));
+  hardware::DeviceFacts facts;
+  facts.visible_gpus = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+  facts.torch_has_cuda = hardware::torch_has_cuda();
+  facts.nccl = hardware::nccl_version() != "none";
+  if (!hardware::uses_cuda(config.at("device").get<std::string>(), facts)) return torch::Device(torch::kCPU);
+  // The ranks on a host take its visible GPUs in turn, one each with NCCL.
+  const int rank = local_rank();
+  hardware::require_gpu_per_rank(rank + 1, facts);
+  const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank % facts.visible_gpus));
+  c10::impl::getDeviceGuardImpl(device.type())->setDevice(device);  // the current device of NCCL and every kernel
+  return device;
 }
 
 int run_threads(const nlohmann::json& config, const RunEnvironment& environment, int world_size) {

@@ -15,8 +15,9 @@
 
 namespace iddl::runners {
 
-// The device a run's config asks for (auto: CUDA when LibTorch sees a GPU), on CUDA the visible GPU
-// of index local rank modulo their count; throws std::invalid_argument for "cuda" without a GPU.
+// The device a run trains on by hardware::uses_cuda with the GPUs LibTorch sees; on CUDA the visible GPU of index
+// local rank (modulo their count without NCCL), made the current CUDA device. Throws std::invalid_argument for
+// "cuda" without a CUDA LibTorch or GPU, and with NCCL for a local rank without a GPU of its own.
 torch::Device run_device(const nlohmann::json& config);
 
 // The intra-op threads of this rank: the launcher's choice, else the run's setting, else cores / ranks.

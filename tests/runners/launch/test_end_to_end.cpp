@@ -185,18 +185,17 @@ name = "failing"
 dataset = "synthetic"
 train_samples = 256
 test_samples = 64
-model = "mlp"
 hidden = [16]
 epochs = 1
 [matrix]
-device = ["cuda", "cpu"]
+model = ["vgg16", "mlp"]
 )");
   const auto result = sweep({"run", file.string(), "--db", db.string()});
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   const auto runs = query(db, "SELECT device, status, error, exit_code FROM runs ORDER BY id");
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0][1], "failed");
-  EXPECT_NE(runs[0][2].find("cuda"), std::string::npos) << runs[0][2];
+  EXPECT_NE(runs[0][2].find("vgg16: an input side of 28 pixels shrinks to nothing"), std::string::npos) << runs[0][2];
   EXPECT_NE(runs[0][3], "0");
   EXPECT_EQ(runs[1][1], "done");
 }
