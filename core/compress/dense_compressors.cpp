@@ -220,7 +220,7 @@ IDDL_VECTOR_CLONES void qsgd_levels(const float* x, const float* u, int64_t coun
     const float position = std::min(std::fabs(x[i]) * per_norm, top);
     const auto below = static_cast<int32_t>(position);  // floor: position >= 0
     const float up = u[i] < position - static_cast<float>(below) ? 1.0f : 0.0f;
-    level[i] = static_cast<uint32_t>(std::min(static_cast<float>(below) + up, top));
+    level[i] = static_cast<uint32_t>(static_cast<int32_t>(std::min(static_cast<float>(below) + up, top)));
   }
 }
 
@@ -230,7 +230,8 @@ IDDL_VECTOR_CLONES void add_qsgd(const uint32_t* level, const uint8_t* negative,
                                  float step, float* sum) {
   for (int64_t k = 0; k < count / 8; ++k) {
     const float* sign = kSigns.value[negative[first / 8 + k]];
-    for (int j = 0; j < 8; ++j) sum[first + 8 * k + j] += sign[j] * static_cast<float>(level[8 * k + j]) * step;
+    for (int j = 0; j < 8; ++j)  // levels are below 2^16: through int32, which converts in vector registers
+      sum[first + 8 * k + j] += sign[j] * static_cast<float>(static_cast<int32_t>(level[8 * k + j])) * step;
   }
 }
 
