@@ -58,6 +58,12 @@ std::pair<float, float> first_min_last_max(const float* x, int64_t n) {
 
 // (Levels pass through int32, which converts to and from float in vector registers; they are below 2^16.)
 
+// round((v - min) / step) clamped to [0, top]. (The file compiles with -fno-trapping-math, so that this vectorizes;
+// the results are the same.)
+inline float level_of(float v, float min, float step, float top) {
+  return std::min(std::max(std::floor((v - min) / step + 0.5f), 0.0f), top);
+}
+
 // Codes of `count` values all in one bucket: round((v - min) / step) in [0, top] (0 when step is not positive),
 // bucket in the high bits.
 IDDL_VECTOR_CLONES void bucket_codes(const float* x, int64_t count, float min, float step, float top, uint32_t high,
@@ -67,7 +73,7 @@ IDDL_VECTOR_CLONES void bucket_codes(const float* x, int64_t count, float min, f
     return;
   }
   for (int64_t i = 0; i < count; ++i) {
-    const float level = std::min(std::max(std::floor((x[i] - min) / step + 0.5f), 0.0f), top);
+    const float level = level_of(x[i], min, step, top);
     codes[i] = high | static_cast<uint32_t>(static_cast<int32_t>(level));
   }
 }
@@ -178,16 +184,19 @@ bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundar
 template <int Boundaries>
 IDDL_VECTOR_CLONES int64_t block_codes(const float* x, int64_t count, const float* boundary, const float* min,
                                        const float* step, float top, int bits, uint32_t* codes) {
-  int64_t ties = 0;
+  int32_t ties = 0;  // (int32 counters and selects rather than table loads: the loop vectorizes)
   for (int64_t i = 0; i < count; ++i) {
     int32_t j = 0;
-    for (int k = 0; k < Boundaries; ++k) {
-      j += boundary[k] < x[i];
-      ties += boundary[k] == x[i];
+    float m = min[0], s = step[0];
+    for (int k = 0; k < Boundaries; ++k) {  // the boundaries ascend: the last one below x[i] names the bucket
+      const bool above = boundary[k] < x[i];
+      j += above ? 1 : 0;
+      m = above ? min[k + 1] : m;
+      s = above ? step[k + 1] : s;
+      ties += boundary[k] == x[i] ? 1 : 0;
     }
-    const float level =
-        step[j] > 0.0f ? std::min(std::max(std::floor((x[i] - min[j]) / step[j] + 0.5f), 0.0f), top) : 0.0f;
-    codes[i] = static_cast<uint32_t>(j) << bits | static_cast<uint32_t>(static_cast<int32_t>(level));
+    const float level = s > 0.0f ? level_of(x[i], m, s, top) : 0.0f;
+    codes[i] = static_cast<uint32_t>(j << bits) | static_cast<uint32_t>(static_cast<int32_t>(level));
   }
   return ties;
 }
@@ -219,9 +228,7 @@ bool selected_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* c
       const int64_t position = below[j] + seen[j]++;
       int bucket = j;
       for (int k = j; k < Boundaries && boundary[k] == xb[i]; ++k) bucket += b.position[k + 1] <= position;
-      const float level = b.step[bucket] > 0.0f
-                              ? std::min(std::max(std::floor((xb[i] - b.min[bucket]) / b.step[bucket] + 0.5f), 0.0f), top)
-                              : 0.0f;
+      const float level = b.step[bucket] > 0.0f ? level_of(xb[i], b.min[bucket], b.step[bucket], top) : 0.0f;
       cb[i] = static_cast<uint32_t>(bucket) << bits | static_cast<uint32_t>(static_cast<int32_t>(level));
     }
   }
@@ -252,6 +259,11 @@ void split_codes(const float* x, int64_t n, int bits, int split, Buckets& b, uin
 IDDL_VECTOR_CLONES void decode_codes(const uint32_t* codes, int64_t count, int bits, int split, const float* min,
                                      const float* step, float* out) {
   const uint32_t level_mask = (1u << bits) - 1, bucket_mask = (1u << split) - 1;
+  if (split == 0) {  // one bucket: no table lookups
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = min[0] + static_cast<float>(static_cast<int32_t>(codes[i] & level_mask)) * step[0];
+    return;
+  }
   for (int64_t i = 0; i < count; ++i) {
     const uint32_t c = codes[i], j = (c >> bits) & bucket_mask;
     out[i] = min[j] + static_cast<float>(static_cast<int32_t>(c & level_mask)) * step[j];
