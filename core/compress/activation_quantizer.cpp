@@ -201,9 +201,10 @@ IDDL_VECTOR_CLONES int64_t block_codes(const float* x, int64_t count, const floa
   return ties;
 }
 
-// Sortquant codes of n values (n >= 2^16) with `Boundaries` = B - 1 boundaries; false when the sample misleads.
+// Sortquant codes of n values (n >= 2^16) with `Boundaries` = B - 1 boundaries, packed at `wire` bits a code into
+// `packed` block by block; false (nothing written) when the sample misleads.
 template <int Boundaries>
-bool selected_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* codes) {
+bool selected_codes(const float* x, int64_t n, int bits, int wire, Buckets& b, uint8_t* packed) {
   float boundary[Boundaries], before[Boundaries];
   int64_t below[Boundaries];
   if (!find_boundaries<Boundaries>(x, n, b, boundary, before, below)) return false;
@@ -219,9 +220,9 @@ bool selected_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* c
   for (int64_t block = 0; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
     const float* xb = x + block;
-    uint32_t* cb = codes + block;
-    if (block_codes<Boundaries>(xb, count, boundary, b.min.data(), b.step.data(), top, bits, cb) == 0) continue;
-    for (int64_t i = 0; i < count; ++i) {
+    uint32_t cb[kBlock];  // a block of kBlock codes packs into whole bytes
+    const bool ties = block_codes<Boundaries>(xb, count, boundary, b.min.data(), b.step.data(), top, bits, cb) > 0;
+    for (int64_t i = 0; ties && i < count; ++i) {
       int j = 0;
       while (j < Boundaries && boundary[j] < xb[i]) ++j;
       if (j == Boundaries || boundary[j] != xb[i]) continue;
@@ -231,6 +232,7 @@ bool selected_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* c
       const float level = b.step[bucket] > 0.0f ? level_of(xb[i], b.min[bucket], b.step[bucket], top) : 0.0f;
       cb[i] = static_cast<uint32_t>(bucket) << bits | static_cast<uint32_t>(static_cast<int32_t>(level));
     }
+    pack_bits(cb, count, wire, packed + block / 8 * wire);
   }
   return true;
 }
@@ -239,19 +241,22 @@ bool selected_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* c
 
 namespace {
 
-// Sortquant codes of n values with 2^split buckets: the selected boundaries for large inputs (split 1..4), else a
-// stable sort.
-void split_codes(const float* x, int64_t n, int bits, int split, Buckets& b, uint32_t* codes) {
+// Sortquant codes of n values with 2^split buckets, packed at `wire` bits into `packed`: the selected boundaries for
+// large inputs (split 1..4), else a stable sort.
+void split_codes(const float* x, int64_t n, int bits, int split, int wire, Buckets& b, uint8_t* packed) {
   if (n >= (int64_t{1} << 20)) {
     switch (split) {
-      case 1: if (selected_codes<1>(x, n, bits, b, codes)) return; break;
-      case 2: if (selected_codes<3>(x, n, bits, b, codes)) return; break;
-      case 3: if (selected_codes<7>(x, n, bits, b, codes)) return; break;
-      case 4: if (selected_codes<15>(x, n, bits, b, codes)) return; break;
+      case 1: if (selected_codes<1>(x, n, bits, wire, b, packed)) return; break;
+      case 2: if (selected_codes<3>(x, n, bits, wire, b, packed)) return; break;
+      case 3: if (selected_codes<7>(x, n, bits, wire, b, packed)) return; break;
+      case 4: if (selected_codes<15>(x, n, bits, wire, b, packed)) return; break;
       default: break;
     }
   }
-  sorted_codes(x, n, bits, b, codes);
+  std::vector<uint32_t> codes(static_cast<size_t>(n));
+  sorted_codes(x, n, bits, b, codes.data());
+  // A code in a whole byte or two is the same code packed at 8 or 16 bits (least significant byte first).
+  pack_bits(codes.data(), n, wire, packed);
 }
 
 // Values of `count` codes: min[j] + level * step[j] for bucket j in the high bits (masked: an Int container has room
@@ -316,10 +321,7 @@ torch::Tensor ActivationQuantizer::encode(const torch::Tensor& x) const {
       }
     }
   } else if (n > 0) {
-    std::vector<uint32_t> codes(static_cast<size_t>(n));
-    split_codes(values, n, bits_, split_, b, codes.data());
-    // A code in a whole byte or two is the same code packed at 8 or 16 bits (least significant byte first).
-    pack_bits(codes.data(), n, wire, packed);
+    split_codes(values, n, bits_, split_, wire, b, packed);
   }
   for (int64_t j = 0; j < b.count; ++j) {
     std::memcpy(out + 8 * j, &b.min[j], 4);
