@@ -184,16 +184,23 @@ bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundar
 template <int Boundaries>
 IDDL_VECTOR_CLONES int64_t block_codes(const float* x, int64_t count, const float* boundary, const float* min,
                                        const float* step, float top, int bits, uint32_t* codes) {
-  int32_t ties = 0;  // (int32 counters and selects rather than table loads: the loop vectorizes)
+  // (Local copies of the tables, int32 counters and selects rather than loads in the loop: it vectorizes.)
+  float bound[Boundaries], mins[Boundaries + 1], steps[Boundaries + 1];
+  for (int k = 0; k < Boundaries; ++k) bound[k] = boundary[k];
+  for (int k = 0; k <= Boundaries; ++k) {
+    mins[k] = min[k];
+    steps[k] = step[k];
+  }
+  int32_t ties = 0;
   for (int64_t i = 0; i < count; ++i) {
     int32_t j = 0;
-    float m = min[0], s = step[0];
+    float m = mins[0], s = steps[0];
     for (int k = 0; k < Boundaries; ++k) {  // the boundaries ascend: the last one below x[i] names the bucket
-      const bool above = boundary[k] < x[i];
+      const bool above = bound[k] < x[i];
       j += above ? 1 : 0;
-      m = above ? min[k + 1] : m;
-      s = above ? step[k + 1] : s;
-      ties += boundary[k] == x[i] ? 1 : 0;
+      m = above ? mins[k + 1] : m;
+      s = above ? steps[k + 1] : s;
+      ties += bound[k] == x[i] ? 1 : 0;
     }
     const float level = s > 0.0f ? level_of(x[i], m, s, top) : 0.0f;
     codes[i] = static_cast<uint32_t>(j << bits) | static_cast<uint32_t>(static_cast<int32_t>(level));
