@@ -110,7 +110,10 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                                                "at least the k-th largest magnitude (seed 003)")})),
         method("randomk", "k = ceil(ratio * n) random entries, sent as they are (seed 003, GRACE)",
                compression_params(false, {unit_fraction("ratio", 0.01, "fraction of the entries kept"),
-                                          flag("scaled", false, "scale by n / k so the estimate is unbiased")})),
+                                          flag("scaled", false, "scale by n / k so the estimate is unbiased"),
+                                          text("indices", "sent", {"sent", "shared_seed"},
+                                               "sent: the k indices travel; shared_seed: an 8-byte seed the "
+                                               "receivers redraw them from")})),
         method("threshold", "the entries with |x| >= v, as indices and values",
                compression_params(false, {with_min(number("v", 0.001, "magnitude threshold"), 0, false)})),
         method("adaptive_threshold", "the entries with |x| >= max|x| / 2, as indices and values (seed 003)",

@@ -20,8 +20,7 @@ torch::Tensor AdaptiveThreshold::encode(const torch::Tensor& values) {
     for (int64_t i = 0; i < n; ++i)
       if (2.0f * magnitude(i) >= largest) kept.push_back(i);
   }
-  const torch::Tensor indices = torch::from_blob(kept.data(), {static_cast<int64_t>(kept.size())}, torch::kInt64);
-  return pack(indices, list.index_select(0, indices), n);
+  return pack(kept, x, 1.0f, n);
 }
 
 }  // namespace iddl::compress

@@ -17,7 +17,10 @@ std::unique_ptr<Compressor> topk(const json& p, torch::Generator) {
 }
 
 std::unique_ptr<Compressor> randomk(const json& p, torch::Generator generator) {
-  return std::make_unique<RandomK>(p.at("ratio").get<double>(), p.at("scaled").get<bool>(), std::move(generator));
+  const RandomK::Indices indices =
+      p.at("indices").get<std::string>() == "shared_seed" ? RandomK::Indices::SharedSeed : RandomK::Indices::Sent;
+  return std::make_unique<RandomK>(p.at("ratio").get<double>(), p.at("scaled").get<bool>(), std::move(generator),
+                                   indices);
 }
 
 std::unique_ptr<Compressor> threshold(const json& p, torch::Generator) {

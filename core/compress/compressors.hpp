@@ -1,6 +1,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "core/compress/compressor.hpp"
 
 namespace iddl::compress {
@@ -15,8 +17,8 @@ class SparseCompressor : public Compressor {
   void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
 
  protected:
-  // The payload of `values` at ascending `indices` (int64) of a vector of n entries.
-  static torch::Tensor pack(const torch::Tensor& indices, const torch::Tensor& values, int64_t n);
+  // The payload of the entries x[i] * scale at the ascending `indices` of a vector of n entries.
+  static torch::Tensor pack(const std::vector<int64_t>& indices, const float* x, float scale, int64_t n);
 };
 
 // The k = max(1, ceil(ratio n)) entries of largest magnitude. Ties at the k-th largest magnitude: ExactK sends k
@@ -34,16 +36,23 @@ class TopK : public SparseCompressor {
   Ties ties_;
 };
 
-// k = max(1, ceil(ratio n)) entries drawn uniformly without replacement, sent as they are (seed 003), or scaled by
-// n/k when `scaled` (unbiased).
+// k = max(1, ceil(ratio n)) entries drawn uniformly without replacement (Floyd's algorithm from a 64-bit seed the
+// generator draws), sent as they are (seed 003), or scaled by n/k when `scaled` (unbiased). Indices::Sent: the sparse
+// payload; Indices::SharedSeed: the seed (8 bytes) then the k values, the receiver redrawing the indices from it.
 class RandomK : public SparseCompressor {
  public:
-  RandomK(double ratio, bool scaled, torch::Generator generator);
+  enum class Indices { Sent, SharedSeed };
+  RandomK(double ratio, bool scaled, torch::Generator generator, Indices indices = Indices::Sent);
   torch::Tensor encode(const torch::Tensor& values) override;
+  void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
 
  private:
+  // The factor the sent values carry: n / count when scaled, else 1.
+  float scale(int64_t n, int64_t count) const;
+
   double ratio_;
   bool scaled_;
+  Indices indices_;
   torch::Generator generator_;
 };
 

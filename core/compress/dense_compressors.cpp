@@ -207,10 +207,18 @@ IDDL_VECTOR_CLONES void ternary_codes(const float* x, const float* u, int64_t co
 
 // sum[i] += step for code 1, -step for code 2, for `count` (a multiple of 4) entries packed 4 per byte.
 IDDL_VECTOR_CLONES void add_ternary(const uint8_t* in, int64_t count, float step, float* sum) {
+#ifdef IDDL_X86
+  const __m128 weight = _mm_set1_ps(step);  // a byte's 4 levels are one 16-byte row of the table
+  for (int64_t k = 0; k < count / 4; ++k) {
+    const __m128 level = _mm_loadu_ps(kTernary.value[in[k]]);
+    _mm_storeu_ps(sum + 4 * k, _mm_add_ps(_mm_loadu_ps(sum + 4 * k), _mm_mul_ps(weight, level)));
+  }
+#else
   for (int64_t k = 0; k < count / 4; ++k) {
     const float* level = kTernary.value[in[k]];
     for (int j = 0; j < 4; ++j) sum[4 * k + j] += step * level[j];
   }
+#endif
 }
 
 // QSGD levels of `count` entries: floor(|x| / norm * top) rounded up when u < the remainder.
@@ -220,7 +228,7 @@ IDDL_VECTOR_CLONES void qsgd_levels(const float* x, const float* u, int64_t coun
     const float position = std::min(std::fabs(x[i]) * per_norm, top);
     const auto below = static_cast<int32_t>(position);  // floor: position >= 0
     const float up = u[i] < position - static_cast<float>(below) ? 1.0f : 0.0f;
-    level[i] = static_cast<uint32_t>(std::min(static_cast<float>(below) + up, top));
+    level[i] = static_cast<uint32_t>(static_cast<int32_t>(std::min(static_cast<float>(below) + up, top)));
   }
 }
 
@@ -230,7 +238,8 @@ IDDL_VECTOR_CLONES void add_qsgd(const uint32_t* level, const uint8_t* negative,
                                  float step, float* sum) {
   for (int64_t k = 0; k < count / 8; ++k) {
     const float* sign = kSigns.value[negative[first / 8 + k]];
-    for (int j = 0; j < 8; ++j) sum[first + 8 * k + j] += sign[j] * static_cast<float>(level[8 * k + j]) * step;
+    for (int j = 0; j < 8; ++j)  // levels are below 2^16: through int32, which converts in vector registers
+      sum[first + 8 * k + j] += sign[j] * static_cast<float>(static_cast<int32_t>(level[8 * k + j])) * step;
   }
 }
 

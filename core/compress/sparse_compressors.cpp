@@ -1,7 +1,10 @@
 // The sparse compressors (topk, randomk, threshold) and their shared payload: indices, then values.
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -27,15 +30,110 @@ void write_indices(const int64_t* indices, int64_t count, uint8_t* out) {
   }
 }
 
+// Adds weight * value[i] at index[i] (read as `Index`) for `count` entries, each index checked against n.
 template <typename Index>
-void read_indices(const uint8_t* in, int64_t count, int64_t n, int64_t* indices) {
+void add_entries(const uint8_t* index, const uint8_t* value, int64_t count, int64_t n, float weight, float* sum) {
   for (int64_t i = 0; i < count; ++i) {
-    Index index;
-    std::memcpy(&index, in + i * static_cast<int64_t>(sizeof(Index)), sizeof(Index));
-    indices[i] = static_cast<int64_t>(index);
-    if (indices[i] < 0 || indices[i] >= n)
-      throw std::runtime_error("sparse payload: index " + std::to_string(indices[i]) + " out of " + std::to_string(n));
+    Index at;
+    float v;
+    std::memcpy(&at, index + i * static_cast<int64_t>(sizeof(Index)), sizeof(Index));
+    std::memcpy(&v, value + 4 * i, 4);
+    const auto position = static_cast<int64_t>(at);
+    if (position < 0 || position >= n)
+      throw std::runtime_error("sparse payload: index " + std::to_string(position) + " out of " + std::to_string(n));
+    sum[position] += weight * v;
   }
+}
+
+// The floats of a 1-D float32 CPU tensor, converted and made contiguous into `holder` when needed.
+const float* float_data(const torch::Tensor& values, torch::Tensor& holder) {
+  holder = values.to(torch::kCPU, torch::kFloat32).contiguous();
+  return holder.data_ptr<float>();
+}
+
+// |x| with NaN as infinity (sent, so not lost).
+inline float magnitude(float x) { return std::isnan(x) ? INFINITY : std::fabs(x); }
+
+// SplitMix64: the stream of 64-bit words a RandomK seed stands for (sender and receivers draw the same).
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // A uniform integer in [0, bound) (Lemire's multiply-and-reject: no modulo bias).
+  uint64_t below(uint64_t bound) {
+    __uint128_t product = static_cast<__uint128_t>(next()) * bound;
+    auto low = static_cast<uint64_t>(product);
+    if (low < bound) {
+      const uint64_t floor = (0 - bound) % bound;
+      while (low < floor) {
+        product = static_cast<__uint128_t>(next()) * bound;
+        low = static_cast<uint64_t>(product);
+      }
+    }
+    return static_cast<uint64_t>(product >> 64);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// The k ascending indices of a uniformly drawn k-subset of [0, n): Floyd's algorithm (O(k) draws) on a bitmap.
+std::vector<int64_t> draw_subset(uint64_t seed, int64_t n, int64_t k) {
+  SplitMix64 stream(seed);
+  std::vector<uint64_t> chosen(static_cast<size_t>((n + 63) / 64), 0);
+  const auto set = [&chosen](int64_t i) {
+    uint64_t& word = chosen[static_cast<size_t>(i / 64)];
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    const bool was = (word & bit) != 0;
+    word |= bit;
+    return !was;
+  };
+  for (int64_t j = n - k; j < n; ++j)
+    if (!set(static_cast<int64_t>(stream.below(static_cast<uint64_t>(j) + 1)))) set(j);
+  std::vector<int64_t> indices;
+  indices.reserve(static_cast<size_t>(k));
+  for (size_t w = 0; w < chosen.size(); ++w)
+    for (uint64_t word = chosen[w]; word != 0; word &= word - 1)
+      indices.push_back(static_cast<int64_t>(64 * w) + __builtin_ctzll(word));
+  return indices;
+}
+
+// A 64-bit word drawn from `generator`.
+uint64_t draw_seed(torch::Generator& generator) {
+  auto* cpu = at::check_generator<at::CPUGeneratorImpl>(generator);
+  std::lock_guard<std::mutex> lock(cpu->mutex_);
+  return cpu->random64();
+}
+
+// The ascending indices of the entries with magnitude >= cut (NaN included).
+std::vector<int64_t> at_least(const float* x, int64_t n, float cut, size_t expected) {
+  std::vector<int64_t> indices;
+  indices.reserve(expected);
+  for (int64_t i = 0; i < n; ++i)
+    if (!(std::fabs(x[i]) < cut)) indices.push_back(i);
+  return indices;
+}
+
+// A magnitude at or below the k-th largest of x's for most inputs, read from a strided sample; 0 when the sample
+// cannot tell (small vectors, k near n).
+float sampled_cut(const float* x, int64_t n, int64_t k) {
+  constexpr int64_t kSample = 1 << 16;
+  if (n < 16 * kSample) return 0.0f;
+  // Aim at about 1.25 k + 4 standard deviations of candidates, so one pass almost always finds k of them.
+  const double expected = static_cast<double>(k) / static_cast<double>(n) * kSample;
+  const auto rank = static_cast<int64_t>(std::ceil(1.25 * expected + 4.0 * std::sqrt(expected) + 8.0));
+  if (rank >= kSample / 2) return 0.0f;
+  std::vector<float> sample(static_cast<size_t>(kSample));
+  const int64_t stride = n / kSample;
+  for (int64_t s = 0; s < kSample; ++s) sample[static_cast<size_t>(s)] = magnitude(x[s * stride]);
+  const auto cut = sample.end() - rank;
+  std::nth_element(sample.begin(), cut, sample.end());
+  return *cut;
 }
 
 }  // namespace
@@ -48,21 +146,26 @@ int index_bytes(int64_t n) {
   return 8;
 }
 
-torch::Tensor SparseCompressor::pack(const torch::Tensor& indices, const torch::Tensor& values, int64_t n) {
+torch::Tensor SparseCompressor::pack(const std::vector<int64_t>& indices, const float* x, float scale, int64_t n) {
   const int width = index_bytes(n);
-  const int64_t count = indices.numel();
+  const auto count = static_cast<int64_t>(indices.size());
   torch::Tensor payload = torch::empty({count * (width + 4)}, torch::kUInt8);
   uint8_t* out = payload.data_ptr<uint8_t>();
-  const torch::Tensor index_list = indices.to(torch::kInt64).contiguous();
-  const int64_t* index_data = index_list.data_ptr<int64_t>();
   switch (width) {
-    case 1: write_indices<uint8_t>(index_data, count, out); break;
-    case 2: write_indices<uint16_t>(index_data, count, out); break;
-    case 4: write_indices<uint32_t>(index_data, count, out); break;
-    default: write_indices<int64_t>(index_data, count, out); break;
+    case 1: write_indices<uint8_t>(indices.data(), count, out); break;
+    case 2: write_indices<uint16_t>(indices.data(), count, out); break;
+    case 4: write_indices<uint32_t>(indices.data(), count, out); break;
+    default: write_indices<int64_t>(indices.data(), count, out); break;
   }
-  const torch::Tensor value_list = values.to(torch::kFloat32).contiguous();
-  if (count > 0) std::memcpy(out + count * width, value_list.data_ptr<float>(), static_cast<size_t>(count) * 4);
+  auto* values = reinterpret_cast<float*>(out + count * width);  // 4-byte aligned: width is 1, 2, 4 or 8
+  if (count * width % 4 != 0) {
+    for (int64_t i = 0; i < count; ++i) {
+      const float v = x[indices[static_cast<size_t>(i)]] * scale;
+      std::memcpy(out + count * width + 4 * i, &v, 4);
+    }
+  } else {
+    for (int64_t i = 0; i < count; ++i) values[i] = x[indices[static_cast<size_t>(i)]] * scale;
+  }
   return payload;
 }
 
@@ -71,20 +174,19 @@ void SparseCompressor::decode_add(const torch::Tensor& payload, double weight, t
   const int width = index_bytes(n);
   const int64_t count = payload.numel() / (width + 4);
   if (count == 0) return;
+  if (!sum.is_contiguous() || sum.scalar_type() != torch::kFloat32 || !sum.device().is_cpu())
+    throw std::invalid_argument("decode: the sum must be a contiguous float32 CPU tensor");
   const torch::Tensor bytes = payload.contiguous();
   const uint8_t* in = bytes.data_ptr<uint8_t>();
-  torch::Tensor indices = torch::empty({count}, torch::kInt64);
-  int64_t* index_data = indices.data_ptr<int64_t>();
+  const uint8_t* values = in + count * width;
+  const auto w = static_cast<float>(weight);
+  float* out = sum.data_ptr<float>();
   switch (width) {
-    case 1: read_indices<uint8_t>(in, count, n, index_data); break;
-    case 2: read_indices<uint16_t>(in, count, n, index_data); break;
-    case 4: read_indices<uint32_t>(in, count, n, index_data); break;
-    default: read_indices<int64_t>(in, count, n, index_data); break;
+    case 1: add_entries<uint8_t>(in, values, count, n, w, out); break;
+    case 2: add_entries<uint16_t>(in, values, count, n, w, out); break;
+    case 4: add_entries<uint32_t>(in, values, count, n, w, out); break;
+    default: add_entries<int64_t>(in, values, count, n, w, out); break;
   }
-  torch::Tensor values = torch::empty({count}, torch::kFloat32);
-  std::memcpy(values.data_ptr<float>(), in + count * width, static_cast<size_t>(count) * 4);
-  if (weight != 1.0) values.mul_(weight);
-  sum.index_add_(0, indices, values);
 }
 
 TopK::TopK(double ratio, Ties ties) : ratio_(ratio), ties_(ties) {
@@ -96,49 +198,91 @@ int64_t TopK::k(int64_t n) const { return kept(ratio_, n); }
 torch::Tensor TopK::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
   const int64_t count = k(n);
-  if (count == n) return pack(torch::arange(n, torch::kInt64), values, n);
-  const torch::Tensor list = values.to(torch::kFloat32).contiguous();
-  const float* x = list.data_ptr<float>();
-  // Magnitudes (NaN as infinity, so it is sent and not lost); the k-th largest is the cut.
-  const auto magnitude = [x](int64_t i) { return std::isnan(x[i]) ? INFINITY : std::fabs(x[i]); };
-  std::vector<float> order(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = magnitude(i);
-  const auto cut = order.begin() + (n - count);
+  torch::Tensor holder;
+  const float* x = float_data(values, holder);
+  // Candidates: every entry at least a cut no larger than the k-th largest magnitude (all of them when the
+  // sampled cut would leave fewer than k), in ascending order.
+  std::vector<int64_t> candidates;
+  if (const float cut = sampled_cut(x, n, count); cut > 0.0f)
+    candidates = at_least(x, n, cut, static_cast<size_t>(count + count / 2));
+  if (static_cast<int64_t>(candidates.size()) < count) {
+    candidates.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) candidates[static_cast<size_t>(i)] = i;
+  }
+  if (count == 0 || count == static_cast<int64_t>(candidates.size())) return pack(candidates, x, 1.0f, n);
+  // The k-th largest magnitude among the candidates is the k-th largest of the vector: the cut.
+  std::vector<float> order(candidates.size());
+  for (size_t c = 0; c < candidates.size(); ++c) order[c] = magnitude(x[candidates[c]]);
+  const auto cut = order.end() - count;
   std::nth_element(order.begin(), cut, order.end());
   const float kth = *cut;
+  std::vector<int64_t> indices;
+  indices.reserve(static_cast<size_t>(count));
   if (ties_ == Ties::Keep) {
     // Every entry at least as large as the cut, as the seed's mask |x| >= kthvalue keeps them.
-    const int64_t at_least = std::count_if(order.begin(), order.end(), [kth](float m) { return m >= kth; });
-    torch::Tensor indices = torch::empty({at_least}, torch::kInt64);
-    int64_t* index = indices.data_ptr<int64_t>();
-    for (int64_t i = 0, taken = 0; i < n; ++i)
-      if (magnitude(i) >= kth) index[taken++] = i;
-    return pack(indices, list.index_select(0, indices), n);
+    for (const int64_t i : candidates)
+      if (magnitude(x[i]) >= kth) indices.push_back(i);
+    return pack(indices, x, 1.0f, n);
   }
-  const int64_t above = std::count_if(cut, order.end(), [kth](float m) { return m > kth; });
   // Every entry above the cut, then the lowest-index entries at it until k are taken.
-  torch::Tensor indices = torch::empty({count}, torch::kInt64);
-  int64_t* index = indices.data_ptr<int64_t>();
-  int64_t taken = 0, ties = count - above;
-  for (int64_t i = 0; i < n && taken < count; ++i) {
-    const float m = magnitude(i);
-    if (m > kth || (m == kth && ties-- > 0)) index[taken++] = i;
+  const int64_t above = std::count_if(cut, order.end(), [kth](float m) { return m > kth; });
+  int64_t ties = count - above;
+  for (const int64_t i : candidates) {
+    const float m = magnitude(x[i]);
+    if (m > kth || (m == kth && ties-- > 0)) indices.push_back(i);
   }
-  return pack(indices, list.index_select(0, indices), n);
+  return pack(indices, x, 1.0f, n);
 }
 
-RandomK::RandomK(double ratio, bool scaled, torch::Generator generator)
-    : ratio_(ratio), scaled_(scaled), generator_(std::move(generator)) {
+RandomK::RandomK(double ratio, bool scaled, torch::Generator generator, Indices indices)
+    : ratio_(ratio), scaled_(scaled), indices_(indices), generator_(std::move(generator)) {
   if (!(ratio > 0.0 && ratio <= 1.0)) throw std::invalid_argument("randomk: ratio must be in (0, 1]");
+}
+
+float RandomK::scale(int64_t n, int64_t count) const {
+  return scaled_ && count > 0 ? static_cast<float>(static_cast<double>(n) / static_cast<double>(count)) : 1.0f;
 }
 
 torch::Tensor RandomK::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
   const int64_t count = kept(ratio_, n);
-  const torch::Tensor indices = std::get<0>(torch::randperm(n, generator_).narrow(0, 0, count).sort());
-  torch::Tensor picked = values.index_select(0, indices);
-  if (scaled_ && count > 0) picked.mul_(static_cast<double>(n) / static_cast<double>(count));
-  return pack(indices, picked, n);
+  torch::Tensor holder;
+  const float* x = float_data(values, holder);
+  const uint64_t seed = draw_seed(generator_);
+  const std::vector<int64_t> indices = draw_subset(seed, n, count);
+  if (indices_ == Indices::Sent) return pack(indices, x, scale(n, count), n);
+  torch::Tensor payload = torch::empty({8 + 4 * count}, torch::kUInt8);
+  uint8_t* out = payload.data_ptr<uint8_t>();
+  std::memcpy(out, &seed, 8);
+  auto* picked = reinterpret_cast<float*>(out + 8);
+  const float factor = scale(n, count);
+  for (int64_t i = 0; i < count; ++i) picked[i] = x[indices[static_cast<size_t>(i)]] * factor;
+  return payload;
+}
+
+void RandomK::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
+  if (indices_ == Indices::Sent) {
+    SparseCompressor::decode_add(payload, weight, sum);
+    return;
+  }
+  const int64_t n = sum.numel();
+  const int64_t count = kept(ratio_, n);
+  if (!payload.is_contiguous() || payload.scalar_type() != torch::kUInt8 || payload.numel() < 8 + 4 * count)
+    throw std::runtime_error("randomk payload: " + std::to_string(payload.numel()) + " bytes, expected " +
+                             std::to_string(8 + 4 * count) + " contiguous uint8");
+  if (!sum.is_contiguous() || sum.scalar_type() != torch::kFloat32 || !sum.device().is_cpu())
+    throw std::invalid_argument("decode: the sum must be a contiguous float32 CPU tensor");
+  const uint8_t* in = payload.data_ptr<uint8_t>();
+  uint64_t seed;
+  std::memcpy(&seed, in, 8);
+  const std::vector<int64_t> indices = draw_subset(seed, n, count);
+  const auto w = static_cast<float>(weight);
+  float* out = sum.data_ptr<float>();
+  for (int64_t i = 0; i < count; ++i) {
+    float v;
+    std::memcpy(&v, in + 8 + 4 * i, 4);
+    out[indices[static_cast<size_t>(i)]] += w * v;
+  }
 }
 
 Threshold::Threshold(double v) : v_(v) {
@@ -146,14 +290,22 @@ Threshold::Threshold(double v) : v_(v) {
 }
 
 torch::Tensor Threshold::encode(const torch::Tensor& values) {
-  const torch::Tensor list = values.to(torch::kFloat32).contiguous();
-  const float* x = list.data_ptr<float>();
-  std::vector<int64_t> kept_indices;
-  for (int64_t i = 0; i < list.numel(); ++i)
-    if (std::fabs(x[i]) >= v_) kept_indices.push_back(i);
-  const torch::Tensor indices =
-      torch::from_blob(kept_indices.data(), {static_cast<int64_t>(kept_indices.size())}, torch::kInt64);
-  return pack(indices, list.index_select(0, indices), list.numel());
+  const int64_t n = values.numel();
+  torch::Tensor holder;
+  const float* x = float_data(values, holder);
+  // |x| >= v_ (a double) in float: against the least float at least v_, the same test for every float |x|.
+  float v = static_cast<float>(v_);
+  if (static_cast<double>(v) < v_) v = std::nextafter(v, INFINITY);
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) count += std::fabs(x[i]) >= v;
+  std::vector<int64_t> indices(static_cast<size_t>(count) + 1);
+  int64_t taken = 0;
+  for (int64_t i = 0; i < n; ++i) {  // branch-free: every entry writes the next slot, a kept one advances it
+    indices[static_cast<size_t>(taken)] = i;
+    taken += std::fabs(x[i]) >= v;
+  }
+  indices.resize(static_cast<size_t>(count));
+  return pack(indices, x, 1.0f, n);
 }
 
 }  // namespace iddl::compress

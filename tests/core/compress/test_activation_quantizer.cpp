@@ -3,7 +3,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -126,4 +129,60 @@ TEST(compress, QuantizersHandleConstantAndEmptyTensors) {
   EXPECT_THROW(sortquant(6, 2), std::invalid_argument);
   EXPECT_THROW(sortquant(8, 0), std::invalid_argument);
   EXPECT_THROW(uniform(17), std::invalid_argument);
+}
+
+namespace {
+
+// Today's definition of sortquant's payload, from a full stable sort: bucket j holds the sorted positions
+// [j n / B, (j + 1) n / B), ties in index order; min, step and round((x - min) / step) per bucket.
+std::vector<uint8_t> sorted_definition(const torch::Tensor& x, int bits, int split, int wire_bits) {
+  const int64_t n = x.numel(), buckets = int64_t{1} << split;
+  const auto [sorted, order] = x.sort(/*stable=*/true, 0, false);
+  const float* s = sorted.data_ptr<float>();
+  const int64_t* o = order.data_ptr<int64_t>();
+  const auto top = static_cast<float>((1 << bits) - 1);
+  std::vector<uint32_t> codes(static_cast<size_t>(n));
+  std::vector<uint8_t> payload(static_cast<size_t>(8 * buckets + packed_bytes(n, wire_bits)));
+  for (int64_t j = 0; j < buckets; ++j) {
+    const int64_t begin = j * n / buckets, end = (j + 1) * n / buckets;
+    const float min = s[begin], step = (s[end - 1] - s[begin]) / top;
+    std::memcpy(payload.data() + 8 * j, &min, 4);
+    std::memcpy(payload.data() + 8 * j + 4, &step, 4);
+    for (int64_t p = begin; p < end; ++p) {
+      const float level = step > 0.0f ? std::min(std::max(std::floor((s[p] - min) / step + 0.5f), 0.0f), top) : 0.0f;
+      codes[static_cast<size_t>(o[p])] = static_cast<uint32_t>(j << bits) | static_cast<uint32_t>(level);
+    }
+  }
+  pack_bits(codes.data(), n, wire_bits, payload.data() + 8 * buckets);
+  return payload;
+}
+
+}  // namespace
+
+TEST(compress, SortQuantOfLargeTensorsEqualsTheFullSortDefinition) {
+  // Above 2^20 values the buckets come from selected order statistics, not a sort: the payload must be the same
+  // bytes, ties at a bucket boundary included (a third of the values 0, so boundaries fall inside a run of zeros).
+  const int64_t n = (int64_t{1} << 20) + 5;
+  const torch::Tensor normal = torch::randn({n}, generator(7));
+  const torch::Tensor zeros = torch::rand({n}, generator(8)) < 0.33;
+  const torch::Tensor relu_like = torch::where(zeros, torch::zeros({n}), normal);
+  const torch::Tensor rounded = torch::round(normal * 4) / 4;  // many ties everywhere
+  for (const torch::Tensor& x : {normal, relu_like, rounded}) {
+    for (const int split : {1, 2, 3, 4}) {
+      const ActivationQuantizer quantizer = sortquant(8, split);
+      const torch::Tensor payload = quantizer.encode(x);
+      const std::vector<uint8_t> expected = sorted_definition(x, 8, split, quantizer.wire_bits());
+      ASSERT_EQ(payload.numel(), static_cast<int64_t>(expected.size()));
+      EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0) << "split " << split;
+    }
+  }
+  for (const torch::Tensor& x : {normal, relu_like}) {  // and uniform's one bucket, from one min/max pass
+    const torch::Tensor payload = uniform(8).encode(x);
+    const std::vector<uint8_t> expected = sorted_definition(x, 8, 0, 8);
+    EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0);
+  }
+  const ActivationQuantizer in_int = sortquant(12, 2, CodeContainer::Int);
+  const torch::Tensor payload = in_int.encode(relu_like);
+  const std::vector<uint8_t> expected = sorted_definition(relu_like, 12, 2, 16);
+  EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0);
 }

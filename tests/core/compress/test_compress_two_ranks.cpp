@@ -66,6 +66,35 @@ TEST(CompressTwoRanks, EveryMethodGivesTheSameResultOnBothRanks) {
   }
 }
 
+TEST(CompressTwoRanks, SharedSeedRandomKDecodesIdenticallyOnBothRanks) {
+  // Each rank's payload carries its own seed; every rank redraws the sender's indices from it, so the averages agree
+  // and only the values travel (8 + 4k bytes a frame: about half the sparse payload's 8 bytes an entry).
+  iddl::comm::MpiCommunicator comm;
+  for (const std::string granularity : {"layerwise", "model"}) {
+    const nlohmann::json value = {{"method", "randomk"}, {"ratio", 0.1}, {"indices", "shared_seed"},
+                                  {"granularity", granularity}};
+    auto averager = make_averager(compression(value), comm, 7);
+    for (int step = 0; step < 3; ++step) {
+      std::vector<torch::Tensor> tensors = gradients(comm.rank() + 10 * step);
+      averager->average(tensors, weight_of(comm.rank()));
+      EXPECT_TRUE(same_on_both_ranks(comm, tensors)) << granularity;
+      EXPECT_GT(flat(tensors).ne(0).sum().item<int64_t>(), 0) << granularity;
+    }
+    EXPECT_LT(averager->compression_ratio(), 0.12) << granularity;
+  }
+  // One rank's payload, decoded by both, is the same vector.
+  const torch::Tensor x = torch::randn({5000}, at::detail::createCPUGenerator(40));
+  auto randomk = make_compressor(compression({{"method", "randomk"}, {"indices", "shared_seed"}}),
+                                 at::detail::createCPUGenerator(41 + comm.rank()));
+  const torch::Tensor payload = randomk->encode(x);
+  const auto frames = comm.allgather(payload.to(torch::kInt32), Traffic::Bookkeeping);  // one byte an int
+  ASSERT_EQ(frames[0].numel(), 8 + 50 * 4);
+  const torch::Tensor from_rank0 = randomk->decode(frames[0].to(torch::kUInt8), 5000);
+  EXPECT_TRUE(same_on_both_ranks(comm, {from_rank0}));
+  EXPECT_EQ(from_rank0.ne(0).sum().item<int64_t>(), 50);
+  EXPECT_TRUE(torch::equal(from_rank0.masked_select(from_rank0.ne(0)), x.masked_select(from_rank0.ne(0))));
+}
+
 TEST(CompressTwoRanks, LosslessSettingsEqualTheDenseWeightedAverage) {
   iddl::comm::MpiCommunicator comm;
   std::vector<torch::Tensor> tensors = gradients(comm.rank());

@@ -20,7 +20,7 @@ torch::Generator generator(uint64_t seed) { return at::detail::createCPUGenerato
 
 // The parameters of every encode/decode method at their defaults (docs/compression.md); each reads its own.
 nlohmann::json every_param() {
-  return {{"ratio", 0.01}, {"ties", "exact_k"}, {"scaled", false}, {"v", 0.001}, {"levels", 256}};
+  return {{"ratio", 0.01}, {"ties", "exact_k"}, {"scaled", false}, {"indices", "sent"}, {"v", 0.001}, {"levels", 256}};
 }
 
 // A communicator of one rank: collectives return their input; point-to-point calls have no peer.
@@ -321,4 +321,71 @@ TEST(compress, PowerSgdRecoversALowRankMatrixAndSendsFactors) {
   fresh.reduce(one, comm);
   EXPECT_TRUE(torch::allclose(one[0] + fresh.memory().residual(0), full, 1e-5, 1e-5));
   EXPECT_GT(fresh.memory().residual(0).norm().item<float>(), 1.0f);
+}
+
+namespace {
+
+// The payload of exact top-k by definition: every entry above the k-th largest magnitude (NaN as infinity), then
+// (exact_k) the lowest-index entries at it until k are taken, or (keep) all of them.
+torch::Tensor exact_topk_payload(const torch::Tensor& x, int64_t k, TopK::Ties ties) {
+  const torch::Tensor magnitude = torch::where(x.isnan(), torch::full_like(x, INFINITY), x.abs());
+  const float kth = std::get<0>(magnitude.topk(k)).min().item<float>();
+  const int64_t above = magnitude.gt(kth).sum().item<int64_t>();
+  const float* m = magnitude.data_ptr<float>();
+  std::vector<int64_t> indices;
+  int64_t ties_left = k - above;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    if (m[i] > kth || (m[i] == kth && (ties == TopK::Ties::Keep || ties_left-- > 0))) indices.push_back(i);
+  const torch::Tensor index = torch::tensor(indices, torch::kInt64).to(torch::kInt32);
+  return torch::cat({index.view(torch::kUInt8), x.index_select(0, index.to(torch::kInt64)).view(torch::kUInt8)});
+}
+
+}  // namespace
+
+TEST(compress, TopKOfLargeVectorsIsTheExactTopK) {
+  // From 2^20 entries topk cuts on a sampled threshold and fixes the count: the same bytes as the exact top-k,
+  // with ties at the cut, with a NaN, and when the sample is misleading (the strided entries are the largest).
+  const int64_t n = (int64_t{1} << 20) + 7;
+  torch::Tensor normal = torch::randn({n}, generator(30));
+  torch::Tensor tied = torch::round(normal * 8) / 8;  // thousands of entries at the cut
+  tied[12345] = NAN;
+  torch::Tensor misleading = torch::randn({n}, generator(31)) * 1e-3;
+  misleading.index_put_({torch::arange(0, n, n / 65536)}, 1.0f);
+  for (const torch::Tensor& x : {normal, tied, misleading})
+    for (const double ratio : {0.001, 0.01, 0.1})
+      for (const TopK::Ties ties : {TopK::Ties::ExactK, TopK::Ties::Keep}) {
+        TopK topk(ratio, ties);
+        EXPECT_TRUE(torch::equal(topk.encode(x), exact_topk_payload(x, topk.k(n), ties))) << ratio;
+      }
+}
+
+TEST(compress, RandomKDrawsEveryEntryEquallyOften) {
+  // Floyd's algorithm draws a uniform k-subset: over 4,000 draws of 10 of 50 entries each entry is drawn
+  // 800 times on average (binomial standard deviation 25.3); all within 5 standard deviations, k distinct each time.
+  RandomK randomk(0.2, false, generator(32));
+  const torch::Tensor x = torch::arange(1, 51, torch::kFloat32);
+  torch::Tensor drawn = torch::zeros({50});
+  for (int draw = 0; draw < 4000; ++draw) {
+    const torch::Tensor decoded = randomk.decode(randomk.encode(x), 50);
+    ASSERT_EQ(decoded.ne(0).sum().item<int64_t>(), 10);
+    drawn += decoded.ne(0).to(torch::kFloat32);
+  }
+  EXPECT_LE((drawn - 800).abs().max().item<float>(), 5 * 25.3);
+}
+
+TEST(compress, SharedSeedRandomKSendsTheSeedInsteadOfTheIndices) {
+  // The same generator draws the same seed, so both formats stand for the same vector; the shared-seed payload is
+  // the 8-byte seed and the k values.
+  const torch::Tensor x = torch::randn({70000}, generator(33));
+  auto sent = make_compressor({"randomk", "layerwise", false, {{"ratio", 0.01}, {"scaled", true}, {"indices", "sent"}}},
+                              generator(34));
+  auto seeded = make_compressor(
+      {"randomk", "layerwise", false, {{"ratio", 0.01}, {"scaled", true}, {"indices", "shared_seed"}}}, generator(34));
+  for (int step = 0; step < 3; ++step) {
+    const torch::Tensor with_indices = sent->encode(x), with_seed = seeded->encode(x);
+    EXPECT_EQ(with_indices.numel(), 700 * (4 + 4));
+    EXPECT_EQ(with_seed.numel(), 8 + 700 * 4);
+    EXPECT_TRUE(torch::equal(seeded->decode(with_seed, 70000), sent->decode(with_indices, 70000)));
+  }
+  EXPECT_THROW(seeded->decode(torch::zeros({8 + 699 * 4}, torch::kUInt8), 70000), std::runtime_error);
 }
