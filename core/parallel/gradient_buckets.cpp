@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace iddl::parallel {
 
@@ -19,7 +20,11 @@ struct GradientBuckets::Bucket {
 
 GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes, bool overlap,
                                  comm::Communicator& comm)
-    : comm_(comm), overlap_(overlap), bucket_of_(parameters.size()), arrived_(parameters.size(), false) {
+    : comm_(comm),
+      overlap_(overlap),
+      parameters_(parameters),
+      bucket_of_(parameters.size()),
+      arrived_(parameters.size(), false) {
   if (parameters.empty()) return;
   const torch::Tensor& first = parameters.front();
   int64_t total = 0;
@@ -29,28 +34,33 @@ GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& parameters, i
     total += p.numel();
   }
   overlap_ = overlap && first.device().is_cpu();  // a GPU's backward runs on the device's own thread
+  views_.resize(parameters.size());
   flat_ = torch::zeros({total}, torch::TensorOptions().dtype(first.scalar_type()).device(first.device()));
   const int64_t element = static_cast<int64_t>(first.element_size());
 
   // Last parameter first: backward produces the output layer's gradients first.
+  // A bucket closes before a parameter that would take it past bucket_bytes.
   int64_t offset = 0;
   int64_t bucket_start = 0;
+  const auto close_bucket = [&] {
+    buckets_.back().values = flat_.slice(0, bucket_start, offset);
+    bucket_start = offset;
+  };
   for (size_t k = parameters.size(); k-- > 0;) {
     const torch::Tensor& p = parameters[k];
-    if (buckets_.empty() || buckets_.back().values.defined()) buckets_.emplace_back();
-    Bucket& bucket = buckets_.back();
+    if (buckets_.empty() || (offset + p.numel() - bucket_start) * element > bucket_bytes) {
+      if (!buckets_.empty()) close_bucket();
+      buckets_.emplace_back();
+    }
     bucket_of_[k] = buckets_.size() - 1;
-    ++bucket.parameters;
+    ++buckets_.back().parameters;
     torch::Tensor keep = flat_;
     p.mutable_grad() = torch::from_blob(static_cast<char*>(flat_.data_ptr()) + offset * element, p.sizes(),
                                         [keep](void*) {}, flat_.options());
+    views_[k] = p.grad().data_ptr();
     offset += p.numel();
-    const bool last = k == 0;
-    if (last || (offset - bucket_start) * element >= bucket_bytes) {
-      bucket.values = flat_.slice(0, bucket_start, offset);
-      bucket_start = offset;
-    }
   }
+  close_bucket();
   for (size_t k = 0; k < parameters.size(); ++k) {
     std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(parameters[k]);
     if (!overlap_ || !accumulator) continue;  // no gradient flows into a parameter that does not require one
@@ -71,6 +81,10 @@ GradientBuckets::~GradientBuckets() {
 }
 
 void GradientBuckets::prepare(double share) {
+  for (size_t k = 0; k < parameters_.size(); ++k)
+    if (parameters_[k].grad().data_ptr() != views_[k])
+      throw std::logic_error("gradient buckets: the gradient of parameter " + std::to_string(k) +
+                             " no longer lives in its bucket (it was set to none or replaced)");
   share_ = share;
   stepping_ = true;
   next_ = 0;

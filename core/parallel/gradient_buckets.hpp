@@ -11,8 +11,8 @@
 namespace iddl::parallel {
 
 // The gradients of a model's parameters as views into one flat buffer (backward accumulates into it, nothing is
-// copied), cut into buckets of about `bucket_bytes` (0: one parameter each) in the order backward produces them,
-// last parameter first. Each step, every bucket is scaled by this rank's share and summed over the ranks in one
+// copied), cut into buckets of at most `bucket_bytes` (but at least one parameter) in the order backward produces
+// them, last parameter first. Each step, every bucket is scaled by this rank's share and summed over the ranks in one
 // nonblocking allreduce; with `overlap`, a bucket's sum starts as soon as backward has accumulated all of its
 // gradients (and every earlier bucket's has started), while backward goes on with the layers before (PyTorch
 // DDP's reducer), else after backward. Buckets start in index order on every rank.
@@ -24,7 +24,8 @@ class GradientBuckets {
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
 
-  // Before backward: each gradient will be multiplied by `share` before the sum.
+  // Before backward: each gradient will be multiplied by `share` before the sum. Throws std::logic_error when a
+  // gradient no longer lives in its bucket (set to none or replaced since).
   void prepare(double share);
   // After backward: starts the sums not started yet and waits for all; the gradients then hold the sums.
   void finish();
@@ -42,6 +43,8 @@ class GradientBuckets {
 
   comm::Communicator& comm_;
   bool overlap_;
+  std::vector<torch::Tensor> parameters_;
+  std::vector<const void*> views_;  // parameter index -> where its gradient lives in flat_
   torch::Tensor flat_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;             // parameter index -> bucket

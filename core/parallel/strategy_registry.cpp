@@ -1,6 +1,5 @@
 #include "core/parallel/strategy_registry.hpp"
 
-#include <cmath>
 #include <stdexcept>
 
 #include "core/parallel/admm_strategy.hpp"
@@ -28,9 +27,8 @@ Hooks single(const json&, Averager, const train::TrainOptions&, comm::Communicat
   return std::make_unique<SingleStrategy>();
 }
 
-Hooks sync(const json& p, Averager averager, const train::TrainOptions&, comm::Communicator& comm) {
-  const auto bucket_bytes = static_cast<int64_t>(std::llround(p.at("bucket_mb").get<double>() * (1 << 20)));
-  return std::make_unique<SyncStrategy>(comm, std::move(averager), bucket_bytes);
+Hooks sync(const json&, Averager averager, const train::TrainOptions&, comm::Communicator& comm) {
+  return std::make_unique<SyncStrategy>(comm, std::move(averager));
 }
 
 Hooks param_avg(const json& p, Averager averager, const train::TrainOptions& options, comm::Communicator& comm) {

@@ -15,13 +15,13 @@ namespace iddl::parallel {
 // while backward runs (GradientBuckets), or through a compressor (docs/compression.md) when one is given.
 class SyncStrategy : public train::TrainingHooks {
  public:
-  // `averager` null: dense allreduces of buckets of about `bucket_bytes` (0: one parameter each).
+  // `averager` null: dense allreduces of buckets of at most `bucket_bytes` (0: one parameter each).
   explicit SyncStrategy(comm::Communicator& comm, std::unique_ptr<compress::CompressedAverager> averager = nullptr,
                         int64_t bucket_bytes = kDefaultBucketBytes)
       : comm_(comm), averager_(std::move(averager)), bucket_bytes_(bucket_bytes) {}
 
-  // The bucket size of `bucket_mb`'s default.
-  static constexpr int64_t kDefaultBucketBytes = int64_t{1} << 20;
+  // The bucket size runs use (docs/strategies.md, "sync's gradient buckets").
+  static constexpr int64_t kDefaultBucketBytes = int64_t{64} << 10;
 
   // Copies rank 0's weights and buffers to every rank; without a compressor, puts the gradients in buckets.
   void on_start(torch::nn::Module& model) override;

@@ -152,8 +152,11 @@ TEST(GradientBuckets, BackwardStartsTheSumsOfBucketsOfViews) {
   using Sizes = std::vector<int64_t>;
   EXPECT_EQ(iddl::parallel::GradientBuckets(parameters, 0, true, comm).bucket_sizes(), Sizes(6, 1));
   EXPECT_EQ(iddl::parallel::GradientBuckets(parameters, kOneBucket, true, comm).bucket_sizes(), Sizes{6});
-  // 40 + 960 + 96 + 4608 bytes reach 4 KiB with the second layer's weight; the first layer's two are the rest.
-  EXPECT_EQ(iddl::parallel::GradientBuckets(parameters, 4096, true, comm).bucket_sizes(), (Sizes{4, 2}));
+  // 40 + 960 + 96 bytes of the last layer and the second's bias; the larger tensors alone.
+  EXPECT_EQ(iddl::parallel::GradientBuckets(parameters, 4096, true, comm).bucket_sizes(), (Sizes{3, 1, 1, 1}));
+  // + 4608 + 192 bytes: the second layer's weight and the first's bias fill 5896 bytes exactly.
+  EXPECT_EQ(iddl::parallel::GradientBuckets(parameters, 5896, true, comm).bucket_sizes(), (Sizes{5, 1}));
+  EXPECT_EQ(iddl::parallel::GradientBuckets(parameters, 5895, true, comm).bucket_sizes(), (Sizes{4, 1, 1}));
 
   iddl::parallel::GradientBuckets buckets(parameters, 4096, true, comm);
   torch::manual_seed(100 + comm.rank());  // different gradients on the ranks
@@ -161,7 +164,7 @@ TEST(GradientBuckets, BackwardStartsTheSumsOfBucketsOfViews) {
   const torch::Tensor y = torch::randint(10, {8});
   buckets.prepare(0.5);
   model->training_loss(x, y).backward();
-  EXPECT_EQ(buckets.started(), 2);  // before finish(): backward started both
+  EXPECT_EQ(buckets.started(), 4);  // before finish(): backward started them all
   buckets.finish();
   for (size_t k = 0; k < parameters.size(); ++k) {
     torch::Tensor expected = parameters[k].grad().clone();
@@ -174,5 +177,5 @@ TEST(GradientBuckets, BackwardStartsTheSumsOfBucketsOfViews) {
   model->training_loss(x, y).backward();
   EXPECT_EQ(after_backward.started(), 0);
   after_backward.finish();
-  EXPECT_EQ(after_backward.started(), 2);
+  EXPECT_EQ(after_backward.started(), 4);
 }
