@@ -103,7 +103,7 @@ void GradientBuckets::on_gradient(size_t index) {
 }
 
 void GradientBuckets::start_ready(bool all) {
-  for (; next_ < buckets_.size() && (all || buckets_[next_].missing == 0); ++next_) {
+  for (; next_ + 1 < buckets_.size() && (all || buckets_[next_].missing == 0); ++next_) {
     Bucket& bucket = buckets_[next_];
     bucket.values.mul_(share_);
     bucket.sum = comm_.iallreduce_sum(bucket.values, comm::Traffic::Training);
@@ -112,9 +112,15 @@ void GradientBuckets::start_ready(bool all) {
 
 void GradientBuckets::finish() {
   start_ready(true);
-  for (auto& bucket : buckets_) {
-    bucket.sum->wait();
-    bucket.sum.reset();
+  for (size_t k = 0; k < next_; ++k) {
+    buckets_[k].sum->wait();
+    buckets_[k].sum.reset();
+  }
+  if (!buckets_.empty()) {  // nothing is left to overlap the last bucket with: a blocking sum
+    Bucket& last = buckets_.back();
+    last.values.mul_(share_);
+    comm_.allreduce_sum(last.values, comm::Traffic::Training);
+    next_ = buckets_.size();
   }
   stepping_ = false;
 }

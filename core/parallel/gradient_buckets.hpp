@@ -15,7 +15,9 @@ namespace iddl::parallel {
 // them, last parameter first. Each step, every bucket is scaled by this rank's share and summed over the ranks in one
 // nonblocking allreduce; with `overlap`, a bucket's sum starts as soon as backward has accumulated all of its
 // gradients (and every earlier bucket's has started), while backward goes on with the layers before (PyTorch
-// DDP's reducer), else after backward. Buckets start in index order on every rank.
+// DDP's reducer), else after backward. Buckets start in index order on every rank. The last bucket, which backward
+// completes last, is summed by a blocking allreduce in finish(): nothing is left to overlap it with, and Open MPI's
+// nonblocking allreduce of a large buffer is several times slower than its blocking one (docs/performance.md).
 class GradientBuckets {
  public:
   GradientBuckets(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes, bool overlap,
@@ -29,7 +31,8 @@ class GradientBuckets {
   void prepare(double share);
   // After backward: starts the sums not started yet and waits for all; the gradients then hold the sums.
   void finish();
-  // How many buckets' sums have started this step (in backward, with `overlap`: those whose gradients are in).
+  // How many buckets' sums have started this step (in backward, with `overlap`: those whose gradients are in, but
+  // the last; after finish(): all).
   int64_t started() const { return static_cast<int64_t>(next_); }
   // The buckets' parameter counts, in the order their sums start.
   std::vector<int64_t> bucket_sizes() const;
@@ -38,7 +41,8 @@ class GradientBuckets {
   struct Bucket;
   // Backward has accumulated parameter `index`'s gradient.
   void on_gradient(size_t index);
-  // Starts every bucket from the next one on whose gradients are all in, in order (all of them with `all`).
+  // Starts every bucket but the last from the next one on whose gradients are all in, in order (all of them with
+  // `all`).
   void start_ready(bool all);
 
   comm::Communicator& comm_;
