@@ -41,9 +41,9 @@ bench: build
 	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
 	  mpirun -np 2 --oversubscribe --bind-to none $(BUILD)/bin/iddl-bench-comm 4 200
 	$(BUILD)/bin/iddl-sweep run bench/sync_throughput.toml --db $(BUILD)/bench.db --force
-	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.parallelism, r.ranks, \
-	  ROUND(60000.0 * r.epochs / r.train_time_s) AS samples_per_s, r.test_accuracy FROM runs r \
-	  JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'sync_throughput' ORDER BY r.ranks"
+	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.model, r.parallelism, r.ranks, \
+	  ROUND(60000.0 * r.epochs / r.train_time_s) AS samples_per_s, r.test_accuracy, r.comm_time_s FROM runs r \
+	  JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'sync_throughput' ORDER BY r.model, r.ranks"
 	$(BUILD)/bin/iddl-sweep run bench/pipeline_efficiency.toml --db $(BUILD)/bench.db --force
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT json_extract(r.config, '$$.parallelism.schedule') AS schedule, \
 	  json_extract(r.config, '$$.parallelism.chunks') AS chunks, ROUND(e.value, 3) AS efficiency, ROUND(i.value, 3) AS ideal, \

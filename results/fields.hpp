@@ -93,8 +93,9 @@ inline constexpr EventField kEventFields[] = {
   {"epoch_time_s", kEpoch, Kind::Real, Stored::Column, Unit::Seconds, "epoch time", "", "seconds of the epoch's training (reports: the mean over epochs)"},
   {"bytes_sent", kEpoch | kRunFinished, Kind::Integer, Stored::Column, Unit::Bytes, "bytes sent", "", "rank 0's training bytes sent (run_finished: all epochs)"},
   {"bytes_received", kEpoch | kRunFinished, Kind::Integer, Stored::Column, Unit::Bytes, "bytes received", "", "rank 0's training bytes received"},
-  {"comm_time_s", kEpoch | kRunFinished, Kind::Real, Stored::Column, Unit::Seconds, "comm time", "", "rank 0's seconds in communication"},
-  {"bandwidth_Bps", kEpoch | kRunFinished, Kind::Real, Stored::Column, Unit::BytesPerSecond, "bandwidth", "", "bytes sent and received per communication second"},
+  {"comm_time_s", kEpoch | kRunFinished, Kind::Real, Stored::Column, Unit::Seconds, "comm time", "", "rank 0's seconds waiting on communication (exposed)"},
+  {"bandwidth_Bps", kEpoch | kRunFinished, Kind::Real, Stored::Column, Unit::BytesPerSecond, "bandwidth", "", "bytes sent per second of comm_total_time_s"},
+  {"comm_total_time_s", kEpoch | kRunFinished, Kind::Real, Stored::Column, Unit::Seconds, "comm total time", "", "rank 0's seconds from each communication's start to its completion, overlapped ones included"},
 
   {"train_time_s", kRunFinished, Kind::Real, Stored::Column, Unit::Seconds, "training time", "", "seconds of all epochs' training"},
   {"inference_time_s", kRunFinished, Kind::Real, Stored::Column, Unit::Seconds, "inference time", "", "seconds of the timed inference batches"},
@@ -163,6 +164,7 @@ inline constexpr const char* bytes_sent = checked_field("bytes_sent");
 inline constexpr const char* bytes_received = checked_field("bytes_received");
 inline constexpr const char* comm_time_s = checked_field("comm_time_s");
 inline constexpr const char* bandwidth_Bps = checked_field("bandwidth_Bps");
+inline constexpr const char* comm_total_time_s = checked_field("comm_total_time_s");
 inline constexpr const char* train_time_s = checked_field("train_time_s");
 inline constexpr const char* inference_time_s = checked_field("inference_time_s");
 inline constexpr const char* latency_ms = checked_field("latency_ms");

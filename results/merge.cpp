@@ -87,7 +87,7 @@ void copy_run_children(Database& db, int64_t id, int64_t other_id) {
   }
   Statement epochs = db.prepare(
       "INSERT INTO main.epochs SELECT ?1, epoch, train_loss, test_loss, test_accuracy, epoch_time_s, bytes_sent, "
-      "bytes_received, comm_time_s, bandwidth_Bps FROM other.epochs WHERE run_id = ?2");
+      "bytes_received, comm_time_s, bandwidth_Bps, comm_total_time_s FROM other.epochs WHERE run_id = ?2");
   epochs.bind_int(1, id).bind_int(2, other_id).run();
   Statement metrics =
       db.prepare("INSERT INTO main.run_metrics SELECT ?1, name, value FROM other.run_metrics WHERE run_id = ?2");

@@ -227,6 +227,14 @@ BEGIN
 END;
 )sql";
 
+// Version 9 (issue 18, overlapped communication): comm_time_s counts the seconds communication kept rank 0
+// waiting; comm_total_time_s the seconds from each communication's start to its completion (equal for blocking
+// calls, more when it overlapped computation).
+const char* const kVersion9 = R"sql(
+ALTER TABLE runs ADD COLUMN comm_total_time_s REAL;
+ALTER TABLE epochs ADD COLUMN comm_total_time_s REAL;
+)sql";
+
 void use_wal(Database& db) {
   // Switching a new file to WAL needs it to itself: when another process has it open at that moment
   // SQLite answers "database is locked" at once, without waiting; the switch either happened or did
@@ -289,7 +297,8 @@ std::string backup_copy(Database& db) {
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> scripts = {kVersion1, kVersion2, kVersion3, kVersion4,
-                                                     kVersion5, kVersion6, kVersion7, kVersion8};
+                                                     kVersion5, kVersion6, kVersion7, kVersion8,
+                                                     kVersion9};
   return scripts;
 }
 

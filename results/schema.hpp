@@ -9,7 +9,7 @@
 namespace iddl::results {
 
 // The schema version this build writes and reads.
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 
 // The SQL scripts of the schema: element N-1 brings a database from version N-1 to N.
 const std::vector<std::string>& migrations();

@@ -7,15 +7,19 @@ namespace iddl::comm {
 struct CommStats {
   int64_t bytes_sent = 0;
   int64_t bytes_received = 0;
-  double seconds = 0.0;
+  double seconds = 0.0;        // exposed: the time the calls kept the caller waiting
+  double total_seconds = 0.0;  // from each call's start to its completion (more than `seconds` by what overlapped)
 
-  // Bytes sent per second of communication (0 when nothing was timed).
-  double bandwidth_Bps() const { return seconds > 0.0 ? static_cast<double>(bytes_sent) / seconds : 0.0; }
+  // Bytes sent per second the calls were in flight (0 when nothing was timed).
+  double bandwidth_Bps() const {
+    return total_seconds > 0.0 ? static_cast<double>(bytes_sent) / total_seconds : 0.0;
+  }
 
   CommStats& operator+=(const CommStats& other) {
     bytes_sent += other.bytes_sent;
     bytes_received += other.bytes_received;
     seconds += other.seconds;
+    total_seconds += other.total_seconds;
     return *this;
   }
 };

@@ -1,6 +1,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ class Communicator {
 
   // Sums a contiguous tensor over all ranks, in place.
   virtual void allreduce_sum(torch::Tensor& tensor, Traffic traffic) = 0;
+  // Starts summing a contiguous tensor over all ranks, in place; `tensor` must live, untouched, until the
+  // request completes. Every rank starts its sums in the same order.
+  virtual std::unique_ptr<Request> iallreduce_sum(torch::Tensor& tensor, Traffic traffic) = 0;
   // Copies a contiguous tensor from `root` to all ranks, in place.
   virtual void broadcast(torch::Tensor& tensor, int root, Traffic traffic) = 0;
   // Gathers a 1-D contiguous tensor of any length (0 included) from every rank; returns them in rank order.
@@ -68,7 +72,9 @@ class Communicator {
   }
 
  protected:
-  void count(const CommStats& call, Traffic traffic) {
+  // Counts a call's traffic; its total time is at least the time it kept the caller waiting (a blocking call's).
+  void count(CommStats call, Traffic traffic) {
+    call.total_seconds = std::max(call.total_seconds, call.seconds);
     if (traffic == Traffic::Training) stats_ += call;
   }
 

@@ -108,6 +108,62 @@ class MpiRequest : public Request {
   bool done_ = false;
 };
 
+// A nonblocking sum over the ranks (MPI_Iallreduce, in place on a host buffer: a GPU tensor's copy, copied
+// back on completion). It times the calls that keep its caller waiting (starting it, test(), wait()) as
+// exposed seconds, and from its start to the first test() or wait() that sees it complete as total seconds;
+// `on_done(exposed, total)` counts them once. Destroyed before completing, it waits for the other ranks: a
+// collective cannot be cancelled.
+class CollectiveRequest : public Request {
+ public:
+  CollectiveRequest(torch::Tensor buffer, torch::Tensor target, MPI_Comm comm,
+                    std::function<void(double, double)> on_done)
+      : buffer_(std::move(buffer)), target_(std::move(target)), on_done_(std::move(on_done)) {
+    check(MPI_Iallreduce(MPI_IN_PLACE, buffer_.data_ptr(), element_count(buffer_), mpi_type(buffer_), MPI_SUM, comm,
+                         &request_),
+          "MPI_Iallreduce");
+    exposed_ = seconds_since(start_);
+  }
+  ~CollectiveRequest() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!done_ && !finalized) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  CollectiveRequest(const CollectiveRequest&) = delete;
+  CollectiveRequest& operator=(const CollectiveRequest&) = delete;
+
+  bool test() override {
+    if (done_) return true;
+    const auto called = std::chrono::steady_clock::now();
+    int flag = 0;
+    check(MPI_Test(&request_, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    exposed_ += seconds_since(called);
+    if (flag) complete();
+    return done_;
+  }
+  void wait() override {
+    if (done_) return;
+    const auto called = std::chrono::steady_clock::now();
+    check(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait");
+    exposed_ += seconds_since(called);
+    complete();
+  }
+
+ private:
+  void complete() {
+    done_ = true;
+    if (!target_.is_same(buffer_)) target_.copy_(buffer_);
+    on_done_(exposed_, seconds_since(start_));
+  }
+
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  torch::Tensor buffer_;  // the host memory MPI sums in
+  torch::Tensor target_;  // the caller's tensor
+  std::function<void(double, double)> on_done_;
+  double exposed_ = 0.0;
+  bool done_ = false;
+};
+
 }  // namespace
 
 MpiCommunicator::MpiCommunicator() {
@@ -136,6 +192,16 @@ void MpiCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   });
   const int64_t bytes = ring_allreduce_bytes(tensor.numel() * static_cast<int64_t>(tensor.element_size()), size_);
   count({bytes, bytes, seconds_since(start)}, traffic);
+}
+
+std::unique_ptr<Request> MpiCommunicator::iallreduce_sum(torch::Tensor& tensor, Traffic traffic) {
+  require_contiguous(tensor);
+  torch::Tensor host = host_copy(tensor);
+  const int64_t bytes = ring_allreduce_bytes(bytes_of(tensor), size_);
+  return std::make_unique<CollectiveRequest>(std::move(host), tensor, comm_,
+                                             [this, bytes, traffic](double exposed, double total) {
+                                               count({bytes, bytes, exposed, total}, traffic);
+                                             });
 }
 
 void MpiCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic) {

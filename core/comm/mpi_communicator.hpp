@@ -20,6 +20,7 @@ class MpiCommunicator : public Communicator {
   int size() const override { return size_; }
   std::string backend() const override { return "mpi"; }
   void allreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
+  std::unique_ptr<Request> iallreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
   void broadcast(torch::Tensor& tensor, int root, Traffic traffic) override;
   std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, Traffic traffic) override;
   void send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) override;

@@ -68,6 +68,12 @@ class CountedRequest : public Request {
   bool done_ = false;
 };
 
+// A transfer that completed before its request was made.
+class CompletedRequest : public Request {
+ public:
+  bool test() override { return true; }
+};
+
 NcclCommunicator::NcclCommunicator() : mpi_(std::make_unique<MpiCommunicator>()) {}
 
 NcclCommunicator::NcclCommunicator(std::unique_ptr<MpiCommunicator> mpi) : mpi_(std::move(mpi)) {}
@@ -114,6 +120,13 @@ void NcclCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   wait_for_stream();
   const int64_t bytes = ring_allreduce_bytes(bytes_of(tensor), size());
   count({bytes, bytes, seconds_since(start)}, traffic);
+}
+
+std::unique_ptr<Request> NcclCommunicator::iallreduce_sum(torch::Tensor& tensor, Traffic traffic) {
+  if (!tensor.is_cuda())
+    return std::make_unique<CountedRequest>(mpi_->iallreduce_sum(tensor, traffic), [this] { take_mpi_stats(); });
+  allreduce_sum(tensor, traffic);
+  return std::make_unique<CompletedRequest>();
 }
 
 void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic) {

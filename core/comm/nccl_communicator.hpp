@@ -26,6 +26,8 @@ class NcclCommunicator : public Communicator {
   int size() const override { return mpi_->size(); }
   std::string backend() const override { return "mpi+nccl"; }
   void allreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
+  // On a GPU, the sum completes before it returns (one stream orders it after backward anyway).
+  std::unique_ptr<Request> iallreduce_sum(torch::Tensor& tensor, Traffic traffic) override;
   void broadcast(torch::Tensor& tensor, int root, Traffic traffic) override;
   std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, Traffic traffic) override;
   void send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) override;

@@ -5,6 +5,11 @@
 
 namespace iddl::comm {
 
+void Request::wait() {
+  while (!test()) {
+  }
+}
+
 bool wait_for(Request& request, double timeout_s) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();

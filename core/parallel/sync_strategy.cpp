@@ -1,28 +1,44 @@
 #include "core/parallel/sync_strategy.hpp"
 
 #include "core/models/layers.hpp"
-#include "core/train/flat_tensors.hpp"
 #include "core/parallel/model_state.hpp"
 #include "results/fields.hpp"
 
 namespace iddl::parallel {
 
-void SyncStrategy::on_start(torch::nn::Module& model) { broadcast_from_rank0(model, comm_); }
+namespace {
+
+double share_of(int64_t local_samples, int64_t global_samples) {
+  return static_cast<double>(local_samples) / static_cast<double>(global_samples);
+}
+
+// Whether `model` has a masked layer, whose gradients the trainer masks after backward.
+bool has_masks(const torch::nn::Module& model) {
+  for (const auto& module : model.modules()) {
+    if (auto* layer = dynamic_cast<models::LinearImpl*>(module.get()); layer && layer->mask.defined()) return true;
+    if (auto* layer = dynamic_cast<models::Conv2dImpl*>(module.get()); layer && layer->mask.defined()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void SyncStrategy::on_start(torch::nn::Module& model) {
+  broadcast_from_rank0(model, comm_);
+  // Masked gradients are masked after backward: their sums may start only then.
+  if (!averager_) buckets_ = std::make_unique<GradientBuckets>(model.parameters(), bucket_bytes_, !has_masks(model), comm_);
+}
+
+void SyncStrategy::before_backward(torch::nn::Module&, int64_t local_samples, int64_t global_samples) {
+  if (buckets_) buckets_->prepare(share_of(local_samples, global_samples));
+}
 
 void SyncStrategy::after_backward(torch::nn::Module& model, int64_t local_samples, int64_t global_samples) {
-  const std::vector<torch::Tensor> parameters = model.parameters();
-  const double share = static_cast<double>(local_samples) / static_cast<double>(global_samples);
-  if (averager_) {
-    std::vector<torch::Tensor> gradients;
-    for (const auto& p : parameters) gradients.push_back(p.grad());
-    averager_->average(gradients, share);
-    models::mask_gradients(model);  // sign and low-rank payloads fill masked entries in
-    return;
-  }
-  torch::Tensor flat = train::flatten_gradients(parameters);
-  flat.mul_(share);
-  comm_.allreduce_sum(flat, comm::Traffic::Training);
-  train::unflatten_into_gradients(flat, parameters);
+  if (buckets_) return buckets_->finish();
+  std::vector<torch::Tensor> gradients;
+  for (const auto& p : model.parameters()) gradients.push_back(p.grad());
+  averager_->average(gradients, share_of(local_samples, global_samples));
+  models::mask_gradients(model);  // sign and low-rank payloads fill masked entries in
 }
 
 std::map<std::string, double> SyncStrategy::run_metrics() const {

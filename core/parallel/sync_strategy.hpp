@@ -5,21 +5,27 @@
 
 #include "core/comm/communicator.hpp"
 #include "core/compress/compressed_averager.hpp"
+#include "core/parallel/gradient_buckets.hpp"
 #include "core/train/training_hooks.hpp"
 
 namespace iddl::parallel {
 
 // `parallelism = "sync"` (parallel SGD): every step, the gradients of all ranks are averaged,
-// weighted by each rank's share of the global batch, in one allreduce of a flattened buffer, or
-// through a compressor (docs/compression.md) when one is given.
+// weighted by each rank's share of the global batch, in allreduces of gradient buckets that start
+// while backward runs (GradientBuckets), or through a compressor (docs/compression.md) when one is given.
 class SyncStrategy : public train::TrainingHooks {
  public:
-  // `averager` null: dense allreduce.
-  explicit SyncStrategy(comm::Communicator& comm, std::unique_ptr<compress::CompressedAverager> averager = nullptr)
-      : comm_(comm), averager_(std::move(averager)) {}
+  // `averager` null: dense allreduces of buckets of at most `bucket_bytes` (0: one parameter each).
+  explicit SyncStrategy(comm::Communicator& comm, std::unique_ptr<compress::CompressedAverager> averager = nullptr,
+                        int64_t bucket_bytes = kDefaultBucketBytes)
+      : comm_(comm), averager_(std::move(averager)), bucket_bytes_(bucket_bytes) {}
 
-  // Copies rank 0's weights and buffers to every rank.
+  // The bucket size runs use (docs/strategies.md, "sync's gradient buckets").
+  static constexpr int64_t kDefaultBucketBytes = int64_t{64} << 10;
+
+  // Copies rank 0's weights and buffers to every rank; without a compressor, puts the gradients in buckets.
   void on_start(torch::nn::Module& model) override;
+  void before_backward(torch::nn::Module& model, int64_t local_samples, int64_t global_samples) override;
   void after_backward(torch::nn::Module& model, int64_t local_samples, int64_t global_samples) override;
   // {"compression_ratio": wire bytes / dense bytes} with a compressor.
   std::map<std::string, double> run_metrics() const override;
@@ -30,6 +36,8 @@ class SyncStrategy : public train::TrainingHooks {
  private:
   comm::Communicator& comm_;
   std::unique_ptr<compress::CompressedAverager> averager_;
+  int64_t bucket_bytes_;
+  std::unique_ptr<GradientBuckets> buckets_;
 };
 
 }  // namespace iddl::parallel

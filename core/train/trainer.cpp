@@ -65,6 +65,7 @@ void Trainer::set_learning_rate(double lr) { train::set_learning_rate(optimizer_
 StepLoss Trainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) {
   optimizer_.zero_grad();
   StepLoss counted{0.0, x.size(0)};
+  hooks_.before_backward(*model_, counted.samples, global_samples);
   if (counted.samples > 0) {
     torch::Tensor loss = model_->training_loss(x, y);
     loss.backward();

@@ -26,6 +26,9 @@ class TrainingHooks {
   virtual ~TrainingHooks() = default;
   // Before the first step: e.g. make every rank start from the same weights.
   virtual void on_start(torch::nn::Module& model) = 0;
+  // Before backward (every step, also one without samples): e.g. get ready to exchange gradients as backward
+  // produces them. Arguments as after_backward's.
+  virtual void before_backward(torch::nn::Module&, int64_t /*local_samples*/, int64_t /*global_samples*/) {}
   // After backward, before the optimizer step. Gradients hold the gradient of the model's loss over
   // this rank's `local_samples` (their mean, or their sum with loss_reduction = "sum"); the global
   // batch over all ranks has `global_samples`.

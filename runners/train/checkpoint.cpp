@@ -33,6 +33,7 @@ std::string totals_text(const EpochTotals& totals) {
   return nlohmann::json{{"bytes_sent", totals.comm.bytes_sent},
                         {"bytes_received", totals.comm.bytes_received},
                         {"comm_seconds", totals.comm.seconds},
+                        {"comm_total_seconds", totals.comm.total_seconds},
                         {"train_time_s", totals.train_time_s},
                         {"epoch", totals.last.epoch},
                         {"train_loss", totals.last.train_loss},
@@ -48,6 +49,7 @@ EpochTotals totals_from(const std::string& text) {
   totals.comm.bytes_sent = j.at("bytes_sent").get<int64_t>();
   totals.comm.bytes_received = j.at("bytes_received").get<int64_t>();
   totals.comm.seconds = j.at("comm_seconds").get<double>();
+  totals.comm.total_seconds = j.value("comm_total_seconds", totals.comm.seconds);  // a checkpoint from before overlap
   totals.train_time_s = j.at("train_time_s").get<double>();
   totals.last.epoch = j.at("epoch").get<int64_t>();
   totals.last.train_loss = j.at("train_loss").get<double>();

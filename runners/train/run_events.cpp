@@ -51,7 +51,8 @@ nlohmann::json comm_fields(const comm::CommStats& stats) {
   return {{field::bytes_sent, stats.bytes_sent},
           {field::bytes_received, stats.bytes_received},
           {field::comm_time_s, stats.seconds},
-          {field::bandwidth_Bps, stats.bandwidth_Bps()}};
+          {field::bandwidth_Bps, stats.bandwidth_Bps()},
+          {field::comm_total_time_s, stats.total_seconds}};
 }
 
 nlohmann::json run_started_fields(const RunSpec& spec, const RunEnvironment& environment, int world_size,

@@ -48,7 +48,7 @@ TEST(results_schema, CreatesTheDocumentedTablesAndIndexes) {
             "runs_by_sweep_started,runs_by_sweep_status,runs_delete_dependents,sweeps,sweeps_delete_runs");
   Statement columns = db.prepare("SELECT count(*) FROM pragma_table_info('runs')");
   ASSERT_TRUE(columns.step());
-  EXPECT_EQ(columns.column_int(0), 59);
+  EXPECT_EQ(columns.column_int(0), 60);
 }
 
 TEST(results_schema, ReopeningACurrentDatabaseChangesNothing) {

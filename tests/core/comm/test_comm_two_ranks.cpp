@@ -1,5 +1,5 @@
 // Run under `mpirun -np 2`: allgather of unequal and empty tensors, point-to-point calls (blocking and
-// nonblocking, with timeouts), split communicators, byte counters.
+// nonblocking, with timeouts), nonblocking sums, split communicators, byte counters.
 #include <gtest/gtest.h>
 
 #include "core/comm/make_communicator.hpp"
@@ -102,6 +102,28 @@ TEST(CommTwoRanks, TheRunsCommunicatorSumsCpuTensorsAndCountsThemOnce) {
   const auto stats = comm->take_stats();
   EXPECT_EQ(stats.bytes_sent, 400);  // the allreduce only, counted once
   EXPECT_EQ(stats.bytes_received, 400);
+}
+
+// Two sums in flight at once complete in any order of waiting; each counts one ring allreduce's bytes once,
+// its waiting as exposed seconds and its start-to-completion time as total seconds.
+TEST(CommTwoRanks, NonblockingSumsCountBytesOnceAndTotalAtLeastExposedTime) {
+  iddl::comm::MpiCommunicator comm;
+  comm.take_stats();
+  torch::Tensor first = payload(comm.rank(), 1000);
+  torch::Tensor second = torch::full({10}, static_cast<double>(comm.rank() + 1), torch::kFloat64);
+  auto first_sum = comm.iallreduce_sum(first, Traffic::Training);
+  auto second_sum = comm.iallreduce_sum(second, Traffic::Training);
+  second_sum->wait();
+  EXPECT_TRUE(second_sum->test());
+  first_sum->wait();
+  first_sum->wait();  // a second wait is a no-op
+  EXPECT_TRUE(torch::equal(first, payload(0, 1000) + payload(1, 1000)));
+  EXPECT_TRUE(torch::equal(second, torch::full({10}, 3.0, torch::kFloat64)));
+  const auto stats = comm.take_stats();
+  EXPECT_EQ(stats.bytes_sent, 4000 + 80);  // 2 (n-1)/n of each buffer
+  EXPECT_EQ(stats.bytes_received, 4000 + 80);
+  EXPECT_GT(stats.seconds, 0.0);
+  EXPECT_GE(stats.total_seconds, stats.seconds);
 }
 
 TEST(CommTwoRanks, CrossingNonblockingSendsOfLargeMessagesDoNotDeadlock) {
