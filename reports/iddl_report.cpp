@@ -6,6 +6,7 @@
 //   iddl-report curves [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] --out FILE.svg
 //   iddl-report plot --x METRIC|SETTING --y METRIC|SETTING [--color SETTING] [--log-x] [--log-y] [--db PATH]
 //               [--sweep NAME] [--where EXPR] --out FILE.svg
+//   iddl-report tradeoffs --sweep NAME [--db PATH] --out-dir DIR
 //   iddl-report compare A [B] [--db PATH] [--where-a EXPR] [--where-b EXPR] [--columns COLS] [--group-by COLS]
 //               [--sort COL] [--baseline SETTING=VALUE] [--format markdown|csv] [--human]
 //   iddl-report show RUN_KEY [--db PATH] [--sweep NAME]
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -32,6 +34,7 @@
 #include "reports/plot.hpp"
 #include "reports/query.hpp"
 #include "reports/run_show.hpp"
+#include "reports/tradeoff_charts.hpp"
 #include "reports/unknown_subcommand.hpp"
 #include "results/schema.hpp"
 
@@ -162,6 +165,25 @@ void write_plot(const CLI::App& command, const Options& options, const reports::
   std::cout << "wrote " << options.out << "\n";
 }
 
+void write_tradeoffs(const Options& options, const std::string& folder) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  const std::vector<reports::Chart> charts = reports::tradeoff_charts(db, options.sweep);
+  if (charts.empty()) {
+    std::cout << "no trade-off chart fits sweep " << options.sweep
+              << ": no done run, or none of the settings the charts compare varies\n";
+    return;
+  }
+  std::filesystem::create_directories(folder);
+  for (const reports::Chart& chart : charts) {
+    const std::string path = (std::filesystem::path(folder) / (chart.slug + ".svg")).string();
+    std::ofstream file(path);
+    file << chart.svg;
+    file.close();
+    if (!file) throw std::runtime_error(path + ": cannot write the SVG file");
+    std::cout << "wrote " << path << "\n";
+  }
+}
+
 void print_comparison(const CLI::App& command, const Options& options) {
   const reports::Selection a{options.sweep, given(command, "--where-a", options.where_a)};
   const reports::Selection b{command.count("B") > 0 ? options.sweep_b : options.sweep,
@@ -239,6 +261,12 @@ int main(int argc, char** argv) {
   plot->add_flag("--log-y", plot_request.log_y, "Log scale on y");
   plot->add_option("--out", options.out, "The SVG file to write")->required();
 
+  std::string tradeoffs_folder;
+  CLI::App* tradeoffs = app.add_subcommand("tradeoffs", "The trade-off charts that fit one sweep, one SVG file each.");
+  add_db(tradeoffs, options);
+  tradeoffs->add_option("--sweep", options.sweep, "The sweep")->required();
+  tradeoffs->add_option("--out-dir", tradeoffs_folder, "The folder to write them in (made when missing)")->required();
+
   CLI::App* compare = app.add_subcommand("compare", "Two sweeps, or two groups of one sweep, side by side.");
   compare->add_option("A", options.sweep, "The first sweep")->required();
   compare->add_option("B", options.sweep_b, "The second sweep (default: the first)");
@@ -295,6 +323,7 @@ int main(int argc, char** argv) {
       if (plot->count("--color") > 0) plot_request.color = plot_color;
       write_plot(*plot, options, plot_request);
     }
+    if (tradeoffs->parsed()) write_tradeoffs(options, tradeoffs_folder);
     if (compare->parsed()) print_comparison(*compare, options);
     if (pipeline->parsed()) print_pipeline(*pipeline, options);
     if (show->parsed()) print_run(*show, options);

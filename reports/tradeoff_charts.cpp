@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <optional>
@@ -117,7 +118,8 @@ const std::vector<XSetting>& x_settings() {
   return all;
 }
 
-// The label of a group's line on an x setting's chart: its varying settings but the x one.
+// The label of a group's line on an x setting's chart: its varying settings but the x one. Against
+// ranks, a single process is data parallelism ("sync") on one rank: on the same line.
 std::string line_label(const Folded& folded, const Group& group, const XSetting& x) {
   std::vector<std::string> parts;
   for (size_t i = 0; i < folded.fields.size(); ++i) {
@@ -125,6 +127,8 @@ std::string line_label(const Folded& folded, const Group& group, const XSetting&
     if (name == x.name) continue;
     json value = group.values[i];
     if (name == "parallelism" && !x.parameter.empty() && value.is_object()) value.erase(x.parameter);
+    if (name == "parallelism" && x.name == "ranks" && value.is_object() && value.value("method", "") == "single")
+      value = {{"method", "sync"}};
     parts.push_back(name + "=" + setting_value_cell(name, value));
   }
   std::string label;
@@ -257,6 +261,20 @@ std::vector<Panel> early_exit_panels(const Folded& folded) {
   return panels;
 }
 
+// The title in lower case, each run of other characters than letters and digits as one '-'.
+std::string slug_of(const std::string& title) {
+  std::string slug;
+  for (const char c : title) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      slug += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug += '-';
+    }
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
+}
+
 }  // namespace
 
 std::vector<Panel> tradeoff_panels(const RunSet& set) {
@@ -288,7 +306,7 @@ std::vector<Panel> tradeoff_panels(const RunSet& set) {
 std::vector<Chart> tradeoff_charts(results::Database& db, const std::string& sweep) {
   std::vector<Chart> charts;
   for (const Panel& panel : tradeoff_panels(load_runs(db, {sweep, std::nullopt})))
-    charts.push_back({panel.title, render_svg({panel})});
+    charts.push_back({panel.title, slug_of(panel.title), render_svg({panel})});
   return charts;
 }
 

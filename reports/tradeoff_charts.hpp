@@ -11,9 +11,10 @@
 
 namespace iddl::reports {
 
-// One chart: its title and a standalone SVG document.
+// One chart: its title, a name for files and anchors, and a standalone SVG document.
 struct Chart {
   std::string title;
+  std::string slug;  // the title in lower case, runs of other characters as '-': "test-accuracy-vs-bytes-sent"
   std::string svg;
 };
 

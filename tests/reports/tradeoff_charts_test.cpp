@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "results/schema.hpp"
+#include "tests/reports/report_process.hpp"
 #include "tests/reports/sample_db.hpp"
 #include "tests/reports/svg_check.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -124,11 +125,12 @@ TEST_F(reports_tradeoff_charts, ParallelismVaries_ThroughputAndSpeedUpWithTheIde
                                                       "Speed-up vs ranks", "Throughput vs chunks",
                                                       "Speed-up vs chunks"}));
   const Panel& throughput = charts[1];
-  EXPECT_EQ(series_named(throughput, "parallelism=sync").points, (Points{{2, 180}, {4, 300}}));
-  EXPECT_EQ(series_named(throughput, "parallelism=single").points, (Points{{1, 100}}));
+  // The single process is data parallelism on one rank: the first point of the sync line.
+  EXPECT_EQ(series_named(throughput, "parallelism=sync").points, (Points{{1, 100}, {2, 180}, {4, 300}}));
   EXPECT_EQ(series_named(throughput, "parallelism=sync").style, Style::Line);
+  EXPECT_EQ(series_named(throughput, "parallelism=pipeline(chunks=8)").points, (Points{{2, 170}}));
   const Panel& speedup = charts[2];  // over the single run (1 rank, 100 samples/s)
-  EXPECT_EQ(series_named(speedup, "parallelism=sync").points, (Points{{2, 1.8}, {4, 3}}));
+  EXPECT_EQ(series_named(speedup, "parallelism=sync").points, (Points{{1, 1}, {2, 1.8}, {4, 3}}));
   const Series& linear = series_named(speedup, "ideal (linear)");
   EXPECT_EQ(linear.style, Style::Reference);
   EXPECT_EQ(linear.points, (Points{{1, 1}, {2, 2}, {4, 4}}));
@@ -175,8 +177,26 @@ TEST_F(reports_tradeoff_charts, ChartsAreTitledValidSvg) {
     EXPECT_NE(chart.svg.find("<title>" + chart.title + "</title>"), std::string::npos) << chart.title;
     EXPECT_EQ(test_support::xmllint_errors(chart.svg, dir_.file("chart.svg")), "") << chart.title;
   }
+  EXPECT_EQ(charts[0].slug, "test-accuracy-vs-bytes-sent");
+  EXPECT_EQ(charts[2].slug, "speed-up-vs-ranks");
   EXPECT_NE(charts[0].svg.find("1 point at or below 0 not shown (log scale)"), std::string::npos);  // single: 0 B
   EXPECT_THROW(tradeoff_charts(db, "nope"), std::exception);
+}
+
+TEST_F(reports_tradeoff_charts, TheCommandWritesOneFilePerChart) {
+  const Outcome ok = run_report(dir_, {"tradeoffs", "--db", path_, "--sweep", "models", "--out-dir", "charts"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "wrote charts/test-accuracy-vs-parameters.svg\nwrote charts/test-accuracy-vs-flops.svg\n");
+  EXPECT_EQ(slurp(dir_.file("charts/test-accuracy-vs-flops.svg")).rfind("<svg", 0), 0u);
+
+  const Outcome none = run_report(dir_, {"tradeoffs", "--db", path_, "--sweep", "repeats", "--out-dir", "none"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("no trade-off chart fits sweep repeats"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("none")));
+
+  const Outcome unknown = run_report(dir_, {"tradeoffs", "--db", path_, "--sweep", "nope", "--out-dir", "x"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("nope"), std::string::npos) << unknown.err;
 }
 
 }  // namespace
