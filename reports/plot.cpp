@@ -20,11 +20,18 @@ namespace {
 
 using nlohmann::json;
 
-// The settings the configs of the run set hold, by name.
+// The settings the configs of the run set hold, by name, and the parameters of their axis values as
+// "axis.parameter" ("parallelism.chunks").
 std::vector<std::string> setting_names(const RunSet& set) {
   std::set<std::string> names;
-  for (const json& config : set.settings)
-    for (const auto& item : config.items()) names.insert(item.key());
+  for (const json& config : set.settings) {
+    for (const auto& item : config.items()) {
+      names.insert(item.key());
+      if (!item.value().is_object()) continue;
+      for (const auto& parameter : item.value().items())
+        if (parameter.key() != "method") names.insert(item.key() + "." + parameter.key());
+    }
+  }
   return {names.begin(), names.end()};
 }
 
@@ -60,13 +67,15 @@ struct Quantity {
   std::string name;
   std::string option;  // --x or --y
   bool setting = false;
-  size_t field = 0;  // the setting's index among the grouping fields
+  size_t field = 0;       // the setting's index among the grouping fields
+  std::string parameter = {};  // of "axis.parameter": the parameter of the axis setting
 };
 
 // A group's value of a quantity: a number, text, or null when it has none.
 json value_of(const Quantity& quantity, const Group& group) {
   if (quantity.setting) {
-    const json& value = group.values[quantity.field];
+    json value = group.values[quantity.field];
+    if (!quantity.parameter.empty()) value = value.is_object() ? value.value(quantity.parameter, json()) : json();
     if (value.is_number() || value.is_null()) return value;
     return setting_value_cell(quantity.name, value);
   }
@@ -122,7 +131,10 @@ Panel plot_panel(const RunSet& set, const PlotRequest& request) {
     quantity.setting = contains(settings, quantity.name);
     if (!quantity.setting && !contains(metric_list, quantity.name))
       throw std::invalid_argument(unknown_message(quantity.option, quantity.name, set));
-    if (quantity.setting) extra.push_back(quantity.name);
+    if (!quantity.setting) continue;
+    const size_t dot = quantity.name.find('.');
+    if (dot != std::string::npos) quantity.parameter = quantity.name.substr(dot + 1);
+    extra.push_back(quantity.name.substr(0, dot));
   }
   if (request.color) extra.push_back(*request.color);
 
@@ -137,7 +149,7 @@ Panel plot_panel(const RunSet& set, const PlotRequest& request) {
                                fields.begin());
   };
   for (Quantity& quantity : quantities)
-    if (quantity.setting) quantity.field = field_index(quantity.name);
+    if (quantity.setting) quantity.field = field_index(quantity.name.substr(0, quantity.name.find('.')));
 
   // Each group's x, y and series name; groups lacking x or y are left out.
   struct Point {

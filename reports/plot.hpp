@@ -10,8 +10,9 @@
 
 namespace iddl::reports {
 
-// What to plot: each of x and y a setting of the configs, a runs-column metric (results/fields.hpp)
-// or a named metric (run_metrics); a setting or runs column to colour by; log axes.
+// What to plot: each of x and y a setting of the configs (or an axis parameter, "parallelism.chunks"),
+// a runs-column metric (results/fields.hpp) or a named metric (run_metrics); a setting or runs
+// column to colour by; log axes.
 struct PlotRequest {
   std::string x;
   std::string y;
@@ -21,8 +22,8 @@ struct PlotRequest {
 };
 
 // One point per setting combination of the done runs (repeats averaged; the settings plotted and
-// coloured by split them too), one series per value of the color field ("color=value"; one series
-// named after the sweeps without it). A name is a setting when a config holds it, else a metric.
+// coloured by split them too), one series per value of the color field ("color=value"; without it,
+// one per sweep, named after it). A name is a setting when a config holds it, else a metric.
 // Numbers draw on a numeric axis (fractions in percent), text values as categories in natural
 // order. Points are joined by lines when x is a numeric setting and no series repeats an x value,
 // else drawn as a scatter. Each point's title holds its settings, its run count and both values.

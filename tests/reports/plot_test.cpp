@@ -87,6 +87,27 @@ TEST_F(reports_plot, NamedMetricsAndTextSettingsAsCategories) {
   EXPECT_NEAR(by_method.series[0].points[1].second, 85, 1e-9);
 }
 
+TEST_F(reports_plot, AnAxisParameterIsASetting) {
+  {
+    results::Store store(path_);
+    nlohmann::json chunks_4 = test_support::demo_config("sync", 2, 1);
+    chunks_4["parallelism"] = {{"method", "pipeline"}, {"chunks", 4}};
+    nlohmann::json chunks_8 = chunks_4;
+    chunks_8["parallelism"]["chunks"] = 8;
+    const auto runs = store.runs_of(store.register_sweep(
+        "pipe", "", {{"c4", 0, chunks_4}, {"c8", 0, chunks_8}, {"dp", 0, test_support::demo_config("sync", 2, 1)}}));
+    for (size_t i = 0; i < runs.size(); ++i)
+      test_support::run_to_done(store, runs[i].id, test_support::finished(10, 0.5 + 0.1 * double(i), 0, std::nullopt));
+  }
+  const Panel chart = panel({"parallelism.chunks", "test_accuracy"}, "pipe");
+  ASSERT_EQ(chart.series.size(), 1u);
+  EXPECT_EQ(chart.series[0].style, Style::Line);
+  ASSERT_EQ(chart.series[0].points.size(), 2u);  // the data-parallel run has no chunks
+  EXPECT_EQ(chart.series[0].points[0].first, 4);
+  EXPECT_EQ(chart.series[0].points[1].first, 8);
+  EXPECT_NE(error({"parallelism.chunk", "test_accuracy"}).find("unknown --x 'parallelism.chunk'"), std::string::npos);
+}
+
 TEST_F(reports_plot, UnknownNamesAreErrorsListingTheValidOnes) {
   const std::string message = error({"ranks", "test_acuracy"});
   EXPECT_NE(message.find("unknown --y 'test_acuracy' (did you mean 'test_accuracy'"), std::string::npos) << message;
