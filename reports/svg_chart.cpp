@@ -129,7 +129,8 @@ std::string tick_label(double value, double step, TickFormat format) {
       return (step > 0 ? fmt::format("{:.{}f}", value, decimals_of(step)) : significant(value)) + "%";
     case TickFormat::Number: break;
   }
-  return step > 0 ? fmt::format("{:.{}f}", value, decimals_of(step)) : significant(value);
+  if (step > 0) return fmt::format("{:.{}f}", value, decimals_of(step));
+  return std::abs(value) >= 999.5 ? count_label(value) : significant(value);  // log ticks: 1k, not 1e+03
 }
 
 // The linear step of an axis: 1-2-5 of the binary unit for bytes, else of the value.

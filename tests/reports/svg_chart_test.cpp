@@ -95,6 +95,8 @@ TEST(reports_svg_chart, LogTicksArePowersThinnedToAFew) {
   EXPECT_EQ(labels(axis_ticks(1000, 1.5 * 1073741824.0, axis(TickFormat::Bytes, Scale::Log))),
             (S{"1 KiB", "32 KiB", "1 MiB", "32 MiB", "1 GiB"}));
   EXPECT_EQ(labels(axis_ticks(1e-4, 1e12, axis(TickFormat::Number, Scale::Log))).size(), 6u);  // every third decade
+  EXPECT_EQ(labels(axis_ticks(0.01, 1e4, axis(TickFormat::Number, Scale::Log))),
+            (S{"0.01", "0.1", "1", "10", "100", "1k", "10k"}));
   // Within one decade: 1-2-5.
   EXPECT_EQ(labels(axis_ticks(15, 120, axis(TickFormat::Number, Scale::Log))), (S{"20", "50", "100"}));
 }
