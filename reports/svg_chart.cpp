@@ -18,7 +18,7 @@ constexpr double kPanelWidth = 440;
 constexpr double kPanelHeight = 320;
 constexpr double kMarginLeft = 66;
 constexpr double kMarginRight = 18;
-constexpr double kMarginTop = 36;
+constexpr double kMarginTop = 44;
 constexpr double kMarginBottom = 50;
 constexpr double kPadding = 10;
 // Legend geometry: a row per line of entries, the sample line, and an estimate of text width.
@@ -216,8 +216,11 @@ Axis make_axis(const Panel& panel, bool x) {
   high += pad;
   const double step = linear_step(low, high, spec);
   if (!x) {
+    const auto [data_low, data_high] = data_range(panel.series, x, spec);
     low = std::floor(low / step + 1e-9) * step;
     high = std::ceil(high / step - 1e-9) * step;
+    if (data_low >= 0) low = std::max(low, 0.0);  // no negative ticks for values that cannot be
+    if (spec.format == TickFormat::Percent && data_high <= 100) high = std::min(high, 100.0);
   }
   axis.low = low;
   axis.high = high;
@@ -370,7 +373,7 @@ std::string panel_svg(const Panel& panel, double left_edge, bool markers) {
   if (hidden > 0) {
     svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\" fill=\"#555\">{} point{} at or "
                        "below 0 not shown (log scale)</text>\n",
-                       px(frame.right), px(frame.top - 4), hidden, hidden == 1 ? "" : "s");
+                       px(frame.right), px(frame.top - 8), hidden, hidden == 1 ? "" : "s");
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\">{}</text>\n",
                      px((frame.left + frame.right) / 2), px(kPanelHeight - 12), escaped(panel.x.label));

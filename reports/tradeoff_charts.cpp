@@ -136,15 +136,21 @@ std::string line_label(const Folded& folded, const Group& group, const XSetting&
   return label.empty() ? folded.set->sweeps[group.sweep] : label;
 }
 
-// The group a speed-up is over: of the same dataset and model, not a pipeline, the fewest ranks.
+// Whether two groups share every varying setting but parallelism and ranks.
+bool alike(const Folded& folded, const Group& a, const Group& b) {
+  for (size_t i = 0; i < folded.fields.size(); ++i) {
+    const std::string& name = folded.fields[i].name;
+    if (name != "parallelism" && name != "ranks" && a.values[i] != b.values[i]) return false;
+  }
+  return true;
+}
+
+// The group a speed-up is over: alike, not a pipeline, the fewest ranks.
 const Group* baseline_of(const Folded& folded, const Group& group) {
   const Group* best = nullptr;
   for (const Group& other : folded.groups) {
     const json& c = folded.config(other);
-    const json& own = folded.config(group);
-    if (is_pipeline(c) || c.value("dataset", json()) != own.value("dataset", json()) ||
-        c.value("model", json()) != own.value("model", json()) || !group_mean(other, kThroughput))
-      continue;
+    if (is_pipeline(c) || !alike(folded, group, other) || !group_mean(other, kThroughput)) continue;
     if (best == nullptr || ranks_of(c) < ranks_of(folded.config(*best))) best = &other;
   }
   return best;
@@ -180,6 +186,7 @@ std::vector<Panel> throughput_against(const Folded& folded, const XSetting& x) {
   std::map<std::string, std::vector<LinePoint>> throughput, speedup, ideal;
   std::vector<std::string> order;
   std::set<double> xs;
+  bool compared = false;  // some point's baseline is another group
   for (size_t i = 0; i < folded.groups.size(); ++i) {
     const Group& group = folded.groups[i];
     const json& config = folded.config(group);
@@ -193,6 +200,7 @@ std::vector<Panel> throughput_against(const Folded& folded, const XSetting& x) {
     throughput[label].push_back({*at, *samples, fmt::format("{}, {}", head, format_per_second(*samples))});
     const Group* base = baseline_of(folded, group);
     if (base == nullptr) continue;
+    compared = compared || base != &group;
     const double value = *samples / *group_mean(*base, kThroughput);
     speedup[label].push_back({*at, value, fmt::format("{}, speed-up {:.3g}×", head, value)});
     const double best = ideal_speedup(config, folded.config(*base));
@@ -204,7 +212,7 @@ std::vector<Panel> throughput_against(const Folded& folded, const XSetting& x) {
   Panel rate{"Throughput vs " + x.name, x_axis, {"throughput (samples/s)", Scale::Linear, TickFormat::Count, 0, {}}, {}};
   for (const std::string& label : order) rate.series.push_back(line_of(label, throughput[label], Style::Line));
   std::vector<Panel> panels{rate};
-  if (speedup.empty()) return panels;
+  if (!compared) return panels;
   Panel gain{"Speed-up vs " + x.name, x_axis, {"speed-up (×)", Scale::Linear, TickFormat::Number, 0, {}}, {}};
   for (const std::string& label : order)
     if (speedup.count(label)) gain.series.push_back(line_of(label, speedup[label], Style::Line));

@@ -24,9 +24,9 @@ struct Chart {
 // - sparsification, vertical or model varies: test accuracy vs params, and vs FLOPs (log x when
 //   they span 10x or more);
 // - parallelism or ranks varies: throughput (samples_per_s) vs ranks, and vs a pipeline's chunks or
-//   stages where those vary; then speed-up over the data-parallel run with the fewest ranks (per
-//   dataset and model), with the ideal as a reference line (linear for data parallelism,
-//   ranks·M/(M+K−1) for a pipeline of K stages and M chunks);
+//   stages where those vary; then, where a run has one to compare with, speed-up over the
+//   data-parallel run with the fewest ranks and the same other settings, with the ideal as a
+//   reference line (linear for data parallelism, ranks·M/(M+K−1) for a pipeline of K stages and M chunks);
 // - early-exit runs (exit_accuracy.K metrics): per-exit accuracy vs exit FLOPs, exit fraction per exit.
 // A chart whose metrics no run recorded is left out; no done run: no charts.
 std::vector<Panel> tradeoff_panels(const RunSet& set);

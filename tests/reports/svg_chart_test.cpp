@@ -88,6 +88,16 @@ TEST(reports_svg_chart, TickLabelsAreReadableInTheirUnit) {
   EXPECT_EQ(labels(axis_ticks(0, 0.3, axis(TickFormat::Number))), (S{"0.0", "0.1", "0.2", "0.3"}));
 }
 
+TEST(reports_svg_chart, PercentagesStayWithinZeroAndAHundred) {
+  Panel chart{"fraction", {"exit"}, {"leaving (%)", Scale::Linear, TickFormat::Percent, 0, {}}, {}};
+  chart.series.push_back({"s", {{1, 0}, {2, 100}}});
+  const std::string svg = render_svg({chart});
+  EXPECT_NE(svg.find(">0%</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">100%</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">-"), std::string::npos);      // no negative tick
+  EXPECT_EQ(svg.find(">120%<"), std::string::npos);  // none above 100%
+}
+
 TEST(reports_svg_chart, LogTicksArePowersThinnedToAFew) {
   using S = std::vector<std::string>;
   EXPECT_EQ(labels(axis_ticks(900, 2e7, axis(TickFormat::Count, Scale::Log))), (S{"1k", "10k", "100k", "1M", "10M"}));

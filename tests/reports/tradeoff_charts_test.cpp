@@ -49,7 +49,8 @@ json pipeline(int ranks, int chunks) {
 }
 
 // "models": two models; "scale": data parallelism on 1, 2 and 4 ranks and a 2-stage pipeline of 4 and 8 chunks;
-// "compression": top-k against none; "repeats": one setting combination twice.
+// "compression": top-k against none; "zip": an ensemble on 2 ranks and a plain model on 1; "repeats": one setting
+// combination twice.
 void write_tradeoff_db(const std::string& path) {
   results::Store store(path);
   add_sweep(store, "models",
@@ -65,6 +66,9 @@ void write_tradeoff_db(const std::string& path) {
             {{demo_config("sync", 2, 1), 0.85, 1 << 24, 101770, 101770, 180},
              {with(demo_config("sync", 2, 1), "compression", {{"method", "topk"}, {"ratio", 0.1}}), 0.83, 1 << 17,
               101770, 101770, 190}});
+  add_sweep(store, "zip",
+            {{with(demo_config("sync", 2, 1), "vertical", {{"method", "ensemble"}}), 0.86, 1000, 203540, 203540, 150},
+             {demo_config("single", 1, 1), 0.85, 0, 101770, 101770, 100}});
   add_sweep(store, "repeats",
             {{demo_config("sync", 2, 1), 0.8, 1000, 101770, 101770, 180},
              {demo_config("sync", 2, 2), 0.9, 1000, 101770, 101770, 180}});
@@ -142,6 +146,12 @@ TEST_F(reports_tradeoff_charts, ParallelismVaries_ThroughputAndSpeedUpWithTheIde
   ASSERT_EQ(ideal.points.size(), 2u);
   EXPECT_DOUBLE_EQ(ideal.points[0].second, 2.0 * 4 / 5);
   EXPECT_DOUBLE_EQ(ideal.points[1].second, 2.0 * 8 / 9);
+}
+
+TEST_F(reports_tradeoff_charts, NoSpeedUpWithoutARunOfFewerRanksAndTheSameOtherSettings) {
+  // The 2-rank run is an ensemble, the 1-rank one is not: neither is the other's baseline.
+  EXPECT_EQ(titles(panels("zip")), (std::vector<std::string>{"Test accuracy vs bytes sent", "Test accuracy vs parameters",
+                                                             "Test accuracy vs FLOPs", "Throughput vs ranks"}));
 }
 
 TEST_F(reports_tradeoff_charts, EarlyExitRuns_PerExitAccuracyFlopsAndFraction) {
