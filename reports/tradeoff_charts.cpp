@@ -32,6 +32,7 @@ struct Folded {
   std::vector<Field> fields;
   std::vector<Group> groups;
   std::vector<std::string> labels;
+  std::vector<std::optional<double>> throughput;  // each group's mean samples_per_s
 
   bool varies(std::initializer_list<const char*> names) const {
     return std::any_of(fields.begin(), fields.end(), [&](const Field& f) {
@@ -39,16 +40,20 @@ struct Folded {
     });
   }
   const json& config(const Group& group) const { return set->settings[group.runs.front()->settings]; }
+  const std::optional<double>& rate(const Group& group) const {
+    return throughput[static_cast<size_t>(&group - groups.data())];
+  }
 };
 
 Folded fold_done(const RunSet& set) {
-  Folded folded{&set, {}, {}, {}};
+  Folded folded{&set, {}, {}, {}, {}};
   const std::vector<const StoredRun*> done = with_status(set, results::RunStatus::Done);
   folded.fields = varying_fields(set, done);
   folded.groups = group_runs(set, done, folded.fields, false);
   for (const Group& group : folded.groups) {
     const std::string label = group_label(folded.fields, group);
     folded.labels.push_back(label.empty() ? set.sweeps[group.sweep] : label);
+    folded.throughput.push_back(group_mean(group, kThroughput));
   }
   return folded;
 }
@@ -98,7 +103,11 @@ struct XSetting {
   std::function<std::optional<double>(const json& config)> value;
 };
 
-json parallelism_of(const json& config) { return config.value("parallelism", json::object()); }
+const json& parallelism_of(const json& config) {
+  static const json none = json::object();
+  const auto found = config.find("parallelism");
+  return found != config.end() ? *found : none;
+}
 bool is_pipeline(const json& config) { return parallelism_of(config).value("method", "") == "pipeline"; }
 double ranks_of(const json& config) { return config.value("ranks", 1.0); }
 double stages_of(const json& config) {
@@ -136,24 +145,31 @@ std::string line_label(const Folded& folded, const Group& group, const XSetting&
   return label.empty() ? folded.set->sweeps[group.sweep] : label;
 }
 
-// Whether two groups share every varying setting but parallelism and ranks.
-bool alike(const Folded& folded, const Group& a, const Group& b) {
+// The part of a group's settings a speed-up keeps: every varying setting but parallelism and ranks.
+std::string alike_key(const Folded& folded, const Group& group) {
+  std::string key;
   for (size_t i = 0; i < folded.fields.size(); ++i) {
     const std::string& name = folded.fields[i].name;
-    if (name != "parallelism" && name != "ranks" && a.values[i] != b.values[i]) return false;
+    if (name != "parallelism" && name != "ranks") key += group.values[i].dump() + '\x1f';
   }
-  return true;
+  return key;
 }
 
-// The group a speed-up is over: alike, not a pipeline, the fewest ranks.
-const Group* baseline_of(const Folded& folded, const Group& group) {
-  const Group* best = nullptr;
-  for (const Group& other : folded.groups) {
-    const json& c = folded.config(other);
-    if (is_pipeline(c) || !alike(folded, group, other) || !group_mean(other, kThroughput)) continue;
-    if (best == nullptr || ranks_of(c) < ranks_of(folded.config(*best))) best = &other;
+// The group each group's speed-up is over (nullptr: none): of the groups with its alike_key, not a
+// pipeline, the one with the fewest ranks that recorded a throughput.
+std::vector<const Group*> baselines(const Folded& folded) {
+  std::map<std::string, const Group*> best;
+  std::vector<std::string> keys;
+  for (const Group& group : folded.groups) {
+    keys.push_back(alike_key(folded, group));
+    const json& config = folded.config(group);
+    if (is_pipeline(config) || !folded.rate(group)) continue;
+    const Group*& known = best[keys.back()];
+    if (known == nullptr || ranks_of(config) < ranks_of(folded.config(*known))) known = &group;
   }
-  return best;
+  std::vector<const Group*> chosen;
+  for (const std::string& key : keys) chosen.push_back(best.count(key) ? best[key] : nullptr);
+  return chosen;
 }
 
 // The ideal speed-up of a group over its baseline: linear in ranks for data parallelism,
@@ -186,22 +202,23 @@ std::vector<Panel> throughput_against(const Folded& folded, const XSetting& x) {
   std::map<std::string, std::vector<LinePoint>> throughput, speedup, ideal;
   std::vector<std::string> order;
   std::set<double> xs;
+  const std::vector<const Group*> base_of = baselines(folded);
   bool compared = false;  // some point's baseline is another group
   for (size_t i = 0; i < folded.groups.size(); ++i) {
     const Group& group = folded.groups[i];
     const json& config = folded.config(group);
     const auto at = x.value(config);
-    const auto samples = group_mean(group, kThroughput);
+    const auto& samples = folded.rate(group);
     if (!at || !samples) continue;
     xs.insert(*at);
     const std::string label = line_label(folded, group, x);
     if (!throughput.count(label)) order.push_back(label);
     const std::string head = fmt::format("{} ({}): {} {}", folded.labels[i], runs_text(group), x.name, *at);
     throughput[label].push_back({*at, *samples, fmt::format("{}, {}", head, format_per_second(*samples))});
-    const Group* base = baseline_of(folded, group);
+    const Group* base = base_of[i];
     if (base == nullptr) continue;
     compared = compared || base != &group;
-    const double value = *samples / *group_mean(*base, kThroughput);
+    const double value = *samples / *folded.rate(*base);
     speedup[label].push_back({*at, value, fmt::format("{}, speed-up {:.3g}×", head, value)});
     const double best = ideal_speedup(config, folded.config(*base));
     ideal[is_pipeline(config) ? "ideal M/(M+K−1): " + label : "ideal (linear)"].push_back(
