@@ -155,14 +155,17 @@ void write_curves(const CLI::App& command, const Options& options) {
   std::cout << "wrote " << options.out << "\n";
 }
 
-void write_plot(const CLI::App& command, const Options& options, const reports::PlotRequest& request) {
-  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
-  const std::string svg = reports::plot_svg(db, selection_of(command, options), request);
-  std::ofstream file(options.out);
+void write_svg_file(const std::string& path, const std::string& svg) {
+  std::ofstream file(path);
   file << svg;
   file.close();
-  if (!file) throw std::runtime_error(options.out + ": cannot write the SVG file");
-  std::cout << "wrote " << options.out << "\n";
+  if (!file) throw std::runtime_error(path + ": cannot write the SVG file");
+  std::cout << "wrote " << path << "\n";
+}
+
+void write_plot(const CLI::App& command, const Options& options, const reports::PlotRequest& request) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  write_svg_file(options.out, reports::plot_svg(db, selection_of(command, options), request));
 }
 
 void write_tradeoffs(const Options& options, const std::string& folder) {
@@ -174,14 +177,8 @@ void write_tradeoffs(const Options& options, const std::string& folder) {
     return;
   }
   std::filesystem::create_directories(folder);
-  for (const reports::Chart& chart : charts) {
-    const std::string path = (std::filesystem::path(folder) / (chart.slug + ".svg")).string();
-    std::ofstream file(path);
-    file << chart.svg;
-    file.close();
-    if (!file) throw std::runtime_error(path + ": cannot write the SVG file");
-    std::cout << "wrote " << path << "\n";
-  }
+  for (const reports::Chart& chart : charts)
+    write_svg_file((std::filesystem::path(folder) / (chart.slug + ".svg")).string(), chart.svg);
 }
 
 void print_comparison(const CLI::App& command, const Options& options) {
