@@ -3,6 +3,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "reports/chart_data.hpp"
 #include "reports/fold.hpp"
 #include "reports/grouping.hpp"
 
@@ -34,11 +35,8 @@ std::vector<std::pair<double, double>> mean_points(const std::map<int64_t, std::
   return points;
 }
 
-std::string group_label(const RunSet& set, const std::vector<Field>& fields, const Group& group, bool by_sweep) {
-  std::string label;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    label += (label.empty() ? "" : ", ") + fields[i].name + "=" + setting_value_cell(fields[i].name, group.values[i]);
-  }
+std::string curve_label(const RunSet& set, const std::vector<Field>& fields, const Group& group, bool by_sweep) {
+  const std::string label = group_label(fields, group);
   const std::string& sweep = set.sweeps[group.sweep];
   if (label.empty()) return sweep;
   return by_sweep ? sweep + ": " + label : label;
@@ -55,14 +53,15 @@ std::vector<Panel> curve_panels(results::Database& db, const Selection& selectio
   results::Statement select =
       db.prepare("SELECT epoch, test_accuracy, train_loss FROM epochs WHERE run_id = ?1 ORDER BY epoch");
 
-  Panel accuracy{"Test accuracy", "epoch", "test accuracy (%)", 1, {}};
-  Panel loss{"Training loss", "epoch", "train loss", 1, {}};
+  const AxisSpec epoch{"epoch", Scale::Linear, TickFormat::Number, 1, {}};
+  Panel accuracy{"Test accuracy", epoch, {"test accuracy (%)"}, {}};
+  Panel loss{"Training loss", epoch, {"train loss"}, {}};
   bool any_epoch = false;
   for (const Group& group : group_runs(set, done, fields, by_sweep)) {
     EpochValues values;
     for (const StoredRun* run : group.runs) add_epochs(select, run->id, values);
     any_epoch = any_epoch || !values.accuracy.empty() || !values.loss.empty();
-    const std::string label = group_label(set, fields, group, by_sweep);
+    const std::string label = curve_label(set, fields, group, by_sweep);
     accuracy.series.push_back({label, mean_points(values.accuracy, 100)});
     loss.series.push_back({label, mean_points(values.loss, 1)});
   }

@@ -4,6 +4,9 @@
 //               [--baseline SETTING=VALUE] [--human (csv)]
 //   iddl-report json [--db PATH] [--sweep NAME] [--where EXPR] [--sort KEY]
 //   iddl-report curves [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] --out FILE.svg
+//   iddl-report plot --x METRIC|SETTING --y METRIC|SETTING [--color SETTING] [--log-x] [--log-y] [--db PATH]
+//               [--sweep NAME] [--where EXPR] --out FILE.svg
+//   iddl-report tradeoffs --sweep NAME [--db PATH] --out-dir DIR
 //   iddl-report compare A [B] [--db PATH] [--where-a EXPR] [--where-b EXPR] [--columns COLS] [--group-by COLS]
 //               [--sort COL] [--baseline SETTING=VALUE] [--format markdown|csv] [--human]
 //   iddl-report show RUN_KEY [--db PATH] [--sweep NAME]
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -27,8 +31,10 @@
 #include "reports/markdown_report.hpp"
 #include "reports/names.hpp"
 #include "reports/pipeline_report.hpp"
+#include "reports/plot.hpp"
 #include "reports/query.hpp"
 #include "reports/run_show.hpp"
+#include "reports/tradeoff_charts.hpp"
 #include "reports/unknown_subcommand.hpp"
 #include "results/schema.hpp"
 
@@ -149,6 +155,32 @@ void write_curves(const CLI::App& command, const Options& options) {
   std::cout << "wrote " << options.out << "\n";
 }
 
+void write_svg_file(const std::string& path, const std::string& svg) {
+  std::ofstream file(path);
+  file << svg;
+  file.close();
+  if (!file) throw std::runtime_error(path + ": cannot write the SVG file");
+  std::cout << "wrote " << path << "\n";
+}
+
+void write_plot(const CLI::App& command, const Options& options, const reports::PlotRequest& request) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  write_svg_file(options.out, reports::plot_svg(db, selection_of(command, options), request));
+}
+
+void write_tradeoffs(const Options& options, const std::string& folder) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  const std::vector<reports::Chart> charts = reports::tradeoff_charts(db, options.sweep);
+  if (charts.empty()) {
+    std::cout << "no trade-off chart fits sweep " << options.sweep
+              << ": no done run, or none of the settings the charts compare varies\n";
+    return;
+  }
+  std::filesystem::create_directories(folder);
+  for (const reports::Chart& chart : charts)
+    write_svg_file((std::filesystem::path(folder) / (chart.slug + ".svg")).string(), chart.svg);
+}
+
 void print_comparison(const CLI::App& command, const Options& options) {
   const reports::Selection a{options.sweep, given(command, "--where-a", options.where_a)};
   const reports::Selection b{command.count("B") > 0 ? options.sweep_b : options.sweep,
@@ -215,6 +247,23 @@ int main(int argc, char** argv) {
   curves->add_option("--group-by", options.group_by, "One line per value of these settings/columns (comma-separated)");
   curves->add_option("--out", options.out, "The SVG file to write")->required();
 
+  reports::PlotRequest plot_request;
+  std::string plot_color;
+  CLI::App* plot = app.add_subcommand("plot", "Any two stored metrics or settings of the done runs as an SVG chart.");
+  add_selection(plot, options);
+  plot->add_option("--x", plot_request.x, "Metric or setting on the x axis")->required();
+  plot->add_option("--y", plot_request.y, "Metric or setting on the y axis")->required();
+  plot->add_option("--color", plot_color, "One series per value of this setting (or runs column)");
+  plot->add_flag("--log-x", plot_request.log_x, "Log scale on x");
+  plot->add_flag("--log-y", plot_request.log_y, "Log scale on y");
+  plot->add_option("--out", options.out, "The SVG file to write")->required();
+
+  std::string tradeoffs_folder;
+  CLI::App* tradeoffs = app.add_subcommand("tradeoffs", "The trade-off charts that fit one sweep, one SVG file each.");
+  add_db(tradeoffs, options);
+  tradeoffs->add_option("--sweep", options.sweep, "The sweep")->required();
+  tradeoffs->add_option("--out-dir", tradeoffs_folder, "The folder to write them in (made when missing)")->required();
+
   CLI::App* compare = app.add_subcommand("compare", "Two sweeps, or two groups of one sweep, side by side.");
   compare->add_option("A", options.sweep, "The first sweep")->required();
   compare->add_option("B", options.sweep_b, "The second sweep (default: the first)");
@@ -267,6 +316,11 @@ int main(int argc, char** argv) {
     if (csv->parsed()) print_table_report(*csv, options, true);
     if (json->parsed()) print_json(*json, options);
     if (curves->parsed()) write_curves(*curves, options);
+    if (plot->parsed()) {
+      if (plot->count("--color") > 0) plot_request.color = plot_color;
+      write_plot(*plot, options, plot_request);
+    }
+    if (tradeoffs->parsed()) write_tradeoffs(options, tradeoffs_folder);
     if (compare->parsed()) print_comparison(*compare, options);
     if (pipeline->parsed()) print_pipeline(*pipeline, options);
     if (show->parsed()) print_run(*show, options);

@@ -61,6 +61,7 @@ TEST_F(reports_curves, SvgHasOnePolylinePerLineAndPanelWithEveryEpoch) {
   const std::string svg = curves_svg(db, {}, {});
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_TRUE(test_support::well_formed(svg));
+  EXPECT_EQ(test_support::xmllint_errors(svg, dir_.file("curves.svg")), "");
   EXPECT_EQ(test_support::polyline_point_counts(svg), (std::vector<int>(6, 2)));  // 3 lines x 2 panels, 2 epochs
   EXPECT_NE(svg.find("test accuracy (%)"), std::string::npos);
   EXPECT_NE(svg.find("train loss"), std::string::npos);

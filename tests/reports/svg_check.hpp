@@ -1,6 +1,11 @@
-// Structural checks of SVG text for the tests: balanced tags and the polylines' points.
+// Structural checks of SVG text for the tests: balanced tags, the polylines' points, and xmllint's verdict.
 #pragma once
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,6 +49,31 @@ inline std::vector<int> polyline_point_counts(const std::string& svg) {
     counts.push_back(count);
   }
   return counts;
+}
+
+// What `xmllint --noout` says of the text written to path: "" when it is well-formed XML, else its messages, or
+// why xmllint could not run (scripts/setup.sh installs it with libxml2-utils: a missing xmllint fails the test).
+inline std::string xmllint_errors(const std::string& xml, const std::string& path) {
+  std::ofstream(path) << xml;
+  const std::string messages = path + ".xmllint";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, messages.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> args = {"xmllint", "--noout", path};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "xmllint", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return "cannot run xmllint (scripts/setup.sh installs libxml2-utils)";
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  std::ifstream in(messages);
+  std::stringstream text;
+  text << in.rdbuf();
+  return "xmllint: " + text.str();
 }
 
 }  // namespace iddl::test_support
