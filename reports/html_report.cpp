@@ -28,6 +28,7 @@ table.runs th[aria-sort="descending"]::after { content: " \25BC"; }
 table.runs .right { text-align: right; } table.runs tbody tr:nth-child(even) { background: #fafafa; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 figure { margin: 0; } figcaption { font-size: 13px; color: #444; }
+ul.failures li { white-space: pre-wrap; }
 footer { font-size: 12px; color: #444; margin-top: 12px; }
 footer dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
 footer dt { font-weight: bold; } footer dd { margin: 0; }
