@@ -1,5 +1,5 @@
-// Benchmarks of the results database (no LibTorch): epoch-event ingest through the store, and the
-// markdown report over a database of 100,000 done runs.
+// Benchmarks of the results database (no LibTorch): epoch-event ingest through the store, the
+// markdown report over a database of 100,000 done runs, and the HTML page of 1,000 runs.
 //   build/bin/iddl-bench-results
 #include <benchmark/benchmark.h>
 
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/html_report.hpp"
 #include "reports/markdown_report.hpp"
 #include "results/schema.hpp"
 #include "results/store.hpp"
@@ -109,6 +110,52 @@ void BM_MarkdownReport(benchmark::State& state) {
   state.counters["report_bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_MarkdownReport)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
+constexpr int kHtmlRuns = 1000;
+constexpr int kHtmlEpochs = 10;
+
+// A database of kHtmlRuns done runs of kHtmlEpochs epochs each in one sweep, in `combinations`
+// setting combinations (lr values; the rest repeats with their own seeds).
+std::string html_database(const TempDir& dir, int combinations) {
+  const std::string path = dir.file("html.db");
+  std::vector<iddl::results::PlannedRunRow> planned;
+  for (int i = 0; i < kHtmlRuns; ++i) {
+    const int combination = i % combinations;
+    planned.push_back({"run-" + std::to_string(i), i / combinations,
+                       bench_config(combination % 2 ? "mlp" : "lenet", 2, 0.001 * (1 + combination / 2), i)});
+  }
+  iddl::results::Store store(path);
+  store.register_sweep("html", "sweeps/html.toml", planned);
+  iddl::results::Database db(path);
+  iddl::results::configure_connection(db);
+  db.exec(
+      "UPDATE runs SET status = 'done', host = 'node-1', blas_library = 'openblas', blas_kernel = 'Haswell', "
+      "torch_version = '2.1.0', cpu_model = 'Xeon', cpu_cores = 2, iddl_commit = 'abc123', "
+      "train_time_s = 100 + (id % 97), test_accuracy = 0.8 + (id % 13) / 100.0, params = 101770, "
+      "flops = 557890000, bytes_sent = 1048576 * ranks, bandwidth_Bps = 2.5e6 + id % 1000");
+  db.exec("WITH RECURSIVE e(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM e WHERE n < " + std::to_string(kHtmlEpochs) +
+          ") INSERT INTO epochs (run_id, epoch, train_loss, test_accuracy, epoch_time_s) "
+          "SELECT id, n, 1.0 / n + (id % 7) / 100.0, 0.5 + n / 40.0 + (id % 13) / 200.0, 10 + id % 5 FROM runs, e");
+  return path;
+}
+
+// The HTML page (as `iddl-report html --sweep html`) of kHtmlRuns runs in state.range(0) setting
+// combinations: 1,000 is every run its own table row and curve.
+void BM_HtmlReport(benchmark::State& state) {
+  TempDir dir;
+  const std::string path = html_database(dir, static_cast<int>(state.range(0)));
+  size_t bytes = 0;
+  for (auto _ : state) {
+    iddl::results::Database db = iddl::results::open_for_reading(path);
+    std::ostringstream out;
+    iddl::reports::write_html_report(out, db, {"html"});
+    bytes = out.str().size();
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.counters["runs"] = kHtmlRuns;
+  state.counters["page_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_HtmlReport)->Arg(50)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
 

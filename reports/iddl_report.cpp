@@ -3,6 +3,7 @@
 //   iddl-report markdown|csv [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] [--columns COLS] [--sort COL]
 //               [--baseline SETTING=VALUE] [--human (csv)]
 //   iddl-report json [--db PATH] [--sweep NAME] [--where EXPR] [--sort KEY]
+//   iddl-report html [--db PATH] [--sweep NAME ...] [--out report.html]
 //   iddl-report curves [--db PATH] [--sweep NAME] [--where EXPR] [--group-by COLS] --out FILE.svg
 //   iddl-report plot --x METRIC|SETTING --y METRIC|SETTING [--color SETTING] [--log-x] [--log-y] [--db PATH]
 //               [--sweep NAME] [--where EXPR] --out FILE.svg
@@ -16,17 +17,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "reports/compare.hpp"
 #include "reports/curves.hpp"
+#include "reports/html_report.hpp"
 #include "reports/json_report.hpp"
 #include "reports/markdown_report.hpp"
 #include "reports/names.hpp"
@@ -58,6 +62,8 @@ struct Options {
   bool stale = false;
   bool human = false;
   double query_timeout_s = 10;
+  std::vector<std::string> html_sweeps;  // html: the sweeps of the page
+  std::string html_out = "report.html";
 };
 
 std::optional<std::string> given(const CLI::App& command, const std::string& option, const std::string& value) {
@@ -181,6 +187,17 @@ void write_tradeoffs(const Options& options, const std::string& folder) {
     write_svg_file((std::filesystem::path(folder) / (chart.slug + ".svg")).string(), chart.svg);
 }
 
+void write_html(const Options& options) {
+  iddl::results::Database db = iddl::results::open_for_reading(options.db_path);
+  std::ostringstream page;
+  reports::write_html_report(page, db, options.html_sweeps);
+  std::ofstream file(options.html_out);
+  file << page.str();
+  file.close();
+  if (!file) throw std::runtime_error(options.html_out + ": cannot write the HTML file");
+  std::cout << "wrote " << std::filesystem::absolute(options.html_out).string() << "\n";
+}
+
 void print_comparison(const CLI::App& command, const Options& options) {
   const reports::Selection a{options.sweep, given(command, "--where-a", options.where_a)};
   const reports::Selection b{command.count("B") > 0 ? options.sweep_b : options.sweep,
@@ -264,6 +281,12 @@ int main(int argc, char** argv) {
   tradeoffs->add_option("--sweep", options.sweep, "The sweep")->required();
   tradeoffs->add_option("--out-dir", tradeoffs_folder, "The folder to write them in (made when missing)")->required();
 
+  CLI::App* html = app.add_subcommand("html", "One self-contained HTML page: per sweep a sortable table, curves, "
+                                                "failed runs and hardware.");
+  add_db(html, options);
+  html->add_option("--sweep", options.html_sweeps, "Only these sweeps (repeat or list several)");
+  html->add_option("--out", options.html_out, "The HTML file to write")->capture_default_str();
+
   CLI::App* compare = app.add_subcommand("compare", "Two sweeps, or two groups of one sweep, side by side.");
   compare->add_option("A", options.sweep, "The first sweep")->required();
   compare->add_option("B", options.sweep_b, "The second sweep (default: the first)");
@@ -321,6 +344,7 @@ int main(int argc, char** argv) {
       write_plot(*plot, options, plot_request);
     }
     if (tradeoffs->parsed()) write_tradeoffs(options, tradeoffs_folder);
+    if (html->parsed()) write_html(options);
     if (compare->parsed()) print_comparison(*compare, options);
     if (pipeline->parsed()) print_pipeline(*pipeline, options);
     if (show->parsed()) print_run(*show, options);

@@ -74,24 +74,6 @@ std::string distinct(const std::vector<const StoredRun*>& runs, Fact fact) {
   return fmt::format("{}", fmt::join(values, ", "));
 }
 
-// Run id -> its GPUs as "Tesla V100-SXM2-16GB x2 (15.78 GiB), CUDA 11.4, driver 470.57.02", for the
-// selected runs that recorded a GPU name.
-std::map<int64_t, std::string> gpu_facts(results::Database& db, const Selection& selection) {
-  std::map<int64_t, std::string> facts;
-  results::Statement row =
-      select_runs(db, selection, "r.id, r.gpu_name, r.gpu_count, r.gpu_memory_bytes, r.cuda_version, r.gpu_driver");
-  while (row.step()) {
-    if (row.column_is_null(1) || row.column_text(1).empty()) continue;
-    std::string text = row.column_text(1);
-    if (!row.column_is_null(2) && row.column_int(2) > 1) text += " x" + std::to_string(row.column_int(2));
-    if (!row.column_is_null(3)) text += " (" + format_bytes(static_cast<double>(row.column_int(3))) + ")";
-    if (!row.column_is_null(4)) text += ", CUDA " + row.column_text(4);
-    if (!row.column_is_null(5)) text += ", driver " + row.column_text(5);
-    facts.emplace(row.column_int(0), text);
-  }
-  return facts;
-}
-
 // "runs: 4 done, 1 failed; host: n1; BLAS: openblas (Haswell); GPU: ...; torch: 2.1.0", the GPU part
 // only when a run recorded GPUs.
 std::string summary_line(const std::vector<const StoredRun*>& runs, const std::map<int64_t, std::string>& gpus) {
@@ -123,6 +105,22 @@ std::string stale_line(int count, bool included) {
 }
 
 }  // namespace
+
+std::map<int64_t, std::string> gpu_facts(results::Database& db, const Selection& selection) {
+  std::map<int64_t, std::string> facts;
+  results::Statement row =
+      select_runs(db, selection, "r.id, r.gpu_name, r.gpu_count, r.gpu_memory_bytes, r.cuda_version, r.gpu_driver");
+  while (row.step()) {
+    if (row.column_is_null(1) || row.column_text(1).empty()) continue;
+    std::string text = row.column_text(1);
+    if (!row.column_is_null(2) && row.column_int(2) > 1) text += " x" + std::to_string(row.column_int(2));
+    if (!row.column_is_null(3)) text += " (" + format_bytes(static_cast<double>(row.column_int(3))) + ")";
+    if (!row.column_is_null(4)) text += ", CUDA " + row.column_text(4);
+    if (!row.column_is_null(5)) text += ", driver " + row.column_text(5);
+    facts.emplace(row.column_int(0), text);
+  }
+  return facts;
+}
 
 Table sweep_table(results::Database& db, const std::string& sweep) {
   const RunSet set = load_runs(db, {sweep, std::nullopt}, {}, layout_metric_columns(TableLayout{}));

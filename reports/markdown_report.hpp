@@ -2,6 +2,8 @@
 // table; done runs folded into rows.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,6 +26,10 @@ struct ReportOptions {
 // training time, test accuracy, params, FLOPs, bytes sent and bandwidth; runs differing only
 // by seed share one row (mean ± std). Throws when the sweep is not in the database.
 Table sweep_table(results::Database& db, const std::string& sweep);
+
+// Run id -> its GPUs as "Tesla V100-SXM2-16GB x2 (15.78 GiB), CUDA 11.4, driver 470.57.02", for the
+// selected runs that recorded a GPU name.
+std::map<int64_t, std::string> gpu_facts(results::Database& db, const Selection& selection);
 
 // Writes, for each selected sweep (in creation order; with a where expression, only sweeps
 // holding a selected run): a "## name" heading, the table of its selected done runs, a list item

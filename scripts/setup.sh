@@ -16,6 +16,7 @@ packages=(
   clang-14 libclang-rt-14-dev   # the libFuzzer targets with ASan and UBSan (tests/fuzz, docs/fuzzing.md)
   python3                       # reads iddl-report's CSV as a researcher would (tests/reports/everyday_test.cpp)
   libxml2-utils                 # xmllint: the charts' SVG validates as XML (tests/reports/svg_chart_test.cpp)
+  chromium                      # tests only: opens iddl-report's HTML page headless (tests/reports/html_browser_test.cpp)
   dataset-fashion-mnist
 )
 
