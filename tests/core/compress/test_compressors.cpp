@@ -30,6 +30,9 @@ class OneRank : public iddl::comm::Communicator {
   int size() const override { return 1; }
   std::string backend() const override { return "one-rank"; }
   void allreduce_sum(torch::Tensor&, iddl::comm::Traffic) override {}
+  std::unique_ptr<iddl::comm::Request> iallreduce_sum(torch::Tensor&, iddl::comm::Traffic) override {
+    throw std::logic_error("not used by the compressors");
+  }
   void broadcast(torch::Tensor&, int, iddl::comm::Traffic) override {}
   std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, iddl::comm::Traffic) override { return {tensor}; }
   void send(const torch::Tensor&, int, int, iddl::comm::Traffic) override { throw std::logic_error("no peer"); }
