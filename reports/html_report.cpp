@@ -10,6 +10,7 @@
 
 #include "reports/curves.hpp"
 #include "reports/markdown_report.hpp"
+#include "reports/markup_escape.hpp"
 #include "reports/svg_chart.hpp"
 #include "reports/tradeoff_charts.hpp"
 
@@ -96,14 +97,14 @@ std::string table_html(const SortableTable& sortable, size_t index) {
   for (size_t c = 0; c < table.columns.size(); ++c) {
     html += fmt::format("<th id=\"s{}-c{}\"{} title=\"sort by this column\">{}</th>", index, c,
                         table.columns[c].align == Align::Right ? " class=\"right\"" : "",
-                        html_escape(table.columns[c].name));
+                        markup_escape(table.columns[c].name));
   }
   html += "</tr></thead>\n<tbody>\n";
   for (size_t r = 0; r < table.rows.size(); ++r) {
     html += "<tr>";
     for (size_t c = 0; c < table.columns.size(); ++c) {
       html += fmt::format("<td{} data-v=\"{}\">{}</td>", table.columns[c].align == Align::Right ? " class=\"right\"" : "",
-                          html_escape(sortable.keys[r][c]), html_escape(table.rows[r][c]));
+                          markup_escape(sortable.keys[r][c]), markup_escape(table.rows[r][c]));
     }
     html += "</tr>\n";
   }
@@ -206,49 +207,33 @@ SweepSection sweep_section(results::Database& db, const std::string& sweep) {
   return section;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string render_section(const SweepSection& section, size_t index) {
   std::string html = fmt::format("<section id=\"sweep-{}\">\n<h2>{}</h2>\n<p class=\"counts\">runs: {}</p>\n", index,
-                                 html_escape(section.name), html_escape(section.counts));
+                                 markup_escape(section.name), markup_escape(section.counts));
   html += section.table.table.rows.empty() ? "<p>No done runs.</p>\n" : table_html(section.table, index);
   if (!section.charts.empty()) {
     html += "<h3>Learning curves</h3>\n<div class=\"charts\">\n";
     for (const PageChart& chart : section.charts)
-      html += "<figure>\n<figcaption>" + html_escape(chart.title) + "</figcaption>\n" + chart.svg + "</figure>\n";
+      html += "<figure>\n<figcaption>" + markup_escape(chart.title) + "</figcaption>\n" + chart.svg + "</figure>\n";
     html += "</div>\n";
   }
   if (!section.tradeoffs.empty()) {
     html += "<h3>Trade-offs</h3>\n<div class=\"charts\">\n";
     for (const PageChart& chart : section.tradeoffs)
-      html += "<figure>\n<figcaption>" + html_escape(chart.title) + "</figcaption>\n" + chart.svg + "</figure>\n";
+      html += "<figure>\n<figcaption>" + markup_escape(chart.title) + "</figcaption>\n" + chart.svg + "</figure>\n";
     html += "</div>\n";
   }
   if (!section.failures.empty()) {
     html += "<h3>Failed, timed-out and interrupted runs</h3>\n<ul class=\"failures\">\n";
     for (const FailedRun& run : section.failures) {
-      html += "<li><code>" + html_escape(run.key) + "</code> (" + html_escape(run.status) +
-              "): " + html_escape(run.error) + "</li>\n";
+      html += "<li><code>" + markup_escape(run.key) + "</code> (" + markup_escape(run.status) +
+              "): " + markup_escape(run.error) + "</li>\n";
     }
     html += "</ul>\n";
   }
   html += "<footer>\n<dl>\n";
   for (const auto& [name, value] : section.environment)
-    html += "<dt>" + html_escape(name) + "</dt><dd>" + html_escape(value) + "</dd>\n";
+    html += "<dt>" + markup_escape(name) + "</dt><dd>" + markup_escape(value) + "</dd>\n";
   if (section.environment.empty()) html += "<dt>environment</dt><dd>not recorded</dd>\n";
   return html + "</dl>\n</footer>\n</section>\n";
 }
@@ -257,10 +242,10 @@ void write_html_report(std::ostream& destination, results::Database& db, const s
   const std::vector<std::string> names = sweeps.empty() ? every_sweep(db) : sweeps;
   std::string body;
   for (size_t i = 0; i < names.size(); ++i) body += render_section(sweep_section(db, names[i]), i);
-  if (names.empty()) body = "<p>No sweeps in " + html_escape(db.path()) + ".</p>\n";
+  if (names.empty()) body = "<p>No sweeps in " + markup_escape(db.path()) + ".</p>\n";
   std::ostringstream out;  // written whole at the end: an error leaves nothing half-written
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>IDDL report</title>\n<style>"
-      << kStyle << "</style>\n</head>\n<body>\n<h1>IDDL report</h1>\n<p>From " << html_escape(db.path())
+      << kStyle << "</style>\n</head>\n<body>\n<h1>IDDL report</h1>\n<p>From " << markup_escape(db.path())
       << ". Click a column header to sort its table.</p>\n"
       << body << "<script>" << kScript << "</script>\n</body>\n</html>\n";
   destination << out.str();

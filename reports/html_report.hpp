@@ -4,7 +4,6 @@
 
 #include <ostream>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,9 +58,6 @@ std::vector<std::pair<std::string, std::string>> environment_facts(results::Data
 
 // The section of a sweep: its table, curves, trade-off charts, failed runs and environment. Throws when the sweep is unknown.
 SweepSection sweep_section(results::Database& db, const std::string& sweep);
-
-// The text with &, <, >, " and ' written as HTML character references.
-std::string html_escape(std::string_view text);
 
 // The HTML of one section; `index` makes its element ids unique on the page.
 std::string render_section(const SweepSection& section, size_t index);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "reports/format.hpp"
+#include "reports/markup_escape.hpp"
 
 namespace iddl::reports {
 
@@ -25,6 +26,7 @@ constexpr double kPadding = 10;
 constexpr double kLegendRow = 20;
 constexpr double kLegendSample = 28;
 constexpr double kCharWidth = 6.6;
+constexpr size_t kLegendEntries = 24;  // past this many series, the legend names the first ones and counts the rest
 // Lines of at most this many points get a marker on each point.
 constexpr size_t kMarkedPoints = 30;
 constexpr int kTickTarget = 5;
@@ -49,20 +51,6 @@ struct Axis {
   double to_space(double value) const { return log ? std::log10(value) : value; }
   bool drawable(double value) const { return std::isfinite(value) && (!log || value > 0); }
 };
-
-std::string escaped(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string px(double value) { return fmt::format("{:.1f}", value); }
 
@@ -263,7 +251,7 @@ std::string stroke_style(const Series& series, size_t index) {
 
 // A marker at (x, y) in the series' colour and shape, with a hover title when one is given.
 std::string marker(double x, double y, size_t index, const std::string& title) {
-  const std::string inner = title.empty() ? "" : "<title>" + escaped(title) + "</title>";
+  const std::string inner = title.empty() ? "" : "<title>" + markup_escape(title) + "</title>";
   const std::string fill = fmt::format("fill=\"{}\" stroke=\"white\" stroke-width=\"0.8\"", colour(index));
   const std::string end = inner.empty() ? "/>\n" : ">" + inner;
   switch (kShapes[index / kPalette.size() % kShapes.size()]) {
@@ -293,14 +281,14 @@ std::string axes_and_grid(const Frame& frame) {
                        px(frame.right), px(y));
     svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\" dominant-baseline=\"middle\" "
                        "fill=\"#333\">{}</text>\n",
-                       px(frame.left - 6), px(y), escaped(tick.label));
+                       px(frame.left - 6), px(y), markup_escape(tick.label));
   }
   for (const Tick& tick : frame.x.ticks) {
     const double x = frame.to_x(tick.value);
     svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n", px(x), px(frame.bottom),
                        px(x), px(frame.bottom + 5));
     svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\">{}</text>\n",
-                       px(x), px(frame.bottom + 18), escaped(tick.label));
+                       px(x), px(frame.bottom + 18), markup_escape(tick.label));
   }
   svg += fmt::format("<path fill=\"none\" stroke=\"#333\" d=\"M{},{} V{} H{}\"/>\n", px(frame.left), px(frame.top),
                      px(frame.bottom), px(frame.right));
@@ -348,7 +336,7 @@ std::string plotted(const Panel& panel, const Frame& frame, bool markers, size_t
     if (series.style != Style::Scatter) {
       svg += fmt::format(
           "<polyline fill=\"none\" {} stroke-linejoin=\"round\" points=\"{}\"><title>{}</title></polyline>\n",
-          stroke_style(series, styles[i]), points, escaped(series.label));
+          stroke_style(series, styles[i]), points, markup_escape(series.label));
     }
     if (series.style == Style::Reference || (series.style == Style::Line && !markers)) continue;
     for (size_t p = 0; p < series.points.size(); ++p) {
@@ -363,10 +351,10 @@ std::string plotted(const Panel& panel, const Frame& frame, bool markers, size_t
 std::string panel_svg(const Panel& panel, double left_edge, bool markers) {
   const Frame frame{left_edge + kMarginLeft, left_edge + kPanelWidth - kMarginRight, kMarginTop,
                     kPanelHeight - kMarginBottom, make_axis(panel, true), make_axis(panel, false)};
-  std::string svg = "<g>\n<title>" + escaped(panel.title) + "</title>\n";
+  std::string svg = "<g>\n<title>" + markup_escape(panel.title) + "</title>\n";
   svg += fmt::format("<text x=\"{}\" y=\"22\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\" "
                      "fill=\"#111\">{}</text>\n",
-                     px((frame.left + frame.right) / 2), escaped(panel.title));
+                     px((frame.left + frame.right) / 2), markup_escape(panel.title));
   svg += axes_and_grid(frame);
   size_t hidden = 0;
   svg += plotted(panel, frame, markers, hidden);
@@ -376,12 +364,12 @@ std::string panel_svg(const Panel& panel, double left_edge, bool markers) {
                        px(frame.right), px(frame.top - 8), hidden, hidden == 1 ? "" : "s");
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\">{}</text>\n",
-                     px((frame.left + frame.right) / 2), px(kPanelHeight - 12), escaped(panel.x.label));
+                     px((frame.left + frame.right) / 2), px(kPanelHeight - 12), markup_escape(panel.x.label));
   const double label_x = left_edge + 16;
   const double label_y = (frame.top + frame.bottom) / 2;
   svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\" "
                      "transform=\"rotate(-90 {} {})\">{}</text>\n",
-                     px(label_x), px(label_y), px(label_x), px(label_y), escaped(panel.y.label));
+                     px(label_x), px(label_y), px(label_x), px(label_y), markup_escape(panel.y.label));
   return svg + "</g>\n";
 }
 
@@ -392,18 +380,24 @@ struct LegendLayout {
   size_t rows;
 };
 
+// The series the legend names: the first kLegendEntries.
+size_t legend_entries(const std::vector<Series>& series) { return std::min(series.size(), kLegendEntries); }
+
 LegendLayout legend_layout(const std::vector<Series>& series, double width) {
+  const size_t entries = legend_entries(series);
   size_t longest = 0;
-  for (const Series& line : series) longest = std::max(longest, line.label.size());
+  for (size_t i = 0; i < entries; ++i) longest = std::max(longest, series[i].label.size());
   const double column_width = kLegendSample + 8 + static_cast<double>(longest) * kCharWidth + 20;
   const size_t per_row = std::max<size_t>(1, static_cast<size_t>((width - 2 * kPadding) / column_width));
-  return {per_row, column_width, (series.size() + per_row - 1) / per_row};
+  const size_t note_row = entries < series.size() ? 1 : 0;
+  return {per_row, column_width, (entries + per_row - 1) / per_row + note_row};
 }
 
 std::string legend_svg(const std::vector<Series>& series, const LegendLayout& layout, double top, bool markers) {
   std::string svg = "<g>\n";
   const std::vector<size_t> styles = style_indices(series);
-  for (size_t i = 0; i < series.size(); ++i) {
+  const size_t entries = legend_entries(series);
+  for (size_t i = 0; i < entries; ++i) {
     const double x = kPadding + kMarginLeft / 2 + static_cast<double>(i % layout.per_row) * layout.column_width;
     const double y = top + static_cast<double>(i / layout.per_row) * kLegendRow + kLegendRow / 2;
     if (series[i].style != Style::Scatter) {
@@ -414,7 +408,14 @@ std::string legend_svg(const std::vector<Series>& series, const LegendLayout& la
       svg += marker(x + kLegendSample / 2, y, styles[i], "");
     svg +=
         fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" dominant-baseline=\"middle\" fill=\"#111\">{}</text>\n",
-                    px(x + kLegendSample + 8), px(y), escaped(series[i].label));
+                    px(x + kLegendSample + 8), px(y), markup_escape(series[i].label));
+  }
+  if (entries < series.size()) {
+    const double y = top + static_cast<double>(layout.rows - 1) * kLegendRow + kLegendRow / 2;
+    svg += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"12\" dominant-baseline=\"middle\" fill=\"#444\">and {} more series "
+        "(each line and point names its settings when the mouse rests on it)</text>\n",
+        px(kPadding + kMarginLeft / 2), px(y), series.size() - entries);
   }
   return svg + "</g>\n";
 }
@@ -449,7 +450,7 @@ std::string render_svg(const std::vector<Panel>& panels) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"Helvetica, Arial, sans-serif\">\n<title>{2}</title>\n"
       "<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
-      px(width), px(height), escaped(title));
+      px(width), px(height), markup_escape(title));
   const bool markers = marked(panels);
   for (size_t i = 0; i < panels.size(); ++i) {
     svg += panel_svg(panels[i], kPadding + kPanelWidth * static_cast<double>(i), markers);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "reports/curves.hpp"
+#include "reports/markup_escape.hpp"
 #include "reports/markdown_report.hpp"
 #include "results/schema.hpp"
 #include "tests/reports/sample_db.hpp"
@@ -150,7 +151,7 @@ TEST(reports_html_escaping, EverythingFromTheDatabaseIsEscaped) {
   EXPECT_EQ(html.find("<b>mlp</b>"), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;mlp&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(html.find("a &quot;quoted&quot; &lt;error&gt; &amp; &#39;more&#39;"), std::string::npos);
-  EXPECT_EQ(html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+  EXPECT_EQ(markup_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
 }
 
 }  // namespace

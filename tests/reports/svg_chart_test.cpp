@@ -56,6 +56,16 @@ TEST(reports_svg_chart, SeriesGetDistinctStylesAndTheLegendNamesEach) {
   }
 }
 
+TEST(reports_svg_chart, ALongLegendNamesTheFirstSeriesAndCountsTheRest) {
+  const std::string svg = render_svg({panel("A", 30, 3)});
+  EXPECT_TRUE(test_support::well_formed(svg));
+  EXPECT_EQ(test_support::polyline_point_counts(svg).size(), 30u);  // every series is still drawn, with its title
+  EXPECT_NE(svg.find(">line 23 &lt;&amp;&gt;</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">line 24 &lt;&amp;&gt;</text>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>line 29 &lt;&amp;&gt;"), std::string::npos);
+  EXPECT_NE(svg.find(">and 6 more series"), std::string::npos);
+}
+
 TEST(reports_svg_chart, LongLinesHaveNoMarkersShortOnesDo) {
   EXPECT_EQ(render_svg({panel("A", 1, 40)}).find("<circle"), std::string::npos);
   const std::string short_line = render_svg({panel("A", 1, 5)});
