@@ -29,6 +29,7 @@ constexpr double kCharWidth = 6.6;
 constexpr size_t kLegendEntries = 24;  // past this many series, the legend names the first ones and counts the rest
 // Lines of at most this many points get a marker on each point.
 constexpr size_t kMarkedPoints = 30;
+constexpr size_t kMarkedTotal = 600;  // lines are marked only while their points number at most this many in all
 constexpr int kTickTarget = 5;
 constexpr size_t kMaxLogTicks = 8;
 // Share of the data span left free at each end, so no point sits on the frame.
@@ -295,14 +296,17 @@ std::string axes_and_grid(const Frame& frame) {
   return svg;
 }
 
-// Whether the lines of the panels are short enough for a marker on each point.
+// Whether the lines of the panels are short and few enough for a marker on each point.
 bool marked(const std::vector<Panel>& panels) {
-  size_t longest = 0;
+  size_t longest = 0, total = 0;
   for (const Panel& panel : panels) {
-    for (const Series& line : panel.series)
-      if (line.style == Style::Line) longest = std::max(longest, line.points.size());
+    for (const Series& line : panel.series) {
+      if (line.style != Style::Line) continue;
+      longest = std::max(longest, line.points.size());
+      total += line.points.size();
+    }
   }
-  return longest <= kMarkedPoints;
+  return longest <= kMarkedPoints && total <= kMarkedTotal;
 }
 
 // The hover text of a point: its own title, else "label: x, y" in the axes' formats.

@@ -64,9 +64,10 @@ const std::vector<std::string>& palette();
 
 // An SVG document with a <title> of the panels' titles: the panels side by side, each with a
 // <title>, axes with ticks and labels, a light grid, one <polyline> per line or reference series
-// (the only polylines), one marker with a <title> per scatter point (and per point of short lines),
-// a note of the points a log axis cannot show, and below the panels one legend of the first
-// panel's series (its first 24, then how many more there are). Styles: the palette's colours, then the same colours dashed (lines) or as
+// (the only polylines), one marker with a <title> per scatter point (and per point of lines when
+// they are short: at most 30 points each and 600 in all), a note of the points a log axis cannot
+// show, and below the panels one legend of the first panel's series (its first 24, then how many
+// more there are). Styles: the palette's colours, then the same colours dashed (lines) or as
 // squares, triangles and diamonds (markers).
 std::string render_svg(const std::vector<Panel>& panels);
 

@@ -75,6 +75,11 @@ TEST(reports_svg_chart, LongLinesHaveNoMarkersShortOnesDo) {
   EXPECT_EQ(circles, 5 + 1);  // every point, and the legend's sample
 }
 
+TEST(reports_svg_chart, ManyShortLinesHaveNoMarkers) {
+  EXPECT_NE(render_svg({panel("A", 60, 10)}).find("<circle"), std::string::npos);  // 600 points in all
+  EXPECT_EQ(render_svg({panel("A", 61, 10)}).find("<circle"), std::string::npos);  // 610: the lines' titles name them
+}
+
 TEST(reports_svg_chart, ASinglePointAndAFlatLineStillGetARange) {
   const std::string svg = render_svg({Panel{"A", {"x"}, {"y"}, {{"one", {{1, 5}}}}}});
   EXPECT_TRUE(test_support::well_formed(svg));
