@@ -1,6 +1,5 @@
 #pragma once
 #include <cstdint>
-#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -17,8 +16,5 @@ struct CheckpointPolicy {
 
 // The checkpoint policy of a resolved config.
 CheckpointPolicy checkpoint_policy(const nlohmann::json& config);
-
-// Why a run of the resolved `config` cannot be checkpointed (its strategy's state is not saved), "" when it can.
-std::string checkpoint_refusal(const nlohmann::json& config);
 
 }  // namespace iddl::matrix

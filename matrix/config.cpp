@@ -11,7 +11,6 @@
 
 #include "matrix/axis_methods.hpp"
 #include "matrix/axis_value.hpp"
-#include "matrix/checkpoint_policy.hpp"
 #include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 
@@ -261,17 +260,6 @@ void check_hidden_activation(const json& c) {
                       {"dropout_kind", "dropout"});
 }
 
-// An explicit checkpoint_every = N > 0 needs a strategy whose state checkpoints save (docs/checkpoints.md); "auto"
-// saves none for the others.
-void check_checkpoints(const json& c) {
-  if (checkpoint_policy(c).every == 0) return;
-  const std::string refusal = checkpoint_refusal(c);
-  if (!refusal.empty())
-    throw ConfigError(fmt::format("checkpoint_every = {}: {}; set checkpoint_every = 0 or \"auto\"",
-                                  value_text(c["checkpoint_every"]), refusal),
-                      {"checkpoint_every", "parallelism", "vertical"});
-}
-
 }  // namespace
 
 ConfigError::ConfigError(const std::string& message, std::vector<std::string> settings)
@@ -302,7 +290,6 @@ json resolve_config(const json& partial) {
   check_piecewise_knots(resolved);
   check_label_smoothing(resolved);
   check_hidden_activation(resolved);
-  check_checkpoints(resolved);
   return resolved;
 }
 

@@ -61,8 +61,8 @@ std::vector<Setting> make_registry() {
       text("device", "auto", {"auto", "cpu", "cuda"}, "where to train (auto: cuda when available)"),
       outside_run_key(integer_or_word("checkpoint_every", "auto", 0,
                                       "save a checkpoint every N epochs, which a rerun of the killed run resumes from "
-                                      "(0: never; auto: after an epoch once checkpoint_interval_s have passed, when "
-                                      "the strategy can be checkpointed; docs/checkpoints.md)")),
+                                      "(0: never; auto: after an epoch once checkpoint_interval_s have passed; "
+                                      "docs/checkpoints.md)")),
       outside_run_key(with_min(number("checkpoint_interval_s", 300.0,
                                       "checkpoint_every = \"auto\": seconds of training between two checkpoints"),
                                0, inclusive)),

@@ -1,6 +1,7 @@
 #include "core/pipeline/pipeline_trainer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <type_traits>
 
@@ -71,6 +72,28 @@ std::vector<int64_t> with_rows(int64_t rows, const std::vector<int64_t>& sample)
 
 // Bytes rounded up to whole 32-bit words (the unit quantized payloads travel in).
 int64_t word_aligned(int64_t bytes) { return (bytes + 3) / 4 * 4; }
+
+// The fields of one boundary's measures, in order: a checkpoint's "measures" (values below 2^53 stay exact).
+constexpr int64_t kBoundaryFields = 7;
+constexpr int64_t kStageFields = 5;
+
+void append_fields(std::vector<double>& out, const BoundaryStats& b) {
+  out.insert(out.end(), {static_cast<double>(b.bytes_sent), static_cast<double>(b.dense_bytes_sent),
+                         static_cast<double>(b.bytes_received), static_cast<double>(b.messages_sent),
+                         static_cast<double>(b.messages_received), b.send_seconds, b.recv_seconds});
+}
+
+BoundaryStats boundary_from(const double* v) {
+  return {std::llround(v[0]), std::llround(v[1]), std::llround(v[2]), std::llround(v[3]),
+          std::llround(v[4]), v[5],               v[6]};
+}
+
+void append_fields(std::vector<double>& out, const StageStats& s) {
+  out.insert(out.end(), {static_cast<double>(s.steps), s.step_seconds, s.compute_seconds,
+                         static_cast<double>(s.peak_live_micro_batches), static_cast<double>(s.peak_activation_bytes)});
+}
+
+StageStats stage_from(const double* v) { return {std::llround(v[0]), v[1], v[2], std::llround(v[3]), std::llround(v[4])}; }
 
 // Adds the seconds `body` takes to `total` and returns what it returns.
 template <typename Body>
@@ -185,6 +208,74 @@ torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int ta
   if (!quantizer_) return message;
   const torch::Tensor payload = message.view(torch::kUInt8).narrow(0, 0, quantizer_->payload_bytes(numel));
   return quantizer_->decode(payload, shape).to(device);
+}
+
+bool PipelineTrainer::owns(const torch::Tensor& tensor) const {
+  return std::any_of(owned_.begin(), owned_.end(), [&](const torch::Tensor& p) { return p.is_same(tensor); });
+}
+
+void PipelineTrainer::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive stage, optimizer;
+  int64_t index = 0;
+  for (const torch::Tensor& p : model_->parameters())  // by position: every rank builds the same network
+    if (owns(p)) stage.write("parameter" + std::to_string(index++), p);
+  index = 0;
+  for (const torch::Tensor& b : model_->buffers()) stage.write("buffer" + std::to_string(index++), b, true);
+  optimizer_.save(optimizer);
+  archive.write("stage", stage);
+  archive.write("optimizer", optimizer);
+  std::vector<int64_t> bounds;
+  for (const StageGroup& group : split_) bounds.insert(bounds.end(), {group.first, group.end});
+  archive.write("split", torch::tensor(bounds, torch::kInt64));
+  std::vector<double> measures;
+  for (const BoundaryStats* boundary : {&previous_, &next_, &evaluation_}) append_fields(measures, *boundary);
+  append_fields(measures, stats_);
+  archive.write("measures", torch::tensor(measures, torch::kFloat64));
+}
+
+void PipelineTrainer::load(torch::serialize::InputArchive& archive) {
+  if (checkpointed_split(archive) != split_)
+    throw std::runtime_error("pipeline: the checkpoint was saved with another split of the stages");
+  torch::serialize::InputArchive stage, optimizer;
+  archive.read("stage", stage);
+  archive.read("optimizer", optimizer);
+  {
+    torch::NoGradGuard no_grad;
+    int64_t index = 0;
+    for (torch::Tensor& p : model_->parameters()) {
+      if (!owns(p)) continue;
+      torch::Tensor saved;
+      stage.read("parameter" + std::to_string(index++), saved);
+      p.copy_(saved);
+    }
+    index = 0;
+    for (torch::Tensor& b : model_->buffers()) {
+      torch::Tensor saved;
+      stage.read("buffer" + std::to_string(index++), saved, true);
+      b.copy_(saved);
+    }
+  }
+  optimizer_.load(optimizer);
+  torch::Tensor measures;
+  archive.read("measures", measures);
+  if (measures.numel() != 3 * kBoundaryFields + kStageFields)
+    throw std::runtime_error("pipeline: a checkpoint's measures hold " + std::to_string(measures.numel()) +
+                             " values, expected " + std::to_string(3 * kBoundaryFields + kStageFields));
+  const double* v = measures.contiguous().data_ptr<double>();
+  previous_ = boundary_from(v);
+  next_ = boundary_from(v + kBoundaryFields);
+  evaluation_ = boundary_from(v + 2 * kBoundaryFields);
+  stats_ = stage_from(v + 3 * kBoundaryFields);
+}
+
+StageSplit checkpointed_split(torch::serialize::InputArchive& archive) {
+  torch::Tensor bounds;
+  archive.read("split", bounds);
+  bounds = bounds.contiguous();
+  StageSplit split;
+  for (int64_t i = 0; i + 1 < bounds.numel(); i += 2)
+    split.push_back({bounds[i].item<int64_t>(), bounds[i + 1].item<int64_t>()});
+  return split;
 }
 
 int64_t PipelineTrainer::micro_batch_count(int64_t rows) const { return std::min(options_.chunks, rows); }

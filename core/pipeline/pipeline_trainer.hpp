@@ -14,6 +14,7 @@
 #include "core/models/model.hpp"
 #include "core/pipeline/schedule.hpp"
 #include "core/pipeline/stage_split.hpp"
+#include "core/train/checkpointable.hpp"
 #include "core/train/step_engine.hpp"
 
 namespace iddl::pipeline {
@@ -69,7 +70,7 @@ struct PipelineOptions {
 // sends, and steps once: the gradient is that of the whole batch's loss (the model's loss(): its mean or
 // sum over the batch), as without a pipeline.
 // As a train::StepEngine, pipeline d of D trains shard d of D.
-class PipelineTrainer : public train::StepEngine {
+class PipelineTrainer : public train::StepEngine, public train::Checkpointable {
  public:
   // Throws std::invalid_argument when split has not the placement's number of groups or does not cover
   // the stages contiguously, chunks < 1, the placement, schedule or codec is unknown or out of range.
@@ -125,6 +126,12 @@ class PipelineTrainer : public train::StepEngine {
   // Bytes one message of `numel` float values takes on the wire under the codec.
   int64_t wire_bytes(int64_t numel) const;
 
+  // Writes this rank's state to a checkpoint: the parameters it trains, the network's buffers, its optimizer,
+  // the split and its boundary and step measures so far (the codecs keep nothing across steps).
+  void save(torch::serialize::OutputArchive& archive) const override;
+  // Puts back what save() wrote; throws std::runtime_error when it was saved with another split.
+  void load(torch::serialize::InputArchive& archive) override;
+
  private:
   bool first(int64_t group) const { return group == 0; }
   bool last(int64_t group) const { return group + 1 == static_cast<int64_t>(split_.size()); }
@@ -132,6 +139,8 @@ class PipelineTrainer : public train::StepEngine {
   int rank_of(int64_t group) const { return group_ranks_.at(static_cast<size_t>(group)); }
   // Whether this rank runs the last group (and so computes the loss).
   bool holds_loss() const { return rank_of(static_cast<int64_t>(split_.size()) - 1) == stages_.rank(); }
+  // Whether `tensor` is one of the parameters this rank trains.
+  bool owns(const torch::Tensor& tensor) const;
   // The parameters this rank's groups (and head) use, found by autograd on one sample.
   std::vector<torch::Tensor> find_owned_parameters(const models::InputShape& shape);
   // The stages of `group` on x; for the last group also features and output (logits).
@@ -175,5 +184,8 @@ class PipelineTrainer : public train::StepEngine {
   BoundaryStats previous_, next_, evaluation_;
   StageStats stats_;
 };
+
+// The split a PipelineTrainer's save() wrote to `archive`: a resumed run splits as it did (balance = "time" measures).
+StageSplit checkpointed_split(torch::serialize::InputArchive& archive);
 
 }  // namespace iddl::pipeline

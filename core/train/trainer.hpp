@@ -7,6 +7,7 @@
 
 #include "core/comm/communicator.hpp"
 #include "core/models/model.hpp"
+#include "core/train/checkpointable.hpp"
 #include "core/train/step_engine.hpp"
 #include "core/train/train_options.hpp"
 #include "core/train/training_hooks.hpp"
@@ -15,7 +16,7 @@ namespace iddl::train {
 
 // The steps of one model on this rank with SGD, calling a parallelism strategy's hooks: the step
 // engine of every run but a pipeline's (EpochDriver runs its epochs).
-class Trainer : public StepEngine {
+class Trainer : public StepEngine, public Checkpointable {
  public:
   // `comm` may be null for a process training alone.
   Trainer(models::Model model, const TrainOptions& options, torch::Device device, comm::Communicator* comm,
@@ -46,9 +47,9 @@ class Trainer : public StepEngine {
   models::ModelImpl& model() { return *model_; }
   // Writes the model's parameters and buffers, the optimizer's state and the strategy's to `archive`; throws
   // std::invalid_argument when the strategy's state cannot be checkpointed.
-  void save(torch::serialize::OutputArchive& archive) const;
+  void save(torch::serialize::OutputArchive& archive) const override;
   // Starts the strategy (its on_start) and puts back what save() wrote.
-  void load(torch::serialize::InputArchive& archive);
+  void load(torch::serialize::InputArchive& archive) override;
 
  private:
   int rank() const { return comm_ ? comm_->rank() : 0; }

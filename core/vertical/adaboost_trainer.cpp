@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/train/lr_schedule.hpp"
@@ -115,6 +116,42 @@ void AdaBoostTrainer::end_epoch() {
     weights_ = boosted_weights(weights_, correct, alpha, boost_.update);
     advance_ = true;
   }
+}
+
+void AdaBoostTrainer::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive model, optimizer;
+  model_->save(model);
+  optimizer_->save(optimizer);
+  archive.write("model", model);
+  archive.write("optimizer", optimizer);
+  std::vector<double> alphas;
+  for (int64_t k = 0; k < model_->members(); ++k) alphas.push_back(model_->weight(k));
+  archive.write("member_weights", torch::tensor(alphas, torch::kFloat64));
+  archive.write("sample_weights", weights_);
+  archive.write("position", torch::tensor({model_->current(), epoch_, static_cast<int64_t>(advance_)}, torch::kInt64));
+  archive.write("lr", torch::tensor({lr_}, torch::kFloat64));
+}
+
+void AdaBoostTrainer::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive model, optimizer;
+  torch::Tensor alphas, position, lr;
+  archive.read("model", model);
+  archive.read("optimizer", optimizer);
+  archive.read("member_weights", alphas);
+  archive.read("sample_weights", weights_);
+  archive.read("position", position);
+  archive.read("lr", lr);
+  model_->load(model);
+  if (alphas.numel() != model_->members())
+    throw std::runtime_error("adaboost: a checkpoint of " + std::to_string(alphas.numel()) + " members for " +
+                             std::to_string(model_->members()));
+  for (int64_t k = 0; k < model_->members(); ++k) model_->set_weight(k, alphas[k].item<double>());
+  while (model_->current() < position[0].item<int64_t>()) model_->advance();
+  epoch_ = position[1].item<int64_t>();
+  advance_ = position[2].item<int64_t>() != 0;
+  lr_ = lr[0].item<double>();
+  optimizer_ = member_sgd(model_->member(model_->current()), options_, lr_);
+  optimizer_->load(optimizer);
 }
 
 }  // namespace iddl::vertical

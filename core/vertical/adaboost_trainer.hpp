@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/data/dataset.hpp"
+#include "core/train/checkpointable.hpp"
 #include "core/train/step_engine.hpp"
 #include "core/train/train_options.hpp"
 #include "core/vertical/adaboost_model.hpp"
@@ -22,7 +23,7 @@ struct AdaBoostOptions {
 // SGD (the run's options). After each epoch: the current member's weighted error on the training set
 // and its hypothesis weight (what the epoch's evaluation votes with); after a member's last epoch the
 // sample weights are boosted and the next member becomes current at the next epoch's start.
-class AdaBoostTrainer : public train::StepEngine {
+class AdaBoostTrainer : public train::StepEngine, public train::Checkpointable {
  public:
   // `train` is the training set the sample weights index (uniform at the start).
   AdaBoostTrainer(std::shared_ptr<AdaBoostModelImpl> model, const data::TensorSet& train,
@@ -45,6 +46,13 @@ class AdaBoostTrainer : public train::StepEngine {
 
   // The sample weights over the training set (float64 [N], sum 1).
   const torch::Tensor& sample_weights() const { return weights_; }
+
+  // Writes the boosting to a checkpoint: every member's parameters and buffers, their hypothesis weights, the
+  // current member, its optimizer and learning rate, the epochs trained, whether the next epoch starts the next
+  // member, and the sample weights.
+  void save(torch::serialize::OutputArchive& archive) const override;
+  // Puts back what save() wrote (the member it names becomes the current one).
+  void load(torch::serialize::InputArchive& archive) override;
 
  private:
   // Whether the current member classifies each training sample correctly (bool [N]).

@@ -4,8 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
+#include <cstdlib>
 #include <string>
 #include <system_error>
+
+#include "runners/train/checkpoint_schedule.hpp"
 
 namespace iddl::runners {
 namespace fs = std::filesystem;
@@ -82,10 +86,10 @@ int64_t Checkpoints::latest_complete() const {
   return shared[0].item<int64_t>();
 }
 
-void Checkpoints::save(int64_t epoch, const train::Trainer& trainer, const train::EpochDriver& driver,
+void Checkpoints::save(int64_t epoch, const train::Checkpointable& engine, const train::EpochDriver& driver,
                        const EpochTotals& totals) const {
   torch::serialize::OutputArchive archive;
-  trainer.save(archive);
+  engine.save(archive);
   archive.write("step", torch::tensor({driver.step()}, torch::kInt64));
   archive.write("cpu_generator", at::detail::getDefaultCPUGenerator().get_state());
   archive.write("totals", c10::IValue(totals_text(totals)));
@@ -99,10 +103,16 @@ void Checkpoints::save(int64_t epoch, const train::Trainer& trainer, const train
   }
 }
 
-void Checkpoints::load(int64_t epoch, train::Trainer& trainer, train::EpochDriver& driver, EpochTotals& totals) const {
+torch::serialize::InputArchive Checkpoints::archive(int64_t epoch) const {
   torch::serialize::InputArchive archive;
   archive.load_from(file(epoch, comm_.rank()).string());
-  trainer.load(archive);
+  return archive;
+}
+
+void Checkpoints::load(int64_t epoch, train::Checkpointable& engine, train::EpochDriver& driver,
+                       EpochTotals& totals) const {
+  torch::serialize::InputArchive archive = this->archive(epoch);
+  engine.load(archive);
   torch::Tensor step, generator;
   archive.read("step", step);
   archive.read("cpu_generator", generator);
@@ -118,6 +128,20 @@ void Checkpoints::remove() const {
   comm_.barrier();
   std::error_code error;
   if (comm_.rank() == 0) fs::remove_all(dir_, error);
+}
+
+std::function<void(const EpochTotals&)> checkpoints_after_epoch(const matrix::CheckpointPolicy& policy,
+                                                                const Checkpoints* checkpoints,
+                                                                const train::Checkpointable& engine,
+                                                                const train::EpochDriver& driver,
+                                                                comm::Communicator& comm) {
+  const char* kill = std::getenv("IDDL_TEST_KILL_AFTER_EPOCH");
+  const int64_t killed_after = kill ? std::atoll(kill) : -1;
+  return [schedule = CheckpointSchedule(policy, comm), checkpoints, &engine, &driver,
+          killed_after](const EpochTotals& at) mutable {
+    if (checkpoints && schedule.due(at.last.epoch)) checkpoints->save(at.last.epoch, engine, driver, at);
+    if (at.last.epoch == killed_after) std::raise(SIGKILL);
+  };
 }
 
 void save_final_model(const fs::path& dir, int rank, const torch::nn::Module& model) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -10,7 +11,9 @@
 #include "core/data/dataset.hpp"
 #include "core/pipeline/rank_measures.hpp"
 #include "core/train/epoch_driver.hpp"
+#include "matrix/checkpoint_policy.hpp"
 #include "matrix/config.hpp"
+#include "runners/train/checkpoint.hpp"
 #include "runners/train/run_events.hpp"
 
 namespace iddl::runners {
@@ -59,7 +62,9 @@ pipeline::StageSplit run_split(const nlohmann::json& parallelism, models::Staged
 // The pipeline run of one rank: its communicators, data and network, its trainer and epoch driver.
 class PipelineRun {
  public:
-  PipelineRun(const nlohmann::json& config, comm::Communicator& world, const torch::Device& device)
+  // `split`: the groups of a resumed run's checkpoint; none to split anew (run_split).
+  PipelineRun(const nlohmann::json& config, comm::Communicator& world, const torch::Device& device,
+              const std::optional<pipeline::StageSplit>& split)
       : config_(config),
         world_(world),
         device_(device),
@@ -71,8 +76,9 @@ class PipelineRun {
         shape_{data_.shape.channels, data_.shape.height, data_.shape.width, data_.shape.classes},
         network_(build_network()),
         trainer_(network_, shape_,
-                 run_split(config.at("parallelism"), *network_, shape_, where_.stages,
-                           pipeline_batch(options_, where_.pipelines), world),
+                 split ? *split
+                       : run_split(config.at("parallelism"), *network_, shape_, where_.stages,
+                                   pipeline_batch(options_, where_.pipelines), world),
                  *stages_comm_, pipeline_options(config.at("parallelism"), options_), replicas_comm_.get()),
         driver_(trainer_, data_, options_, device_) {}
 
@@ -82,6 +88,10 @@ class PipelineRun {
   // The epochs, evaluation and inference timing: every pipeline trains its shard and scores its slice
   // of the test set, and times inference on its own (what rank 0 measures is reported).
   train::EpochDriver& driver() { return driver_; }
+  // This rank's trainer: what its checkpoints hold.
+  pipeline::PipelineTrainer& trainer() { return trainer_; }
+  // The whole network as this rank holds it (its own stages trained).
+  const torch::nn::Module& network() const { return *network_; }
 
   // The pipeline's run metrics (docs/pipeline.md; every rank calls it, complete on rank 0).
   std::map<std::string, double> metrics() {
@@ -143,13 +153,29 @@ int run_pipeline_training(const RunSpec& spec, const RunEnvironment& environment
   const int threads = run_threads(config, environment, comm.size());
   torch::set_num_threads(threads);
   const torch::Device device = run_device(config);
-  PipelineRun run(config, comm, device);
+  std::optional<Checkpoints> checkpoints;
+  if (!spec.checkpoint_dir.empty()) checkpoints.emplace(spec.checkpoint_dir, comm);
+  const int64_t resumed = checkpoints ? checkpoints->latest_complete() : 0;
+  std::optional<pipeline::StageSplit> split;
+  if (resumed > 0) {
+    torch::serialize::InputArchive archive = checkpoints->archive(resumed);
+    split = pipeline::checkpointed_split(archive);
+  }
+  PipelineRun run(config, comm, device, split);
   const int64_t params = run.params(), flops = run.flops();
-  events.emit(results::kRunStarted, run_started_fields(spec, environment, comm.size(), device, threads, params, flops));
+  nlohmann::json started = run_started_fields(spec, environment, comm.size(), device, threads, params, flops);
+  if (resumed > 0) started[results::field::resumed_from_epoch] = resumed;
+  events.emit(results::kRunStarted, started);
 
   const int64_t epochs = config.at("epochs").get<int64_t>();
-  const EpochTotals totals = run_epochs(epochs, run.driver(), events);
+  EpochTotals so_far;
+  if (resumed > 0) checkpoints->load(resumed, run.trainer(), run.driver(), so_far);
+  const EpochTotals totals =
+      run_epochs(epochs, run.driver(), events, so_far,
+                 checkpoints_after_epoch(matrix::checkpoint_policy(config), checkpoints ? &*checkpoints : nullptr,
+                                         run.trainer(), run.driver(), comm));
   if (!totals.finite) return 3;
+  if (!spec.model_dir.empty()) save_final_model(spec.model_dir, comm.rank(), run.network());
   const train::InferenceTiming timing = run.driver().time_inference(256, 200);
   std::map<std::string, double> metrics = run.metrics();
   metrics["samples_per_s"] = samples_per_second(run.train_samples(), epochs, totals.train_time_s);
@@ -157,6 +183,7 @@ int run_pipeline_training(const RunSpec& spec, const RunEnvironment& environment
   nlohmann::json summary = run_finished_fields(totals, timing, params, flops);
   summary[results::field::metrics] = metrics;
   events.emit(results::kRunFinished, summary);
+  if (checkpoints) checkpoints->remove();  // done: the run is not resumed again
   return 0;
 }
 

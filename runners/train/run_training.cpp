@@ -1,9 +1,6 @@
 #include "runners/train/run_training.hpp"
 
-#include <csignal>
 #include <cmath>
-#include <cstdlib>
-#include <iostream>
 #include <optional>
 
 #include "core/train/epoch_driver.hpp"
@@ -11,7 +8,6 @@
 #include "matrix/axis_value.hpp"
 #include "matrix/checkpoint_policy.hpp"
 #include "runners/train/checkpoint.hpp"
-#include "runners/train/checkpoint_schedule.hpp"
 #include "runners/train/model_assembly.hpp"
 #include "runners/train/pipeline_training.hpp"
 #include "runners/train/run_events.hpp"
@@ -62,22 +58,11 @@ std::map<std::string, double> model_metrics(const AssembledModel& assembled, tra
   return metrics;
 }
 
-// IDDL_TEST_KILL_AFTER_EPOCH=k: every rank kills itself (SIGKILL) once epoch k is over and checkpointed, the
-// preemption the resume tests simulate (docs/checkpoints.md); -1 when unset.
-int64_t test_kill_epoch() {
-  const char* value = std::getenv("IDDL_TEST_KILL_AFTER_EPOCH");
-  return value ? std::atoll(value) : -1;
-}
-
 }  // namespace
 
 int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::Communicator& comm,
                  EventWriter& events) {
   const nlohmann::json& config = spec.config;
-  const matrix::CheckpointPolicy checkpointing = matrix::checkpoint_policy(config);
-  const std::string refusal = matrix::checkpoint_refusal(config);  // an explicit period was refused at resolve
-  if (checkpointing.automatic && !refusal.empty() && comm.rank() == 0)
-    std::cerr << "checkpoint_every = \"auto\": " << refusal << "; this run saves none\n";
   if (matrix::axis_method(config.at("parallelism")) == "pipeline")
     return run_pipeline_training(spec, environment, comm, events);
   const int threads = run_threads(config, environment, comm.size());
@@ -93,33 +78,32 @@ int run_training(const RunSpec& spec, const RunEnvironment& environment, comm::C
   auto strategy = run_strategy(config, assembled, dataset, options, comm);
 
   std::optional<Checkpoints> checkpoints;
-  if (!spec.checkpoint_dir.empty() && refusal.empty()) checkpoints.emplace(spec.checkpoint_dir, comm);
+  if (!spec.checkpoint_dir.empty()) checkpoints.emplace(spec.checkpoint_dir, comm);
   const int64_t resumed = checkpoints ? checkpoints->latest_complete() : 0;
   nlohmann::json started = run_started_fields(spec, environment, comm.size(), device, threads, params, flops);
   if (resumed > 0) started[results::field::resumed_from_epoch] = resumed;
   events.emit(results::kRunStarted, started);
 
-  // AdaBoost trains its members in turn (its own engine, which checkpoints do not cover:
-  // matrix::checkpoint_refusal); every other run steps one Trainer.
+  // AdaBoost trains its members in turn (its own engine); every other run steps one Trainer.
   std::unique_ptr<train::StepEngine> engine;
-  train::Trainer* trainer = nullptr;
+  train::Checkpointable* state = nullptr;
   if (assembled.adaboost) {
-    engine = std::make_unique<vertical::AdaBoostTrainer>(assembled.adaboost, dataset.train, options,
-                                                         adaboost_options(config), device);
+    auto boosting = std::make_unique<vertical::AdaBoostTrainer>(assembled.adaboost, dataset.train, options,
+                                                                adaboost_options(config), device);
+    state = boosting.get();
+    engine = std::move(boosting);
   } else {
     auto stepped = std::make_unique<train::Trainer>(assembled.model, options, device, &comm, *strategy);
-    trainer = stepped.get();
+    state = stepped.get();
     engine = std::move(stepped);
   }
   train::EpochDriver driver(*engine, dataset, options, device);
   EpochTotals so_far;
-  if (resumed > 0) checkpoints->load(resumed, *trainer, driver, so_far);
-  CheckpointSchedule schedule(checkpointing, comm);
-  const int64_t killed_after = test_kill_epoch();
-  const EpochTotals totals = run_epochs(options.epochs, driver, events, so_far, [&](const EpochTotals& at) {
-    if (checkpoints && schedule.due(at.last.epoch)) checkpoints->save(at.last.epoch, *trainer, driver, at);
-    if (at.last.epoch == killed_after) std::raise(SIGKILL);
-  });
+  if (resumed > 0) checkpoints->load(resumed, *state, driver, so_far);
+  const EpochTotals totals = run_epochs(options.epochs, driver, events, so_far,
+                                        checkpoints_after_epoch(matrix::checkpoint_policy(config),
+                                                                checkpoints ? &*checkpoints : nullptr, *state, driver,
+                                                                comm));
   if (!totals.finite) return 3;
   if (!spec.model_dir.empty()) save_final_model(spec.model_dir, comm.rank(), *assembled.model);
 

@@ -1,5 +1,5 @@
-// checkpoint_every and checkpoint_interval_s (docs/checkpoints.md): "auto" by default, an integer N, and the
-// strategies an explicit N is refused for at plan time.
+// checkpoint_every and checkpoint_interval_s (docs/checkpoints.md): "auto" by default, an integer N, for every
+// strategy.
 #include <gtest/gtest.h>
 
 #include "matrix/checkpoint_policy.hpp"
@@ -56,17 +56,9 @@ TEST(matrix_checkpoint_policy, PartitionsAndEnsemblesCanBeCheckpointed) {
             "");
 }
 
-TEST(matrix_checkpoint_policy, PipelinesAndAdaBoostAreRefusedForAnExplicitPeriodOnly) {
-  EXPECT_EQ(resolve_error({{"parallelism", "pipeline"}, {"ranks", 2}, {"checkpoint_every", 1}}),
-            "checkpoint_every = 1: parallelism = \"pipeline\" with vertical = \"none\" cannot be checkpointed: "
-            "checkpoints cover every parallelism but pipeline and every vertical split but adaboost "
-            "(docs/checkpoints.md); set checkpoint_every = 0 or \"auto\"");
-  EXPECT_NE(resolve_error({{"vertical", "adaboost"}, {"epochs", 3}, {"checkpoint_every", 2}}), "");
-  EXPECT_EQ(resolve_error({{"vertical", "adaboost"}, {"epochs", 3}}), "");
-  const json automatic = resolve_config({{"parallelism", "pipeline"}, {"ranks", 2}});
-  EXPECT_TRUE(checkpoint_policy(automatic).automatic);
-  EXPECT_NE(checkpoint_refusal(automatic), "");
-  EXPECT_EQ(checkpoint_refusal(resolve_config({{"parallelism", "gossip"}, {"ranks", 2}})), "");
+TEST(matrix_checkpoint_policy, PipelinesAndAdaBoostCanBeCheckpointed) {
+  EXPECT_EQ(resolve_error({{"parallelism", "pipeline"}, {"ranks", 2}, {"checkpoint_every", 1}}), "");
+  EXPECT_EQ(resolve_error({{"vertical", "adaboost"}, {"epochs", 3}, {"checkpoint_every", 2}}), "");
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Checkpoints end to end (docs/checkpoints.md): iddl-sweep -> mpirun -> iddl-train -> SQLite. A run killed after
 // epoch 2 of 4 (IDDL_TEST_KILL_AFTER_EPOCH: every rank SIGKILLs itself once the epoch is checkpointed) and rerun with
 // --retry-failed resumes from its checkpoint and ends with weights bit-identical to an uninterrupted run's, with
-// the same epoch rows, none twice, for every strategy and compressor with state; save_model keeps the final weights
-// and records their paths. checkpoint_every = "auto" saves after an epoch once checkpoint_interval_s have passed.
+// the same epoch rows, none twice, for every strategy and compressor with state, a pipeline with sortquant
+// boundaries and AdaBoost (killed after epoch 3 of 6, in the second of three members); save_model keeps the final
+// weights and records their paths. checkpoint_every = "auto" saves after an epoch once checkpoint_interval_s have
+// passed.
 #include <torch/torch.h>
 
 #include <map>
@@ -15,11 +17,15 @@ namespace {
 namespace fs = std::filesystem;
 using Rows = std::vector<std::vector<std::string>>;
 
-// One strategy to checkpoint: its settings (TOML lines of [base]) and ranks, and when it saves checkpoints.
+// One strategy to checkpoint: its settings (TOML lines of [base]) and ranks, and when it saves checkpoints; its
+// network's hidden layers, its epochs and the epoch after which the first launch is killed.
 struct Case {
   std::string name;
   std::string settings;
   std::string checkpointing = "checkpoint_every = 1\n";
+  std::string hidden = "[16]";
+  int epochs = 4;
+  int killed_after = 2;
 };
 
 std::ostream& operator<<(std::ostream& out, const Case& c) { return out << c.name; }
@@ -65,17 +71,16 @@ class Checkpoints : public SweepFolderTest, public ::testing::WithParamInterface
 dataset = "synthetic"
 train_samples = 256
 test_samples = 64
-hidden = [16]
 batch_size = 16
-epochs = 4
 lr = 0.05
 threads = 1
 save_model = true
-)" + GetParam().checkpointing + GetParam().settings);
+)" + "hidden = " + GetParam().hidden + "\nepochs = " + std::to_string(GetParam().epochs) + "\n" +
+                                     GetParam().checkpointing + GetParam().settings);
   }
   Invocation run(const fs::path& database, std::vector<std::string> extra = {}, bool killed = false) {
     std::vector<std::string> argv{"/usr/bin/env"};
-    if (killed) argv.push_back("IDDL_TEST_KILL_AFTER_EPOCH=2");
+    if (killed) argv.push_back("IDDL_TEST_KILL_AFTER_EPOCH=" + std::to_string(GetParam().killed_after));
     argv.push_back(std::string(IDDL_BIN_DIR) + "/iddl-sweep");
     for (const std::string& arg : {std::string("run"), sweep_file().string(), std::string("--db"), database.string()})
       argv.push_back(arg);
@@ -84,6 +89,12 @@ save_model = true
   }
   static Rows epochs(const fs::path& database) {
     return query(database, "SELECT epoch, train_loss, test_loss, test_accuracy FROM epochs ORDER BY epoch");
+  }
+  // The run metrics that do not depend on timing: the AdaBoost members' accuracies, a pipeline's boundary traffic.
+  static Rows deterministic_metrics(const fs::path& database) {
+    return query(database,
+                 "SELECT name, value FROM run_metrics WHERE name LIKE 'member_accuracy.%' OR name LIKE 'boundary%bytes' "
+                 "OR name = 'boundary_compression_ratio' OR name LIKE 'peak_live_micro_batches.%' ORDER BY name");
   }
   static Rows artifacts(const fs::path& database, const std::string& kind) {
     return query(database, "SELECT path FROM artifacts WHERE kind = '" + kind + "' ORDER BY path");
@@ -100,18 +111,22 @@ TEST_P(Checkpoints, AKilledRunResumesFromItsCheckpointAndEndsBitIdentical) {
   EXPECT_EQ(files_under(whole.string() + ".checkpoints"), 0);
 
   const Invocation killed = run(db, {}, true);
+  const std::string k = std::to_string(GetParam().killed_after);
   EXPECT_EQ(query(db, "SELECT status FROM runs"), (Rows{{"failed"}})) << killed.out;
-  EXPECT_EQ(query(db, "SELECT epoch FROM epochs ORDER BY epoch"), (Rows{{"1"}, {"2"}}));
+  Rows stored;
+  for (int epoch = 1; epoch <= GetParam().killed_after; ++epoch) stored.push_back({std::to_string(epoch)});
+  EXPECT_EQ(query(db, "SELECT epoch FROM epochs ORDER BY epoch"), stored);
   const Rows kept = artifacts(db, "checkpoints");
   ASSERT_EQ(kept.size(), 1u);
-  EXPECT_TRUE(fs::is_regular_file(fs::path(kept[0][0]) / "epoch2" / "rank0.pt"));
+  EXPECT_TRUE(fs::is_regular_file(fs::path(kept[0][0]) / ("epoch" + k) / "rank0.pt"));
   EXPECT_FALSE(fs::exists(fs::path(kept[0][0]) / "epoch1")) << "older epochs go once a newer one is complete";
 
   const Invocation resumed = run(db, {"--retry-failed"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
-  EXPECT_EQ(query(db, "SELECT status, resumed_from_epoch FROM runs"), (Rows{{"done", "2"}}));
-  EXPECT_NE(resumed.out.find(": resumed from epoch 2"), std::string::npos) << "the progress line says so:\n" << resumed.out;
-  EXPECT_EQ(epochs(db), epochs(whole)) << "the same four epochs, none twice";
+  EXPECT_EQ(query(db, "SELECT status, resumed_from_epoch FROM runs"), (Rows{{"done", k}}));
+  EXPECT_NE(resumed.out.find(": resumed from epoch " + k), std::string::npos) << "the progress line says so:\n" << resumed.out;
+  EXPECT_EQ(epochs(db), epochs(whole)) << "the same epochs, none twice";
+  EXPECT_EQ(deterministic_metrics(db), deterministic_metrics(whole)) << "counted over every epoch, resumed or not";
   EXPECT_EQ(query(db, "SELECT test_accuracy, bytes_sent FROM runs"), query(whole, "SELECT test_accuracy, bytes_sent FROM runs"));
   EXPECT_FALSE(fs::exists(kept[0][0]));
 
@@ -151,26 +166,15 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"admm", "ranks = 2\nparallelism = {method = \"admm\", rho = 0.5, local_steps = 5}\n"},
                       Case{"partition", "ranks = 2\nvertical = \"partition\"\n"},
                       Case{"ensemble_linear", "ranks = 2\nvertical = {method = \"ensemble\", combine = \"linear\"}\n"},
+                      Case{"pipeline_sortquant",
+                           "ranks = 2\ndropout = 0.2\nparallelism = {method = \"pipeline\", chunks = 2, schedule = "
+                           "\"1f1b\", boundary_compression = \"sortquant\", bits = 8}\n",
+                           "checkpoint_every = 1\n", "[16, 16]"},
+                      Case{"adaboost_mid_member", "vertical = {method = \"adaboost\", members = 3}\n",
+                           "checkpoint_every = 1\n", "[16]", 6, 3},
                       Case{"auto_every_epoch", "dropout = 0.2\n",
                            "checkpoint_every = \"auto\"\ncheckpoint_interval_s = 0.0\n"}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
-
-class CheckpointRefusal : public SweepFolderTest {};
-
-TEST_F(CheckpointRefusal, AStrategyWhoseStateIsNotSavedIsRefusedAtPlanTime) {
-  const auto file = write("adaboost.toml", R"([sweep]
-name = "adaboost_checkpoints"
-[base]
-dataset = "synthetic"
-epochs = 3
-checkpoint_every = 1
-vertical = "adaboost"
-)");
-  const Invocation plan = sweep({"plan", file.string(), "--db", db.string()});
-  EXPECT_NE(plan.exit_code, 0);
-  EXPECT_NE((plan.out + plan.err).find("vertical = \"adaboost\" cannot be checkpointed"), std::string::npos)
-      << plan.out << plan.err;
-}
 
 class AutomaticCheckpoints : public SweepFolderTest {};
 
