@@ -230,12 +230,31 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   model_->train();
   // Gradient buffers exist before the step, so its heap growth is activations alone.
   train::ensure_gradients(owned_);
-  for (const torch::Tensor& p : owned_) p.grad().zero_();
   const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
+  // They are zeroed before the first receive or backward, whichever comes first: where the rank would wait
+  // anyway (the first stage's fill-drain zeroes them in the bubble before its first gradient arrives).
+  bool zeroed = false;
+  const auto zero_gradients = [&] {
+    if (!zeroed)
+      for (const torch::Tensor& p : owned_) p.grad().zero_();
+    zeroed = true;
+  };
+  // The loss summed over the batch and the batch size: the last stage sends them to the other stages as soon as
+  // its last forward has computed them, so they never wait for its backwards and optimizer step at the step's end.
+  torch::Tensor result = torch::zeros({2}, torch::kFloat64);
+  std::vector<std::unique_ptr<comm::Request>> result_sends;
+  bool result_sent = false;
+  double loss = 0.0;
+  int64_t loss_parts = 0;
+  const auto send_result_once = [&] {
+    if (result_sent) return;
+    result = torch::tensor({model_->loss().summed_from(loss, n), static_cast<double>(n)}, torch::kFloat64);
+    result_sends = send_result(result);
+    result_sent = true;
+  };
   // Per group and micro-batch: its input (a leaf after a boundary) and output (the loss on the last group).
   std::vector<std::vector<torch::Tensor>> inputs(split_.size(), std::vector<torch::Tensor>(xs.size()));
   std::vector<std::vector<torch::Tensor>> outputs = inputs;
-  double loss = 0.0;
   int64_t live = 0;
   for (const RankOp& rank_op : ops) {
     const int64_t g = rank_op.group;
@@ -243,6 +262,7 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
     torch::Tensor& input = inputs[static_cast<size_t>(g)][i];
     torch::Tensor& output = outputs[static_cast<size_t>(g)][i];
     if (rank_op.op.kind == PipelineOp::Kind::Forward) {
+      if (!first(g)) zero_gradients();
       input = first(g) ? xs[i]
                        : receive(inbox, with_rows(rows[i], input_shapes_[static_cast<size_t>(g)]), previous_)
                              .requires_grad_();
@@ -252,13 +272,17 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
         return out;
       });
       if (!last(g)) send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
+      if (last(g)) {
+        loss += output.item<double>();
+        if (++loss_parts == static_cast<int64_t>(xs.size())) send_result_once();
+      }
       stats_.peak_live_micro_batches = std::max(stats_.peak_live_micro_batches, ++live);
       if (on_cpu)
         stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, train::heap_bytes_in_use() - heap_at_start);
       continue;
     }
+    zero_gradients();
     if (last(g)) {
-      loss += output.item<double>();
       timed(stats_.compute_seconds, [&] { output.backward(); });
     } else {
       const torch::Tensor grad = receive(inbox, output.sizes(), next_);
@@ -270,14 +294,15 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
     --live;
   }
   const auto update_start = Clock::now();
+  zero_gradients();    // a replica with no samples ran no op
+  send_result_once();  // likewise
   finish_sends();
   train::ensure_gradients(owned_);
   average_over_replicas(n);
   models::mask_gradients(*model_);
   optimizer_.step();
   // The loss summed over the batch, and the batch size, from the last stage; summed over the replicas.
-  torch::Tensor shared =
-      from_last_stage(torch::tensor({model_->loss().summed_from(loss, n), static_cast<double>(n)}, torch::kFloat64));
+  torch::Tensor shared = from_last_stage(result, std::move(result_sends));
   if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
   stats_.update_seconds += comm::seconds_since(update_start);
   ++stats_.steps;
@@ -308,12 +333,17 @@ void PipelineTrainer::await(comm::Request& receive, int source, int tag) const {
                              std::to_string(options_.receive_timeout_s) + " s");
 }
 
-torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values) {
+std::vector<std::unique_ptr<comm::Request>> PipelineTrainer::send_result(const torch::Tensor& values) {
+  std::vector<std::unique_ptr<comm::Request>> sends;
+  if (!holds_loss()) return sends;
+  for (int r = 0; r < stages_.size(); ++r)
+    if (r != stages_.rank()) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
+  return sends;
+}
+
+torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values, std::vector<std::unique_ptr<comm::Request>> sends) {
   const int last_rank = rank_of(static_cast<int64_t>(split_.size()) - 1);
   if (holds_loss()) {
-    std::vector<std::unique_ptr<comm::Request>> sends;
-    for (int r = 0; r < stages_.size(); ++r)
-      if (r != last_rank) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
     for (auto& request : sends)
       if (!comm::wait_for(*request, options_.receive_timeout_s))
         throw std::runtime_error("pipeline: the last stage could not deliver its results within " +
@@ -370,7 +400,8 @@ void PipelineTrainer::score(const torch::Tensor& x, const torch::Tensor& y, mode
     loss += model_->loss().summed(logits[i], labels).item<double>();
     correct += logits[i].argmax(1).eq(labels).sum().item<double>();
   }
-  const torch::Tensor shared = from_last_stage(torch::tensor({loss, correct}, torch::kFloat64));
+  const torch::Tensor values = torch::tensor({loss, correct}, torch::kFloat64);
+  const torch::Tensor shared = from_last_stage(values, send_result(values));
   model_->train();
   sums.samples += static_cast<double>(x.size(0));
   sums.loss += shared[0].item<double>();

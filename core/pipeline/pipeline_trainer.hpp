@@ -152,8 +152,11 @@ class PipelineTrainer : public train::StepEngine {
   torch::Tensor receive(BoundaryInbox& inbox, at::IntArrayRef shape, BoundaryStats& stats);
   // Waits for `receive` from stage `source`; throws std::runtime_error naming both after the timeout.
   void await(comm::Request& receive, int source, int tag) const;
-  // `values` as the last stage holds them, on every stage (sent point to point, with the timeout).
-  torch::Tensor from_last_stage(torch::Tensor values);
+  // Starts sending `values` from the last stage to every other stage (nothing on the others).
+  std::vector<std::unique_ptr<comm::Request>> send_result(const torch::Tensor& values);
+  // `values` as the last stage holds them, on every stage: the last stage waits for its `sends` (from
+  // send_result), the others receive into `values` (with the timeout).
+  torch::Tensor from_last_stage(torch::Tensor values, std::vector<std::unique_ptr<comm::Request>> sends);
   // Waits for every send still in flight (throws after the timeout).
   void finish_sends();
   // Replaces the owned gradients (of this replica's `samples`) by the replicas' gradients weighted by their samples.
