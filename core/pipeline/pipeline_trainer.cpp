@@ -225,12 +225,12 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
       n > 0 ? rank_ops(options_.schedule, group_ranks_, stages_.rank(), chunks) : std::vector<RankOp>{};
   std::vector<int64_t> rows;
   for (const torch::Tensor& part : xs) rows.push_back(part.size(0));
-  // Every receive of the step is known now; the inbox posts them ahead, in the order the ops take them.
-  BoundaryInbox inbox(stages_, expected_messages(ops, rows, false), comm::Traffic::Training);
   model_->train();
-  // Gradient buffers exist before the step, so its heap growth is activations alone.
+  // Gradient buffers exist before the step, so its heap growth is activations alone (received ones included).
   train::ensure_gradients(owned_);
   const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
+  // Every receive of the step is known now; the inbox posts them ahead, in the order the ops take them.
+  BoundaryInbox inbox(stages_, expected_messages(ops, rows, false), comm::Traffic::Training);
   // They are zeroed before the first receive or backward, whichever comes first: where the rank would wait
   // anyway (the first stage's fill-drain zeroes them in the bubble before its first gradient arrives).
   bool zeroed = false;
@@ -271,8 +271,9 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
         if (last(g)) out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows[i], n);
         return out;
       });
-      if (!last(g)) send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
-      if (last(g)) {
+      if (!last(g)) {
+        send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
+      } else {
         loss += output.item<double>();
         if (++loss_parts == static_cast<int64_t>(xs.size())) send_result_once();
       }
