@@ -132,10 +132,8 @@ std::vector<torch::Tensor> PipelineTrainer::find_owned_parameters(const models::
   input_shapes_.assign(split_.size(), {});
   torch::Tensor total = torch::zeros({}, options.requires_grad(false));
   for (size_t g = 0; g < split_.size(); ++g) {
-    if (rank_of(static_cast<int64_t>(g)) == stages_.rank()) {
-      input_shapes_[g].assign(x.sizes().begin() + 1, x.sizes().end());
-      total = total + run_group(static_cast<int64_t>(g), x).sum();
-    }
+    input_shapes_[g].assign(x.sizes().begin() + 1, x.sizes().end());
+    if (rank_of(static_cast<int64_t>(g)) == stages_.rank()) total = total + run_group(static_cast<int64_t>(g), x).sum();
     torch::NoGradGuard no_grad;
     for (int64_t s = split_[g].first; s < split_[g].end; ++s) x = model_->stage(s, x);
   }
@@ -164,10 +162,15 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
   torch::Tensor message = t.detach().to(torch::kFloat32).contiguous();
   stats.dense_bytes_sent += message.numel() * 4;
   if (quantizer_) {
-    const torch::Tensor payload = quantizer_->encode(message.cpu());
-    message = torch::zeros({word_aligned(payload.numel())}, torch::kUInt8);
-    message.narrow(0, 0, payload.numel()).copy_(payload);
-    message = message.view(torch::kInt32);
+    message = timed(stats.codec_seconds, [&] {
+      torch::Tensor payload = quantizer_->encode(message.cpu());
+      if (payload.numel() % 4 != 0) {  // padded to whole words; an aligned payload is sent in place
+        torch::Tensor padded = torch::zeros({word_aligned(payload.numel())}, torch::kUInt8);
+        padded.narrow(0, 0, payload.numel()).copy_(payload);
+        payload = padded;
+      }
+      return payload.view(torch::kInt32);
+    });
   }
   const auto posted = Clock::now();
   pending_.push_back({stages_.isend(message, dest, tag, traffic), &stats, posted, dest});
@@ -194,20 +197,41 @@ void PipelineTrainer::finish_sends() {
   pending_.clear();
 }
 
-torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int tag, BoundaryStats& stats,
-                                       comm::Traffic traffic) {
+std::vector<ExpectedMessage> PipelineTrainer::expected_messages(const std::vector<RankOp>& ops,
+                                                                const std::vector<int64_t>& rows,
+                                                                bool forwards_only) const {
   const auto device = owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
-  const int64_t numel = c10::multiply_integers(shape);
-  torch::Tensor message = quantizer_ ? torch::empty({wire_bytes(numel) / 4}, torch::kInt32)
-                                     : torch::empty(shape, torch::TensorOptions(torch::kFloat32).device(device));
+  std::vector<ExpectedMessage> expected;
+  for (const RankOp& rank_op : ops) {
+    const int64_t g = rank_op.group;
+    const bool forward = rank_op.op.kind == PipelineOp::Kind::Forward;
+    if (forward ? first(g) : (forwards_only || last(g))) continue;
+    // A forward receives its group's input, a backward the gradient of its output (the next group's input).
+    const std::vector<int64_t> shape = with_rows(rows.at(static_cast<size_t>(rank_op.op.micro_batch)),
+                                                 input_shapes_.at(static_cast<size_t>(forward ? g : g + 1)));
+    const int source = rank_of(forward ? g - 1 : g + 1);
+    const int tag = forward ? kActivationTag : kGradientTag;
+    if (quantizer_)
+      expected.push_back({source, tag, {wire_bytes(c10::multiply_integers(shape)) / 4}, torch::kInt32});
+    else
+      expected.push_back({source, tag, shape, torch::TensorOptions(torch::kFloat32).device(device)});
+  }
+  return expected;
+}
+
+torch::Tensor PipelineTrainer::receive(BoundaryInbox& inbox, at::IntArrayRef shape, BoundaryStats& stats) {
   const auto start = Clock::now();
-  await(*stages_.irecv(message, source, tag, traffic), source, tag);
+  const torch::Tensor message = inbox.take(options_.receive_timeout_s);
   stats.recv_seconds += comm::seconds_since(start);
   stats.bytes_received += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_received;
   if (!quantizer_) return message;
-  const torch::Tensor payload = message.view(torch::kUInt8).narrow(0, 0, quantizer_->payload_bytes(numel));
-  return quantizer_->decode(payload, shape).to(device);
+  const auto device = owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
+  return timed(stats.codec_seconds, [&] {
+    const torch::Tensor payload =
+        message.view(torch::kUInt8).narrow(0, 0, quantizer_->payload_bytes(c10::multiply_integers(shape)));
+    return quantizer_->decode(payload, shape).to(device);
+  });
 }
 
 bool PipelineTrainer::owns(const torch::Tensor& tensor) const {
@@ -290,15 +314,38 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   const std::vector<torch::Tensor> ys = n > 0 ? y.tensor_split(chunks) : std::vector<torch::Tensor>{};
   const std::vector<RankOp> ops =
       n > 0 ? rank_ops(options_.schedule, group_ranks_, stages_.rank(), chunks) : std::vector<RankOp>{};
+  std::vector<int64_t> rows;
+  for (const torch::Tensor& part : xs) rows.push_back(part.size(0));
   model_->train();
-  // Gradient buffers exist before the step, so its heap growth is activations alone.
+  // Gradient buffers exist before the step, so its heap growth is activations alone (received ones included).
   train::ensure_gradients(owned_);
-  for (const torch::Tensor& p : owned_) p.grad().zero_();
   const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
+  // Every receive of the step is known now; the inbox posts them ahead, in the order the ops take them.
+  BoundaryInbox inbox(stages_, expected_messages(ops, rows, false), comm::Traffic::Training);
+  // They are zeroed before the first receive or backward, whichever comes first: where the rank would wait
+  // anyway (the first stage's fill-drain zeroes them in the bubble before its first gradient arrives).
+  bool zeroed = false;
+  const auto zero_gradients = [&] {
+    if (!zeroed)
+      for (const torch::Tensor& p : owned_) p.grad().zero_();
+    zeroed = true;
+  };
+  // The loss summed over the batch and the batch size: the last stage sends them to the other stages as soon as
+  // its last forward has computed them, so they never wait for its backwards and optimizer step at the step's end.
+  torch::Tensor result = torch::zeros({2}, torch::kFloat64);
+  std::vector<std::unique_ptr<comm::Request>> result_sends;
+  bool result_sent = false;
+  double loss = 0.0;
+  int64_t loss_parts = 0;
+  const auto send_result_once = [&] {
+    if (result_sent) return;
+    result = torch::tensor({model_->loss().summed_from(loss, n), static_cast<double>(n)}, torch::kFloat64);
+    result_sends = send_result(result);
+    result_sent = true;
+  };
   // Per group and micro-batch: its input (a leaf after a boundary) and output (the loss on the last group).
   std::vector<std::vector<torch::Tensor>> inputs(split_.size(), std::vector<torch::Tensor>(xs.size()));
   std::vector<std::vector<torch::Tensor>> outputs = inputs;
-  double loss = 0.0;
   int64_t live = 0;
   for (const RankOp& rank_op : ops) {
     const int64_t g = rank_op.group;
@@ -306,27 +353,31 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
     torch::Tensor& input = inputs[static_cast<size_t>(g)][i];
     torch::Tensor& output = outputs[static_cast<size_t>(g)][i];
     if (rank_op.op.kind == PipelineOp::Kind::Forward) {
-      const int64_t rows = xs[i].size(0);
+      if (!first(g)) zero_gradients();
       input = first(g) ? xs[i]
-                       : receive(with_rows(rows, input_shapes_[static_cast<size_t>(g)]), rank_of(g - 1),
-                                 kActivationTag, previous_, comm::Traffic::Training)
+                       : receive(inbox, with_rows(rows[i], input_shapes_[static_cast<size_t>(g)]), previous_)
                              .requires_grad_();
       output = timed(stats_.compute_seconds, [&] {
         torch::Tensor out = run_group(g, input);
-        if (last(g)) out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows, n);
+        if (last(g)) out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows[i], n);
         return out;
       });
-      if (!last(g)) send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
+      if (!last(g)) {
+        send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
+      } else {
+        loss += output.item<double>();
+        if (++loss_parts == static_cast<int64_t>(xs.size())) send_result_once();
+      }
       stats_.peak_live_micro_batches = std::max(stats_.peak_live_micro_batches, ++live);
       if (on_cpu)
         stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, train::heap_bytes_in_use() - heap_at_start);
       continue;
     }
+    zero_gradients();
     if (last(g)) {
-      loss += output.item<double>();
       timed(stats_.compute_seconds, [&] { output.backward(); });
     } else {
-      const torch::Tensor grad = receive(output.sizes(), rank_of(g + 1), kGradientTag, next_, comm::Traffic::Training);
+      const torch::Tensor grad = receive(inbox, output.sizes(), next_);
       timed(stats_.compute_seconds, [&] { output.backward(grad); });
     }
     if (!first(g)) send(input.grad(), rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
@@ -334,15 +385,18 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
     output = torch::Tensor();
     --live;
   }
+  const auto update_start = Clock::now();
+  zero_gradients();    // a replica with no samples ran no op
+  send_result_once();  // likewise
   finish_sends();
   train::ensure_gradients(owned_);
   average_over_replicas(n);
   models::mask_gradients(*model_);
   optimizer_.step();
   // The loss summed over the batch, and the batch size, from the last stage; summed over the replicas.
-  torch::Tensor shared =
-      from_last_stage(torch::tensor({model_->loss().summed_from(loss, n), static_cast<double>(n)}, torch::kFloat64));
+  torch::Tensor shared = from_last_stage(result, std::move(result_sends));
   if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
+  stats_.update_seconds += comm::seconds_since(update_start);
   ++stats_.steps;
   stats_.step_seconds += comm::seconds_since(step_start);
   return shared[0].item<double>() / shared[1].item<double>();
@@ -371,12 +425,17 @@ void PipelineTrainer::await(comm::Request& receive, int source, int tag) const {
                              std::to_string(options_.receive_timeout_s) + " s");
 }
 
-torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values) {
+std::vector<std::unique_ptr<comm::Request>> PipelineTrainer::send_result(const torch::Tensor& values) {
+  std::vector<std::unique_ptr<comm::Request>> sends;
+  if (!holds_loss()) return sends;
+  for (int r = 0; r < stages_.size(); ++r)
+    if (r != stages_.rank()) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
+  return sends;
+}
+
+torch::Tensor PipelineTrainer::from_last_stage(torch::Tensor values, std::vector<std::unique_ptr<comm::Request>> sends) {
   const int last_rank = rank_of(static_cast<int64_t>(split_.size()) - 1);
   if (holds_loss()) {
-    std::vector<std::unique_ptr<comm::Request>> sends;
-    for (int r = 0; r < stages_.size(); ++r)
-      if (r != last_rank) sends.push_back(stages_.isend(values, r, kResultTag, comm::Traffic::Bookkeeping));
     for (auto& request : sends)
       if (!comm::wait_for(*request, options_.receive_timeout_s))
         throw std::runtime_error("pipeline: the last stage could not deliver its results within " +
@@ -403,13 +462,16 @@ std::vector<torch::Tensor> PipelineTrainer::forward_eval(const std::vector<torch
   model_->eval();
   std::vector<torch::Tensor> logits;
   // The forwards of the training order (fill-drain's: each group's micro-batches in order).
-  for (const RankOp& rank_op : rank_ops("fill_drain", group_ranks_, stages_.rank(), static_cast<int64_t>(xs.size()))) {
+  const std::vector<RankOp> ops = rank_ops("fill_drain", group_ranks_, stages_.rank(), static_cast<int64_t>(xs.size()));
+  std::vector<int64_t> rows;
+  for (const torch::Tensor& x : xs) rows.push_back(x.size(0));
+  BoundaryInbox inbox(stages_, expected_messages(ops, rows, true), comm::Traffic::Bookkeeping);
+  for (const RankOp& rank_op : ops) {
     if (rank_op.op.kind != PipelineOp::Kind::Forward) continue;
     const int64_t g = rank_op.group;
     const torch::Tensor& x = xs[static_cast<size_t>(rank_op.op.micro_batch)];
-    const torch::Tensor in = first(g) ? x
-                                      : receive(with_rows(x.size(0), input_shapes_[static_cast<size_t>(g)]),
-                                                rank_of(g - 1), kActivationTag, evaluation_, comm::Traffic::Bookkeeping);
+    const torch::Tensor in =
+        first(g) ? x : receive(inbox, with_rows(x.size(0), input_shapes_[static_cast<size_t>(g)]), evaluation_);
     const torch::Tensor out = run_group(g, in);
     if (last(g))
       logits.push_back(out);
@@ -430,7 +492,8 @@ void PipelineTrainer::score(const torch::Tensor& x, const torch::Tensor& y, mode
     loss += model_->loss().summed(logits[i], labels).item<double>();
     correct += logits[i].argmax(1).eq(labels).sum().item<double>();
   }
-  const torch::Tensor shared = from_last_stage(torch::tensor({loss, correct}, torch::kFloat64));
+  const torch::Tensor values = torch::tensor({loss, correct}, torch::kFloat64);
+  const torch::Tensor shared = from_last_stage(values, send_result(values));
   model_->train();
   sums.samples += static_cast<double>(x.size(0));
   sums.loss += shared[0].item<double>();

@@ -12,6 +12,7 @@
 #include "core/comm/communicator.hpp"
 #include "core/compress/activation_quantizer.hpp"
 #include "core/models/model.hpp"
+#include "core/pipeline/boundary_inbox.hpp"
 #include "core/pipeline/schedule.hpp"
 #include "core/pipeline/stage_split.hpp"
 #include "core/train/checkpointable.hpp"
@@ -30,7 +31,8 @@ struct BoundaryCodec {
 };
 
 // What one rank's side of one stage boundary carried: the bytes it handed to send and received, the
-// messages, and the seconds from posting each send or receive to its completion (waiting included).
+// messages, the seconds from posting each send to its completion, and the seconds the rank waited for each
+// message it received (its receive is posted ahead: a message that arrived meanwhile costs no wait).
 struct BoundaryStats {
   int64_t bytes_sent = 0;
   int64_t dense_bytes_sent = 0;  // what bytes_sent would have been as float32 (no codec)
@@ -39,6 +41,7 @@ struct BoundaryStats {
   int64_t messages_received = 0;
   double send_seconds = 0.0;
   double recv_seconds = 0.0;
+  double codec_seconds = 0.0;  // encoding what it sent and decoding what it received (0 without a codec)
 };
 
 // What this rank's training steps measured, summed over the steps so far.
@@ -48,6 +51,7 @@ struct StageStats {
   double compute_seconds = 0.0;  // its stages' forwards and backwards (and the loss): no waiting, no transfer
   int64_t peak_live_micro_batches = 0;  // the most micro-batches whose activations it held at once
   int64_t peak_activation_bytes = 0;    // the most heap a step held above its start (CPU tensors; 0 on a GPU)
+  double update_seconds = 0.0;  // after the last op: the sends' completion, replica averaging, the optimizer, the loss
 };
 
 // The settings of a pipeline trainer.
@@ -67,7 +71,7 @@ struct PipelineOptions {
 // also features, output and the loss) and a rank's optimizer holds only the parameters its groups use.
 // One step cuts the batch into micro-batches, runs their forwards (activations to the next group's rank)
 // and backwards (activation gradients to the previous group's rank) in rank_ops() order with nonblocking
-// sends, and steps once: the gradient is that of the whole batch's loss (the model's loss(): its mean or
+// sends and receives posted ahead (BoundaryInbox), and steps once: the gradient is that of the whole batch's loss (the model's loss(): its mean or
 // sum over the batch), as without a pipeline.
 // As a train::StepEngine, pipeline d of D trains shard d of D.
 class PipelineTrainer : public train::StepEngine, public train::Checkpointable {
@@ -147,14 +151,21 @@ class PipelineTrainer : public train::StepEngine, public train::Checkpointable {
   torch::Tensor run_group(int64_t group, torch::Tensor x);
   // The micro-batches a batch of `rows` samples is cut into: min(chunks, rows).
   int64_t micro_batch_count(int64_t rows) const;
+  // The messages `ops` receives, in order, micro-batch i having rows[i] samples (forwards only when
+  // `forwards_only`): activations into groups after the first, gradients into groups before the last.
+  std::vector<ExpectedMessage> expected_messages(const std::vector<RankOp>& ops, const std::vector<int64_t>& rows,
+                                                 bool forwards_only) const;
   // Encodes `t` and starts sending it to stage `dest`, counting it in `stats` and as `traffic`.
   void send(const torch::Tensor& t, int dest, int tag, BoundaryStats& stats, comm::Traffic traffic);
-  // Receives a tensor of `shape` from stage `source` (throws after the timeout), counting it in `stats`.
-  torch::Tensor receive(at::IntArrayRef shape, int source, int tag, BoundaryStats& stats, comm::Traffic traffic);
+  // The inbox's next message, decoded as a tensor of `shape` (throws after the timeout), counted in `stats`.
+  torch::Tensor receive(BoundaryInbox& inbox, at::IntArrayRef shape, BoundaryStats& stats);
   // Waits for `receive` from stage `source`; throws std::runtime_error naming both after the timeout.
   void await(comm::Request& receive, int source, int tag) const;
-  // `values` as the last stage holds them, on every stage (sent point to point, with the timeout).
-  torch::Tensor from_last_stage(torch::Tensor values);
+  // Starts sending `values` from the last stage to every other stage (nothing on the others).
+  std::vector<std::unique_ptr<comm::Request>> send_result(const torch::Tensor& values);
+  // `values` as the last stage holds them, on every stage: the last stage waits for its `sends` (from
+  // send_result), the others receive into `values` (with the timeout).
+  torch::Tensor from_last_stage(torch::Tensor values, std::vector<std::unique_ptr<comm::Request>> sends);
   // Waits for every send still in flight (throws after the timeout).
   void finish_sends();
   // Replaces the owned gradients (of this replica's `samples`) by the replicas' gradients weighted by their samples.
@@ -177,7 +188,7 @@ class PipelineTrainer : public train::StepEngine, public train::Checkpointable {
   PipelineOptions options_;
   std::vector<int> group_ranks_;
   std::optional<compress::ActivationQuantizer> quantizer_;
-  std::vector<std::vector<int64_t>> input_shapes_;  // one sample of each group's input (this rank's groups)
+  std::vector<std::vector<int64_t>> input_shapes_;  // one sample of each group's input
   std::vector<torch::Tensor> owned_;
   torch::optim::SGD optimizer_;
   std::vector<PendingSend> pending_;

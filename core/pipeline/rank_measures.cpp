@@ -19,6 +19,7 @@ void visit_boundary(Stats& stats, Visit& visit) {
   visit(stats.messages_received);
   visit(stats.send_seconds);
   visit(stats.recv_seconds);
+  visit(stats.codec_seconds);
 }
 
 // Calls visit on every measure of `m` (a RankMeasures, const or not), in the tensor's order.
@@ -29,6 +30,7 @@ void visit_measures(Measures& m, Visit visit) {
   visit(m.stage.compute_seconds);
   visit(m.stage.peak_live_micro_batches);
   visit(m.stage.peak_activation_bytes);
+  visit(m.stage.update_seconds);
   visit_boundary(m.previous, visit);
   visit_boundary(m.next, visit);
 }
@@ -89,6 +91,11 @@ std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& 
     const RankMeasures& r = ranks.at(static_cast<size_t>(k));
     m["peak_live_micro_batches." + std::to_string(k)] = static_cast<double>(r.stage.peak_live_micro_batches);
     if (on_cpu) m["peak_activation_bytes." + std::to_string(k)] = static_cast<double>(r.stage.peak_activation_bytes);
+    m["step_seconds." + std::to_string(k)] = r.stage.step_seconds;
+    m["compute_seconds." + std::to_string(k)] = r.stage.compute_seconds;
+    m["codec_seconds." + std::to_string(k)] = r.previous.codec_seconds + r.next.codec_seconds;
+    m["receive_seconds." + std::to_string(k)] = r.previous.recv_seconds + r.next.recv_seconds;
+    m["update_seconds." + std::to_string(k)] = r.stage.update_seconds;
   }
   for (size_t g = 0; g < split.size(); ++g) {
     const std::string group = std::to_string(g);

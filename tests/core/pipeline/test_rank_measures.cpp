@@ -15,6 +15,9 @@ RankMeasures measures_of_stage(int k) {
   m.stage = {3, 2.0 + k, 1.0 + k, 2 + k, 1000 * (k + 1)};
   m.previous = {10 + k, 40 + k, 20 + k, 1, 2, 0.5, 0.25 * (k + 1)};
   m.next = {30 + k, 80 + k, 50 + k, 3, 4, 0.75, 0.125 * (k + 1)};
+  m.stage.update_seconds = 0.5 * (k + 1);
+  m.previous.codec_seconds = 0.0625;
+  m.next.codec_seconds = 0.03125 * (k + 1);
   return m;
 }
 
@@ -45,6 +48,12 @@ TEST(RankMeasures, MetricsNameEachStageAndBoundary) {
   EXPECT_EQ(m.at("boundary.1.forward_bandwidth_Bps"), 21.0 / 0.5);
   EXPECT_EQ(m.at("boundary.1.backward_bandwidth_Bps"), 50.0 / 0.125);
   EXPECT_EQ(m.count("boundary.0.forward_bytes"), 0u);
+  EXPECT_EQ(m.at("step_seconds.1"), 3.0);
+  EXPECT_EQ(m.at("compute_seconds.1"), 2.0);
+  EXPECT_EQ(m.at("receive_seconds.1"), 0.5 + 0.25);   // both boundaries' waits
+  EXPECT_EQ(m.at("codec_seconds.1"), 0.0625 + 0.0625);
+  EXPECT_EQ(m.at("update_seconds.1"), 1.0);
+  EXPECT_EQ(m.at("update_seconds.0"), 0.5);
   EXPECT_EQ(pipeline_metrics(ranks, {{0, 2}, {2, 3}}, {0, 1}, 4, false).count("peak_activation_bytes.0"), 0u);
 }
 
