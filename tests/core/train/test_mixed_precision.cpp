@@ -131,7 +131,9 @@ TEST(MixedPrecision, ChannelsLastPutsTheConvolutionWeightsInThatFormat) {
       ++convolutions;
       EXPECT_TRUE(parameter.is_contiguous(torch::MemoryFormat::ChannelsLast));
       // over several input channels the formats differ (over one they are the same)
-      if (parameter.size(1) > 1) EXPECT_FALSE(parameter.is_contiguous());
+      if (parameter.size(1) > 1) {
+        EXPECT_FALSE(parameter.is_contiguous());
+      }
     }
   EXPECT_EQ(convolutions, 2);
 }
