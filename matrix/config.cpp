@@ -260,6 +260,28 @@ void check_hidden_activation(const json& c) {
                       {"dropout_kind", "dropout"});
 }
 
+// precision and channels_last act in the one-model trainer: not in a pipeline's stages nor AdaBoost's members;
+// fp16 needs CUDA, channels_last a convolutional model.
+void check_fast_paths(const json& c) {
+  const bool precision = c["precision"] != "fp32", channels_last = c["channels_last"] == true;
+  if (!precision && !channels_last) return;
+  const std::string name = precision ? "precision" : "channels_last";
+  const std::string value = value_text(c[name]);
+  if (axis_method(c["parallelism"]) == "pipeline" || axis_method(c["vertical"]) == "adaboost")
+    throw ConfigError(fmt::format("{} = {} needs a parallelism other than \"pipeline\" and a vertical other than "
+                                  "\"adaboost\", got parallelism = {}, vertical = {}",
+                                  name, value, value_text(axis_method(c["parallelism"])),
+                                  value_text(axis_method(c["vertical"]))),
+                      {name, "parallelism", "vertical"});
+  if (c["precision"] == "fp16" && c["device"] == "cpu")
+    throw ConfigError("precision = \"fp16\" needs CUDA (LibTorch autocasts to float16 on GPUs only), got device = "
+                      "\"cpu\"; use precision = \"bf16\" on the CPU",
+                      {"precision", "device"});
+  if (channels_last && c["model"] == "mlp")
+    throw ConfigError("channels_last = true needs a convolutional model, got model = \"mlp\"",
+                      {"channels_last", "model"});
+}
+
 }  // namespace
 
 ConfigError::ConfigError(const std::string& message, std::vector<std::string> settings)
@@ -290,6 +312,7 @@ json resolve_config(const json& partial) {
   check_piecewise_knots(resolved);
   check_label_smoothing(resolved);
   check_hidden_activation(resolved);
+  check_fast_paths(resolved);
   return resolved;
 }
 

@@ -59,6 +59,16 @@ std::vector<Setting> make_registry() {
       integer("ranks", 1, 1, "number of MPI processes of the run"),
       integer("threads", 0, 0, "compute threads per rank (0: cores / ranks)"),
       text("device", "auto", {"auto", "cpu", "cuda"}, "where to train (auto: cuda when available)"),
+      text("precision", "fp32", {"fp32", "bf16", "fp16"},
+           "forward pass and loss in float32, or under autocast to bfloat16 or float16 (fp16: CUDA only, with a "
+           "dynamic loss scale; docs/gpu.md)"),
+      flag("channels_last", false,
+           "convolutional models: weights and images in channels-last memory format (docs/gpu.md)"),
+      flag("cudnn_benchmark", false,
+           "CUDA: cuDNN times its convolution algorithms and keeps the fastest (docs/gpu.md)"),
+      outside_run_key(integer("device_data_mb", 1024, 0,
+                              "CUDA: the data set is copied to the GPU once when it takes at most this many MB "
+                              "(0: never), else batches are copied from pinned memory (docs/gpu.md)")),
       outside_run_key(integer_or_word("checkpoint_every", "auto", 0,
                                       "save a checkpoint every N epochs, which a rerun of the killed run resumes from "
                                       "(0: never; auto: after an epoch once checkpoint_interval_s have passed; "

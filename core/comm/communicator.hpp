@@ -22,7 +22,8 @@ struct Envelope {
   int64_t bytes = 0;
 };
 
-// Collective and point-to-point operations on tensors across the ranks of one run.
+// Collective and point-to-point operations on tensors across the ranks of one run (float32, float64,
+// float16, bfloat16, int32 and int64 tensors).
 class Communicator {
  public:
   virtual ~Communicator() = default;

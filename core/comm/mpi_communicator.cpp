@@ -13,16 +13,62 @@
 namespace iddl::comm {
 namespace {
 
+// Sums 16-bit floats (T: c10::Half or c10::BFloat16) element by element, each addition in float.
+template <typename T>
+void sum_16bit(const void* in, void* inout, int count) {
+  const T* a = static_cast<const T*>(in);
+  T* b = static_cast<T*>(inout);
+  for (int i = 0; i < count; ++i) b[i] = static_cast<T>(static_cast<float>(a[i]) + static_cast<float>(b[i]));
+}
+
+// MPI has no half or bfloat16 type: each is a 16-bit word type of its own, summed by one user operation
+// that tells them apart by their handle. Created at first use (after MPI_Init), kept for the process.
+struct HalfTypes {
+  MPI_Datatype half = MPI_DATATYPE_NULL;
+  MPI_Datatype bfloat16 = MPI_DATATYPE_NULL;
+  MPI_Op sum = MPI_OP_NULL;
+};
+
+const HalfTypes& half_types();
+
+void sum_half_types(void* in, void* inout, int* count, MPI_Datatype* type) {
+  if (*type == half_types().half)
+    sum_16bit<c10::Half>(in, inout, *count);
+  else
+    sum_16bit<c10::BFloat16>(in, inout, *count);
+}
+
+const HalfTypes& half_types() {
+  static const HalfTypes types = [] {
+    HalfTypes t;
+    MPI_Type_dup(MPI_UINT16_T, &t.half);
+    MPI_Type_dup(MPI_UINT16_T, &t.bfloat16);
+    MPI_Type_commit(&t.half);
+    MPI_Type_commit(&t.bfloat16);
+    MPI_Op_create(&sum_half_types, /*commute=*/1, &t.sum);
+    return t;
+  }();
+  return types;
+}
+
 MPI_Datatype mpi_type(const torch::Tensor& tensor) {
   switch (tensor.scalar_type()) {
     case torch::kFloat32: return MPI_FLOAT;
     case torch::kFloat64: return MPI_DOUBLE;
     case torch::kInt64: return MPI_INT64_T;
     case torch::kInt32: return MPI_INT32_T;
+    case torch::kFloat16: return half_types().half;
+    case torch::kBFloat16: return half_types().bfloat16;
     default:
       throw std::invalid_argument(std::string("MPI communicator: unsupported tensor type ") +
                                   std::string(c10::toString(tensor.scalar_type())));
   }
+}
+
+// The operation that sums `tensor`'s type: MPI_SUM, or the float sum of half and bfloat16 words.
+MPI_Op sum_op(const torch::Tensor& tensor) {
+  const bool half = tensor.scalar_type() == torch::kFloat16 || tensor.scalar_type() == torch::kBFloat16;
+  return half ? half_types().sum : MPI_SUM;
 }
 
 void check(int code, const char* what) {
@@ -118,8 +164,8 @@ class CollectiveRequest : public Request {
   CollectiveRequest(torch::Tensor buffer, torch::Tensor target, MPI_Comm comm,
                     std::function<void(double, double)> on_done)
       : buffer_(std::move(buffer)), target_(std::move(target)), on_done_(std::move(on_done)) {
-    check(MPI_Iallreduce(MPI_IN_PLACE, buffer_.data_ptr(), element_count(buffer_), mpi_type(buffer_), MPI_SUM, comm,
-                         &request_),
+    check(MPI_Iallreduce(MPI_IN_PLACE, buffer_.data_ptr(), element_count(buffer_), mpi_type(buffer_),
+                         sum_op(buffer_), comm, &request_),
           "MPI_Iallreduce");
     exposed_ = seconds_since(start_);
   }
@@ -186,7 +232,7 @@ void MpiCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   require_contiguous(tensor);
   const auto start = std::chrono::steady_clock::now();
   on_host(tensor, [&](torch::Tensor& host) {
-    check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), MPI_SUM,
+    check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), sum_op(host),
                         comm_),
           "MPI_Allreduce");
   });

@@ -29,6 +29,8 @@ ncclDataType_t nccl_type(const torch::Tensor& tensor) {
     case torch::kFloat64: return ncclFloat64;
     case torch::kInt64: return ncclInt64;
     case torch::kInt32: return ncclInt32;
+    case torch::kFloat16: return ncclFloat16;
+    case torch::kBFloat16: return ncclBfloat16;
     default:
       throw std::invalid_argument(std::string("NCCL communicator: unsupported tensor type ") +
                                   std::string(c10::toString(tensor.scalar_type())));

@@ -51,6 +51,11 @@ double TrainingLoss::summed_from(double batch_loss, int64_t samples) const {
   return reduction_ == "mean" ? batch_loss * static_cast<double>(samples) : batch_loss;
 }
 
+torch::Tensor TrainingLoss::summed_from(const torch::Tensor& batch_loss, int64_t samples) const {
+  const torch::Tensor loss = batch_loss.detach().to(torch::kFloat64);
+  return reduction_ == "mean" ? loss * static_cast<double>(samples) : loss;
+}
+
 double TrainingLoss::part_weight(int64_t part, int64_t whole) const {
   return reduction_ == "mean" ? static_cast<double>(part) / static_cast<double>(whole) : 1.0;
 }

@@ -25,6 +25,8 @@ class TrainingLoss {
   torch::Tensor summed(const torch::Tensor& logits, const torch::Tensor& labels) const;
   // The sum over `samples` samples of the per-sample losses whose batch loss (operator()) is `batch_loss`.
   double summed_from(double batch_loss, int64_t samples) const;
+  // The same for a batch loss tensor, computed where it lives in float64 (no host read).
+  torch::Tensor summed_from(const torch::Tensor& batch_loss, int64_t samples) const;
   // What the batch loss of `part` of a batch of `whole` samples weighs in the whole batch's loss: part /
   // whole for the mean, 1 for the sum (a pipeline's micro-batches).
   double part_weight(int64_t part, int64_t whole) const;

@@ -26,7 +26,10 @@ void wait_for(comm::Communicator* ranks) {
 
 EpochDriver::EpochDriver(StepEngine& engine, const data::Dataset& data, const TrainOptions& options,
                          torch::Device device)
-    : engine_(engine), data_(data), options_(options), device_(device) {}
+    : engine_(engine),
+      data_(data),
+      data_on_device_(data, device, options.device_data_mb),
+      options_(options) {}
 
 EpochResult EpochDriver::run_epoch(int64_t epoch) {
   engine_.start_epoch();
@@ -57,26 +60,26 @@ EpochResult EpochDriver::run_epoch(int64_t epoch) {
 }
 
 StepLoss EpochDriver::train_shard(const EpochOrder& order, data::BatchKey key) {
-  const auto& train = data_.train;
   StepLoss total;
+  torch::Tensor on_device;  // the steps' device sums, read once at the end
   for (int64_t batch = 0; batch < order.batches(); ++batch, ++step_) {
     engine_.set_learning_rate(learning_rate(options_, step_, order.batches()));
     const torch::Tensor rows = torch::tensor(order.local_indices(batch), torch::kInt64);
     engine_.set_batch_rows(rows);
     key.batch = batch;
-    const torch::Tensor x =
-        data::augment_batch(train.images.index_select(0, rows).to(device_), options_.augment, key);
-    const torch::Tensor y = train.labels.index_select(0, rows).to(device_);
-    const StepLoss step = engine_.train_step(x, y, order.global_size(batch));
+    const data::TensorSet batch_data = data_on_device_.train_rows(rows);
+    const torch::Tensor x = data::augment_batch(batch_data.images, options_.augment, key);
+    const StepLoss step = engine_.train_step(x, batch_data.labels, order.global_size(batch));
     total.sum += step.sum;
     total.samples += step.samples;
+    if (step.device_sum.defined()) on_device = on_device.defined() ? on_device + step.device_sum : step.device_sum;
   }
+  if (on_device.defined()) total.sum += on_device.item<double>();
   return total;
 }
 
 Evaluation EpochDriver::evaluate() {
-  const auto& test = data_.test;
-  const int64_t n = test.images.size(0);
+  const int64_t n = data_.test.images.size(0);
   comm::Communicator* ranks = engine_.evaluation_ranks();
   const int64_t begin = ranks ? n * ranks->rank() / ranks->size() : 0;
   const int64_t end = ranks ? n * (ranks->rank() + 1) / ranks->size() : n;
@@ -84,7 +87,8 @@ Evaluation EpochDriver::evaluate() {
   const int64_t chunk = std::max<int64_t>(options_.batch_size, 256);
   for (int64_t at = begin; at < end; at += chunk) {
     const int64_t stop = std::min(end, at + chunk);
-    engine_.score(test.images.slice(0, at, stop).to(device_), test.labels.slice(0, at, stop).to(device_), sums);
+    const data::TensorSet chunk_data = data_on_device_.test_slice(at, stop);
+    engine_.score(chunk_data.images, chunk_data.labels, sums);
   }
   std::vector<double> values = {sums.samples, sums.loss, sums.correct};
   for (const auto& [name, value] : sums.extra) values.push_back(value);
@@ -97,16 +101,16 @@ Evaluation EpochDriver::evaluate() {
 }
 
 InferenceTiming EpochDriver::time_inference(int64_t batch_size, int64_t single_samples) {
-  const auto& images = data_.test.images;
-  const int64_t n = images.size(0);
+  const int64_t n = data_.test.images.size(0);
   InferenceTiming timing;
   auto start = std::chrono::steady_clock::now();
-  for (int64_t at = 0; at < n; at += batch_size) engine_.infer(images.slice(0, at, std::min(n, at + batch_size)).to(device_));
+  for (int64_t at = 0; at < n; at += batch_size)
+    engine_.infer(data_on_device_.test_slice(at, std::min(n, at + batch_size)).images);
   wait_for(engine_.inference_ranks());
   timing.inference_time_s = comm::seconds_since(start);
   const int64_t singles = std::min(n, single_samples);
   start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < singles; ++i) engine_.infer(images.slice(0, i, i + 1).to(device_));
+  for (int64_t i = 0; i < singles; ++i) engine_.infer(data_on_device_.test_slice(i, i + 1).images);
   wait_for(engine_.inference_ranks());
   timing.latency_ms = singles > 0 ? comm::seconds_since(start) * 1000.0 / static_cast<double>(singles) : 0.0;
   return timing;

@@ -8,6 +8,7 @@
 #include "core/comm/comm_stats.hpp"
 #include "core/data/augmentation.hpp"
 #include "core/data/dataset.hpp"
+#include "core/train/device_data.hpp"
 #include "core/train/epoch_order.hpp"
 #include "core/train/step_engine.hpp"
 #include "core/train/train_options.hpp"
@@ -40,8 +41,9 @@ struct InferenceTiming {
 };
 
 // The epochs of one run on this rank: each epoch's data order and learning rates, the engine's steps
-// on this rank's shard (its training batches augmented; the test set never), the training loss,
-// evaluation on the test set, and inference timing.
+// on this rank's shard (its training batches augmented; the test set never), the training loss (read from
+// the device once per epoch), evaluation on the test set, and inference timing. On CUDA the data set is
+// placed once (DeviceData): whole on the GPU when it fits in options.device_data_mb, else in pinned memory.
 class EpochDriver {
  public:
   EpochDriver(StepEngine& engine, const data::Dataset& data, const TrainOptions& options, torch::Device device);
@@ -64,8 +66,8 @@ class EpochDriver {
 
   StepEngine& engine_;
   const data::Dataset& data_;
+  DeviceData data_on_device_;  // where batches are cut (options.device_data_mb)
   TrainOptions options_;
-  torch::Device device_;
   int64_t step_ = 0;
 };
 

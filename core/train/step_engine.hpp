@@ -12,10 +12,12 @@
 namespace iddl::train {
 
 // What one training step adds to its epoch's training loss: the loss summed over the samples it
-// counts, and how many they are.
+// counts, and how many they are. An engine may give the sum as a float64 scalar on its device instead
+// (`device_sum`, defined), which the epoch driver adds up there and reads once per epoch.
 struct StepLoss {
   double sum = 0.0;
   int64_t samples = 0;
+  torch::Tensor device_sum = {};
 };
 
 // One rank's side of training as the epoch driver runs it: its data shard, its optimizer steps, test

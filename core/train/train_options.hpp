@@ -24,6 +24,9 @@ struct TrainOptions {
   std::vector<double> lr_epochs;  // piecewise: the knots' epochs (0 first, increasing)
   std::vector<double> lr_values;  // piecewise: the learning rate at each knot
   uint64_t seed = 1;
+  std::string precision = "fp32";  // fp32, bf16, fp16: autocast of the forward pass and loss (docs/gpu.md)
+  bool channels_last = false;      // convolutional models: weights and images in channels-last memory format
+  int64_t device_data_mb = 1024;   // CUDA: the data set on the GPU when it fits in this many MB, else pinned
 };
 
 }  // namespace iddl::train

@@ -13,6 +13,14 @@ torch::optim::SGDOptions sgd_options(const TrainOptions& o) {
   return torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay);
 }
 
+// The model's 4-D parameters (convolution weights) in channels-last memory format, the model on `device`.
+void place_model(models::ModelImpl& model, torch::Device device, bool channels_last) {
+  model.to(device);
+  if (!channels_last) return;
+  for (torch::Tensor& parameter : model.parameters())
+    if (parameter.dim() == 4) parameter.set_data(parameter.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 }  // namespace
 
 Trainer::Trainer(models::Model model, const TrainOptions& options, torch::Device device, comm::Communicator* comm,
@@ -20,8 +28,17 @@ Trainer::Trainer(models::Model model, const TrainOptions& options, torch::Device
     : model_(std::move(model)),
       comm_(comm),
       hooks_(hooks),
-      parameters_((model_->to(device), model_->sgd_parameters())),
-      optimizer_(parameters_, sgd_options(options)) {}
+      autocast_(autocast_type(options.precision, device)),
+      device_(device),
+      channels_last_(options.channels_last),
+      parameters_((place_model(*model_, device, channels_last_), model_->sgd_parameters())),
+      optimizer_(parameters_, sgd_options(options)) {
+  if (options.precision == "fp16") scaler_.emplace();
+}
+
+torch::Tensor Trainer::input(const torch::Tensor& x) const {
+  return channels_last_ && x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
 
 void Trainer::start_epoch() {
   if (!started_) {
@@ -67,14 +84,20 @@ StepLoss Trainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int
   StepLoss counted{0.0, x.size(0)};
   hooks_.before_backward(*model_, counted.samples, global_samples);
   if (counted.samples > 0) {
-    torch::Tensor loss = model_->training_loss(x, y);
-    loss.backward();
-    counted.sum = model_->loss().summed_from(loss.item<double>(), counted.samples);
+    torch::Tensor loss;
+    {
+      const AutocastGuard autocast(autocast_, device_);
+      loss = model_->training_loss(input(x), y);
+    }
+    (scaler_ ? scaler_->scale(loss) : loss).backward();
+    counted.device_sum = model_->loss().summed_from(loss, counted.samples);
   }
   ensure_gradients(parameters_);
   models::mask_gradients(*model_);
   hooks_.after_backward(*model_, counted.samples, global_samples);
-  optimizer_.step();
+  const bool finite = !scaler_ || scaler_->unscale(parameters_);  // the exchanged gradients: alike on every rank
+  if (finite) optimizer_.step();
+  if (scaler_) scaler_->update(finite);
   hooks_.after_step(*model_);
   return counted;
 }
@@ -82,14 +105,16 @@ StepLoss Trainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int
 void Trainer::score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums) {
   torch::NoGradGuard no_grad;
   model_->eval();
-  model_->score(x, y, sums);
+  const AutocastGuard autocast(autocast_, device_);
+  model_->score(input(x), y, sums);
   model_->train();
 }
 
 void Trainer::infer(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   model_->eval();
-  model_->forward(x).argmax(1).to(torch::kCPU);
+  const AutocastGuard autocast(autocast_, device_);
+  model_->forward(input(x)).argmax(1).to(torch::kCPU);
   model_->train();
 }
 

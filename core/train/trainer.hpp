@@ -8,6 +8,8 @@
 #include "core/comm/communicator.hpp"
 #include "core/models/model.hpp"
 #include "core/train/checkpointable.hpp"
+#include "core/train/loss_scaler.hpp"
+#include "core/train/mixed_precision.hpp"
 #include "core/train/step_engine.hpp"
 #include "core/train/train_options.hpp"
 #include "core/train/training_hooks.hpp"
@@ -15,10 +17,12 @@
 namespace iddl::train {
 
 // The steps of one model on this rank with SGD, calling a parallelism strategy's hooks: the step
-// engine of every run but a pipeline's (EpochDriver runs its epochs).
+// engine of every run but a pipeline's (EpochDriver runs its epochs). Forward passes and losses run under
+// the autocast of options.precision; fp16 steps go through a LossScaler (a step with non-finite gradients
+// is skipped); options.channels_last puts convolution weights and image batches in channels-last format.
 class Trainer : public StepEngine, public Checkpointable {
  public:
-  // `comm` may be null for a process training alone.
+  // `comm` may be null for a process training alone. Throws std::invalid_argument for precision "fp16" off CUDA.
   Trainer(models::Model model, const TrainOptions& options, torch::Device device, comm::Communicator* comm,
           TrainingHooks& hooks);
 
@@ -26,7 +30,7 @@ class Trainer : public StepEngine, public Checkpointable {
   std::optional<Shard> shard() const override { return hooks_.shard(rank(), world()); }
   void set_learning_rate(double lr) override;
   // Forward and backward of the model's training loss on (x, y) when x has rows, then the hooks around
-  // the optimizer step; counts the loss summed over x's rows.
+  // the optimizer step; counts the loss summed over x's rows, as a device sum (no host read).
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) override;
   void score(const torch::Tensor& x, const torch::Tensor& y, models::TestSums& sums) override;
   void infer(const torch::Tensor& x) override;
@@ -56,10 +60,16 @@ class Trainer : public StepEngine, public Checkpointable {
   int world() const { return comm_ ? comm_->size() : 1; }
   // `comm` when it joins other ranks, else null.
   comm::Communicator* shared() const { return world() > 1 ? comm_ : nullptr; }
+  // A batch `x` as the model takes it (channels-last images when asked).
+  torch::Tensor input(const torch::Tensor& x) const;
 
   models::Model model_;
   comm::Communicator* comm_;
   TrainingHooks& hooks_;
+  std::optional<at::ScalarType> autocast_;
+  torch::Device device_;
+  bool channels_last_;
+  std::optional<LossScaler> scaler_;  // fp16 only
   std::vector<torch::Tensor> parameters_;
   torch::optim::SGD optimizer_;
   bool started_ = false;

@@ -18,6 +18,9 @@ void check_devices(const matrix::Sweep& sweep, const SweepOptions& options, cons
     try {
       const bool cuda = hardware::uses_cuda(device, facts);
       if (cuda && here) hardware::require_gpu_per_rank(run.config.at("ranks").get<int>(), facts);
+      if (!cuda && run.config.at("precision") == "fp16")
+        throw std::invalid_argument("precision = \"fp16\" needs CUDA, but device = \"" + device +
+                                    "\" trains on the CPU here; use precision = \"bf16\" or device = \"cuda\"");
       cpu_fallback = cpu_fallback || (device == "auto" && !cuda);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(

@@ -38,6 +38,7 @@ torch::Device run_device(const nlohmann::json& config) {
   hardware::require_gpu_per_rank(rank + 1, facts);
   const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank % facts.visible_gpus));
   c10::impl::getDeviceGuardImpl(device.type())->setDevice(device);  // the current device of NCCL and every kernel
+  at::globalContext().setBenchmarkCuDNN(config.at("cudnn_benchmark").get<bool>());
   return device;
 }
 

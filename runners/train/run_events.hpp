@@ -16,7 +16,8 @@
 namespace iddl::runners {
 
 // The device a run trains on by hardware::uses_cuda with the GPUs LibTorch sees; on CUDA the visible GPU of index
-// local rank (modulo their count without NCCL), made the current CUDA device. Throws std::invalid_argument for
+// local rank (modulo their count without NCCL), made the current CUDA device, with cuDNN's benchmark mode as the
+// setting cudnn_benchmark says. Throws std::invalid_argument for
 // "cuda" without a CUDA LibTorch or GPU, and with NCCL for a local rank without a GPU of its own.
 torch::Device run_device(const nlohmann::json& config);
 

@@ -21,6 +21,9 @@ train::TrainOptions train_options(const nlohmann::json& c) {
   o.lr_epochs = c.at("lr_epochs").get<std::vector<double>>();
   o.lr_values = c.at("lr_values").get<std::vector<double>>();
   o.seed = c.at("seed").get<uint64_t>();
+  o.precision = c.at("precision").get<std::string>();
+  o.channels_last = c.at("channels_last").get<bool>();
+  o.device_data_mb = c.at("device_data_mb").get<int64_t>();
   return o;
 }
 

@@ -26,6 +26,7 @@ TEST(matrix_settings, RegistryHasEveryNamedSettingInCanonicalOrder) {
       "lr",           "momentum",      "nesterov",      "weight_decay", "schedule", "lr_step_epochs",
       "lr_gamma", "warmup_epochs",  "lr_epochs",     "lr_values",     "loss",     "loss_reduction", "label_smoothing",
       "seed",     "ranks",          "threads",       "device",
+      "precision", "channels_last", "cudnn_benchmark", "device_data_mb",
       "checkpoint_every", "checkpoint_interval_s", "save_model",
       "sparsification",
       "vertical", "horizontal",     "compression",   "parallelism"};

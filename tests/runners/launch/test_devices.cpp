@@ -72,6 +72,19 @@ TEST_F(Devices, CudaWithoutACudaLibTorchIsRefusedBeforeAnythingRuns) {
   EXPECT_TRUE(query(db, "SELECT id FROM runs").empty()) << "nothing is recorded or run";
 }
 
+TEST_F(Devices, Fp16WhereAutoMeansTheCpuIsRefusedBeforeAnythingRuns) {
+  if (iddl::hardware::torch_has_cuda()) GTEST_SKIP() << "this IDDL's LibTorch has CUDA: auto trains on the GPUs";
+  const auto file = write("fp16.toml", tiny_sweep("fp16_cpu", "precision = \"fp16\"\n"));
+  for (const std::string command : {"plan", "run"}) {
+    const auto refused = sweep_with_gpus({command, file.string(), "--db", db.string()});
+    EXPECT_EQ(refused.exit_code, 2) << command << refused.out << refused.err;
+    EXPECT_TRUE(contains(refused.err, "fp16.toml")) << refused.err;
+    EXPECT_TRUE(contains(refused.err, "precision = \"fp16\" needs CUDA, but device = \"auto\" trains on the CPU"))
+        << refused.err;
+  }
+  EXPECT_TRUE(query(db, "SELECT id FROM runs").empty()) << "nothing is recorded or run";
+}
+
 TEST_F(Devices, OnlyRunsThatUseGpusReserveThemUnderEveryLauncher) {
   const bool cuda = iddl::hardware::torch_has_cuda();
   const auto file = write("reserve.toml", tiny_sweep("reserve", "seed = 303\nparallelism = \"sync\"\nranks = 2\n"));
