@@ -4,10 +4,9 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "core/comm/stopwatch.hpp"
+#include "core/train/activation_memory.hpp"
 #include "core/models/layers.hpp"
 #include "core/train/flat_tensors.hpp"
-#include "core/train/heap_policy.hpp"
 #include "core/train/lr_schedule.hpp"
 
 namespace iddl::pipeline {
@@ -16,8 +15,6 @@ namespace {
 constexpr int kActivationTag = 7001;
 constexpr int kGradientTag = 7002;
 constexpr int kResultTag = 7003;
-
-using Clock = std::chrono::steady_clock;
 
 // The quantizer the codec names, or none for "none"; throws std::invalid_argument for other methods.
 std::optional<compress::ActivationQuantizer> make_quantizer(const BoundaryCodec& codec) {
@@ -72,16 +69,16 @@ std::vector<int64_t> with_rows(int64_t rows, const std::vector<int64_t>& sample)
 // Bytes rounded up to whole 32-bit words (the unit quantized payloads travel in).
 int64_t word_aligned(int64_t bytes) { return (bytes + 3) / 4 * 4; }
 
-// Adds the seconds `body` takes to `total` and returns what it returns.
+// Adds the seconds `body` takes on `device` to `total` and returns what it returns.
 template <typename Body>
-auto timed(double& total, Body body) {
-  const auto start = Clock::now();
+auto timed(const torch::Device& device, double& total, Body body) {
+  const comm::DeviceTimer timer(device);
   if constexpr (std::is_void_v<decltype(body())>) {
     body();
-    total += comm::seconds_since(start);
+    total += timer.seconds();
   } else {
     auto result = body();
-    total += comm::seconds_since(start);
+    total += timer.seconds();
     return result;
   }
 }
@@ -146,7 +143,7 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
     message.narrow(0, 0, payload.numel()).copy_(payload);
     message = message.view(torch::kInt32);
   }
-  const auto posted = Clock::now();
+  const comm::DeviceTimer posted(message.device());
   pending_.push_back({stages_.isend(message, dest, tag, traffic), &stats, posted, dest});
   stats.bytes_sent += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_sent;
@@ -154,10 +151,14 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
   pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                 [](PendingSend& p) {
                                   if (!p.request->test()) return false;
-                                  p.stats->send_seconds += comm::seconds_since(p.posted);
+                                  p.stats->send_seconds += p.posted.seconds();
                                   return true;
                                 }),
                  pending_.end());
+}
+
+torch::Device PipelineTrainer::device() const {
+  return owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
 }
 
 void PipelineTrainer::finish_sends() {
@@ -166,20 +167,20 @@ void PipelineTrainer::finish_sends() {
       throw std::runtime_error("pipeline: rank " + std::to_string(stages_.rank()) +
                                " could not deliver a message to rank " + std::to_string(p.dest) + " within " +
                                std::to_string(options_.receive_timeout_s) + " s");
-    p.stats->send_seconds += comm::seconds_since(p.posted);
+    p.stats->send_seconds += p.posted.seconds();
   }
   pending_.clear();
 }
 
 torch::Tensor PipelineTrainer::receive(at::IntArrayRef shape, int source, int tag, BoundaryStats& stats,
                                        comm::Traffic traffic) {
-  const auto device = owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
+  const torch::Device device = this->device();
   const int64_t numel = c10::multiply_integers(shape);
   torch::Tensor message = quantizer_ ? torch::empty({wire_bytes(numel) / 4}, torch::kInt32)
                                      : torch::empty(shape, torch::TensorOptions(torch::kFloat32).device(device));
-  const auto start = Clock::now();
+  const comm::DeviceTimer timer(message.device());
   await(*stages_.irecv(message, source, tag, traffic), source, tag);
-  stats.recv_seconds += comm::seconds_since(start);
+  stats.recv_seconds += timer.seconds();
   stats.bytes_received += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_received;
   if (!quantizer_) return message;
@@ -192,18 +193,17 @@ int64_t PipelineTrainer::micro_batch_count(int64_t rows) const { return std::min
 double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y) {
   const int64_t n = x.size(0);
   if (n == 0 && !replicas_) throw std::invalid_argument("pipeline: a training batch of 0 samples");
-  const auto step_start = Clock::now();
-  const bool on_cpu = owned_.empty() || owned_.front().device().is_cpu();
+  const comm::DeviceTimer step_timer(device());
   const int64_t chunks = micro_batch_count(n);
   const std::vector<torch::Tensor> xs = n > 0 ? x.tensor_split(chunks) : std::vector<torch::Tensor>{};
   const std::vector<torch::Tensor> ys = n > 0 ? y.tensor_split(chunks) : std::vector<torch::Tensor>{};
   const std::vector<RankOp> ops =
       n > 0 ? rank_ops(options_.schedule, group_ranks_, stages_.rank(), chunks) : std::vector<RankOp>{};
   model_->train();
-  // Gradient buffers exist before the step, so its heap growth is activations alone.
+  // Gradient buffers exist before the step, so its memory growth is activations alone.
   train::ensure_gradients(owned_);
   for (const torch::Tensor& p : owned_) p.grad().zero_();
-  const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
+  train::ActivationMemory memory(device());
   // Per group and micro-batch: its input (a leaf after a boundary) and output (the loss on the last group).
   std::vector<std::vector<torch::Tensor>> inputs(split_.size(), std::vector<torch::Tensor>(xs.size()));
   std::vector<std::vector<torch::Tensor>> outputs = inputs;
@@ -220,23 +220,22 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
                        : receive(with_rows(rows, input_shapes_[static_cast<size_t>(g)]), rank_of(g - 1),
                                  kActivationTag, previous_, comm::Traffic::Training)
                              .requires_grad_();
-      output = timed(stats_.compute_seconds, [&] {
+      output = timed(device(), stats_.compute_seconds, [&] {
         torch::Tensor out = run_group(g, input);
         if (last(g)) out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows, n);
         return out;
       });
       if (!last(g)) send(output, rank_of(g + 1), kActivationTag, next_, comm::Traffic::Training);
       stats_.peak_live_micro_batches = std::max(stats_.peak_live_micro_batches, ++live);
-      if (on_cpu)
-        stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, train::heap_bytes_in_use() - heap_at_start);
+      memory.sample();
       continue;
     }
     if (last(g)) {
       loss += output.item<double>();
-      timed(stats_.compute_seconds, [&] { output.backward(); });
+      timed(device(), stats_.compute_seconds, [&] { output.backward(); });
     } else {
       const torch::Tensor grad = receive(output.sizes(), rank_of(g + 1), kGradientTag, next_, comm::Traffic::Training);
-      timed(stats_.compute_seconds, [&] { output.backward(grad); });
+      timed(device(), stats_.compute_seconds, [&] { output.backward(grad); });
     }
     if (!first(g)) send(input.grad(), rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
     input = torch::Tensor();  // the micro-batch's activations are freed here (1f1b holds fewer)
@@ -244,6 +243,7 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
     --live;
   }
   finish_sends();
+  stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, memory.peak_bytes());
   train::ensure_gradients(owned_);
   average_over_replicas(n);
   models::mask_gradients(*model_);
@@ -253,7 +253,7 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
       from_last_stage(torch::tensor({model_->loss().summed_from(loss, n), static_cast<double>(n)}, torch::kFloat64));
   if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
   ++stats_.steps;
-  stats_.step_seconds += comm::seconds_since(step_start);
+  stats_.step_seconds += step_timer.seconds();
   return shared[0].item<double>() / shared[1].item<double>();
 }
 
