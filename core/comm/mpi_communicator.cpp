@@ -110,8 +110,8 @@ class MpiRequest : public Request {
 };
 
 // A nonblocking sum over the ranks (MPI_Iallreduce, in place on a host buffer: a GPU tensor's copy, copied
-// back on completion). It times the calls that keep its caller waiting (starting it, test(), wait(), the copy back) as
-// exposed seconds, and from its start to the first test() or wait() that sees it complete as total seconds;
+// back on completion). It times the calls that keep its caller waiting (starting it, test(), wait(), the copy
+// back) as exposed seconds, and from its start to the first test() or wait() that sees it complete as total seconds;
 // `on_done(exposed, total)` counts them once. Destroyed before completing, it waits for the other ranks: a
 // collective cannot be cancelled.
 class CollectiveRequest : public Request {
