@@ -12,7 +12,7 @@ PROGRAMS = iddl-sweep iddl-train iddl-report
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= sweep_toml run_spec idx cifar event_lines journal
 
-.PHONY: demo test setup configure programs build bench fuzz clean
+.PHONY: demo test setup configure programs build bench fuzz clean gpu-check
 
 demo: programs
 	$(BUILD)/bin/iddl-sweep run sweeps/quickstart.toml --db $(DB)
@@ -32,6 +32,10 @@ programs: configure
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# On a GPU machine: NCCL sums and one ResNet-9 epoch on every GPU, timed, with a verdict (docs/gpu.md).
+gpu-check: programs
+	$(BUILD)/bin/iddl-sweep gpu-check
 
 bench: build
 	$(BUILD)/bin/iddl-bench-train --benchmark_min_time=2

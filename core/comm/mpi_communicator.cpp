@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/comm/device_timer.hpp"
 #include "core/comm/stopwatch.hpp"
 
 namespace iddl::comm {
@@ -155,8 +156,8 @@ class MpiRequest : public Request {
 };
 
 // A nonblocking sum over the ranks (MPI_Iallreduce, in place on a host buffer: a GPU tensor's copy, copied
-// back on completion). It times the calls that keep its caller waiting (starting it, test(), wait()) as
-// exposed seconds, and from its start to the first test() or wait() that sees it complete as total seconds;
+// back on completion). It times the calls that keep its caller waiting (starting it, test(), wait(), the copy
+// back) as exposed seconds, and from its start to the first test() or wait() that sees it complete as total seconds;
 // `on_done(exposed, total)` counts them once. Destroyed before completing, it waits for the other ranks: a
 // collective cannot be cancelled.
 class CollectiveRequest : public Request {
@@ -197,7 +198,9 @@ class CollectiveRequest : public Request {
  private:
   void complete() {
     done_ = true;
-    if (!target_.is_same(buffer_)) target_.copy_(buffer_);
+    const auto copied = std::chrono::steady_clock::now();
+    if (!target_.is_same(buffer_)) target_.copy_(buffer_);  // to a GPU: waits for the copy
+    exposed_ += seconds_since(copied);
     on_done_(exposed_, seconds_since(start_));
   }
 
@@ -230,43 +233,45 @@ MpiCommunicator::~MpiCommunicator() {
 
 void MpiCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   require_contiguous(tensor);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   on_host(tensor, [&](torch::Tensor& host) {
     check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), sum_op(host),
                         comm_),
           "MPI_Allreduce");
   });
   const int64_t bytes = ring_allreduce_bytes(tensor.numel() * static_cast<int64_t>(tensor.element_size()), size_);
-  count({bytes, bytes, seconds_since(start)}, traffic);
+  count({bytes, bytes, timer.seconds()}, traffic);
 }
 
 std::unique_ptr<Request> MpiCommunicator::iallreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   require_contiguous(tensor);
+  const DeviceTimer staging(tensor.device());  // a GPU tensor's copy to the host keeps the caller waiting
   torch::Tensor host = host_copy(tensor);
+  const double staged = staging.seconds();
   const int64_t bytes = ring_allreduce_bytes(bytes_of(tensor), size_);
   return std::make_unique<CollectiveRequest>(std::move(host), tensor, comm_,
-                                             [this, bytes, traffic](double exposed, double total) {
-                                               count({bytes, bytes, exposed, total}, traffic);
+                                             [this, bytes, staged, traffic](double exposed, double total) {
+                                               count({bytes, bytes, staged + exposed, staged + total}, traffic);
                                              });
 }
 
 void MpiCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic) {
   require_contiguous(tensor);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   on_host(tensor, [&](torch::Tensor& host) {
     check(MPI_Bcast(host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), root, comm_),
           "MPI_Bcast");
   });
   const int64_t bytes = tensor.numel() * static_cast<int64_t>(tensor.element_size());
-  const CommStats call = rank_ == root ? CommStats{bytes * (size_ - 1), 0, seconds_since(start)}
-                                       : CommStats{0, bytes, seconds_since(start)};
+  const double seconds = timer.seconds();
+  const CommStats call = rank_ == root ? CommStats{bytes * (size_ - 1), 0, seconds} : CommStats{0, bytes, seconds};
   count(call, traffic);
 }
 
 std::vector<torch::Tensor> MpiCommunicator::allgather(const torch::Tensor& tensor, Traffic traffic) {
   require_contiguous(tensor);
   if (tensor.dim() != 1) throw std::invalid_argument("MPI communicator: allgather takes a 1-D tensor");
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   const torch::Tensor local = host_copy(tensor);
   std::vector<int> counts(static_cast<size_t>(size_));
   const int own = element_count(local);
@@ -282,21 +287,21 @@ std::vector<torch::Tensor> MpiCommunicator::allgather(const torch::Tensor& tenso
   std::vector<torch::Tensor> parts;
   for (size_t r = 0; r < counts.size(); ++r) parts.push_back(gathered.narrow(0, offsets[r], counts[r]));
   const int64_t own_bytes = bytes_of(local);
-  count({allgather_sent_bytes(own_bytes, size_), bytes_of(gathered) - own_bytes, seconds_since(start)}, traffic);
+  count({allgather_sent_bytes(own_bytes, size_), bytes_of(gathered) - own_bytes, timer.seconds()}, traffic);
   return parts;
 }
 
 void MpiCommunicator::send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
   require_contiguous(tensor);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   const torch::Tensor host = host_copy(tensor);
   check(MPI_Send(host.data_ptr(), element_count(host), mpi_type(host), dest, tag, comm_), "MPI_Send");
-  count({bytes_of(tensor), 0, seconds_since(start)}, traffic);
+  count({bytes_of(tensor), 0, timer.seconds()}, traffic);
 }
 
 void MpiCommunicator::recv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
   require_contiguous(tensor);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   on_host(tensor, [&](torch::Tensor& host) {
     MPI_Status status;
     check(MPI_Recv(host.data_ptr(), element_count(host), mpi_type(host), source, tag, comm_, &status),
@@ -307,14 +312,14 @@ void MpiCommunicator::recv(torch::Tensor& tensor, int source, int tag, Traffic t
       throw std::runtime_error("MPI communicator: expected " + std::to_string(host.numel()) + " elements from rank " +
                                std::to_string(source) + ", got " + std::to_string(received));
   });
-  count({0, bytes_of(tensor), seconds_since(start)}, traffic);
+  count({0, bytes_of(tensor), timer.seconds()}, traffic);
 }
 
 void MpiCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::Tensor& incoming, int source,
                                Traffic traffic) {
   require_contiguous(outgoing);
   require_contiguous(incoming);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(outgoing.device());
   const torch::Tensor host_out = host_copy(outgoing);
   on_host(incoming, [&](torch::Tensor& host_in) {
     check(MPI_Sendrecv(host_out.data_ptr(), element_count(host_out), mpi_type(host_out), dest, kExchangeTag,
@@ -322,7 +327,7 @@ void MpiCommunicator::sendrecv(const torch::Tensor& outgoing, int dest, torch::T
                        comm_, MPI_STATUS_IGNORE),
           "MPI_Sendrecv");
   });
-  count({bytes_of(outgoing), bytes_of(incoming), seconds_since(start)}, traffic);
+  count({bytes_of(outgoing), bytes_of(incoming), timer.seconds()}, traffic);
 }
 
 std::optional<Envelope> MpiCommunicator::probe() {
@@ -337,24 +342,24 @@ std::optional<Envelope> MpiCommunicator::probe() {
 
 std::unique_ptr<Request> MpiCommunicator::isend(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) {
   require_contiguous(tensor);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   torch::Tensor host = host_copy(tensor);
   MPI_Request request;
   check(MPI_Isend(host.data_ptr(), element_count(host), mpi_type(host), dest, tag, comm_, &request), "MPI_Isend");
   const int64_t bytes = bytes_of(tensor);
   return std::make_unique<MpiRequest>(request, std::move(host), torch::Tensor(),
-                                      [this, bytes, start, traffic] { count({bytes, 0, seconds_since(start)}, traffic); });
+                                      [this, bytes, timer, traffic] { count({bytes, 0, timer.seconds()}, traffic); });
 }
 
 std::unique_ptr<Request> MpiCommunicator::irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) {
   require_contiguous(tensor);
-  const auto start = std::chrono::steady_clock::now();
+  const DeviceTimer timer(tensor.device());
   torch::Tensor host = tensor.device().is_cpu() ? tensor : torch::empty(tensor.sizes(), tensor.options().device(torch::kCPU));
   MPI_Request request;
   check(MPI_Irecv(host.data_ptr(), element_count(host), mpi_type(host), source, tag, comm_, &request), "MPI_Irecv");
   const int64_t bytes = bytes_of(tensor);
   return std::make_unique<MpiRequest>(request, host, tensor,
-                                      [this, bytes, start, traffic] { count({0, bytes, seconds_since(start)}, traffic); });
+                                      [this, bytes, timer, traffic] { count({0, bytes, timer.seconds()}, traffic); });
 }
 
 void MpiCommunicator::barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }

@@ -4,13 +4,12 @@
 #include <mpi.h>
 #include <nccl.h>
 
-#include <chrono>
 #include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
-#include "core/comm/stopwatch.hpp"
+#include "core/comm/device_timer.hpp"
 
 namespace iddl::comm {
 namespace {
@@ -115,13 +114,14 @@ void NcclCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
     return take_mpi_stats();
   }
   if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
-  const auto start = std::chrono::steady_clock::now();
+  NcclState& state = nccl(tensor);  // set up before the clock starts
+  const DeviceTimer timer(tensor.device());
   check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
-                           nccl_type(tensor), ncclSum, nccl(tensor).comm, kStream),
+                           nccl_type(tensor), ncclSum, state.comm, kStream),
              "ncclAllReduce");
   wait_for_stream();
   const int64_t bytes = ring_allreduce_bytes(bytes_of(tensor), size());
-  count({bytes, bytes, seconds_since(start)}, traffic);
+  count({bytes, bytes, timer.seconds()}, traffic);
 }
 
 std::unique_ptr<Request> NcclCommunicator::iallreduce_sum(torch::Tensor& tensor, Traffic traffic) {
@@ -137,15 +137,15 @@ void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffi
     return take_mpi_stats();
   }
   if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
-  const auto start = std::chrono::steady_clock::now();
+  NcclState& state = nccl(tensor);  // set up before the clock starts
+  const DeviceTimer timer(tensor.device());
   check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
-                           nccl_type(tensor), root, nccl(tensor).comm, kStream),
+                           nccl_type(tensor), root, state.comm, kStream),
              "ncclBroadcast");
   wait_for_stream();
   const int64_t bytes = bytes_of(tensor);
-  count(rank() == root ? CommStats{bytes * (size() - 1), 0, seconds_since(start)}
-                       : CommStats{0, bytes, seconds_since(start)},
-        traffic);
+  const double seconds = timer.seconds();
+  count(rank() == root ? CommStats{bytes * (size() - 1), 0, seconds} : CommStats{0, bytes, seconds}, traffic);
 }
 
 std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tensor, Traffic traffic) {
@@ -156,7 +156,8 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
   }
   if (!tensor.is_contiguous() || tensor.dim() != 1)
     throw std::invalid_argument("NCCL communicator: allgather takes a contiguous 1-D tensor");
-  const auto start = std::chrono::steady_clock::now();
+  NcclState& state = nccl(tensor);  // set up before the clock starts
+  const DeviceTimer timer(tensor.device());
   std::vector<int64_t> counts(static_cast<size_t>(size()));
   const int64_t own = tensor.numel();
   if (MPI_Allgather(&own, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, mpi_->handle()) != MPI_SUCCESS)
@@ -164,7 +165,6 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
   std::vector<int64_t> offsets(counts.size(), 0);
   std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
   torch::Tensor gathered = torch::empty({offsets.back() + counts.back()}, tensor.options());
-  NcclState& state = nccl(tensor);
   // One broadcast per rank of its payload (NCCL's allgather needs equal sizes).
   check_nccl(ncclGroupStart(), "ncclGroupStart");
   for (int r = 0; r < size(); ++r) {
@@ -179,7 +179,7 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
   std::vector<torch::Tensor> parts;
   for (size_t r = 0; r < counts.size(); ++r) parts.push_back(gathered.narrow(0, offsets[r], counts[r]));
   const int64_t own_bytes = bytes_of(tensor);
-  count({allgather_sent_bytes(own_bytes, size()), bytes_of(gathered) - own_bytes, seconds_since(start)}, traffic);
+  count({allgather_sent_bytes(own_bytes, size()), bytes_of(gathered) - own_bytes, timer.seconds()}, traffic);
   return parts;
 }
 

@@ -5,10 +5,9 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "core/comm/stopwatch.hpp"
 #include "core/models/layers.hpp"
+#include "core/train/activation_memory.hpp"
 #include "core/train/flat_tensors.hpp"
-#include "core/train/heap_policy.hpp"
 #include "core/train/lr_schedule.hpp"
 
 namespace iddl::pipeline {
@@ -17,8 +16,6 @@ namespace {
 constexpr int kActivationTag = 7001;
 constexpr int kGradientTag = 7002;
 constexpr int kResultTag = 7003;
-
-using Clock = std::chrono::steady_clock;
 
 // The quantizer the codec names, or none for "none"; throws std::invalid_argument for other methods.
 std::optional<compress::ActivationQuantizer> make_quantizer(const BoundaryCodec& codec) {
@@ -74,37 +71,40 @@ std::vector<int64_t> with_rows(int64_t rows, const std::vector<int64_t>& sample)
 int64_t word_aligned(int64_t bytes) { return (bytes + 3) / 4 * 4; }
 
 // The fields of one boundary's measures, in order: a checkpoint's "measures" (values below 2^53 stay exact).
-constexpr int64_t kBoundaryFields = 7;
-constexpr int64_t kStageFields = 5;
+constexpr int64_t kBoundaryFields = 8;
+constexpr int64_t kStageFields = 6;
 
 void append_fields(std::vector<double>& out, const BoundaryStats& b) {
   out.insert(out.end(), {static_cast<double>(b.bytes_sent), static_cast<double>(b.dense_bytes_sent),
                          static_cast<double>(b.bytes_received), static_cast<double>(b.messages_sent),
-                         static_cast<double>(b.messages_received), b.send_seconds, b.recv_seconds});
+                         static_cast<double>(b.messages_received), b.send_seconds, b.recv_seconds, b.codec_seconds});
 }
 
 BoundaryStats boundary_from(const double* v) {
   return {std::llround(v[0]), std::llround(v[1]), std::llround(v[2]), std::llround(v[3]),
-          std::llround(v[4]), v[5],               v[6]};
+          std::llround(v[4]), v[5],               v[6],               v[7]};
 }
 
 void append_fields(std::vector<double>& out, const StageStats& s) {
   out.insert(out.end(), {static_cast<double>(s.steps), s.step_seconds, s.compute_seconds,
-                         static_cast<double>(s.peak_live_micro_batches), static_cast<double>(s.peak_activation_bytes)});
+                         static_cast<double>(s.peak_live_micro_batches), static_cast<double>(s.peak_activation_bytes),
+                         s.update_seconds});
 }
 
-StageStats stage_from(const double* v) { return {std::llround(v[0]), v[1], v[2], std::llround(v[3]), std::llround(v[4])}; }
+StageStats stage_from(const double* v) {
+  return {std::llround(v[0]), v[1], v[2], std::llround(v[3]), std::llround(v[4]), v[5]};
+}
 
-// Adds the seconds `body` takes to `total` and returns what it returns.
+// Adds the seconds `body` takes on `device` to `total` and returns what it returns.
 template <typename Body>
-auto timed(double& total, Body body) {
-  const auto start = Clock::now();
+auto timed(const torch::Device& device, double& total, Body body) {
+  const comm::DeviceTimer timer(device);
   if constexpr (std::is_void_v<decltype(body())>) {
     body();
-    total += comm::seconds_since(start);
+    total += timer.seconds();
   } else {
     auto result = body();
-    total += comm::seconds_since(start);
+    total += timer.seconds();
     return result;
   }
 }
@@ -162,7 +162,7 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
   torch::Tensor message = t.detach().to(torch::kFloat32).contiguous();
   stats.dense_bytes_sent += message.numel() * 4;
   if (quantizer_) {
-    message = timed(stats.codec_seconds, [&] {
+    message = timed(message.device(), stats.codec_seconds, [&] {
       torch::Tensor payload = quantizer_->encode(message.cpu());
       if (payload.numel() % 4 != 0) {  // padded to whole words; an aligned payload is sent in place
         torch::Tensor padded = torch::zeros({word_aligned(payload.numel())}, torch::kUInt8);
@@ -172,7 +172,7 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
       return payload.view(torch::kInt32);
     });
   }
-  const auto posted = Clock::now();
+  const comm::DeviceTimer posted(message.device());
   pending_.push_back({stages_.isend(message, dest, tag, traffic), &stats, posted, dest});
   stats.bytes_sent += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_sent;
@@ -180,10 +180,14 @@ void PipelineTrainer::send(const torch::Tensor& t, int dest, int tag, BoundarySt
   pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                 [](PendingSend& p) {
                                   if (!p.request->test()) return false;
-                                  p.stats->send_seconds += comm::seconds_since(p.posted);
+                                  p.stats->send_seconds += p.posted.seconds();
                                   return true;
                                 }),
                  pending_.end());
+}
+
+torch::Device PipelineTrainer::device() const {
+  return owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
 }
 
 void PipelineTrainer::finish_sends() {
@@ -192,7 +196,7 @@ void PipelineTrainer::finish_sends() {
       throw std::runtime_error("pipeline: rank " + std::to_string(stages_.rank()) +
                                " could not deliver a message to rank " + std::to_string(p.dest) + " within " +
                                std::to_string(options_.receive_timeout_s) + " s");
-    p.stats->send_seconds += comm::seconds_since(p.posted);
+    p.stats->send_seconds += p.posted.seconds();
   }
   pending_.clear();
 }
@@ -200,7 +204,7 @@ void PipelineTrainer::finish_sends() {
 std::vector<ExpectedMessage> PipelineTrainer::expected_messages(const std::vector<RankOp>& ops,
                                                                 const std::vector<int64_t>& rows,
                                                                 bool forwards_only) const {
-  const auto device = owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
+  const torch::Device device = this->device();
   std::vector<ExpectedMessage> expected;
   for (const RankOp& rank_op : ops) {
     const int64_t g = rank_op.group;
@@ -220,14 +224,14 @@ std::vector<ExpectedMessage> PipelineTrainer::expected_messages(const std::vecto
 }
 
 torch::Tensor PipelineTrainer::receive(BoundaryInbox& inbox, at::IntArrayRef shape, BoundaryStats& stats) {
-  const auto start = Clock::now();
+  const comm::DeviceTimer timer(device());
   const torch::Tensor message = inbox.take(options_.receive_timeout_s);
-  stats.recv_seconds += comm::seconds_since(start);
+  stats.recv_seconds += timer.seconds();
   stats.bytes_received += message.numel() * static_cast<int64_t>(message.element_size());
   ++stats.messages_received;
   if (!quantizer_) return message;
-  const auto device = owned_.empty() ? torch::Device(torch::kCPU) : owned_.front().device();
-  return timed(stats.codec_seconds, [&] {
+  const torch::Device device = this->device();
+  return timed(device, stats.codec_seconds, [&] {
     const torch::Tensor payload =
         message.view(torch::kUInt8).narrow(0, 0, quantizer_->payload_bytes(c10::multiply_integers(shape)));
     return quantizer_->decode(payload, shape).to(device);
@@ -307,8 +311,7 @@ int64_t PipelineTrainer::micro_batch_count(int64_t rows) const { return std::min
 double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& y) {
   const int64_t n = x.size(0);
   if (n == 0 && !replicas_) throw std::invalid_argument("pipeline: a training batch of 0 samples");
-  const auto step_start = Clock::now();
-  const bool on_cpu = owned_.empty() || owned_.front().device().is_cpu();
+  const comm::DeviceTimer step_timer(device());
   const int64_t chunks = micro_batch_count(n);
   const std::vector<torch::Tensor> xs = n > 0 ? x.tensor_split(chunks) : std::vector<torch::Tensor>{};
   const std::vector<torch::Tensor> ys = n > 0 ? y.tensor_split(chunks) : std::vector<torch::Tensor>{};
@@ -317,9 +320,9 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   std::vector<int64_t> rows;
   for (const torch::Tensor& part : xs) rows.push_back(part.size(0));
   model_->train();
-  // Gradient buffers exist before the step, so its heap growth is activations alone (received ones included).
+  // Gradient buffers exist before the step, so its memory growth is activations alone (received ones included).
   train::ensure_gradients(owned_);
-  const int64_t heap_at_start = on_cpu ? train::heap_bytes_in_use() : 0;
+  train::ActivationMemory memory(device());
   // Every receive of the step is known now; the inbox posts them ahead, in the order the ops take them.
   BoundaryInbox inbox(stages_, expected_messages(ops, rows, false), comm::Traffic::Training);
   // They are zeroed before the first receive or backward, whichever comes first: where the rank would wait
@@ -357,7 +360,7 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
       input = first(g) ? xs[i]
                        : receive(inbox, with_rows(rows[i], input_shapes_[static_cast<size_t>(g)]), previous_)
                              .requires_grad_();
-      output = timed(stats_.compute_seconds, [&] {
+      output = timed(device(), stats_.compute_seconds, [&] {
         torch::Tensor out = run_group(g, input);
         if (last(g)) out = model_->loss()(out, ys[i].to(out.device())) * model_->loss().part_weight(rows[i], n);
         return out;
@@ -369,26 +372,26 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
         if (++loss_parts == static_cast<int64_t>(xs.size())) send_result_once();
       }
       stats_.peak_live_micro_batches = std::max(stats_.peak_live_micro_batches, ++live);
-      if (on_cpu)
-        stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, train::heap_bytes_in_use() - heap_at_start);
+      memory.sample();
       continue;
     }
     zero_gradients();
     if (last(g)) {
-      timed(stats_.compute_seconds, [&] { output.backward(); });
+      timed(device(), stats_.compute_seconds, [&] { output.backward(); });
     } else {
       const torch::Tensor grad = receive(inbox, output.sizes(), next_);
-      timed(stats_.compute_seconds, [&] { output.backward(grad); });
+      timed(device(), stats_.compute_seconds, [&] { output.backward(grad); });
     }
     if (!first(g)) send(input.grad(), rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
     input = torch::Tensor();  // the micro-batch's activations are freed here (1f1b holds fewer)
     output = torch::Tensor();
     --live;
   }
-  const auto update_start = Clock::now();
+  const comm::DeviceTimer update_timer(device());
   zero_gradients();    // a replica with no samples ran no op
   send_result_once();  // likewise
   finish_sends();
+  stats_.peak_activation_bytes = std::max(stats_.peak_activation_bytes, memory.peak_bytes());
   train::ensure_gradients(owned_);
   average_over_replicas(n);
   models::mask_gradients(*model_);
@@ -396,9 +399,9 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   // The loss summed over the batch, and the batch size, from the last stage; summed over the replicas.
   torch::Tensor shared = from_last_stage(result, std::move(result_sends));
   if (replicas_) replicas_->allreduce_sum(shared, comm::Traffic::Bookkeeping);
-  stats_.update_seconds += comm::seconds_since(update_start);
+  stats_.update_seconds += update_timer.seconds();
   ++stats_.steps;
-  stats_.step_seconds += comm::seconds_since(step_start);
+  stats_.step_seconds += step_timer.seconds();
   return shared[0].item<double>() / shared[1].item<double>();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/comm/communicator.hpp"
+#include "core/comm/device_timer.hpp"
 #include "core/compress/activation_quantizer.hpp"
 #include "core/models/model.hpp"
 #include "core/pipeline/boundary_inbox.hpp"
@@ -49,8 +50,9 @@ struct StageStats {
   int64_t steps = 0;
   double step_seconds = 0.0;     // wall time of train_step
   double compute_seconds = 0.0;  // its stages' forwards and backwards (and the loss): no waiting, no transfer
+                                 // (on a GPU the kernels' time on the stream, not their launches)
   int64_t peak_live_micro_batches = 0;  // the most micro-batches whose activations it held at once
-  int64_t peak_activation_bytes = 0;    // the most heap a step held above its start (CPU tensors; 0 on a GPU)
+  int64_t peak_activation_bytes = 0;    // the most memory a step held above its start (train::ActivationMemory)
   double update_seconds = 0.0;  // after the last op: the sends' completion, replica averaging, the optimizer, the loss
 };
 
@@ -168,6 +170,8 @@ class PipelineTrainer : public train::StepEngine, public train::Checkpointable {
   torch::Tensor from_last_stage(torch::Tensor values, std::vector<std::unique_ptr<comm::Request>> sends);
   // Waits for every send still in flight (throws after the timeout).
   void finish_sends();
+  // The device of this rank's stages (the CPU when it owns no parameters).
+  torch::Device device() const;
   // Replaces the owned gradients (of this replica's `samples`) by the replicas' gradients weighted by their samples.
   void average_over_replicas(int64_t samples);
   // Eval-mode forward of micro-batches `xs` through the pipeline; the last stage's logits.
@@ -177,7 +181,7 @@ class PipelineTrainer : public train::StepEngine, public train::Checkpointable {
   struct PendingSend {
     std::unique_ptr<comm::Request> request;
     BoundaryStats* stats;
-    std::chrono::steady_clock::time_point posted;
+    comm::DeviceTimer posted;
     int dest;
   };
 

@@ -67,7 +67,7 @@ std::vector<RankMeasures> gather_measures(const RankMeasures& own, comm::Communi
 }
 
 std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& ranks, const StageSplit& split,
-                                               const std::vector<int>& group_ranks, int64_t chunks, bool on_cpu) {
+                                               const std::vector<int>& group_ranks, int64_t chunks) {
   if (group_ranks.empty() || group_ranks.size() != split.size())
     throw std::invalid_argument("pipeline: " + std::to_string(group_ranks.size()) + " group ranks for " +
                                 std::to_string(split.size()) + " groups");
@@ -90,7 +90,7 @@ std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& 
   for (int k = 0; k < stages; ++k) {  // pipeline 0: world ranks 0..K-1
     const RankMeasures& r = ranks.at(static_cast<size_t>(k));
     m["peak_live_micro_batches." + std::to_string(k)] = static_cast<double>(r.stage.peak_live_micro_batches);
-    if (on_cpu) m["peak_activation_bytes." + std::to_string(k)] = static_cast<double>(r.stage.peak_activation_bytes);
+    m["peak_activation_bytes." + std::to_string(k)] = static_cast<double>(r.stage.peak_activation_bytes);
     m["step_seconds." + std::to_string(k)] = r.stage.step_seconds;
     m["compute_seconds." + std::to_string(k)] = r.stage.compute_seconds;
     m["codec_seconds." + std::to_string(k)] = r.previous.codec_seconds + r.next.codec_seconds;

@@ -34,10 +34,9 @@ std::vector<RankMeasures> gather_measures(const RankMeasures& own, comm::Communi
 // stage rank group_ranks[g] (world rank r is stage rank r % K of pipeline r / K, K the stage ranks):
 // pipeline_efficiency against the ideal for `chunks` micro-batches, boundary_compression_ratio,
 // pipeline_stages (K) and pipeline_replicas; per group g stage_first.g; per stage rank k of pipeline 0
-// peak_*.k (peak_activation_bytes only `on_cpu`, where the heap is measured) and its seconds (step, compute,
-// codec, receive, update); per boundary b (into group b) boundary.b.* (bytes, receive seconds and bandwidth
-// each way, from the ranks on either side).
+// peak_*.k and its seconds (step, compute, codec, receive, update); per boundary b (into group b) boundary.b.*
+// (bytes, receive seconds and bandwidth each way, from the ranks on either side).
 std::map<std::string, double> pipeline_metrics(const std::vector<RankMeasures>& ranks, const StageSplit& split,
-                                               const std::vector<int>& group_ranks, int64_t chunks, bool on_cpu);
+                                               const std::vector<int>& group_ranks, int64_t chunks);
 
 }  // namespace iddl::pipeline

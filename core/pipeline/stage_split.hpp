@@ -39,7 +39,8 @@ StageSplit balanced_split(const std::vector<int64_t>& costs, int64_t groups);
 StageSplit explicit_split(int64_t stage_count, const std::vector<int64_t>& starts);
 
 // Microseconds of one training forward and backward of a batch of `rows` random samples through
-// each stage of `model` (the head and loss counted in the last stage), the median of `repeats`
+// each stage of `model` on its device (the head and loss counted in the last stage; a GPU's kernels
+// timed on its stream), the median of `repeats`
 // timings after one warm-up (repeats >= 1, else std::invalid_argument). Keeps the model's mode and
 // buffers; leaves no gradients behind.
 std::vector<int64_t> stage_microseconds(models::StagedModelImpl& model, const models::InputShape& shape, int64_t rows,

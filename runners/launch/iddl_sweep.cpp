@@ -35,6 +35,7 @@
 #include "results/store.hpp"
 #include "results/sweep_status.hpp"
 #include "runners/launch/device_check.hpp"
+#include "runners/launch/gpu_check.hpp"
 #include "runners/launch/job_array_follower.hpp"
 #include "runners/launch/journal_collect.hpp"
 #include "runners/launch/remove_command.hpp"
@@ -323,6 +324,19 @@ int main(int argc, char** argv) {
   machine->add_flag("--json", as_json, "print one JSON object instead of the table");
   machine->add_option("--mpirun", options.mpirun, "the mpirun executable asked for the MPI version")->capture_default_str();
 
+  auto* gpu_check = app.add_subcommand("gpu-check", "check NCCL sums and train one ResNet-9 epoch on this machine's GPUs "
+                                      "(docs/gpu.md)");
+  iddl::launch::GpuCheckOptions gpu_check_options;
+  gpu_check_options.bin_dir = options.bin_dir;
+  gpu_check_options.as_root = ::geteuid() == 0;
+  gpu_check->add_option("--mpirun", gpu_check_options.mpirun, "the mpirun executable")->capture_default_str();
+  gpu_check->add_option("--samples", gpu_check_options.train_samples, "training samples of the epoch")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  gpu_check->add_option("--max-mib", gpu_check_options.max_mib, "the largest tensor summed, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+
   auto* tag = app.add_subcommand("tag", "give runs a tag (reports select them with --where \"tag = 'TAG'\")");
   auto* untag = app.add_subcommand("untag", "take a tag from runs (as tag --remove)");
   auto* note = app.add_subcommand("note", "set a run's note (an empty text removes it)");
@@ -368,6 +382,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*task) return iddl::launch::run_task(task_options, std::cerr);
+    if (*gpu_check) return iddl::launch::run_gpu_check(gpu_check_options, std::cout, std::cerr);
     if (*collect) {
       iddl::launch::collect_journals(options.db_path, journal_dirs, std::cout);
       return 0;

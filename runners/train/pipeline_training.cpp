@@ -97,7 +97,7 @@ class PipelineRun {
   std::map<std::string, double> metrics() {
     const auto chunks = config_.at("parallelism").at("chunks").get<int64_t>();
     return pipeline::pipeline_metrics(pipeline::gather_measures(pipeline::rank_measures(trainer_), world_),
-                                      trainer_.split(), trainer_.group_ranks(), chunks, device_.is_cpu());
+                                      trainer_.split(), trainer_.group_ranks(), chunks);
   }
 
  private:

@@ -46,6 +46,7 @@ const std::vector<NotRun> kNotRunHere = {
     {"docs/launchers.md", "iddl-sweep run big.toml", "a cluster's login node with its shared folders"},
     {"docs/scaling.md", "iddl-sweep run big_r2.toml", "a cluster's login node with its shared folders"},
     {"docs/scaling.md", "iddl-sweep collect", "a running job array's journals on a cluster's shared folder"},
+    {"docs/gpu.md", "make gpu-check", "needs GPUs and a CUDA LibTorch (test_gpu_check runs gpu-check where they exist)"},
 };
 
 // Placeholders of the synopses and what of the database stands for them: sweeps here, and the docs' run keys

@@ -1,10 +1,12 @@
 // Run under `mpirun -np 2`: allgather of unequal and empty tensors, point-to-point calls (blocking and
-// nonblocking, with timeouts), nonblocking sums, split communicators, byte counters.
+// nonblocking, with timeouts), nonblocking sums, split communicators, byte counters; the CommOnDevice tests on
+// every device of tests/support/devices.hpp (CUDA tensors: staged through the host by MPI, summed by NCCL).
 #include <gtest/gtest.h>
 
 #include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_communicator.hpp"
 #include "core/comm/request.hpp"
+#include "tests/support/devices.hpp"
 
 namespace {
 
@@ -13,16 +15,19 @@ using iddl::comm::Traffic;
 // 1-D float tensor of `n` values rank * 100 + i.
 torch::Tensor payload(int rank, int64_t n) { return torch::arange(n, torch::kFloat32) + 100.0f * rank; }
 
+class CommOnDevice : public iddl::testing::OnDevice {};
+
 }  // namespace
 
-TEST(CommTwoRanks, AllgatherOfUnequalSizesKeepsRankOrderAndCountsBytes) {
+TEST_P(CommOnDevice, AllgatherOfUnequalSizesKeepsRankOrderAndCountsBytes) {
   iddl::comm::MpiCommunicator comm;
   ASSERT_EQ(comm.size(), 2);
   const int64_t own = comm.rank() == 0 ? 3 : 5;
-  const auto parts = comm.allgather(payload(comm.rank(), own), Traffic::Training);
+  const auto parts = comm.allgather(payload(comm.rank(), own).to(device()), Traffic::Training);
   ASSERT_EQ(parts.size(), 2u);
-  EXPECT_TRUE(torch::equal(parts[0], payload(0, 3)));
-  EXPECT_TRUE(torch::equal(parts[1], payload(1, 5)));
+  EXPECT_EQ(parts[0].device(), device());
+  EXPECT_TRUE(torch::equal(parts[0].cpu(), payload(0, 3)));
+  EXPECT_TRUE(torch::equal(parts[1].cpu(), payload(1, 5)));
   const auto stats = comm.take_stats();
   EXPECT_EQ(stats.bytes_sent, own * 4);             // its payload to the one other rank
   EXPECT_EQ(stats.bytes_received, (8 - own) * 4);  // every other rank's payload
@@ -42,17 +47,17 @@ TEST(CommTwoRanks, AllgatherWithEmptyContributions) {
   EXPECT_EQ(stats.bytes_received, (4 - own) * 4);
 }
 
-TEST(CommTwoRanks, SendRecvRoundTripCountsExactBytes) {
+TEST_P(CommOnDevice, SendRecvRoundTripCountsExactBytes) {
   iddl::comm::MpiCommunicator comm;
   const int other = 1 - comm.rank();
-  torch::Tensor message = payload(1, 6).to(torch::kFloat64);
+  torch::Tensor message = payload(1, 6).to(device(), torch::kFloat64);
   if (comm.rank() == 0) {
     comm.send(message, other, 7, Traffic::Training);
-    torch::Tensor echo = torch::zeros({6}, torch::kFloat64);
+    torch::Tensor echo = torch::zeros({6}, on_device().dtype(torch::kFloat64));
     comm.recv(echo, other, 8, Traffic::Training);
     EXPECT_TRUE(torch::equal(echo, message * 2));
   } else {
-    torch::Tensor got = torch::zeros({6}, torch::kFloat64);
+    torch::Tensor got = torch::zeros({6}, on_device().dtype(torch::kFloat64));
     comm.recv(got, other, 7, Traffic::Training);
     EXPECT_TRUE(torch::equal(got, message));
     comm.send(got * 2, other, 8, Traffic::Training);
@@ -92,13 +97,13 @@ TEST(CommTwoRanks, ProbeSeesAMessageBeforeItIsReceived) {
   comm.barrier();
 }
 
-TEST(CommTwoRanks, TheRunsCommunicatorSumsCpuTensorsAndCountsThemOnce) {
+TEST_P(CommOnDevice, TheRunsCommunicatorSumsAndCountsOnce) {
   const auto comm = iddl::comm::make_communicator();  // NCCL-backed where built with CUDA: CPU tensors use MPI
-  torch::Tensor values = torch::full({100}, static_cast<float>(comm->rank() + 1));
+  torch::Tensor values = torch::full({100}, static_cast<float>(comm->rank() + 1), on_device());
   comm->allreduce_sum(values, Traffic::Training);
-  EXPECT_TRUE(torch::allclose(values, torch::full({100}, 3.0f)));
-  const auto parts = comm->allgather(payload(comm->rank(), comm->rank() + 1), Traffic::Bookkeeping);
-  EXPECT_TRUE(torch::equal(parts[1], payload(1, 2)));
+  EXPECT_TRUE(torch::allclose(values.cpu(), torch::full({100}, 3.0f)));
+  const auto parts = comm->allgather(payload(comm->rank(), comm->rank() + 1).to(device()), Traffic::Bookkeeping);
+  EXPECT_TRUE(torch::equal(parts[1].cpu(), payload(1, 2)));
   const auto stats = comm->take_stats();
   EXPECT_EQ(stats.bytes_sent, 400);  // the allreduce only, counted once
   EXPECT_EQ(stats.bytes_received, 400);
@@ -106,19 +111,19 @@ TEST(CommTwoRanks, TheRunsCommunicatorSumsCpuTensorsAndCountsThemOnce) {
 
 // Two sums in flight at once complete in any order of waiting; each counts one ring allreduce's bytes once,
 // its waiting as exposed seconds and its start-to-completion time as total seconds.
-TEST(CommTwoRanks, NonblockingSumsCountBytesOnceAndTotalAtLeastExposedTime) {
+TEST_P(CommOnDevice, NonblockingSumsCountBytesOnceAndTotalAtLeastExposedTime) {
   iddl::comm::MpiCommunicator comm;
   comm.take_stats();
-  torch::Tensor first = payload(comm.rank(), 1000);
-  torch::Tensor second = torch::full({10}, static_cast<double>(comm.rank() + 1), torch::kFloat64);
+  torch::Tensor first = payload(comm.rank(), 1000).to(device());
+  torch::Tensor second = torch::full({10}, static_cast<double>(comm.rank() + 1), on_device().dtype(torch::kFloat64));
   auto first_sum = comm.iallreduce_sum(first, Traffic::Training);
   auto second_sum = comm.iallreduce_sum(second, Traffic::Training);
   second_sum->wait();
   EXPECT_TRUE(second_sum->test());
   first_sum->wait();
   first_sum->wait();  // a second wait is a no-op
-  EXPECT_TRUE(torch::equal(first, payload(0, 1000) + payload(1, 1000)));
-  EXPECT_TRUE(torch::equal(second, torch::full({10}, 3.0, torch::kFloat64)));
+  EXPECT_TRUE(torch::equal(first.cpu(), payload(0, 1000) + payload(1, 1000)));
+  EXPECT_TRUE(torch::equal(second.cpu(), torch::full({10}, 3.0, torch::kFloat64)));
   const auto stats = comm.take_stats();
   EXPECT_EQ(stats.bytes_sent, 4000 + 80);  // 2 (n-1)/n of each buffer
   EXPECT_EQ(stats.bytes_received, 4000 + 80);
@@ -179,3 +184,5 @@ TEST(CommTwoRanks, SplitMakesCommunicatorsOfTheRanksOfOneColor) {
   EXPECT_EQ(reversed->take_stats().bytes_sent, 3 * 4);  // ring allreduce of 12 bytes on 2 ranks: 2 * 12 / 2
   EXPECT_EQ(world->take_stats().bytes_sent, 0);
 }
+
+IDDL_ON_DEVICES(CommOnDevice);

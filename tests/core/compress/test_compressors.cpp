@@ -1,5 +1,5 @@
 // One process: the wire formats of the gradient compressors, their sizes, unbiasedness, error feedback, PowerSGD and
-// the averager on a one-rank communicator.
+// the averager on a one-rank communicator; CompressOn: gradients on every device of tests/support/devices.hpp.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include "core/compress/compressed_averager.hpp"
 #include "core/compress/compressor_registry.hpp"
 #include "core/compress/compressors.hpp"
+#include "tests/support/devices.hpp"
 
 namespace {
 
@@ -23,6 +24,12 @@ nlohmann::json every_param() {
   return {{"ratio", 0.01}, {"ties", "exact_k"}, {"scaled", false}, {"indices", "sent"}, {"v", 0.001}, {"levels", 256}};
 }
 
+// A transfer that completed when it was started.
+class Completed : public iddl::comm::Request {
+ public:
+  bool test() override { return true; }
+};
+
 // A communicator of one rank: collectives return their input; point-to-point calls have no peer.
 class OneRank : public iddl::comm::Communicator {
  public:
@@ -31,7 +38,7 @@ class OneRank : public iddl::comm::Communicator {
   std::string backend() const override { return "one-rank"; }
   void allreduce_sum(torch::Tensor&, iddl::comm::Traffic) override {}
   std::unique_ptr<iddl::comm::Request> iallreduce_sum(torch::Tensor&, iddl::comm::Traffic) override {
-    throw std::logic_error("not used by the compressors");
+    return std::make_unique<Completed>();
   }
   void broadcast(torch::Tensor&, int, iddl::comm::Traffic) override {}
   std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, iddl::comm::Traffic) override { return {tensor}; }
@@ -68,6 +75,8 @@ void expect_unbiased(const torch::Tensor& mean, const torch::Tensor& x, const to
 
 torch::Tensor tensor_of(std::vector<float> values) { return torch::tensor(values, torch::kFloat32); }
 
+class CompressOn : public iddl::testing::OnDevice {};
+
 }  // namespace
 
 TEST(compress, BitPackingRoundTripsEveryWidth) {
@@ -97,13 +106,13 @@ TEST(compress, IndicesTakeTheNarrowestType) {
   EXPECT_EQ(TopK(0.001).encode(torch::randn({70000})).numel(), 70 * (4 + 4));
 }
 
-TEST(compress, TopKKeepsExactlyTheKLargestMagnitudes) {
+TEST_P(CompressOn, TopKKeepsExactlyTheKLargestMagnitudes) {
   const torch::Tensor x = torch::randn({1000}, generator(1));
   TopK topk(0.01);
   EXPECT_EQ(topk.k(1000), 10);
-  const torch::Tensor payload = topk.encode(x);
+  const torch::Tensor payload = topk.encode(x.to(device()));
   EXPECT_EQ(payload.numel(), 10 * (2 + 4));
-  const torch::Tensor decoded = topk.decode(payload, 1000);
+  const torch::Tensor decoded = topk.decode(payload, 1000).cpu();
   const torch::Tensor largest = std::get<1>(x.abs().sort(0, true)).narrow(0, 0, 10);
   torch::Tensor expected = torch::zeros({1000});
   expected.index_put_({largest}, x.index_select(0, largest));
@@ -232,15 +241,18 @@ TEST(compress, QsgdIsUnbiasedWithPackedLevels) {
   EXPECT_THROW(Qsgd(1, generator(1)), std::invalid_argument);
 }
 
-TEST(compress, Fp16KeepsHalfPrecision) {
+TEST_P(CompressOn, Fp16KeepsHalfPrecision) {
   Fp16 fp16;
+  const auto round_trip = [&](const torch::Tensor& x) {
+    return fp16.decode(fp16.encode(x.to(device())), x.numel()).cpu();
+  };
   const torch::Tensor exact = tensor_of({0.5, -0.25, 3, 1024, -0.0078125});
-  EXPECT_EQ(fp16.encode(exact).numel(), 10);
-  EXPECT_TRUE(torch::equal(fp16.decode(fp16.encode(exact), 5), exact));
+  EXPECT_EQ(fp16.encode(exact.to(device())).numel(), 10);
+  EXPECT_TRUE(torch::equal(round_trip(exact), exact));
   const torch::Tensor x = torch::randn({1000}, generator(9));
-  const torch::Tensor back = fp16.decode(fp16.encode(x), 1000);
+  const torch::Tensor back = round_trip(x);
   EXPECT_LE(((back - x).abs() / x.abs()).max().item<float>(), std::ldexp(1.0f, -11));
-  EXPECT_TRUE(torch::equal(fp16.decode(fp16.encode(tensor_of({1e6, -1e6})), 2), tensor_of({65504, -65504})));
+  EXPECT_TRUE(torch::equal(round_trip(tensor_of({1e6, -1e6})), tensor_of({65504, -65504})));
 }
 
 TEST(compress, SignSgdSendsScaledSigns) {
@@ -392,3 +404,5 @@ TEST(compress, SharedSeedRandomKSendsTheSeedInsteadOfTheIndices) {
   }
   EXPECT_THROW(seeded->decode(torch::zeros({8 + 699 * 4}, torch::kUInt8), 70000), std::runtime_error);
 }
+
+IDDL_ON_DEVICES(CompressOn);

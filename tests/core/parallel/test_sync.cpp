@@ -1,12 +1,15 @@
-// Run under `mpirun -np 2`: parallel SGD on two ranks equals one rank on the combined batch.
+// Run under `mpirun -np 2`: parallel SGD on two ranks equals one rank on the combined batch (SyncOn: on every
+// device of tests/support/devices.hpp, through the run's communicator: NCCL for CUDA tensors where it is built).
 #include <gtest/gtest.h>
 
+#include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_communicator.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "core/train/epoch_driver.hpp"
 #include "core/train/trainer.hpp"
 #include "core/parallel/single_strategy.hpp"
 #include "core/parallel/sync_strategy.hpp"
+#include "tests/support/devices.hpp"
 
 namespace {
 
@@ -29,6 +32,8 @@ iddl::train::TrainOptions options_with_batch(int64_t batch) {
   return options;
 }
 
+class SyncOn : public iddl::testing::OnDevice {};
+
 }  // namespace
 
 TEST(SyncTwoRanks, CommunicatorSumsBroadcastsAndCountsBytes) {
@@ -47,19 +52,22 @@ TEST(SyncTwoRanks, CommunicatorSumsBroadcastsAndCountsBytes) {
   EXPECT_EQ(comm.take_stats().bytes_sent, 0);  // bookkeeping traffic is not counted
 }
 
-TEST(SyncTwoRanks, EqualsOneRankOnTheCombinedBatch) {
+TEST_P(SyncOn, EqualsOneRankOnTheCombinedBatch) {
   const auto data = synthetic_data();
-  iddl::comm::MpiCommunicator comm;
+  const auto world = iddl::comm::make_communicator();
+  iddl::comm::Communicator& comm = *world;
 
   torch::manual_seed(11 + comm.rank());  // different starts: on_start must make them equal
   auto model = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
   iddl::parallel::SyncStrategy sync(comm);
-  iddl::train::Trainer trainer(model, options_with_batch(16), torch::kCPU, &comm, sync);
-  iddl::train::EpochDriver driver(trainer, data, options_with_batch(16), torch::kCPU);
+  iddl::train::Trainer trainer(model, options_with_batch(16), device(), &comm, sync);
+  iddl::train::EpochDriver driver(trainer, data, options_with_batch(16), device());
   driver.run_epoch(1);
   const auto last = driver.run_epoch(2);
   EXPECT_GT(last.comm.bytes_sent, 0);
+  EXPECT_GT(last.comm.seconds, 0.0);
   const torch::Tensor distributed = iddl::train::flatten_values(model->parameters());
+  EXPECT_EQ(distributed.device(), device());
 
   torch::Tensor from_rank0 = distributed.clone();
   comm.broadcast(from_rank0, 0, iddl::comm::Traffic::Bookkeeping);
@@ -69,8 +77,8 @@ TEST(SyncTwoRanks, EqualsOneRankOnTheCombinedBatch) {
     torch::manual_seed(11);
     auto reference = iddl::models::make_model({"mlp", {48, 24}}, {1, 28, 28, 10});
     iddl::parallel::SingleStrategy alone;
-    iddl::train::Trainer single(reference, options_with_batch(32), torch::kCPU, nullptr, alone);
-    iddl::train::EpochDriver single_driver(single, data, options_with_batch(32), torch::kCPU);
+    iddl::train::Trainer single(reference, options_with_batch(32), device(), nullptr, alone);
+    iddl::train::EpochDriver single_driver(single, data, options_with_batch(32), device());
     single_driver.run_epoch(1);
     const auto single_last = single_driver.run_epoch(2);
     const torch::Tensor expected = iddl::train::flatten_values(reference->parameters());
@@ -156,3 +164,5 @@ TEST(SyncTwoRanks, AGlobalBatchEqualsOneRankWithThatBatchEvenWhenUneven) {
     EXPECT_NEAR(last.train_loss, single_last.train_loss, 1e-4);
   }
 }
+
+IDDL_ON_DEVICES(SyncOn);

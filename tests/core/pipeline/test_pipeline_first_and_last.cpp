@@ -129,8 +129,8 @@ TEST(pipeline_first_and_last, BytesCrossBothBoundariesEachWay) {
   EXPECT_EQ(next.messages_sent + previous.messages_sent, kSteps * 2 * 4);
   EXPECT_EQ(comm.take_stats().bytes_sent, b1 + b2);  // a contiguous split of two ranks sends one boundary's
 
-  const auto metrics = pipeline_metrics(gather_measures(rank_measures(trainer), comm), trainer.split(),
-                                        trainer.group_ranks(), 4, true);
+  const auto metrics =
+      pipeline_metrics(gather_measures(rank_measures(trainer), comm), trainer.split(), trainer.group_ranks(), 4);
   EXPECT_EQ(metrics.at("pipeline_stages"), 2.0);
   EXPECT_EQ(metrics.at("stage_first.2"), 2.0);
   EXPECT_EQ(metrics.at("boundary.1.forward_bytes"), static_cast<double>(b1));

@@ -4,6 +4,7 @@
 // micro-batches and less memory; sortquant boundaries close to uncompressed with the analytic bytes,
 // in int16 containers (seed 004) the same training with the seed's bytes; a receive whose sender never
 // sends fails with a clear error; through the epoch driver, the first stage trains on the augmented batches.
+// PipelineOn: on every device of tests/support/devices.hpp.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -16,6 +17,7 @@
 #include "core/pipeline/pipeline_trainer.hpp"
 #include "core/train/epoch_driver.hpp"
 #include "core/train/epoch_order.hpp"
+#include "tests/support/devices.hpp"
 
 namespace iddl::pipeline {
 namespace {
@@ -76,13 +78,15 @@ PipelineOptions options(int64_t chunks, BoundaryCodec codec = {}, const std::str
   return o;
 }
 
-// kSteps pipeline steps over both ranks with `split` and `opts` (and the model's `loss`).
+// kSteps pipeline steps over both ranks with `split` and `opts` (and the model's `loss`) on `device`.
 Trained pipelined(comm::Communicator& comm, const StageSplit& split, const PipelineOptions& opts,
-                  const models::TrainingLoss& loss = models::TrainingLoss()) {
+                  const models::TrainingLoss& loss = models::TrainingLoss(),
+                  const torch::Device& device = torch::kCPU) {
   Trained run{{}, mlp(), {}};
   run.model->set_loss(loss);
+  run.model->to(device);
   PipelineTrainer trainer(run.model, kFashion, split, comm, opts);
-  for (const Batch& b : batches()) run.losses.push_back(trainer.train_step(b.x, b.y));
+  for (const Batch& b : batches()) run.losses.push_back(trainer.train_step(b.x.to(device), b.y.to(device)));
   for (const auto& item : run.model->named_parameters())
     for (const torch::Tensor& p : trainer.owned_parameters())
       if (p.is_same(item.value())) run.owned.push_back(item.key());
@@ -108,7 +112,7 @@ void expect_owned_weights_equal(const Trained& run, const Trained& ref) {
   const auto expected = ref.model->named_parameters();
   ASSERT_FALSE(run.owned.empty());
   for (const std::string& name : run.owned)
-    EXPECT_TRUE(torch::allclose(run.model->named_parameters()[name], expected[name], 0.0, 1e-5)) << name;
+    EXPECT_TRUE(torch::allclose(run.model->named_parameters()[name].cpu(), expected[name].cpu(), 0.0, 1e-5)) << name;
 }
 
 TEST(pipeline_gpipe, BalancedSplitOfTheMlpCutsAfterTheFirstHiddenLayer) {
@@ -121,12 +125,14 @@ TEST(pipeline_gpipe, BalancedSplitOfTheMlpCutsAfterTheFirstHiddenLayer) {
   EXPECT_EQ(trainer.owned_parameters().size(), comm.rank() == 0 ? 2u : 6u);
 }
 
-TEST(pipeline_gpipe, FillDrainEqualsTheSingleProcessModel) {
+class PipelineOn : public iddl::testing::OnDevice {};
+
+TEST_P(PipelineOn, FillDrainEqualsTheSingleProcessModel) {
   comm::MpiCommunicator comm;
   const Trained ref = reference();
   for (const StageSplit& split : every_split(comm.size())) {
     SCOPED_TRACE("last group starts at stage " + std::to_string(split.back().first));
-    const Trained run = pipelined(comm, split, options(4));
+    const Trained run = pipelined(comm, split, options(4), models::TrainingLoss(), device());
     expect_losses_near(run.losses, ref.losses, 1e-5);
     expect_owned_weights_equal(run, ref);
   }
@@ -342,15 +348,17 @@ TEST(pipeline_1f1b, EqualsFillDrain) {
   }
 }
 
-TEST(pipeline_1f1b, HoldsFewerMicroBatchesAndLessMemoryThanFillDrain) {
+// Memory: the C heap on the CPU, the caching allocator's peak on CUDA (train::ActivationMemory).
+TEST_P(PipelineOn, OneFOneBHoldsFewerMicroBatchesAndLessMemoryThanFillDrain) {
   comm::MpiCommunicator comm;
   const StageSplit split{{0, 1}, {1, 3}};
   torch::manual_seed(14);
-  const torch::Tensor x = torch::randn({512, 1, 28, 28}), y = torch::randint(0, 10, {512});
+  const torch::Tensor x = torch::randn({512, 1, 28, 28}).to(device()), y = torch::randint(0, 10, {512}).to(device());
   StageStats stats[2];
   int s = 0;
   for (const char* schedule : {"fill_drain", "1f1b"}) {
     const models::StagedModel model = mlp();
+    model->to(device());
     PipelineTrainer trainer(model, kFashion, split, comm, options(8, {}, schedule));
     for (int step = 0; step < 3; ++step) trainer.train_step(x, y);
     stats[s++] = trainer.stage_stats();
@@ -363,6 +371,8 @@ TEST(pipeline_1f1b, HoldsFewerMicroBatchesAndLessMemoryThanFillDrain) {
   EXPECT_GT(stats[0].compute_seconds, 0.0);
   EXPECT_LE(stats[0].compute_seconds, stats[0].step_seconds);
 }
+
+IDDL_ON_DEVICES(PipelineOn);
 
 }  // namespace
 }  // namespace iddl::pipeline

@@ -32,7 +32,7 @@ TEST(RankMeasures, MetricsNameEachStageAndBoundary) {
   // Two pipelines of two stages: world ranks 0, 1 are pipeline 0.
   const std::vector<RankMeasures> ranks{measures_of_stage(0), measures_of_stage(1), measures_of_stage(0),
                                         measures_of_stage(1)};
-  const auto m = pipeline_metrics(ranks, {{0, 2}, {2, 3}}, {0, 1}, 4, true);
+  const auto m = pipeline_metrics(ranks, {{0, 2}, {2, 3}}, {0, 1}, 4);
   EXPECT_EQ(m.at("pipeline_stages"), 2.0);
   EXPECT_EQ(m.at("pipeline_replicas"), 2.0);
   EXPECT_EQ(m.at("ideal_efficiency"), ideal_efficiency(2, 4));
@@ -54,14 +54,13 @@ TEST(RankMeasures, MetricsNameEachStageAndBoundary) {
   EXPECT_EQ(m.at("codec_seconds.1"), 0.0625 + 0.0625);
   EXPECT_EQ(m.at("update_seconds.1"), 1.0);
   EXPECT_EQ(m.at("update_seconds.0"), 0.5);
-  EXPECT_EQ(pipeline_metrics(ranks, {{0, 2}, {2, 3}}, {0, 1}, 4, false).count("peak_activation_bytes.0"), 0u);
 }
 
 TEST(RankMeasures, FirstAndLastBoundariesComeFromBothSidesOfRankOne) {
   // Groups 0 and 2 on rank 0, group 1 on rank 1: boundary 1 is rank 0's next side and rank 1's previous;
   // boundary 2 rank 1's next side and rank 0's previous.
   const std::vector<RankMeasures> ranks{measures_of_stage(0), measures_of_stage(1)};
-  const auto m = pipeline_metrics(ranks, {{0, 1}, {1, 2}, {2, 3}}, {0, 1, 0}, 4, true);
+  const auto m = pipeline_metrics(ranks, {{0, 1}, {1, 2}, {2, 3}}, {0, 1, 0}, 4);
   EXPECT_EQ(m.at("pipeline_stages"), 2.0);
   EXPECT_EQ(m.at("pipeline_replicas"), 1.0);
   EXPECT_EQ(m.at("ideal_efficiency"), first_and_last_ideal_efficiency(4));
@@ -73,7 +72,7 @@ TEST(RankMeasures, FirstAndLastBoundariesComeFromBothSidesOfRankOne) {
   EXPECT_EQ(m.at("boundary.2.backward_bytes"), 10.0);  // rank 0 sent group 2's input gradients
   EXPECT_EQ(m.at("boundary.2.forward_recv_s"), 0.25);
   EXPECT_EQ(m.at("boundary.2.backward_recv_s"), 0.25);
-  EXPECT_THROW(pipeline_metrics(ranks, {{0, 1}, {1, 3}}, {0, 1, 0}, 4, true), std::invalid_argument);
+  EXPECT_THROW(pipeline_metrics(ranks, {{0, 1}, {1, 3}}, {0, 1, 0}, 4), std::invalid_argument);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/train/flat_tensors.hpp"
 #include "core/train/lr_schedule.hpp"
 #include "core/train/trainer.hpp"
+#include "tests/support/devices.hpp"
 
 namespace {
 
@@ -55,6 +56,9 @@ iddl::data::Dataset synthetic(int64_t train, int64_t test) {
   return iddl::data::load_dataset(options);
 }
 
+// The trainer's tests on every device of tests/support/devices.hpp.
+class TrainerOn : public iddl::testing::OnDevice {};
+
 }  // namespace
 
 TEST(FlatTensors, GradientsAndValuesRoundTrip) {
@@ -69,7 +73,7 @@ TEST(FlatTensors, GradientsAndValuesRoundTrip) {
   EXPECT_EQ(params[1].grad()[0].item<float>(), 24.0f);
 }
 
-TEST(Trainer, LearnsSyntheticDataWellAboveChance) {
+TEST_P(TrainerOn, LearnsSyntheticDataWellAboveChance) {
   const auto data = synthetic(2048, 512);
   torch::manual_seed(1);
   auto model = iddl::models::make_model({"mlp", {64}}, {1, 28, 28, 10});
@@ -77,8 +81,9 @@ TEST(Trainer, LearnsSyntheticDataWellAboveChance) {
   options.epochs = 2;
   options.batch_size = 32;
   Alone hooks;
-  iddl::train::Trainer trainer(model, options, torch::kCPU, nullptr, hooks);
-  iddl::train::EpochDriver driver(trainer, data, options, torch::kCPU);
+  iddl::train::Trainer trainer(model, options, device(), nullptr, hooks);
+  iddl::train::EpochDriver driver(trainer, data, options, device());
+  EXPECT_EQ(model->parameters().front().device(), device());
   const auto first = driver.run_epoch(1);
   const auto second = driver.run_epoch(2);
   EXPECT_LT(second.train_loss, first.train_loss);
@@ -90,7 +95,7 @@ TEST(Trainer, LearnsSyntheticDataWellAboveChance) {
   EXPECT_GT(timing.latency_ms, 0.0);
 }
 
-TEST(Trainer, SameSeedGivesTheSameWeights) {
+TEST_P(TrainerOn, SameSeedGivesTheSameWeights) {
   const auto data = synthetic(256, 64);
   auto train_once = [&] {
     torch::manual_seed(3);
@@ -99,9 +104,9 @@ TEST(Trainer, SameSeedGivesTheSameWeights) {
     options.epochs = 1;
     options.batch_size = 16;
     Alone hooks;
-    iddl::train::Trainer trainer(model, options, torch::kCPU, nullptr, hooks);
-    iddl::train::EpochDriver(trainer, data, options, torch::kCPU).run_epoch(1);
-    return iddl::train::flatten_values(model->parameters());
+    iddl::train::Trainer trainer(model, options, device(), nullptr, hooks);
+    iddl::train::EpochDriver(trainer, data, options, device()).run_epoch(1);
+    return iddl::train::flatten_values(model->parameters()).cpu();
   };
   EXPECT_TRUE(torch::equal(train_once(), train_once()));
 }
@@ -184,3 +189,5 @@ TEST(Trainer, SummedLossWithLrOverBatchStepsLikeTheMean) {
   EXPECT_TRUE(torch::allclose(sum_weights, mean_weights, 1e-4, 1e-5));
   EXPECT_NEAR(sum_loss, mean_loss, 1e-4 * mean_loss);
 }
+
+IDDL_ON_DEVICES(TrainerOn);

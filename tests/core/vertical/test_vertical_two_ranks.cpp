@@ -3,7 +3,8 @@
 // gradient is the centralized one, one allreduce of [N, classes] per training forward. Ensemble: the
 // mean of the members, their own accuracies, a linear combiner that starts as the mean and is fitted
 // identically on both ranks; end_to_end training gives the gradients of one process holding both
-// members and the combiner, and keeps the combiner the same on both ranks.
+// members and the combiner, and keeps the combiner the same on both ranks. On every device: the partition's
+// communication time is its allreduce, not the forward before it.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "core/comm/device_timer.hpp"
+#include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_communicator.hpp"
 #include "core/models/model.hpp"
 #include "core/vertical/ensemble_model.hpp"
 #include "core/vertical/partition_model.hpp"
+#include "tests/support/devices.hpp"
 
 namespace iddl::vertical {
 namespace {
@@ -323,6 +327,39 @@ TEST(vertical_ensemble, UnknownCombineThrows) {
   comm::MpiCommunicator comm;
   EXPECT_THROW(EnsembleModelImpl(ensemble_member(comm.rank()), comm, "median", 10), std::invalid_argument);
 }
+
+class PartitionOnDevice : public iddl::testing::OnDevice {};
+
+// Each rank alone in its communicator, so the allreduce waits for no peer: the forward of a wide part takes
+// most of the call, and none of it is communication (on a GPU the forward's kernels are still running when
+// the allreduce starts; NCCL is set up in the first call).
+TEST_P(PartitionOnDevice, CommunicationTimeExcludesTheForward) {
+  const auto world = comm::make_communicator();
+  const auto alone = world->split(world->rank(), 0);
+  const bool cuda = device().is_cuda();
+  const int64_t width = cuda ? 4096 : 1024, rows = cuda ? 16384 : 1024;
+  torch::manual_seed(5);
+  auto model = std::make_shared<PartitionModelImpl>(
+      models::make_model({"mlp", {width, width}, {}, ModelPart{world->rank(), 2, world->rank() == 0}}, kFashion),
+      *alone);
+  model->to(device());
+  model->train();
+  const torch::Tensor x = torch::randn({rows, 1, 28, 28}, on_device());
+  torch::NoGradGuard no_grad;
+  for (int call = 0; call < 2; ++call) {  // the first call sets up NCCL and the kernels
+    alone->take_stats();
+    const comm::DeviceTimer timer(device());
+    const torch::Tensor logits = model->forward(x);
+    const double forward_s = timer.seconds();
+    const auto stats = alone->take_stats();
+    SCOPED_TRACE("call " + std::to_string(call));
+    EXPECT_EQ(stats.bytes_sent, 0) << "an allreduce over one rank sends nothing";
+    EXPECT_LT(stats.seconds, 0.5 * forward_s) << "communication " << stats.seconds << " s of a forward of "
+                                              << forward_s << " s";
+  }
+}
+
+IDDL_ON_DEVICES(PartitionOnDevice);
 
 }  // namespace
 }  // namespace iddl::vertical

@@ -1,0 +1,45 @@
+#include "core/comm/cuda_measures.hpp"
+
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAStream.h>
+
+namespace iddl::comm::cuda {
+
+struct StreamMark {
+  at::cuda::CUDAEvent event{cudaEventDefault};  // timing enabled
+  int device = 0;
+};
+
+namespace {
+
+constexpr auto kAggregate = static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
+
+c10::cuda::CUDACachingAllocator::DeviceStats stats_of(int device) {
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+}
+
+}  // namespace
+
+std::shared_ptr<StreamMark> mark_stream(int device) {
+  auto mark = std::make_shared<StreamMark>();
+  const at::cuda::CUDAStream stream = at::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device));
+  mark->device = stream.device_index();
+  mark->event.record(stream);
+  return mark;
+}
+
+double seconds_since(const StreamMark& start) {
+  StreamMark end;
+  end.event.record(at::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(start.device)));
+  end.event.synchronize();
+  return static_cast<double>(start.event.elapsed_time(end.event)) / 1000.0;
+}
+
+int64_t allocated_bytes(int device) { return stats_of(device).allocated_bytes[kAggregate].current; }
+
+int64_t peak_allocated_bytes(int device) { return stats_of(device).allocated_bytes[kAggregate].peak; }
+
+void reset_peak_allocated(int device) { c10::cuda::CUDACachingAllocator::resetPeakStats(device); }
+
+}  // namespace iddl::comm::cuda

@@ -1,0 +1,26 @@
+#include "core/comm/device_timer.hpp"
+
+#include <stdexcept>
+
+#include "core/comm/cuda_measures.hpp"
+#include "core/comm/stopwatch.hpp"
+
+namespace iddl::comm {
+
+DeviceTimer::DeviceTimer(const torch::Device& device) : start_(std::chrono::steady_clock::now()) {
+  if (!device.is_cuda()) return;
+#ifdef IDDL_HAVE_CUDA_MEASURES
+  mark_ = cuda::mark_stream(device.index());
+#else
+  throw std::logic_error("DeviceTimer: a CUDA device in an IDDL built against a LibTorch without CUDA");
+#endif
+}
+
+double DeviceTimer::seconds() const {
+#ifdef IDDL_HAVE_CUDA_MEASURES
+  if (mark_) return cuda::seconds_since(*mark_);
+#endif
+  return seconds_since(start_);
+}
+
+}  // namespace iddl::comm
