@@ -291,10 +291,10 @@ void split_codes(const float* x, int64_t n, int bits, int split, int wire, Bucke
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// decode_codes of 2..8 buckets (split 1..3) for `count` (a multiple of 8) codes: the table in two registers, read
-// with a lane permute.
+// decode_codes of 1..8 buckets (split 0..3) for `count` (a multiple of 8) codes: the table in two registers, read
+// with a lane permute; `stream`: non-temporal stores (`out` 32-byte aligned, the caller fences).
 __attribute__((target("avx2"))) void decode_codes_avx2(const uint32_t* codes, int64_t count, int bits, int split,
-                                                       const float* min, const float* step, float* out) {
+                                                       const float* min, const float* step, bool stream, float* out) {
   float mins[8] = {}, steps[8] = {};
   for (int j = 0; j < (1 << split); ++j) {
     mins[j] = min[j];
@@ -308,8 +308,13 @@ __attribute__((target("avx2"))) void decode_codes_avx2(const uint32_t* codes, in
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
     const __m256i j = _mm256_and_si256(_mm256_srl_epi32(c, shift), bucket_mask);
     const __m256 level = _mm256_cvtepi32_ps(_mm256_and_si256(c, level_mask));
-    _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_permutevar8x32_ps(table_min, j),
-                                            _mm256_mul_ps(level, _mm256_permutevar8x32_ps(table_step, j))));
+    const __m256 value = _mm256_add_ps(_mm256_permutevar8x32_ps(table_min, j),
+                                       _mm256_mul_ps(level, _mm256_permutevar8x32_ps(table_step, j)));
+    if (stream) {
+      _mm256_stream_ps(out + i, value);
+    } else {
+      _mm256_storeu_ps(out + i, value);
+    }
   }
 }
 
@@ -320,14 +325,15 @@ bool has_avx2() {
 #endif
 
 // Values of `count` codes: min[j] + level * step[j] for bucket j in the high bits (masked: an Int container has room
-// above the bucket index, and the mask keeps a malformed code inside the table).
+// above the bucket index, and the mask keeps a malformed code inside the table). `stream`: may store past the
+// caches (the caller fences).
 IDDL_VECTOR_CLONES void decode_codes(const uint32_t* codes, int64_t count, int bits, int split, const float* min,
-                                     const float* step, float* out) {
+                                     const float* step, bool stream, float* out) {
   const uint32_t level_mask = (1u << bits) - 1, bucket_mask = (1u << split) - 1;
 #if defined(__x86_64__) || defined(__i386__)
-  if (split >= 1 && split <= 3 && has_avx2()) {
+  if (split <= 3 && has_avx2()) {
     const int64_t whole = count / 8 * 8;
-    decode_codes_avx2(codes, whole, bits, split, min, step, out);
+    decode_codes_avx2(codes, whole, bits, split, min, step, stream && reinterpret_cast<uintptr_t>(out) % 32 == 0, out);
     codes += whole;
     out += whole;
     count -= whole;
@@ -424,6 +430,8 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
   const uint8_t* packed = payload.data_ptr<uint8_t>() + 8 * buckets.min.numel();
   torch::Tensor out = torch::empty({n}, torch::kFloat32);
   float* values = out.data_ptr<float>();
+  // A vector larger than the caches keep (8 MiB) is written past them, so its lines are not first read.
+  const bool stream = n >= (int64_t{1} << 21);
   uint32_t codes[kBlock];  // a block of kBlock codes unpacks from whole bytes
   for (int64_t block = 0; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
@@ -433,8 +441,11 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
     } else {
       unpack_bits(block_in, count, wire_bits(), codes);
     }
-    decode_codes(codes, count, bits_, split_, min, step, values + block);
+    decode_codes(codes, count, bits_, split_, min, step, stream, values + block);
   }
+#if defined(__x86_64__) || defined(__i386__)
+  if (stream) _mm_sfence();
+#endif
   return out.view(shape);
 }
 

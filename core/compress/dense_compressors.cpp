@@ -105,6 +105,13 @@ inline void put(float* out, float v) {
   *out = (S == Store::Add ? *out : 0.0f) + v;
 }
 
+// Whether a decoder writes the `count` floats of `out` with non-temporal stores of `alignment` bytes: when it writes
+// a fresh vector (Write) larger than the caches keep (8 MiB) at such an address, so its lines are not first read.
+template <Store S>
+bool streams(const float* out, int64_t count, uintptr_t alignment) {
+  return S == Store::Write && count >= (int64_t{1} << 21) && reinterpret_cast<uintptr_t>(out) % alignment == 0;
+}
+
 // Entries processed per block: the uniforms of a block stay in L1.
 constexpr int64_t kBlock = 2048;
 
@@ -186,12 +193,19 @@ __attribute__((target("avx,f16c"))) void to_half_f16c(const float* x, int64_t n,
 template <Store S>
 __attribute__((target("avx,f16c"))) void put_half_f16c(const uint16_t* half, int64_t n, float w, float* out) {
   const __m256 weight = _mm256_set1_ps(w);
+  const bool stream = streams<S>(out, n, 32);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(half + i)));
     const __m256 base = S == Store::Add ? _mm256_loadu_ps(out + i) : _mm256_setzero_ps();
-    _mm256_storeu_ps(out + i, _mm256_add_ps(base, _mm256_mul_ps(weight, v)));
+    const __m256 sum = _mm256_add_ps(base, _mm256_mul_ps(weight, v));
+    if (stream) {
+      _mm256_stream_ps(out + i, sum);
+    } else {
+      _mm256_storeu_ps(out + i, sum);
+    }
   }
+  if (stream) _mm_sfence();
   for (; i < n; ++i) put<S>(out + i, w * static_cast<float>(c10::Half(half[i], c10::Half::from_bits())));
 }
 #endif
@@ -234,11 +248,18 @@ template <Store S>
 IDDL_VECTOR_CLONES void put_ternary(const uint8_t* in, int64_t count, float step, float* out) {
 #ifdef IDDL_X86
   const __m128 weight = _mm_set1_ps(step);  // a byte's 4 levels are one 16-byte row of the table
+  const bool stream = streams<S>(out, count, 16);
   for (int64_t k = 0; k < count / 4; ++k) {
     const __m128 level = _mm_loadu_ps(kTernary.value[in[k]]);
     const __m128 base = S == Store::Add ? _mm_loadu_ps(out + 4 * k) : _mm_setzero_ps();
-    _mm_storeu_ps(out + 4 * k, _mm_add_ps(base, _mm_mul_ps(weight, level)));
+    const __m128 sum = _mm_add_ps(base, _mm_mul_ps(weight, level));
+    if (stream) {
+      _mm_stream_ps(out + 4 * k, sum);
+    } else {
+      _mm_storeu_ps(out + 4 * k, sum);
+    }
   }
+  if (stream) _mm_sfence();
 #else
   for (int64_t k = 0; k < count / 4; ++k) {
     const float* level = kTernary.value[in[k]];
@@ -340,12 +361,19 @@ template <Store S>
 __attribute__((target("avx2"))) void put_qsgd_bytes_avx2(const uint8_t* levels, const uint8_t* negative,
                                                           int64_t count, float step, float* out) {
   const __m256 factor = _mm256_set1_ps(step);
+  const bool stream = streams<S>(out, count, 32);
   for (int64_t i = 0; i < count; i += 8) {
     const __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(levels + i)));
     const __m256 signed_level = _mm256_mul_ps(_mm256_loadu_ps(kSigns.value[negative[i / 8]]), _mm256_cvtepi32_ps(wide));
     const __m256 base = S == Store::Add ? _mm256_loadu_ps(out + i) : _mm256_setzero_ps();
-    _mm256_storeu_ps(out + i, _mm256_add_ps(base, _mm256_mul_ps(signed_level, factor)));
+    const __m256 sum = _mm256_add_ps(base, _mm256_mul_ps(signed_level, factor));
+    if (stream) {
+      _mm256_stream_ps(out + i, sum);
+    } else {
+      _mm256_storeu_ps(out + i, sum);
+    }
   }
+  if (stream) _mm_sfence();
 }
 #endif
 

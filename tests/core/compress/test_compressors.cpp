@@ -362,7 +362,8 @@ TEST(compress, DecodeIsTheSumIntoZerosBitForBit) {
     for (const int levels : {4, 256}) {
       nlohmann::json params = every_param();
       params["levels"] = levels;
-      for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{5003}}) {
+      // (2^21 values and more are written past the caches.)
+      for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{5003}, (int64_t{1} << 21) + 5}) {
         const torch::Tensor x = dense_input(n, 60 + static_cast<uint64_t>(n));
         auto compressor = make_compressor({method, "layerwise", false, params}, generator(61));
         const torch::Tensor payload = compressor->encode(x);
