@@ -7,10 +7,15 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "core/compress/bit_pack.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace iddl::compress {
 namespace {
@@ -25,10 +30,13 @@ namespace {
 // Entries coded per block: a block's codes stay in L1.
 constexpr int64_t kBlock = 2048;
 
-// The smallest and largest of n > 0 floats (8 independent lanes, so the loop vectorizes).
-IDDL_VECTOR_CLONES std::pair<float, float> lane_minmax(const float* x, int64_t n) {
+// The smallest and largest of `start_low`, `start_high` and n floats (8 independent lanes, so the loop vectorizes).
+IDDL_VECTOR_CLONES std::pair<float, float> lane_minmax(const float* x, int64_t n, float start_low, float start_high) {
   float low[8], high[8];
-  for (int j = 0; j < 8; ++j) low[j] = high[j] = x[0];
+  for (int j = 0; j < 8; ++j) {
+    low[j] = start_low;
+    high[j] = start_high;
+  }
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     for (int j = 0; j < 8; ++j) {
@@ -47,13 +55,18 @@ IDDL_VECTOR_CLONES std::pair<float, float> lane_minmax(const float* x, int64_t n
   return {a, b};
 }
 
-// std::minmax_element's values: the first smallest and the last largest (they differ from the lanes' only in the
-// sign of a zero).
-std::pair<float, float> first_min_last_max(const float* x, int64_t n) {
-  auto [low, high] = lane_minmax(x, n);
+// std::minmax_element's values from the lanes' smallest and largest of x[0..n): the first smallest and the last
+// largest (they differ from the lanes' only in the sign of a zero).
+std::pair<float, float> first_min_last_max(const float* x, int64_t n, float low, float high) {
   if (low == 0.0f) low = *std::find(x, x + n, low);
   if (high == 0.0f) high = *std::find(std::make_reverse_iterator(x + n), std::make_reverse_iterator(x), high);
   return {low, high};
+}
+
+// std::minmax_element's values of n > 0 floats.
+std::pair<float, float> first_min_last_max(const float* x, int64_t n) {
+  const auto [low, high] = lane_minmax(x, n, x[0], x[0]);
+  return first_min_last_max(x, n, low, high);
 }
 
 // (Levels pass through int32, which converts to and from float in vector registers; they are below 2^16.)
@@ -139,9 +152,11 @@ IDDL_VECTOR_CLONES void bracket_block(const float* x, int64_t count, const float
 
 // The values at positions p_1 .. p_{B-1} (the boundaries b_j, the first value of bucket j), the value just before
 // each and, for each, how many values are below it: read from one pass that counts the values below a bracket
-// around each position (from a strided sample) and collects those inside. False when a bracket misses its position.
+// around each position (from a strided sample) and collects those inside, and that also finds the smallest and
+// largest value (`extremes`, as first_min_last_max). False when a bracket misses its position.
 template <int Boundaries>
-bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundary, float* before, int64_t* below) {
+bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundary, float* before, int64_t* below,
+                     std::pair<float, float>& extremes) {
   constexpr int64_t kSample = 1 << 16;
   std::vector<float> sample(static_cast<size_t>(kSample));
   const int64_t stride = n / kSample;
@@ -158,16 +173,24 @@ bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundar
   }
   int64_t less[Boundaries] = {};
   std::vector<float> inside[Boundaries];
-  uint8_t flag[kBlock];
+  uint8_t flag[kBlock] = {};
+  float low = x[0], high = x[0];
   for (int64_t block = 0; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
     const float* xb = x + block;
     bracket_block<Boundaries>(xb, count, lo, hi, less, flag);
-    for (int64_t i = 0; i < count; ++i)
-      if (flag[i])
-        for (int j = 0; j < Boundaries; ++j)
-          if (lo[j] <= xb[i] && xb[i] <= hi[j]) inside[j].push_back(xb[i]);
+    std::tie(low, high) = lane_minmax(xb, count, low, high);  // the block is in L1 now
+    for (int64_t word = 0; word < count; word += 8) {  // most values are outside every bracket: 8 flags at a time
+      uint64_t flags;
+      std::memcpy(&flags, flag + word, 8);
+      if (flags == 0) continue;
+      for (int64_t i = word; i < std::min(count, word + 8); ++i)
+        if (flag[i])
+          for (int j = 0; j < Boundaries; ++j)
+            if (lo[j] <= xb[i] && xb[i] <= hi[j]) inside[j].push_back(xb[i]);
+    }
   }
+  extremes = first_min_last_max(x, n, low, high);
   for (int j = 0; j < Boundaries; ++j) {
     const int64_t rank = b.position[j + 1] - less[j];  // of b_j among the values inside the bracket
     std::vector<float>& v = inside[j];
@@ -214,8 +237,9 @@ template <int Boundaries>
 bool selected_codes(const float* x, int64_t n, int bits, int wire, Buckets& b, uint8_t* packed) {
   float boundary[Boundaries], before[Boundaries];
   int64_t below[Boundaries];
-  if (!find_boundaries<Boundaries>(x, n, b, boundary, before, below)) return false;
-  const auto [low, high] = first_min_last_max(x, n);
+  std::pair<float, float> extremes;
+  if (!find_boundaries<Boundaries>(x, n, b, boundary, before, below, extremes)) return false;
+  const auto [low, high] = extremes;
   const auto top = static_cast<float>((int64_t{1} << bits) - 1);
   for (int j = 0; j <= Boundaries; ++j) {
     b.min[j] = j == 0 ? low : boundary[j - 1];
@@ -266,11 +290,55 @@ void split_codes(const float* x, int64_t n, int bits, int split, int wire, Bucke
   pack_bits(codes.data(), n, wire, packed);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// decode_codes of 1..8 buckets (split 0..3) for `count` (a multiple of 8) codes: the table in two registers, read
+// with a lane permute; `stream`: non-temporal stores (`out` 32-byte aligned, the caller fences).
+__attribute__((target("avx2"))) void decode_codes_avx2(const uint32_t* codes, int64_t count, int bits, int split,
+                                                       const float* min, const float* step, bool stream, float* out) {
+  float mins[8] = {}, steps[8] = {};
+  for (int j = 0; j < (1 << split); ++j) {
+    mins[j] = min[j];
+    steps[j] = step[j];
+  }
+  const __m256 table_min = _mm256_loadu_ps(mins), table_step = _mm256_loadu_ps(steps);
+  const __m256i level_mask = _mm256_set1_epi32(static_cast<int>((1u << bits) - 1));
+  const __m256i bucket_mask = _mm256_set1_epi32((1 << split) - 1);
+  const __m128i shift = _mm_cvtsi32_si128(bits);
+  for (int64_t i = 0; i < count; i += 8) {
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i));
+    const __m256i j = _mm256_and_si256(_mm256_srl_epi32(c, shift), bucket_mask);
+    const __m256 level = _mm256_cvtepi32_ps(_mm256_and_si256(c, level_mask));
+    const __m256 value = _mm256_add_ps(_mm256_permutevar8x32_ps(table_min, j),
+                                       _mm256_mul_ps(level, _mm256_permutevar8x32_ps(table_step, j)));
+    if (stream) {
+      _mm256_stream_ps(out + i, value);
+    } else {
+      _mm256_storeu_ps(out + i, value);
+    }
+  }
+}
+
+bool has_avx2() {
+  static const bool supported = __builtin_cpu_supports("avx2");
+  return supported;
+}
+#endif
+
 // Values of `count` codes: min[j] + level * step[j] for bucket j in the high bits (masked: an Int container has room
-// above the bucket index, and the mask keeps a malformed code inside the table).
+// above the bucket index, and the mask keeps a malformed code inside the table). `stream`: may store past the
+// caches (the caller fences).
 IDDL_VECTOR_CLONES void decode_codes(const uint32_t* codes, int64_t count, int bits, int split, const float* min,
-                                     const float* step, float* out) {
+                                     const float* step, bool stream, float* out) {
   const uint32_t level_mask = (1u << bits) - 1, bucket_mask = (1u << split) - 1;
+#if defined(__x86_64__) || defined(__i386__)
+  if (split <= 3 && has_avx2()) {
+    const int64_t whole = count / 8 * 8;
+    decode_codes_avx2(codes, whole, bits, split, min, step, stream && reinterpret_cast<uintptr_t>(out) % 32 == 0, out);
+    codes += whole;
+    out += whole;
+    count -= whole;
+  }
+#endif
   if (split == 0) {  // one bucket: no table lookups
     for (int64_t i = 0; i < count; ++i)
       out[i] = min[0] + static_cast<float>(static_cast<int32_t>(codes[i] & level_mask)) * step[0];
@@ -362,6 +430,8 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
   const uint8_t* packed = payload.data_ptr<uint8_t>() + 8 * buckets.min.numel();
   torch::Tensor out = torch::empty({n}, torch::kFloat32);
   float* values = out.data_ptr<float>();
+  // A vector larger than the caches keep (8 MiB) is written past them, so its lines are not first read.
+  const bool stream = n >= (int64_t{1} << 21);
   uint32_t codes[kBlock];  // a block of kBlock codes unpacks from whole bytes
   for (int64_t block = 0; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
@@ -371,8 +441,11 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
     } else {
       unpack_bits(block_in, count, wire_bits(), codes);
     }
-    decode_codes(codes, count, bits_, split_, min, step, values + block);
+    decode_codes(codes, count, bits_, split_, min, step, stream, values + block);
   }
+#if defined(__x86_64__) || defined(__i386__)
+  if (stream) _mm_sfence();
+#endif
   return out.view(shape);
 }
 

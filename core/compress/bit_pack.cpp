@@ -16,10 +16,19 @@ void check_bits(int bits) {
 
 using Word = unsigned __int128;
 
-// 8 codes of `Bits` (1..16) bits, least significant first, into Bits bytes (little-endian hosts).
+// 8 codes of `Bits` (1..16) bits, least significant first, into Bits bytes (little-endian hosts); of an even
+// width, 4 codes fill Bits / 2 bytes of a 64-bit word.
 template <int Bits>
 void pack_groups(const uint32_t* codes, int64_t groups, uint8_t* out) {
   constexpr uint32_t mask = (1u << Bits) - 1;
+  if constexpr (Bits % 2 == 0) {
+    for (int64_t q = 0; q < 2 * groups; ++q) {
+      uint64_t word = 0;
+      for (int j = 0; j < 4; ++j) word |= static_cast<uint64_t>(codes[4 * q + j] & mask) << (Bits * j);
+      std::memcpy(out + Bits / 2 * q, &word, Bits / 2);
+    }
+    return;
+  }
   for (int64_t g = 0; g < groups; ++g) {
     Word word = 0;
     for (int j = 0; j < 8; ++j) word |= static_cast<Word>(codes[8 * g + j] & mask) << (Bits * j);
@@ -31,6 +40,14 @@ void pack_groups(const uint32_t* codes, int64_t groups, uint8_t* out) {
 template <int Bits>
 void unpack_groups(const uint8_t* in, int64_t groups, uint32_t* codes) {
   constexpr uint32_t mask = (1u << Bits) - 1;
+  if constexpr (Bits % 2 == 0) {
+    for (int64_t q = 0; q < 2 * groups; ++q) {
+      uint64_t word = 0;
+      std::memcpy(&word, in + Bits / 2 * q, Bits / 2);
+      for (int j = 0; j < 4; ++j) codes[4 * q + j] = static_cast<uint32_t>(word >> (Bits * j)) & mask;
+    }
+    return;
+  }
   for (int64_t g = 0; g < groups; ++g) {
     Word word = 0;
     std::memcpy(&word, in + Bits * g, Bits);

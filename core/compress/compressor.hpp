@@ -16,8 +16,9 @@ class Compressor {
   // padding is ignored.
   virtual void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const = 0;
 
-  // The float32 vector of `numel` entries that `payload` stands for.
-  torch::Tensor decode(const torch::Tensor& payload, int64_t numel) const {
+  // The float32 vector of `numel` entries that `payload` stands for (by default a zero vector plus decode_add; the
+  // dense compressors write it directly).
+  virtual torch::Tensor decode(const torch::Tensor& payload, int64_t numel) const {
     torch::Tensor out = torch::zeros({numel}, torch::kFloat32);
     decode_add(payload, 1.0, out);
     return out;

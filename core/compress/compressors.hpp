@@ -72,6 +72,7 @@ class TernGrad : public Compressor {
   explicit TernGrad(torch::Generator generator);
   torch::Tensor encode(const torch::Tensor& values) override;
   void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+  torch::Tensor decode(const torch::Tensor& payload, int64_t numel) const override;
 
  private:
   torch::Generator generator_;
@@ -83,6 +84,7 @@ class Qsgd : public Compressor {
   Qsgd(int levels, torch::Generator generator);
   torch::Tensor encode(const torch::Tensor& values) override;
   void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+  torch::Tensor decode(const torch::Tensor& payload, int64_t numel) const override;
   // Bits of one level code: ceil(log2(levels)).
   int level_bits() const { return bits_; }
 
@@ -97,6 +99,7 @@ class Fp16 : public Compressor {
  public:
   torch::Tensor encode(const torch::Tensor& values) override;
   void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+  torch::Tensor decode(const torch::Tensor& payload, int64_t numel) const override;
 };
 
 // Scaled sign (EF-SignSGD): float32 scale mean|x|, then one sign bit per entry, 8 per byte.
@@ -104,6 +107,7 @@ class SignSgd : public Compressor {
  public:
   torch::Tensor encode(const torch::Tensor& values) override;
   void decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const override;
+  torch::Tensor decode(const torch::Tensor& payload, int64_t numel) const override;
 };
 
 }  // namespace iddl::compress

@@ -87,17 +87,36 @@ class UniformLanes {
   }
   // Writes the next `count` (a multiple of 8) uniforms to `out`.
   void fill(float* out, int64_t count) { fill_lanes(lanes_, out, count); }
+  // The lanes' state, for a kernel that draws in fill's order (8 uniforms, lane j's for entry 8k + j).
+  uint32_t* state() { return lanes_; }
   static constexpr int kLanes = 8;
 
  private:
   uint32_t lanes_[kLanes];
 };
 
+// How a decoder puts a value v at out[i]: Add adds it to what is there (decode_add); Write writes 0 + v, the bits
+// that adding v to a zeroed vector gives (decode, without the zero fill and the read).
+enum class Store { Add, Write };
+
+// out[0] = out[0] + v or 0 + v as `S` says.
+template <Store S>
+inline void put(float* out, float v) {
+  *out = (S == Store::Add ? *out : 0.0f) + v;
+}
+
+// Whether a decoder writes the `count` floats of `out` with non-temporal stores of `alignment` bytes: when it writes
+// a fresh vector (Write) larger than the caches keep (8 MiB) at such an address, so its lines are not first read.
+template <Store S>
+bool streams(const float* out, int64_t count, uintptr_t alignment) {
+  return S == Store::Write && count >= (int64_t{1} << 21) && reinterpret_cast<uintptr_t>(out) % alignment == 0;
+}
+
 // Entries processed per block: the uniforms of a block stay in L1.
 constexpr int64_t kBlock = 2048;
 
 // max |x| over n floats (independent lanes so the loop vectorizes).
-float max_magnitude(const float* x, int64_t n) {
+IDDL_VECTOR_CLONES float max_magnitude(const float* x, int64_t n) {
   float lane[8] = {};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -138,6 +157,16 @@ inline uint8_t sign_byte(const float* x) {
 #endif
 }
 
+// Whether this CPU has AVX2 (the fused TernGrad and QSGD kernels).
+bool has_avx2() {
+#ifdef IDDL_X86
+  static const bool supported = __builtin_cpu_supports("avx2");
+  return supported;
+#else
+  return false;
+#endif
+}
+
 // Whether this CPU converts float <-> half in hardware (F16C, with AVX).
 bool has_f16c() {
 #ifdef IDDL_X86
@@ -160,15 +189,24 @@ __attribute__((target("avx,f16c"))) void to_half_f16c(const float* x, int64_t n,
   for (; i < n; ++i) out[i] = c10::Half(std::clamp(x[i], -65504.0f, 65504.0f)).x;
 }
 
-// sum[i] += w * half[i], 8 at a time in hardware.
-__attribute__((target("avx,f16c"))) void add_half_f16c(const uint16_t* half, int64_t n, float w, float* sum) {
+// out[i] (+)= w * half[i] as `S` says, 8 at a time in hardware.
+template <Store S>
+__attribute__((target("avx,f16c"))) void put_half_f16c(const uint16_t* half, int64_t n, float w, float* out) {
   const __m256 weight = _mm256_set1_ps(w);
+  const bool stream = streams<S>(out, n, 32);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(half + i)));
-    _mm256_storeu_ps(sum + i, _mm256_add_ps(_mm256_loadu_ps(sum + i), _mm256_mul_ps(weight, v)));
+    const __m256 base = S == Store::Add ? _mm256_loadu_ps(out + i) : _mm256_setzero_ps();
+    const __m256 sum = _mm256_add_ps(base, _mm256_mul_ps(weight, v));
+    if (stream) {
+      _mm256_stream_ps(out + i, sum);
+    } else {
+      _mm256_storeu_ps(out + i, sum);
+    }
   }
-  for (; i < n; ++i) sum[i] += w * static_cast<float>(c10::Half(half[i], c10::Half::from_bits()));
+  if (stream) _mm_sfence();
+  for (; i < n; ++i) put<S>(out + i, w * static_cast<float>(c10::Half(half[i], c10::Half::from_bits())));
 }
 #endif
 
@@ -205,18 +243,27 @@ IDDL_VECTOR_CLONES void ternary_codes(const float* x, const float* u, int64_t co
     out[k] = static_cast<uint8_t>(code[4 * k] | code[4 * k + 1] << 2 | code[4 * k + 2] << 4 | code[4 * k + 3] << 6);
 }
 
-// sum[i] += step for code 1, -step for code 2, for `count` (a multiple of 4) entries packed 4 per byte.
-IDDL_VECTOR_CLONES void add_ternary(const uint8_t* in, int64_t count, float step, float* sum) {
+// out[i] (+)= step for code 1, -step for code 2, for `count` (a multiple of 4) entries packed 4 per byte.
+template <Store S>
+IDDL_VECTOR_CLONES void put_ternary(const uint8_t* in, int64_t count, float step, float* out) {
 #ifdef IDDL_X86
   const __m128 weight = _mm_set1_ps(step);  // a byte's 4 levels are one 16-byte row of the table
+  const bool stream = streams<S>(out, count, 16);
   for (int64_t k = 0; k < count / 4; ++k) {
     const __m128 level = _mm_loadu_ps(kTernary.value[in[k]]);
-    _mm_storeu_ps(sum + 4 * k, _mm_add_ps(_mm_loadu_ps(sum + 4 * k), _mm_mul_ps(weight, level)));
+    const __m128 base = S == Store::Add ? _mm_loadu_ps(out + 4 * k) : _mm_setzero_ps();
+    const __m128 sum = _mm_add_ps(base, _mm_mul_ps(weight, level));
+    if (stream) {
+      _mm_stream_ps(out + 4 * k, sum);
+    } else {
+      _mm_storeu_ps(out + 4 * k, sum);
+    }
   }
+  if (stream) _mm_sfence();
 #else
   for (int64_t k = 0; k < count / 4; ++k) {
     const float* level = kTernary.value[in[k]];
-    for (int j = 0; j < 4; ++j) sum[4 * k + j] += step * level[j];
+    for (int j = 0; j < 4; ++j) put<S>(out + 4 * k + j, step * level[j]);
   }
 #endif
 }
@@ -232,16 +279,117 @@ IDDL_VECTOR_CLONES void qsgd_levels(const float* x, const float* u, int64_t coun
   }
 }
 
-// sum[i] += (1 - 2 sign bit) * level[i] * step for `count` (a multiple of 8) entries starting at
+#ifdef IDDL_X86
+// Bit j of each byte value at bit 2j: two 8-bit masks interleave into 8 two-bit codes.
+struct SpreadTable {
+  uint16_t value[256];
+  SpreadTable() {
+    for (int b = 0; b < 256; ++b) {
+      value[b] = 0;
+      for (int j = 0; j < 8; ++j) value[b] = static_cast<uint16_t>(value[b] | ((b >> j) & 1) << (2 * j));
+    }
+  }
+};
+const SpreadTable kSpread;
+
+// The next uniform of each of 8 xorshift32 lanes `s`, exactly as fill_lanes draws it.
+__attribute__((target("avx2"))) inline __m256 next_uniforms(__m256i& s) {
+  s = _mm256_xor_si256(s, _mm256_slli_epi32(s, 13));
+  s = _mm256_xor_si256(s, _mm256_srli_epi32(s, 17));
+  s = _mm256_xor_si256(s, _mm256_slli_epi32(s, 5));
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(s, 8)), _mm256_set1_ps(1.0f / 16777216.0f));
+}
+
+// TernGrad codes of `count` (a multiple of 8) entries, as ternary_codes with the uniforms fill_lanes would draw from
+// `lanes`, in one pass: 8 entries per step, two compare masks spread into 16 bits.
+__attribute__((target("avx2"))) void ternary_codes_avx2(const float* x, int64_t count, float scale, uint32_t* lanes,
+                                                         uint8_t* out) {
+  __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes));
+  const __m256 factor = _mm256_set1_ps(scale), sign = _mm256_set1_ps(-0.0f);
+  for (int64_t i = 0; i < count; i += 8) {
+    const __m256 threshold = _mm256_mul_ps(next_uniforms(s), factor);
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const int plus = _mm256_movemask_ps(_mm256_cmp_ps(threshold, v, _CMP_LT_OQ));
+    const int minus = _mm256_movemask_ps(_mm256_cmp_ps(threshold, _mm256_xor_ps(v, sign), _CMP_LT_OQ));
+    const auto codes = static_cast<uint16_t>(kSpread.value[plus] | kSpread.value[minus] << 1);
+    std::memcpy(out + i / 4, &codes, 2);
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), s);
+}
+
+// QSGD byte levels (as qsgd_levels, the uniforms fill_lanes would draw from `lanes`) and sign bits of `count` (a
+// multiple of 8) entries in one pass, 8 per step.
+__attribute__((target("avx2"))) void qsgd_bytes_avx2(const float* x, int64_t count, float per_norm, float top,
+                                                      uint32_t* lanes, uint8_t* levels, uint8_t* negative) {
+  __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes));
+  const __m256 factor = _mm256_set1_ps(per_norm), last = _mm256_set1_ps(top), one = _mm256_set1_ps(1.0f);
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), zero = _mm256_setzero_ps();
+  const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,  //
+                                             0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  for (int64_t i = 0; i < count; i += 8) {
+    const __m256 u = next_uniforms(s);
+    const __m256 v = _mm256_loadu_ps(x + i);
+    // min(a, top) as std::min(a, top): top when top < a, else a (NaN included)
+    const __m256 position = _mm256_min_ps(last, _mm256_mul_ps(_mm256_and_ps(v, magnitude), factor));
+    const __m256 below = _mm256_cvtepi32_ps(_mm256_cvttps_epi32(position));
+    const __m256 up = _mm256_and_ps(_mm256_cmp_ps(u, _mm256_sub_ps(position, below), _CMP_LT_OQ), one);
+    const __m256i level = _mm256_shuffle_epi8(_mm256_cvttps_epi32(_mm256_min_ps(last, _mm256_add_ps(below, up))),
+                                              low_bytes);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(levels + i),
+                     _mm_unpacklo_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1)));
+    negative[i / 8] = static_cast<uint8_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)));
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), s);
+}
+#endif
+
+// out[i] (+)= (1 - 2 sign bit) * level[i] * step for `count` (a multiple of 8) entries starting at
 // entry `first` (a multiple of 8).
-IDDL_VECTOR_CLONES void add_qsgd(const uint32_t* level, const uint8_t* negative, int64_t first, int64_t count,
-                                 float step, float* sum) {
+template <Store S>
+IDDL_VECTOR_CLONES void put_qsgd(const uint32_t* level, const uint8_t* negative, int64_t first, int64_t count,
+                                 float step, float* out) {
   for (int64_t k = 0; k < count / 8; ++k) {
     const float* sign = kSigns.value[negative[first / 8 + k]];
     for (int j = 0; j < 8; ++j)  // levels are below 2^16: through int32, which converts in vector registers
-      sum[first + 8 * k + j] += sign[j] * static_cast<float>(static_cast<int32_t>(level[8 * k + j])) * step;
+      put<S>(out + first + 8 * k + j, sign[j] * static_cast<float>(static_cast<int32_t>(level[8 * k + j])) * step);
   }
 }
+
+#ifdef IDDL_X86
+// out[i] (+)= (1 - 2 sign bit i) * level byte i * step for `count` (a multiple of 8) entries, as put_qsgd.
+template <Store S>
+__attribute__((target("avx2"))) void put_qsgd_bytes_avx2(const uint8_t* levels, const uint8_t* negative,
+                                                          int64_t count, float step, float* out) {
+  const __m256 factor = _mm256_set1_ps(step);
+  const bool stream = streams<S>(out, count, 32);
+  for (int64_t i = 0; i < count; i += 8) {
+    const __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(levels + i)));
+    const __m256 signed_level = _mm256_mul_ps(_mm256_loadu_ps(kSigns.value[negative[i / 8]]), _mm256_cvtepi32_ps(wide));
+    const __m256 base = S == Store::Add ? _mm256_loadu_ps(out + i) : _mm256_setzero_ps();
+    const __m256 sum = _mm256_add_ps(base, _mm256_mul_ps(signed_level, factor));
+    if (stream) {
+      _mm256_stream_ps(out + i, sum);
+    } else {
+      _mm256_storeu_ps(out + i, sum);
+    }
+  }
+  if (stream) _mm_sfence();
+}
+#endif
+
+// out[i] (+)= step * (1 - 2 sign bit i) for n entries.
+template <Store S>
+IDDL_VECTOR_CLONES void put_signs(const uint8_t* negative, int64_t n, float step, float* out) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float* sign = kSigns.value[negative[i / 8]];
+    for (int j = 0; j < 8; ++j) put<S>(out + i + j, step * sign[j]);
+  }
+  for (; i < n; ++i) put<S>(out + i, step * kSigns.value[negative[i / 8]][i % 8]);
+}
+
+// The n-entry vector a decoder writes directly.
+torch::Tensor fresh(int64_t n) { return torch::empty({n}, torch::kFloat32); }
 
 }  // namespace
 
@@ -257,7 +405,14 @@ torch::Tensor TernGrad::encode(const torch::Tensor& values) {
     UniformLanes uniforms(generator_);
     float u[kBlock];
     uint8_t* out = payload.data_ptr<uint8_t>() + 4;
-    for (int64_t block = 0; block < n; block += kBlock) {
+    int64_t done = 0;  // entries coded by the fused kernel; the blocks below code the rest with the same draws
+#ifdef IDDL_X86
+    if (has_avx2()) {
+      done = n / 8 * 8;
+      ternary_codes_avx2(x, done, scale, uniforms.state(), out);
+    }
+#endif
+    for (int64_t block = done; block < n; block += kBlock) {
       const int64_t count = std::min(kBlock, n - block);
       uniforms.fill(u, (count + 7) / 8 * 8);
       const int64_t whole = count / 4 * 4;
@@ -271,16 +426,30 @@ torch::Tensor TernGrad::encode(const torch::Tensor& values) {
   return payload;
 }
 
-void TernGrad::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  const int64_t n = sum.numel();
+namespace {
+
+// out (+)= weight times the n entries of a TernGrad payload, as `S` says.
+template <Store S>
+void put_terngrad(const torch::Tensor& payload, double weight, int64_t n, float* out) {
   const uint8_t* in = checked_bytes(payload, 4 + packed_bytes(n, 2), "terngrad") + 4;
   const auto step = static_cast<float>(weight * read_float(in - 4));
-  float* out = sum_data(sum);
-  add_ternary(in, n / 4 * 4, step, out);
+  put_ternary<S>(in, n / 4 * 4, step, out);
   for (int64_t i = n / 4 * 4; i < n; ++i) {
     const int code = (in[i / 4] >> (2 * (i % 4))) & 3;
-    out[i] += step * static_cast<float>((code & 1) - (code >> 1));
+    put<S>(out + i, step * static_cast<float>((code & 1) - (code >> 1)));
   }
+}
+
+}  // namespace
+
+void TernGrad::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
+  put_terngrad<Store::Add>(payload, weight, sum.numel(), sum_data(sum));
+}
+
+torch::Tensor TernGrad::decode(const torch::Tensor& payload, int64_t numel) const {
+  torch::Tensor out = fresh(numel);
+  put_terngrad<Store::Write>(payload, 1.0, numel, out.data_ptr<float>());
+  return out;
 }
 
 Qsgd::Qsgd(int levels, torch::Generator generator) : levels_(levels), bits_(1), generator_(std::move(generator)) {
@@ -303,7 +472,14 @@ torch::Tensor Qsgd::encode(const torch::Tensor& values) {
     const float per_norm = top / norm;
     uint8_t* codes = payload.data_ptr<uint8_t>() + 4;
     uint8_t* negative = codes + level_bytes;
-    for (int64_t block = 0; block < n; block += kBlock) {  // kBlock * bits_ is a whole number of bytes
+    int64_t done = 0;  // entries coded by the fused kernel; the blocks below code the rest with the same draws
+#ifdef IDDL_X86
+    if (bits_ == 8 && has_avx2()) {
+      done = n / 8 * 8;
+      qsgd_bytes_avx2(x, done, per_norm, top, uniforms.state(), codes, negative);
+    }
+#endif
+    for (int64_t block = done; block < n; block += kBlock) {  // kBlock * bits_ is a whole number of bytes
       const int64_t count = std::min(kBlock, n - block);
       uniforms.fill(u, (count + 7) / 8 * 8);
       const float* xb = x + block;
@@ -323,29 +499,54 @@ torch::Tensor Qsgd::encode(const torch::Tensor& values) {
   return payload;
 }
 
-void Qsgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  const int64_t n = sum.numel();
-  const int64_t level_bytes = packed_bytes(n, bits_);
+namespace {
+
+// out (+)= weight times the n entries of a QSGD payload of `levels` levels in codes of `bits`, as `S` says.
+template <Store S>
+void put_qsgd_payload(const torch::Tensor& payload, double weight, int64_t n, int levels, int bits, float* out) {
+  const int64_t level_bytes = packed_bytes(n, bits);
   const uint8_t* in = checked_bytes(payload, 4 + level_bytes + packed_bytes(n, 1), "qsgd");
   const float norm = read_float(in);
-  if (norm == 0.0f) return;
+  if (norm == 0.0f) {  // nothing to add; a written vector is zero
+    if (S == Store::Write) std::fill(out, out + n, 0.0f);
+    return;
+  }
   const uint8_t* negative = in + 4 + level_bytes;
-  const auto step = static_cast<float>(weight * norm / (levels_ - 1));
-  float* out = sum_data(sum);
+  const auto step = static_cast<float>(weight * norm / (levels - 1));
   uint32_t level[kBlock];
-  for (int64_t block = 0; block < n; block += kBlock) {
+  int64_t done = 0;  // entries decoded by the byte kernel
+#ifdef IDDL_X86
+  if (bits == 8 && has_avx2()) {
+    done = n / 8 * 8;
+    put_qsgd_bytes_avx2<S>(in + 4, negative, done, step, out);
+  }
+#endif
+  for (int64_t block = done; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
-    const uint8_t* block_codes = in + 4 + block * bits_ / 8;
-    if (bits_ == 8) {
+    const uint8_t* block_codes = in + 4 + block * bits / 8;
+    if (bits == 8) {
       for (int64_t i = 0; i < count; ++i) level[i] = block_codes[i];
     } else {
-      unpack_bits(block_codes, count, bits_, level);
+      unpack_bits(block_codes, count, bits, level);
     }
     const int64_t whole = count / 8 * 8;
-    add_qsgd(level, negative, block, whole, step, out);
+    put_qsgd<S>(level, negative, block, whole, step, out);
     for (int64_t i = whole; i < count; ++i)
-      out[block + i] += kSigns.value[negative[(block + i) / 8]][(block + i) % 8] * static_cast<float>(level[i]) * step;
+      put<S>(out + block + i,
+             kSigns.value[negative[(block + i) / 8]][(block + i) % 8] * static_cast<float>(level[i]) * step);
   }
+}
+
+}  // namespace
+
+void Qsgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
+  put_qsgd_payload<Store::Add>(payload, weight, sum.numel(), levels_, bits_, sum_data(sum));
+}
+
+torch::Tensor Qsgd::decode(const torch::Tensor& payload, int64_t numel) const {
+  torch::Tensor out = fresh(numel);
+  put_qsgd_payload<Store::Write>(payload, 1.0, numel, levels_, bits_, out.data_ptr<float>());
+  return out;
 }
 
 torch::Tensor Fp16::encode(const torch::Tensor& values) {
@@ -363,18 +564,32 @@ torch::Tensor Fp16::encode(const torch::Tensor& values) {
   return payload;
 }
 
-void Fp16::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  const int64_t n = sum.numel();
+namespace {
+
+// out (+)= weight times the n entries of an fp16 payload, as `S` says.
+template <Store S>
+void put_fp16(const torch::Tensor& payload, double weight, int64_t n, float* out) {
   const auto* in = reinterpret_cast<const uint16_t*>(checked_bytes(payload, 2 * n, "fp16"));
   const auto w = static_cast<float>(weight);
-  float* out = sum_data(sum);
 #ifdef IDDL_X86
   if (has_f16c()) {
-    add_half_f16c(in, n, w, out);
+    put_half_f16c<S>(in, n, w, out);
     return;
   }
 #endif
-  for (int64_t i = 0; i < n; ++i) out[i] += w * static_cast<float>(c10::Half(in[i], c10::Half::from_bits()));
+  for (int64_t i = 0; i < n; ++i) put<S>(out + i, w * static_cast<float>(c10::Half(in[i], c10::Half::from_bits())));
+}
+
+}  // namespace
+
+void Fp16::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
+  put_fp16<Store::Add>(payload, weight, sum.numel(), sum_data(sum));
+}
+
+torch::Tensor Fp16::decode(const torch::Tensor& payload, int64_t numel) const {
+  torch::Tensor out = fresh(numel);
+  put_fp16<Store::Write>(payload, 1.0, numel, out.data_ptr<float>());
+  return out;
 }
 
 torch::Tensor SignSgd::encode(const torch::Tensor& values) {
@@ -402,17 +617,25 @@ torch::Tensor SignSgd::encode(const torch::Tensor& values) {
   return payload;
 }
 
-void SignSgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  const int64_t n = sum.numel();
+namespace {
+
+// out (+)= weight times the n entries of a SignSGD payload, as `S` says.
+template <Store S>
+void put_signsgd(const torch::Tensor& payload, double weight, int64_t n, float* out) {
   const uint8_t* in = checked_bytes(payload, 4 + packed_bytes(n, 1), "signsgd") + 4;
-  const auto step = static_cast<float>(weight * read_float(in - 4));
-  float* out = sum_data(sum);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const float* sign = kSigns.value[in[i / 8]];
-    for (int j = 0; j < 8; ++j) out[i + j] += step * sign[j];
-  }
-  for (; i < n; ++i) out[i] += step * kSigns.value[in[i / 8]][i % 8];
+  put_signs<S>(in, n, static_cast<float>(weight * read_float(in - 4)), out);
+}
+
+}  // namespace
+
+void SignSgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
+  put_signsgd<Store::Add>(payload, weight, sum.numel(), sum_data(sum));
+}
+
+torch::Tensor SignSgd::decode(const torch::Tensor& payload, int64_t numel) const {
+  torch::Tensor out = fresh(numel);
+  put_signsgd<Store::Write>(payload, 1.0, numel, out.data_ptr<float>());
+  return out;
 }
 
 }  // namespace iddl::compress

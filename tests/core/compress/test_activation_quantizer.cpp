@@ -70,6 +70,14 @@ TEST(compress, UniformErrorIsAtMostHalfAStep) {
     const torch::Tensor decoded = quantizer.decode(payload, x.sizes());
     EXPECT_LE((decoded - x).abs().max().item<float>(), step / 2 * (1 + 1e-3) + 1e-5) << bits << " bits";
   }
+  // A tensor decoded past the caches (2^21 values and more) decodes as its parts do.
+  const torch::Tensor large = torch::randn({(1 << 21) + 5}, generator(5));
+  const ActivationQuantizer eight = uniform(8);
+  const torch::Tensor payload = eight.encode(large);
+  const torch::Tensor decoded = eight.decode(payload, large.sizes());
+  const BucketTable table = eight.table(payload);
+  const torch::Tensor codes = payload.slice(0, 8).to(torch::kFloat32);
+  EXPECT_TRUE(torch::equal(decoded, table.min[0] + codes * table.step[0]));
 }
 
 TEST(compress, IntContainersCarrySeedFoursBytes) {

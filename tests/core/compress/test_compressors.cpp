@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "core/compress/adaptive_threshold.hpp"
 #include "core/compress/bit_pack.hpp"
@@ -86,7 +88,17 @@ TEST(compress, BitPackingRoundTripsEveryWidth) {
         torch::randint(0, int64_t{1} << std::min(bits, 31), {count}, generator(bits), torch::kInt64).to(torch::kInt32);
     std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(count, bits)));
     EXPECT_EQ(static_cast<int64_t>(packed.size()), (count * bits + 7) / 8);
-    pack_bits(reinterpret_cast<const uint32_t*>(codes.data_ptr<int32_t>()), count, bits, packed.data());
+    const auto* code = reinterpret_cast<const uint32_t*>(codes.data_ptr<int32_t>());
+    pack_bits(code, count, bits, packed.data());
+    // The layout: bit b of code i is bit i * bits + b of the stream, least significant bit of each byte first.
+    std::vector<uint8_t> reference(packed.size(), 0);
+    for (int64_t i = 0; i < count; ++i)
+      for (int b = 0; b < bits; ++b) {
+        const int64_t at = i * bits + b;
+        const uint32_t bit = code[i] >> b & 1u;
+        reference[static_cast<size_t>(at / 8)] |= static_cast<uint8_t>(bit << (at % 8));
+      }
+    EXPECT_EQ(packed, reference) << bits << " bits";
     torch::Tensor back = torch::empty({count}, torch::kInt32);
     unpack_bits(packed.data(), count, bits, reinterpret_cast<uint32_t*>(back.data_ptr<int32_t>()));
     EXPECT_TRUE(torch::equal(back, codes)) << bits << " bits";
@@ -262,6 +274,121 @@ TEST(compress, SignSgdSendsScaledSigns) {
   EXPECT_EQ(payload.numel(), 4 + 2);
   const float scale = x.abs().mean().item<float>();
   EXPECT_TRUE(torch::allclose(signsgd.decode(payload, 9), tensor_of({1, -1, 1, 1, -1, 1, 1, -1, 1}) * scale));
+}
+
+namespace {
+
+// The uniforms TernGrad and QSGD draw after taking `generator`: 8 xorshift32 lanes seeded by randint(1, 2^31) draws,
+// entry i from lane i % 8's (i / 8 + 1)-th step, its 24 high bits over 2^24 (docs/compression.md).
+std::vector<float> lane_uniforms(torch::Generator g, int64_t n) {
+  const torch::Tensor seeds = torch::randint(1, int64_t{1} << 31, {8}, g, torch::kInt64);
+  uint32_t lane[8];
+  for (int j = 0; j < 8; ++j) lane[j] = static_cast<uint32_t>(seeds[j].item<int64_t>());
+  std::vector<float> u(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t& v = lane[i % 8];
+    v ^= v << 13;
+    v ^= v >> 17;
+    v ^= v << 5;
+    u[static_cast<size_t>(i)] = static_cast<float>(static_cast<int32_t>(v >> 8)) / 16777216.0f;
+  }
+  return u;
+}
+
+// Gradient-like values with exact zeros of both signs, over several blocks of 2,048 and a tail of 1-7 entries.
+torch::Tensor dense_input(int64_t n, uint64_t seed) {
+  torch::Tensor x = torch::randn({n}, generator(seed));
+  x.index_put_({torch::indexing::Slice(0, n, 97)}, 0.0f);
+  x.index_put_({torch::indexing::Slice(5, n, 101)}, -0.0f);
+  return x;
+}
+
+float header(const torch::Tensor& payload) {
+  float value;
+  std::memcpy(&value, payload.data_ptr<uint8_t>(), 4);
+  return value;
+}
+
+}  // namespace
+
+TEST(compress, TernGradPayloadIsItsDefinitionByteForByte) {
+  for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{4099}, int64_t{5003}}) {
+    const torch::Tensor x = dense_input(n, 40 + static_cast<uint64_t>(n));
+    const torch::Tensor payload = TernGrad(generator(41)).encode(x);
+    const std::vector<float> u = lane_uniforms(generator(41), n);
+    const float* v = x.data_ptr<float>();
+    const float scale = x.abs().max().item<float>();
+    std::vector<uint8_t> expected(static_cast<size_t>(4 + (n + 3) / 4), 0);
+    std::memcpy(expected.data(), &scale, 4);
+    for (int64_t i = 0; i < n; ++i) {  // 1: u s < x, 2: u s < -x
+      const float t = u[static_cast<size_t>(i)] * scale;
+      const int code = (t < v[i] ? 1 : 0) | (t < -v[i] ? 2 : 0);
+      expected[static_cast<size_t>(4 + i / 4)] |= static_cast<uint8_t>(code << (2 * (i % 4)));
+    }
+    ASSERT_EQ(payload.numel(), static_cast<int64_t>(expected.size())) << n;
+    EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0) << n;
+  }
+}
+
+TEST(compress, QsgdPayloadIsItsDefinitionByteForByte) {
+  for (const int levels : {4, 256}) {
+    for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{4099}, int64_t{5003}}) {
+      const torch::Tensor x = dense_input(n, 50 + static_cast<uint64_t>(n));
+      Qsgd qsgd(levels, generator(51));
+      const torch::Tensor payload = qsgd.encode(x);
+      const std::vector<float> u = lane_uniforms(generator(51), n);
+      const float* v = x.data_ptr<float>();
+      const float norm = header(payload);
+      EXPECT_NEAR(norm, x.norm().item<float>(), 1e-5 * norm);
+      const auto top = static_cast<float>(levels - 1);
+      const float per_norm = top / norm;
+      std::vector<uint32_t> level(static_cast<size_t>(n));
+      const int bits = qsgd.level_bits();
+      const int64_t level_bytes = packed_bytes(n, bits);
+      std::vector<uint8_t> expected(static_cast<size_t>(4 + level_bytes + packed_bytes(n, 1)), 0);
+      std::memcpy(expected.data(), &norm, 4);
+      for (int64_t i = 0; i < n; ++i) {  // floor(|x| / norm * top), one up when u < the remainder
+        const float position = std::min(std::fabs(v[i]) * per_norm, top);
+        const float below = std::floor(position);
+        const float up = u[static_cast<size_t>(i)] < position - below ? 1.0f : 0.0f;
+        level[static_cast<size_t>(i)] = static_cast<uint32_t>(std::min(below + up, top));
+        expected[static_cast<size_t>(4 + level_bytes + i / 8)] |= static_cast<uint8_t>((v[i] < 0.0f) << (i % 8));
+      }
+      pack_bits(level.data(), n, bits, expected.data() + 4);
+      ASSERT_EQ(payload.numel(), static_cast<int64_t>(expected.size())) << levels << " levels, n " << n;
+      EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0)
+          << levels << " levels, n " << n;
+    }
+  }
+}
+
+TEST(compress, DecodeIsTheSumIntoZerosBitForBit) {
+  for (const std::string method :
+       {"topk", "randomk", "threshold", "adaptive_threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
+    for (const int levels : {4, 256}) {
+      nlohmann::json params = every_param();
+      params["levels"] = levels;
+      // (2^21 values and more are written past the caches.)
+      for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{5003}, (int64_t{1} << 21) + 5}) {
+        const torch::Tensor x = dense_input(n, 60 + static_cast<uint64_t>(n));
+        auto compressor = make_compressor({method, "layerwise", false, params}, generator(61));
+        const torch::Tensor payload = compressor->encode(x);
+        torch::Tensor sum = torch::zeros({n});
+        compressor->decode_add(payload, 1.0, sum);
+        const torch::Tensor decoded = compressor->decode(payload, n);
+        // Same bits, the sign of zeros included; decode_add still adds to what is there.
+        EXPECT_TRUE(torch::equal(decoded.view(torch::kInt32), sum.view(torch::kInt32))) << method << " n " << n;
+        torch::Tensor base = torch::randn({n}, generator(62));
+        torch::Tensor added = base.clone();
+        compressor->decode_add(payload, 0.5, added);
+        EXPECT_TRUE(torch::allclose(added, base + 0.5 * decoded, 1e-6, 1e-6)) << method << " n " << n;
+      }
+      // A zero vector (QSGD's norm 0 sends no levels) decodes to zeros.
+      const torch::Tensor zeros = torch::zeros({13});
+      auto compressor = make_compressor({method, "layerwise", false, params}, generator(63));
+      EXPECT_TRUE(torch::equal(compressor->decode(compressor->encode(zeros), 13), zeros)) << method;
+    }
+  }
 }
 
 TEST(compress, ErrorFeedbackLosesNothingOverSteps) {
