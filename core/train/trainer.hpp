@@ -2,11 +2,13 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
 #include "core/models/model.hpp"
+#include "core/train/flat_sgd.hpp"
 #include "core/train/step_engine.hpp"
 #include "core/train/train_options.hpp"
 #include "core/train/training_hooks.hpp"
@@ -61,6 +63,9 @@ class Trainer : public StepEngine {
   TrainingHooks& hooks_;
   std::vector<torch::Tensor> parameters_;
   torch::optim::SGD optimizer_;
+  // The update when the strategy keeps the parameters flat on the CPU (optimizer_ then only holds the learning
+  // rate and, in checkpoints, the momenta).
+  std::unique_ptr<FlatSgd> flat_sgd_;
   bool started_ = false;
 };
 
