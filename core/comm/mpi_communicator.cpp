@@ -4,13 +4,10 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
-#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
-#include "core/comm/shared_memory_sum.hpp"
 #include "core/comm/stopwatch.hpp"
 
 namespace iddl::comm {
@@ -54,33 +51,6 @@ torch::Tensor host_copy(const torch::Tensor& tensor) { return tensor.device().is
 int64_t bytes_of(const torch::Tensor& tensor) { return tensor.numel() * static_cast<int64_t>(tensor.element_size()); }
 
 int element_count(const torch::Tensor& tensor) { return static_cast<int>(tensor.numel()); }
-
-// Sums of at least this many bytes go through shared memory when every rank shares one node (bench/bench_shm_sum.cpp
-// measured when that is faster than MPI_Allreduce; docs/performance.md).
-constexpr int64_t kSharedSumMinBytes = int64_t{64} << 10;
-
-// Each MPI communicator's shared-memory sum once probed (null: its ranks span nodes). MPI_COMM_WORLD's lives until
-// MPI_Finalize; a split communicator's is freed with it.
-std::map<MPI_Comm, std::unique_ptr<SharedMemorySum>>& shared_sums() {
-  static auto* sums = new std::map<MPI_Comm, std::unique_ptr<SharedMemorySum>>;  // NOLINT: outlives every communicator
-  return *sums;
-}
-
-// Sums `host` (a CPU tensor) in place through shared memory when it is large enough, its type float or double and
-// every rank of `comm` on one node; false when MPI must sum it. The same answer on every rank (collective).
-bool shared_memory_sum(torch::Tensor& host, MPI_Comm comm, int ranks) {
-  const bool floating = host.scalar_type() == torch::kFloat32 || host.scalar_type() == torch::kFloat64;
-  if (ranks < 2 || !floating || bytes_of(host) < kSharedSumMinBytes) return false;
-  auto [found, added] = shared_sums().try_emplace(comm);
-  if (added) found->second = SharedMemorySum::create(comm);
-  SharedMemorySum* sum = found->second.get();
-  if (!sum) return false;
-  if (host.scalar_type() == torch::kFloat32)
-    sum->sum(host.data_ptr<float>(), host.numel());
-  else
-    sum->sum(host.data_ptr<double>(), host.numel());
-  return true;
-}
 
 // The tag of ring-exchange messages (sendrecv).
 constexpr int kExchangeTag = 1 << 14;
@@ -209,17 +179,13 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm), owned_(true) {
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (owned_ && !finalized) {
-    shared_sums().erase(comm_);
-    MPI_Comm_free(&comm_);
-  }
+  if (owned_ && !finalized) MPI_Comm_free(&comm_);
 }
 
 void MpiCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   require_contiguous(tensor);
   const auto start = std::chrono::steady_clock::now();
   on_host(tensor, [&](torch::Tensor& host) {
-    if (shared_memory_sum(host, comm_, size_)) return;
     check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), MPI_SUM,
                         comm_),
           "MPI_Allreduce");

@@ -118,32 +118,39 @@ void SharedMemorySum::sum_in_place(T* data, int64_t count) {
   const auto region = [&](int r) { return reinterpret_cast<T*>(regions_[static_cast<size_t>(r)]); };
   Flags& own = *flags_[static_cast<size_t>(rank_)];
 
-  // Copy in, once every rank has copied the previous sums out of this region.
+  const auto [begin, end] = slice_of(rank_);
+  const auto bytes = [&](int64_t from, int64_t to) { return static_cast<size_t>((to - from) * element); };
+
+  // Copy in what the other ranks sum (all but this rank's slice), once every rank has copied the previous sums out
+  // of this region.
   for (int r = 0; r < size_; ++r) await(flags_[static_cast<size_t>(r)]->read, generation - 1);
-  std::memcpy(region(rank_), data, static_cast<size_t>(count * element));
+  std::memcpy(region(rank_), data, bytes(0, begin));
+  std::memcpy(region(rank_) + end, data + end, bytes(end, count));
   store(own.written, generation);
 
-  // Sum this rank's slice of every rank's copy, in rank order, into this rank's region.
+  // Sum this rank's slice over the ranks in rank order (its own addend from `data`), into `data` and, for the
+  // others to copy out, into this rank's region.
   for (int r = 0; r < size_; ++r) await(flags_[static_cast<size_t>(r)]->written, generation);
-  const auto [begin, end] = slice_of(rank_);
-  T* out = region(rank_);
-  T partial[kChunk];  // out is one of the addends: sum a chunk aside, then store it
+  const auto addend = [&](int r) -> const T* { return r == rank_ ? data : region(r); };
+  T partial[kChunk];
   for (int64_t at = begin; at < end; at += kChunk) {
     const int64_t n = std::min(kChunk, end - at);
-    std::copy(region(0) + at, region(0) + at + n, partial);
+    std::copy(addend(0) + at, addend(0) + at + n, partial);
     for (int r = 1; r < size_; ++r) {
-      const T* in = region(r) + at;
+      const T* in = addend(r) + at;
       for (int64_t i = 0; i < n; ++i) partial[i] += in[i];
     }
-    std::copy(partial, partial + n, out + at);
+    std::copy(partial, partial + n, data + at);
+    std::copy(partial, partial + n, region(rank_) + at);
   }
   store(own.summed, generation);
 
-  // Copy every rank's slice of sums out.
+  // Copy the other ranks' slices of sums out.
   for (int r = 0; r < size_; ++r) {
+    if (r == rank_) continue;
     await(flags_[static_cast<size_t>(r)]->summed, generation);
     const auto [from, to] = slice_of(r);
-    std::memcpy(data + from, region(r) + from, static_cast<size_t>((to - from) * element));
+    std::memcpy(data + from, region(r) + from, bytes(from, to));
   }
   store(own.read, generation);
 }

@@ -8,8 +8,8 @@
 namespace iddl::comm {
 
 // An allreduce-sum over the ranks of an MPI communicator that all share one node, through an MPI-3 shared-memory
-// window: each rank copies its buffer in, sums its own slice of every rank's copy (in rank order), and copies every
-// slice's sums out; flags in the window order the phases. No LibTorch.
+// window: each rank copies in the parts of its buffer the others sum, sums its own slice over the ranks (in rank
+// order), and copies the other slices' sums out; flags in the window order the phases. No LibTorch.
 class SharedMemorySum {
  public:
   // The sum over `comm`'s ranks, or null when they do not all share one node (collective over `comm`).

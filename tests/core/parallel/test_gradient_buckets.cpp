@@ -1,5 +1,5 @@
-// Run under `mpirun -np 2`: sync's gradient buckets, summed while backward runs (the last bucket through shared
-// memory) and applied by one flat SGD update, give the weights of one MPI_Allreduce of a flattened copy with the
+// Run under `mpirun -np 2`: sync's gradient buckets, summed while backward runs and applied by one flat SGD
+// update, give the weights of one MPI_Allreduce of a flattened copy with the
 // per-tensor optimizer (sync before buckets) and of one rank on the combined batch, whatever the bucket size, and
 // count exactly the bytes of one dense allreduce a step.
 #include <gtest/gtest.h>
