@@ -18,49 +18,35 @@ struct GradientBuckets::Bucket {
   std::unique_ptr<comm::Request> sum;  // its sum in flight
 };
 
-GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes, bool overlap,
+GradientBuckets::GradientBuckets(const train::FlatParameters& flat, int64_t bucket_bytes, bool overlap,
                                  comm::Communicator& comm)
     : comm_(comm),
       overlap_(overlap),
-      parameters_(parameters),
-      bucket_of_(parameters.size()),
-      arrived_(parameters.size(), false) {
+      flat_(flat),
+      bucket_of_(flat.parameters().size()),
+      arrived_(flat.parameters().size(), false) {
+  const std::vector<torch::Tensor>& parameters = flat.parameters();
   if (parameters.empty()) return;
-  const torch::Tensor& first = parameters.front();
-  int64_t total = 0;
-  for (const auto& p : parameters) {
-    if (p.scalar_type() != first.scalar_type() || p.device() != first.device())
-      throw std::invalid_argument("gradient buckets: every parameter needs the first one's type and device");
-    total += p.numel();
-  }
-  overlap_ = overlap && first.device().is_cpu();  // a GPU's backward runs on the device's own thread
-  views_.resize(parameters.size());
-  flat_ = torch::zeros({total}, torch::TensorOptions().dtype(first.scalar_type()).device(first.device()));
-  const int64_t element = static_cast<int64_t>(first.element_size());
+  overlap_ = overlap && flat.gradients().device().is_cpu();  // a GPU's backward runs on the device's own thread
+  const int64_t element = static_cast<int64_t>(flat.gradients().element_size());
 
-  // Last parameter first: backward produces the output layer's gradients first.
+  // The layout puts the last parameter first: backward produces the output layer's gradients first.
   // A bucket closes before a parameter that would take it past bucket_bytes.
-  int64_t offset = 0;
   int64_t bucket_start = 0;
-  const auto close_bucket = [&] {
-    buckets_.back().values = flat_.slice(0, bucket_start, offset);
-    bucket_start = offset;
+  const auto close_bucket = [&](int64_t end) {
+    buckets_.back().values = flat.gradients().slice(0, bucket_start, end);
+    bucket_start = end;
   };
   for (size_t k = parameters.size(); k-- > 0;) {
-    const torch::Tensor& p = parameters[k];
-    if (buckets_.empty() || (offset + p.numel() - bucket_start) * element > bucket_bytes) {
-      if (!buckets_.empty()) close_bucket();
+    const int64_t offset = flat.offset(k);
+    if (buckets_.empty() || (offset + parameters[k].numel() - bucket_start) * element > bucket_bytes) {
+      if (!buckets_.empty()) close_bucket(offset);
       buckets_.emplace_back();
     }
     bucket_of_[k] = buckets_.size() - 1;
     ++buckets_.back().parameters;
-    torch::Tensor keep = flat_;
-    p.mutable_grad() = torch::from_blob(static_cast<char*>(flat_.data_ptr()) + offset * element, p.sizes(),
-                                        [keep](void*) {}, flat_.options());
-    views_[k] = p.grad().data_ptr();
-    offset += p.numel();
   }
-  close_bucket();
+  close_bucket(flat.gradients().numel());
   for (size_t k = 0; k < parameters.size(); ++k) {
     std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(parameters[k]);
     if (!overlap_ || !accumulator) continue;  // no gradient flows into a parameter that does not require one
@@ -81,10 +67,7 @@ GradientBuckets::~GradientBuckets() {
 }
 
 void GradientBuckets::prepare(double share) {
-  for (size_t k = 0; k < parameters_.size(); ++k)
-    if (parameters_[k].grad().data_ptr() != views_[k])
-      throw std::logic_error("gradient buckets: the gradient of parameter " + std::to_string(k) +
-                             " no longer lives in its bucket (it was set to none or replaced)");
+  flat_.check_in_place();
   share_ = share;
   stepping_ = true;
   next_ = 0;

@@ -7,10 +7,11 @@
 #include <vector>
 
 #include "core/comm/communicator.hpp"
+#include "core/train/flat_parameters.hpp"
 
 namespace iddl::parallel {
 
-// The gradients of a model's parameters as views into one flat buffer (backward accumulates into it, nothing is
+// The flat gradient buffer of a model's parameters (FlatParameters: backward accumulates into it, nothing is
 // copied), cut into buckets of at most `bucket_bytes` (but at least one parameter) in the order backward produces
 // them, last parameter first. Each step, every bucket is scaled by this rank's share and summed over the ranks in one
 // nonblocking allreduce; with `overlap`, a bucket's sum starts as soon as backward has accumulated all of its
@@ -20,14 +21,14 @@ namespace iddl::parallel {
 // nonblocking allreduce of a large buffer is several times slower than its blocking one (docs/performance.md).
 class GradientBuckets {
  public:
-  GradientBuckets(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes, bool overlap,
-                  comm::Communicator& comm);
+  // `flat` must outlive the buckets.
+  GradientBuckets(const train::FlatParameters& flat, int64_t bucket_bytes, bool overlap, comm::Communicator& comm);
   ~GradientBuckets();
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
 
   // Before backward: each gradient will be multiplied by `share` before the sum. Throws std::logic_error when a
-  // gradient no longer lives in its bucket (set to none or replaced since).
+  // value or gradient no longer lives in the flat buffers (set to none or replaced since).
   void prepare(double share);
   // After backward: starts the sums not started yet and waits for all; the gradients then hold the sums.
   void finish();
@@ -47,9 +48,7 @@ class GradientBuckets {
 
   comm::Communicator& comm_;
   bool overlap_;
-  std::vector<torch::Tensor> parameters_;
-  std::vector<const void*> views_;  // parameter index -> where its gradient lives in flat_
-  torch::Tensor flat_;
+  const train::FlatParameters& flat_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;             // parameter index -> bucket
   // Each parameter's gradient accumulator (kept alive: it holds the hook) and the key of its hook.

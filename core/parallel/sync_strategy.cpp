@@ -25,8 +25,10 @@ bool has_masks(const torch::nn::Module& model) {
 
 void SyncStrategy::on_start(torch::nn::Module& model) {
   broadcast_from_rank0(model, comm_);
+  if (averager_) return;
+  flat_ = std::make_unique<train::FlatParameters>(model.parameters());
   // Masked gradients are masked after backward: their sums may start only then.
-  if (!averager_) buckets_ = std::make_unique<GradientBuckets>(model.parameters(), bucket_bytes_, !has_masks(model), comm_);
+  buckets_ = std::make_unique<GradientBuckets>(*flat_, bucket_bytes_, !has_masks(model), comm_);
 }
 
 void SyncStrategy::before_backward(torch::nn::Module&, int64_t local_samples, int64_t global_samples) {

@@ -12,7 +12,8 @@ namespace iddl::parallel {
 
 // `parallelism = "sync"` (parallel SGD): every step, the gradients of all ranks are averaged,
 // weighted by each rank's share of the global batch, in allreduces of gradient buckets that start
-// while backward runs (GradientBuckets), or through a compressor (docs/compression.md) when one is given.
+// while backward runs (GradientBuckets, over flat parameters the trainer updates in one pass), or through a
+// compressor (docs/compression.md) when one is given.
 class SyncStrategy : public train::TrainingHooks {
  public:
   // `averager` null: dense allreduces of buckets of at most `bucket_bytes` (0: one parameter each).
@@ -32,12 +33,15 @@ class SyncStrategy : public train::TrainingHooks {
   // The compressor's state (error-feedback residuals, bytes counted, random generator, PowerSGD's factors).
   std::optional<train::StrategyState> checkpoint_state() const override;
   void restore_state(const train::StrategyState& state) override;
+  // Without a compressor, the parameters and gradients as views into flat buffers (after on_start).
+  train::FlatParameters* flat_parameters() override { return flat_.get(); }
 
  private:
   comm::Communicator& comm_;
   std::unique_ptr<compress::CompressedAverager> averager_;
   int64_t bucket_bytes_;
-  std::unique_ptr<GradientBuckets> buckets_;
+  std::unique_ptr<train::FlatParameters> flat_;
+  std::unique_ptr<GradientBuckets> buckets_;  // over flat_
 };
 
 }  // namespace iddl::parallel

@@ -43,6 +43,10 @@ torch::Tensor Trainer::input(const torch::Tensor& x) const {
 void Trainer::start_epoch() {
   if (!started_) {
     hooks_.on_start(*model_);
+    FlatParameters* flat = hooks_.flat_parameters();
+    if (flat && flat->values().device().is_cpu() && flat->covers(parameters_))
+      flat_sgd_ = std::make_unique<FlatSgd>(
+          *flat, static_cast<const torch::optim::SGDOptions&>(optimizer_.param_groups().front().options()));
     started_ = true;
   }
   model_->train();
@@ -53,7 +57,14 @@ void Trainer::save(torch::serialize::OutputArchive& archive) const {
   if (!state) throw std::invalid_argument("this strategy cannot be checkpointed");
   torch::serialize::OutputArchive model, optimizer, strategy;
   model_->save(model);
-  optimizer_.save(optimizer);
+  if (flat_sgd_) {  // the momenta as the per-tensor optimizer keeps them: one checkpoint format
+    torch::optim::SGD per_tensor(parameters_, static_cast<const torch::optim::SGDOptions&>(
+                                                   optimizer_.param_groups().front().options()));
+    flat_sgd_->export_state(per_tensor);
+    per_tensor.save(optimizer);
+  } else {
+    optimizer_.save(optimizer);
+  }
   for (const auto& [name, tensor] : *state) strategy.write(name, tensor);
   archive.write("model", model);
   archive.write("optimizer", optimizer);
@@ -68,6 +79,11 @@ void Trainer::load(torch::serialize::InputArchive& archive) {
   archive.read("strategy", strategy);
   model_->load(model);
   optimizer_.load(optimizer);
+  if (flat_sgd_) {
+    hooks_.flat_parameters()->relink();  // loading replaced the values
+    flat_sgd_->import_state(optimizer_);
+    optimizer_.state().clear();  // the flat momenta are the ones in use
+  }
   StrategyState state;
   for (const std::string& name : strategy.keys()) {
     torch::Tensor tensor;
@@ -77,10 +93,16 @@ void Trainer::load(torch::serialize::InputArchive& archive) {
   hooks_.restore_state(state);
 }
 
-void Trainer::set_learning_rate(double lr) { train::set_learning_rate(optimizer_, lr); }
+void Trainer::set_learning_rate(double lr) {
+  train::set_learning_rate(optimizer_, lr);
+  if (flat_sgd_) flat_sgd_->set_learning_rate(lr);
+}
 
 StepLoss Trainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int64_t global_samples) {
-  optimizer_.zero_grad();
+  if (flat_sgd_)
+    flat_sgd_->zero_grad();
+  else
+    optimizer_.zero_grad();
   StepLoss counted{0.0, x.size(0)};
   hooks_.before_backward(*model_, counted.samples, global_samples);
   if (counted.samples > 0) {
@@ -96,7 +118,12 @@ StepLoss Trainer::train_step(const torch::Tensor& x, const torch::Tensor& y, int
   models::mask_gradients(*model_);
   hooks_.after_backward(*model_, counted.samples, global_samples);
   const bool finite = !scaler_ || scaler_->unscale(parameters_);  // the exchanged gradients: alike on every rank
-  if (finite) optimizer_.step();
+  if (finite) {
+    if (flat_sgd_)
+      flat_sgd_->step();
+    else
+      optimizer_.step();
+  }
   if (scaler_) scaler_->update(finite);
   hooks_.after_step(*model_);
   return counted;

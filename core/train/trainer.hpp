@@ -2,12 +2,14 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/comm/communicator.hpp"
 #include "core/models/model.hpp"
 #include "core/train/checkpointable.hpp"
+#include "core/train/flat_sgd.hpp"
 #include "core/train/loss_scaler.hpp"
 #include "core/train/mixed_precision.hpp"
 #include "core/train/step_engine.hpp"
@@ -72,6 +74,9 @@ class Trainer : public StepEngine, public Checkpointable {
   std::optional<LossScaler> scaler_;  // fp16 only
   std::vector<torch::Tensor> parameters_;
   torch::optim::SGD optimizer_;
+  // The update when the strategy keeps the parameters flat on the CPU (optimizer_ then only holds the learning
+  // rate and, in checkpoints, the momenta).
+  std::unique_ptr<FlatSgd> flat_sgd_;
   bool started_ = false;
 };
 

@@ -8,6 +8,8 @@
 
 namespace iddl::train {
 
+class FlatParameters;
+
 // A strategy's state a checkpoint keeps besides the model and the optimizer, as named tensors.
 using StrategyState = std::map<std::string, torch::Tensor>;
 
@@ -54,6 +56,9 @@ class TrainingHooks {
   virtual std::optional<StrategyState> checkpoint_state() const { return std::nullopt; }
   // Puts back, after on_start, what checkpoint_state() returned.
   virtual void restore_state(const StrategyState&) {}
+  // After on_start: the model's parameters as views into flat buffers when the strategy keeps them so (the trainer
+  // then updates them in one pass, FlatSgd), else null.
+  virtual FlatParameters* flat_parameters() { return nullptr; }
 };
 
 }  // namespace iddl::train
