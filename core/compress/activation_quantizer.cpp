@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -112,25 +111,32 @@ Buckets bucket_positions(int64_t n, int split) {
   return b;
 }
 
-// The codes of every value by the definition: a stable sort by value (small inputs, and inputs a sample misleads).
+// The codes of every value by the definition, without sorting: ordered by (value, index), which is the stable
+// sort's order, the 2^split - 1 bucket boundaries are order statistics (nth_element), and each bucket's min and
+// max are its least and greatest entries in that order (small inputs, and inputs a sample misleads).
 void sorted_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* codes) {
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), int64_t{0});
-  std::stable_sort(order.begin(), order.end(), [x](int64_t l, int64_t r) { return x[l] < x[r]; });
+  std::vector<std::pair<float, int64_t>> entries(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) entries[static_cast<size_t>(i)] = {x[i], i};
+  const auto before = [](const std::pair<float, int64_t>& l, const std::pair<float, int64_t>& r) {
+    return l.first < r.first || (!(r.first < l.first) && l.second < r.second);
+  };
+  for (int64_t j = 1; j < b.count; ++j)
+    std::nth_element(entries.begin() + b.position[j - 1], entries.begin() + b.position[j], entries.end(), before);
   const auto top = static_cast<float>((int64_t{1} << bits) - 1);
   std::vector<float> run;
   std::vector<uint32_t> run_codes;
   for (int64_t j = 0; j < b.count; ++j) {
-    const int64_t begin = b.position[j], end = b.position[j + 1];
-    if (begin == end) continue;
-    b.min[j] = x[order[begin]];
-    b.step[j] = (x[order[end - 1]] - x[order[begin]]) / top;
-    run.resize(static_cast<size_t>(end - begin));
+    const auto first = entries.begin() + b.position[j], last = entries.begin() + b.position[j + 1];
+    if (first == last) continue;
+    const auto [low, high] = std::minmax_element(first, last, before);
+    b.min[j] = low->first;
+    b.step[j] = (high->first - low->first) / top;
+    run.resize(static_cast<size_t>(last - first));
     run_codes.resize(run.size());
-    for (int64_t p = begin; p < end; ++p) run[p - begin] = x[order[p]];
-    bucket_codes(run.data(), end - begin, b.min[j], b.step[j], top, static_cast<uint32_t>(j << bits),
+    for (auto e = first; e != last; ++e) run[static_cast<size_t>(e - first)] = e->first;
+    bucket_codes(run.data(), last - first, b.min[j], b.step[j], top, static_cast<uint32_t>(j << bits),
                  run_codes.data());
-    for (int64_t p = begin; p < end; ++p) codes[order[p]] = run_codes[p - begin];
+    for (auto e = first; e != last; ++e) codes[e->second] = run_codes[static_cast<size_t>(e - first)];
   }
 }
 

@@ -165,7 +165,33 @@ std::vector<uint8_t> sorted_definition(const torch::Tensor& x, int bits, int spl
   return payload;
 }
 
+// Expects sortquant(8, split) of x to be the definition's bytes for split 1..4.
+void expect_definition_payloads(const torch::Tensor& x) {
+  for (const int split : {1, 2, 3, 4}) {
+    const ActivationQuantizer quantizer = sortquant(8, split);
+    const torch::Tensor payload = quantizer.encode(x);
+    const std::vector<uint8_t> expected = sorted_definition(x, 8, split, quantizer.wire_bits());
+    ASSERT_EQ(payload.numel(), static_cast<int64_t>(expected.size()));
+    EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0)
+        << x.numel() << " values, split " << split;
+  }
+}
+
 }  // namespace
+
+TEST(compress, SortQuantOfSmallTensorsEqualsTheFullSortDefinition) {
+  // Below 2^20 values (a pipeline boundary's micro-batch) the buckets come from exact order statistics of
+  // (value, index) pairs: the same bytes as the stable sort, ties and zeros of either sign included.
+  for (const int64_t n : {int64_t{16}, int64_t{210}, int64_t{18816}}) {
+    const torch::Tensor normal = torch::randn({n}, generator(9));
+    const torch::Tensor zeros = torch::rand({n}, generator(10)) < 0.33;
+    const torch::Tensor signed_zeros = torch::where(torch::rand({n}, generator(11)) < 0.5, torch::zeros({n}),
+                                                    -torch::zeros({n}));
+    const torch::Tensor relu_like = torch::where(zeros, signed_zeros, normal);
+    const torch::Tensor rounded = torch::round(normal * 4) / 4;
+    for (const torch::Tensor& x : {normal, relu_like, rounded}) expect_definition_payloads(x);
+  }
+}
 
 TEST(compress, SortQuantOfLargeTensorsEqualsTheFullSortDefinition) {
   // Above 2^20 values the buckets come from selected order statistics, not a sort: the payload must be the same
@@ -175,15 +201,7 @@ TEST(compress, SortQuantOfLargeTensorsEqualsTheFullSortDefinition) {
   const torch::Tensor zeros = torch::rand({n}, generator(8)) < 0.33;
   const torch::Tensor relu_like = torch::where(zeros, torch::zeros({n}), normal);
   const torch::Tensor rounded = torch::round(normal * 4) / 4;  // many ties everywhere
-  for (const torch::Tensor& x : {normal, relu_like, rounded}) {
-    for (const int split : {1, 2, 3, 4}) {
-      const ActivationQuantizer quantizer = sortquant(8, split);
-      const torch::Tensor payload = quantizer.encode(x);
-      const std::vector<uint8_t> expected = sorted_definition(x, 8, split, quantizer.wire_bits());
-      ASSERT_EQ(payload.numel(), static_cast<int64_t>(expected.size()));
-      EXPECT_EQ(std::memcmp(payload.data_ptr<uint8_t>(), expected.data(), expected.size()), 0) << "split " << split;
-    }
-  }
+  for (const torch::Tensor& x : {normal, relu_like, rounded}) expect_definition_payloads(x);
   for (const torch::Tensor& x : {normal, relu_like}) {  // and uniform's one bucket, from one min/max pass
     const torch::Tensor payload = uniform(8).encode(x);
     const std::vector<uint8_t> expected = sorted_definition(x, 8, 0, 8);
