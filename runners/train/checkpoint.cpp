@@ -4,16 +4,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "runners/train/checkpoint_schedule.hpp"
 
 namespace iddl::runners {
 namespace fs = std::filesystem;
 namespace {
+
+// How long IDDL_TEST_PAUSE_AFTER_EPOCH holds every rank after its checkpoint (tests stop the sweep meanwhile).
+constexpr int kTestPauseSeconds = 60;
 
 // Epoch k's folder name, "epoch<k>"; -1 for a name of another form.
 int64_t epoch_of(const fs::path& folder) {
@@ -137,10 +142,13 @@ std::function<void(const EpochTotals&)> checkpoints_after_epoch(const matrix::Ch
                                                                 comm::Communicator& comm) {
   const char* kill = std::getenv("IDDL_TEST_KILL_AFTER_EPOCH");
   const int64_t killed_after = kill ? std::atoll(kill) : -1;
-  return [schedule = CheckpointSchedule(policy, comm), checkpoints, &engine, &driver,
-          killed_after](const EpochTotals& at) mutable {
+  const char* pause = std::getenv("IDDL_TEST_PAUSE_AFTER_EPOCH");
+  const int64_t paused_after = pause ? std::atoll(pause) : -1;
+  return [schedule = CheckpointSchedule(policy, comm), checkpoints, &engine, &driver, killed_after,
+          paused_after](const EpochTotals& at) mutable {
     if (checkpoints && schedule.due(at.last.epoch)) checkpoints->save(at.last.epoch, engine, driver, at);
     if (at.last.epoch == killed_after) std::raise(SIGKILL);
+    if (at.last.epoch == paused_after) std::this_thread::sleep_for(std::chrono::seconds(kTestPauseSeconds));
   };
 }
 

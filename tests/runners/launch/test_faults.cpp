@@ -220,8 +220,8 @@ bool is_running(const std::string& pid) {
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
-// A run of sweep `name` checkpointed every epoch under mpirun on 2 ranks, its 6 epochs of 128 steps (an allreduce
-// each) long enough to stop iddl-sweep between its first checkpoint and its end.
+// A run of sweep `name` checkpointed every epoch under mpirun on 2 ranks, 6 epochs of 128 steps (an allreduce each);
+// IDDL_TEST_PAUSE_AFTER_EPOCH holds it after its first checkpoint, so iddl-sweep is stopped before its end.
 std::string checkpointed_sweep(const std::string& name, int seed) {
   return "[sweep]\nname = \"" + name + "\"\n[base]\ndataset = \"synthetic\"\ntrain_samples = 512\n"
          "test_samples = 64\nhidden = [64]\nbatch_size = 4\nlr = 0.01\nthreads = 1\nparallelism = \"sync\"\nranks = 2\n"
@@ -231,14 +231,16 @@ std::string checkpointed_sweep(const std::string& name, int seed) {
 // Issue 21: iddl-sweep stopped after a run's first complete checkpoint, then run again.
 class StoppedSweep : public Faults {
  protected:
-  // Stops iddl-sweep with `signal` once the run's epoch 1 is checkpointed on both ranks. Its mpirun and ranks (by
+  // Stops iddl-sweep with `signal` once the run's epoch 1 is checkpointed on both ranks (they pause there). Its mpirun and ranks (by
   // pid) are gone within 5 s, the checkpoint stays and the run's status is `status_after` (a SIGKILLed iddl-sweep
   // records nothing: its run stays 'running'). A rerun resumes from the checkpoint and ends done with every epoch
   // stored once, leaving no checkpoint folder behind.
   void stop_after_first_checkpoint_then_rerun(const std::string& name, int seed, int signal,
                                               const std::string& status_after) {
     const auto file = write(name + ".toml", checkpointed_sweep(name, seed));
+    ::setenv("IDDL_TEST_PAUSE_AFTER_EPOCH", "1", 1);  // the ranks hold after epoch 1's checkpoint
     auto background = start({"run", file.string(), "--db", db.string()}, dir / "first.log");
+    ::unsetenv("IDDL_TEST_PAUSE_AFTER_EPOCH");
     const fs::path root = db.string() + ".checkpoints";
     std::string key;
     const auto checkpointed = [&] {

@@ -33,7 +33,8 @@ TEST_F(Launchers, DryRunPrintsEachCommandAndWritesNothing) {
   EXPECT_NE(mpirun.out.find("\n  mpirun -np 1 "), std::string::npos) << mpirun.out;
   EXPECT_NE(mpirun.out.find("\n  mpirun -np 2 "), std::string::npos) << mpirun.out;
   EXPECT_NE(mpirun.out.find("/iddl-train --threads "), std::string::npos) << mpirun.out;
-  EXPECT_NE(mpirun.out.find(" --spec-json '{\"config\":{"), std::string::npos) << "the spec, quoted for a shell";
+  EXPECT_NE(mpirun.out.find(" --spec-json '{\""), std::string::npos) << "the spec, quoted for a shell";
+  EXPECT_NE(mpirun.out.find("\"config\":{\"activation\""), std::string::npos) << mpirun.out;
   EXPECT_NE(mpirun.out.find(" -x CUDA_DEVICE_ORDER=PCI_BUS_ID "), std::string::npos) << mpirun.out;
 
   const auto srun = sweep({"run", kSweepFile, "--db", db.string(), "--dry-run", "--launcher", "srun"});
