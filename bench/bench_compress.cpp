@@ -65,11 +65,11 @@ void BM_Compressor(benchmark::State& state, const CompressionOptions& options) {
   state.counters["wire_ratio"] = static_cast<double>(payload_bytes) / static_cast<double>(4 * n);
 }
 
-// encode then decode of n floats with an activation quantizer.
-void BM_Quantizer(benchmark::State& state, const ActivationQuantizer& quantizer) {
+// encode then decode of n floats with an activation quantizer; `relu`: the negative ones 0, as after a ReLU.
+void BM_Quantizer(benchmark::State& state, const ActivationQuantizer& quantizer, bool relu = false) {
   torch::set_num_threads(1);
   const int64_t n = state.range(0);
-  const torch::Tensor x = input(n);
+  const torch::Tensor x = relu ? input(n).clamp_min(0) : input(n);
   int64_t payload_bytes = 0;
   for (auto _ : state) {
     const torch::Tensor payload = quantizer.encode(x);
@@ -99,6 +99,7 @@ void BM_LowRank(benchmark::State& state, const CompressionOptions& options) {
 
 constexpr int64_t kSmall = 1 << 20;     // 1M floats (4 MiB)
 constexpr int64_t kLarge = 25'000'000;  // 25M floats (100 MB, ResNet-50 size)
+constexpr int64_t kBoundary = 18'816;   // a LeNet pipeline boundary message: 16 samples x 1,176 values
 
 // `bench` of `options` registered as "<prefix>/<method>" at both sizes.
 void register_method(const std::string& prefix, void (*bench)(benchmark::State&, const CompressionOptions&),
@@ -125,6 +126,12 @@ BENCHMARK_CAPTURE(BM_Quantizer, sortquant_8_2, sortquant(8, 2))
     ->Arg(kLarge)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Quantizer, uniform_8, uniform(8))->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond);
+// The pipeline boundary's message size (bench/pipeline_boundary.toml), in microseconds.
+BENCHMARK(BM_Memcpy)->Name("BM_Memcpy/boundary")->Arg(kBoundary)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Quantizer, sortquant_8_2_boundary, sortquant(8, 2))->Arg(kBoundary)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Quantizer, relu_sortquant_8_2_boundary, sortquant(8, 2), true)
+    ->Arg(kBoundary)
+    ->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   iddl::train::keep_large_buffers_in_heap();  // as iddl-train: 100 MB buffers reuse heap memory

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -140,7 +141,11 @@ void sorted_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* cod
   }
 }
 
-// Adds to less[j] the values of a block below lo[j]; flag[i]: whether value i is inside some [lo[j], hi[j]].
+// The flag bit of bracket j: bit j, the last one shared from bracket 7 up.
+constexpr int flag_bit(int j) { return j < 7 ? j : 7; }
+
+// Adds to less[j] the values of a block below lo[j]; flag[i]: bit flag_bit(j) set when value i is inside
+// [lo[j], hi[j]].
 template <int Boundaries>
 IDDL_VECTOR_CLONES void bracket_block(const float* x, int64_t count, const float* lo, const float* hi, int64_t* less,
                                       uint8_t* flag) {
@@ -149,36 +154,104 @@ IDDL_VECTOR_CLONES void bracket_block(const float* x, int64_t count, const float
     int32_t f = 0;
     for (int j = 0; j < Boundaries; ++j) {
       below[j] += x[i] < lo[j] ? 1 : 0;
-      f |= (lo[j] <= x[i] ? 1 : 0) & (x[i] <= hi[j] ? 1 : 0);
+      f |= ((lo[j] <= x[i] ? 1 : 0) & (x[i] <= hi[j] ? 1 : 0)) << flag_bit(j);
     }
     flag[i] = static_cast<uint8_t>(f);
   }
   for (int j = 0; j < Boundaries; ++j) less[j] += below[j];
 }
 
-// The values at positions p_1 .. p_{B-1} (the boundaries b_j, the first value of bucket j), the value just before
-// each and, for each, how many values are below it: read from one pass that counts the values below a bracket
-// around each position (from a strided sample) and collects those inside, and that also finds the smallest and
-// largest value (`extremes`, as first_min_last_max). False when a bracket misses its position.
+// Inputs from this many values up take their brackets from a sample, smaller ones from a histogram.
+constexpr int64_t kSampledInput = int64_t{1} << 20;
+
+// Brackets [lo[j], hi[j]] around positions p_j - 1 and p_j (p_j = b.position[j + 1]) of the sorted order from a
+// strided sample of 2^16 values: they hold both positions but for a deviation of more than 5 standard errors.
 template <int Boundaries>
-bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundary, float* before, int64_t* below,
-                     std::pair<float, float>& extremes) {
+void sample_brackets(const float* x, int64_t n, const Buckets& b, float* lo, float* hi) {
   constexpr int64_t kSample = 1 << 16;
-  std::vector<float> sample(static_cast<size_t>(kSample));
+  static thread_local std::vector<float> sample;
+  sample.resize(static_cast<size_t>(kSample));
   const int64_t stride = n / kSample;
   for (int64_t s = 0; s < kSample; ++s) sample[static_cast<size_t>(s)] = x[s * stride];
   std::sort(sample.begin(), sample.end());
-  float lo[Boundaries], hi[Boundaries];
   for (int j = 0; j < Boundaries; ++j) {
-    // Positions p_j - 1 and p_j inside [lo, hi] but for a deviation of more than 5 standard errors.
     const double q = static_cast<double>(b.position[j + 1]) / static_cast<double>(n);
     const auto margin = static_cast<int64_t>(5.0 * std::sqrt(kSample * q * (1.0 - q)) + 16.0);
     const auto rank = static_cast<int64_t>(q * kSample);
     lo[j] = sample[static_cast<size_t>(std::max<int64_t>(0, rank - margin))];
     hi[j] = sample[static_cast<size_t>(std::min(kSample - 1, rank + margin))];
   }
+}
+
+// An unsigned key that orders as its float does (NaN aside), zeros of either sign one key.
+inline uint32_t order_key(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = u == 0x80000000u ? 0 : u;
+  return u ^ (static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u);
+}
+
+// The float of an order key.
+inline float key_value(uint32_t key) {
+  const uint32_t u = key & 0x80000000u ? key & 0x7fffffffu : ~key;
+  float v;
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+// Histogram bins of order keys: the sign, the exponent and 2 mantissa bits (2,048 bins).
+constexpr int kBinShift = 21;
+constexpr int64_t kBins = int64_t{1} << (32 - kBinShift);
+
+// Brackets [lo[j], hi[j]] that hold positions p_j - 1 and p_j (p_j = b.position[j + 1], 1 <= p_j < n) of the sorted
+// order for certain: the key ranges of their histogram bins.
+template <int Boundaries>
+void histogram_brackets(const float* x, int64_t n, const Buckets& b, float* lo, float* hi) {
+  static thread_local std::vector<uint32_t> histograms;
+  histograms.assign(static_cast<size_t>(4 * kBins), 0);  // four, so that a run of one bin (zeros) is not serial
+  uint32_t* h = histograms.data();
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int64_t l = 0; l < 4; ++l) ++h[l * kBins + (order_key(x[i + l]) >> kBinShift)];
+  for (; i < n; ++i) ++h[order_key(x[i]) >> kBinShift];
+  const auto in_bin = [h](int64_t k) { return int64_t{h[k]} + h[kBins + k] + h[2 * kBins + k] + h[3 * kBins + k]; };
+  int64_t bin = 0, below = 0, count = in_bin(0);  // `below`: values in the bins before `bin`
+  const auto bin_of = [&](int64_t position) {
+    for (; below + count <= position; count = in_bin(++bin)) below += count;
+    return bin;
+  };
+  for (int j = 0; j < Boundaries; ++j) {
+    const int64_t first = bin_of(b.position[j + 1] - 1), last = bin_of(b.position[j + 1]);
+    lo[j] = key_value(static_cast<uint32_t>(first << kBinShift));
+    hi[j] = key_value(static_cast<uint32_t>(((last + 1) << kBinShift) - 1));
+    if (std::isnan(lo[j])) lo[j] = -std::numeric_limits<float>::infinity();  // the bins of NaN and infinity
+    if (std::isnan(hi[j])) hi[j] = std::numeric_limits<float>::infinity();
+  }
+}
+
+// How many of n values are below v.
+IDDL_VECTOR_CLONES int64_t count_below(const float* x, int64_t n, float v) {
+  int64_t below = 0;
+  for (int64_t i = 0; i < n; ++i) below += x[i] < v ? 1 : 0;
+  return below;
+}
+
+// Values of x inside a bracket, appended without branches on each value.
+struct Inside {
+  std::vector<float> values;
+  int64_t size = 0;
+};
+
+// The values at positions p_1 .. p_{B-1} (the boundaries b_j, the first value of bucket j), the value just before
+// each and, for each, how many values are below it: read from one pass that counts the values below the brackets
+// [lo[j], hi[j]] around each position and collects those inside, and that also finds the smallest and largest value
+// (`extremes`, as first_min_last_max). False when a bracket misses its position.
+template <int Boundaries>
+bool find_boundaries(const float* x, int64_t n, const Buckets& b, const float* lo, const float* hi, float* boundary,
+                     float* before, int64_t* below, std::pair<float, float>& extremes) {
   int64_t less[Boundaries] = {};
-  std::vector<float> inside[Boundaries];
+  static thread_local Inside inside[Boundaries];
+  for (Inside& v : inside) v.size = 0;
   uint8_t flag[kBlock] = {};
   float low = x[0], high = x[0];
   for (int64_t block = 0; block < n; block += kBlock) {
@@ -190,21 +263,30 @@ bool find_boundaries(const float* x, int64_t n, const Buckets& b, float* boundar
       uint64_t flags;
       std::memcpy(&flags, flag + word, 8);
       if (flags == 0) continue;
-      for (int64_t i = word; i < std::min(count, word + 8); ++i)
-        if (flag[i])
-          for (int j = 0; j < Boundaries; ++j)
-            if (lo[j] <= xb[i] && xb[i] <= hi[j]) inside[j].push_back(xb[i]);
+      for (int j = 0; j < Boundaries; ++j) {
+        if ((flags & (uint64_t{0x0101010101010101} << flag_bit(j))) == 0) continue;
+        Inside& v = inside[j];
+        if (v.size + 8 > static_cast<int64_t>(v.values.size())) v.values.resize(v.values.size() * 2 + 64);
+        const float low_j = lo[j], high_j = hi[j];
+        float* to = v.values.data();
+        int64_t size = v.size;
+        for (int64_t i = word; i < std::min(count, word + 8); ++i) {
+          to[size] = xb[i];
+          size += (low_j <= xb[i] ? 1 : 0) & (xb[i] <= high_j ? 1 : 0);
+        }
+        v.size = size;
+      }
     }
   }
   extremes = first_min_last_max(x, n, low, high);
   for (int j = 0; j < Boundaries; ++j) {
     const int64_t rank = b.position[j + 1] - less[j];  // of b_j among the values inside the bracket
-    std::vector<float>& v = inside[j];
-    if (rank < 1 || rank >= static_cast<int64_t>(v.size())) return false;
-    std::nth_element(v.begin(), v.begin() + rank, v.end());
-    boundary[j] = v[static_cast<size_t>(rank)];
-    before[j] = *std::max_element(v.begin(), v.begin() + rank);
-    below[j] = less[j] + std::count_if(v.begin(), v.begin() + rank, [&](float e) { return e < boundary[j]; });
+    const auto first = inside[j].values.begin(), last = first + inside[j].size;
+    if (rank < 1 || rank >= inside[j].size) return false;
+    std::nth_element(first, first + rank, last);
+    boundary[j] = first[rank];
+    before[j] = lane_minmax(&first[0], rank, first[0], first[0]).second;  // (the sign of a zero is settled later)
+    below[j] = less[j] + count_below(&first[0], rank, boundary[j]);
   }
   return true;
 }
@@ -237,37 +319,84 @@ IDDL_VECTOR_CLONES int64_t block_codes(const float* x, int64_t count, const floa
   return ties;
 }
 
-// Sortquant codes of n values (n >= 2^16) with `Boundaries` = B - 1 boundaries, packed at `wire` bits a code into
+// How many of n values equal v.
+IDDL_VECTOR_CLONES int64_t count_equal(const float* x, int64_t n, float v) {
+  int32_t equal = 0;
+  for (int64_t i = 0; i < n; ++i) equal += x[i] == v ? 1 : 0;
+  return equal;
+}
+
+// codes[i] = code where x[i] equals v.
+IDDL_VECTOR_CLONES void set_equal(const float* x, int64_t n, float v, uint32_t code, uint32_t* codes) {
+  for (int64_t i = 0; i < n; ++i) codes[i] = x[i] == v ? code : codes[i];
+}
+
+// The k-th (from 0) zero of either sign of x in index order; `last`: the last one.
+float zero_at(const float* x, int64_t n, int64_t k, bool last) {
+  if (last) return *std::find(std::make_reverse_iterator(x + n), std::make_reverse_iterator(x), 0.0f);
+  int64_t i = 0;
+  for (int64_t zeros; i + 64 <= n && k >= (zeros = count_equal(x + i, 64, 0.0f)); i += 64) k -= zeros;
+  for (; i < n; ++i)
+    if (x[i] == 0.0f && k-- == 0) return x[i];
+  return 0.0f;
+}
+
+// Sortquant codes of n values (n >= B) with `Boundaries` = B - 1 boundaries, packed at `wire` bits a code into
 // `packed` block by block; false (nothing written) when the sample misleads.
 template <int Boundaries>
 bool selected_codes(const float* x, int64_t n, int bits, int wire, Buckets& b, uint8_t* packed) {
-  float boundary[Boundaries], before[Boundaries];
+  float lo[Boundaries], hi[Boundaries], boundary[Boundaries], before[Boundaries];
+  if (n >= kSampledInput) {
+    sample_brackets<Boundaries>(x, n, b, lo, hi);
+  } else {
+    histogram_brackets<Boundaries>(x, n, b, lo, hi);
+  }
   int64_t below[Boundaries];
   std::pair<float, float> extremes;
-  if (!find_boundaries<Boundaries>(x, n, b, boundary, before, below, extremes)) return false;
+  if (!find_boundaries<Boundaries>(x, n, b, lo, hi, boundary, before, below, extremes)) return false;
+  // A boundary or the value before it that is zero is the zero of its position: the zeros sort in index order.
+  for (int j = 0; j < Boundaries; ++j) {
+    if (before[j] == 0.0f)
+      before[j] = zero_at(x, n, b.position[j + 1] - 1 - below[j], !(boundary[j] == 0.0f));
+    if (boundary[j] == 0.0f) boundary[j] = zero_at(x, n, b.position[j + 1] - below[j], false);
+  }
   const auto [low, high] = extremes;
   const auto top = static_cast<float>((int64_t{1} << bits) - 1);
   for (int j = 0; j <= Boundaries; ++j) {
     b.min[j] = j == 0 ? low : boundary[j - 1];
     b.step[j] = ((j == Boundaries ? high : before[j]) - b.min[j]) / top;
   }
-  // Values equal to boundary b_j in index order take positions below[j], below[j] + 1, ...: the bucket of a
-  // position is the number of p_j (j >= 1) at or below it.
+  const auto code_of = [&](int64_t bucket, float v) {
+    const float level = b.step[bucket] > 0.0f ? level_of(v, b.min[bucket], b.step[bucket], top) : 0.0f;
+    return static_cast<uint32_t>(bucket) << bits | static_cast<uint32_t>(static_cast<int32_t>(level));
+  };
+  // Values equal to boundary b_j (j the first of equal boundaries) in index order take positions below[j],
+  // below[j] + 1, ...: the bucket of a position is j plus the number of p_k (k > j, b_{k-1} = b_j) at or below it.
+  const auto bucket_at = [&](int j, int64_t position) {
+    int64_t bucket = j;
+    for (int k = j; k < Boundaries && boundary[k] == boundary[j]; ++k) bucket += b.position[k + 1] <= position;
+    return bucket;
+  };
   int64_t seen[Boundaries] = {};
   for (int64_t block = 0; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
     const float* xb = x + block;
     uint32_t cb[kBlock];  // a block of kBlock codes packs into whole bytes
     const bool ties = block_codes<Boundaries>(xb, count, boundary, b.min.data(), b.step.data(), top, bits, cb) > 0;
-    for (int64_t i = 0; ties && i < count; ++i) {
-      int j = 0;
-      while (j < Boundaries && boundary[j] < xb[i]) ++j;
-      if (j == Boundaries || boundary[j] != xb[i]) continue;
-      const int64_t position = below[j] + seen[j]++;
-      int bucket = j;
-      for (int k = j; k < Boundaries && boundary[k] == xb[i]; ++k) bucket += b.position[k + 1] <= position;
-      const float level = b.step[bucket] > 0.0f ? level_of(xb[i], b.min[bucket], b.step[bucket], top) : 0.0f;
-      cb[i] = static_cast<uint32_t>(bucket) << bits | static_cast<uint32_t>(static_cast<int32_t>(level));
+    for (int j = 0; ties && j < Boundaries; ++j) {
+      if (j > 0 && boundary[j] == boundary[j - 1]) continue;  // the run of equal boundaries starts at j - 1
+      const float v = boundary[j];
+      const int64_t equal = count_equal(xb, count, v);
+      if (equal == 0) continue;
+      const int64_t first = below[j] + seen[j];
+      seen[j] += equal;
+      if (bucket_at(j, first) == bucket_at(j, first + equal - 1)) {  // one bucket for all of them
+        set_equal(xb, count, v, code_of(bucket_at(j, first), v), cb);
+        continue;
+      }
+      int64_t position = first;
+      for (int64_t i = 0; i < count; ++i)
+        if (xb[i] == v) cb[i] = code_of(bucket_at(j, position++), v);
     }
     pack_bits(cb, count, wire, packed + block / 8 * wire);
   }
@@ -278,10 +407,10 @@ bool selected_codes(const float* x, int64_t n, int bits, int wire, Buckets& b, u
 
 namespace {
 
-// Sortquant codes of n values with 2^split buckets, packed at `wire` bits into `packed`: the selected boundaries for
-// large inputs (split 1..4), else a stable sort.
+// Sortquant codes of n values with 2^split buckets, packed at `wire` bits into `packed`: the selected boundaries
+// (split 1..4, at least one value a bucket), else the (value, index) order statistics.
 void split_codes(const float* x, int64_t n, int bits, int split, int wire, Buckets& b, uint8_t* packed) {
-  if (n >= (int64_t{1} << 20)) {
+  if (n >= b.count) {
     switch (split) {
       case 1: if (selected_codes<1>(x, n, bits, wire, b, packed)) return; break;
       case 2: if (selected_codes<3>(x, n, bits, wire, b, packed)) return; break;
@@ -430,10 +559,16 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
   if (payload.numel() < payload_bytes(n))
     throw std::invalid_argument("activation quantizer: payload of " + std::to_string(payload.numel()) +
                                 " bytes, expected " + std::to_string(payload_bytes(n)));
-  const BucketTable buckets = table(payload);
-  const float* min = buckets.min.data_ptr<float>();
-  const float* step = buckets.step.data_ptr<float>();
-  const uint8_t* packed = payload.data_ptr<uint8_t>() + 8 * buckets.min.numel();
+  if (payload.scalar_type() != torch::kUInt8 || !payload.is_contiguous())
+    throw std::invalid_argument("activation quantizer: payload must be contiguous bytes");
+  const int64_t buckets = int64_t{1} << split_;
+  float min[256], step[256];  // the table (at most 2^8 buckets)
+  const uint8_t* in = payload.data_ptr<uint8_t>();
+  for (int64_t j = 0; j < buckets; ++j) {
+    std::memcpy(min + j, in + 8 * j, 4);
+    std::memcpy(step + j, in + 8 * j + 4, 4);
+  }
+  const uint8_t* packed = in + 8 * buckets;
   torch::Tensor out = torch::empty({n}, torch::kFloat32);
   float* values = out.data_ptr<float>();
   // A vector larger than the caches keep (8 MiB) is written past them, so its lines are not first read.

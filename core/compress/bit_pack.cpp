@@ -36,21 +36,31 @@ void pack_groups(const uint32_t* codes, int64_t groups, uint8_t* out) {
   }
 }
 
-// The inverse of pack_groups.
+// The inverse of pack_groups. (A word is read whole where the input holds it: a narrower copy into a word would be
+// read back before its bytes arrive, stalling each word.)
 template <int Bits>
 void unpack_groups(const uint8_t* in, int64_t groups, uint32_t* codes) {
   constexpr uint32_t mask = (1u << Bits) - 1;
   if constexpr (Bits % 2 == 0) {
-    for (int64_t q = 0; q < 2 * groups; ++q) {
+    const int64_t words = 2 * groups;
+    for (int64_t q = 0; q < words; ++q) {
       uint64_t word = 0;
-      std::memcpy(&word, in + Bits / 2 * q, Bits / 2);
+      if (Bits / 2 * q + 8 <= Bits * groups) {
+        std::memcpy(&word, in + Bits / 2 * q, 8);
+      } else {
+        std::memcpy(&word, in + Bits / 2 * q, Bits / 2);
+      }
       for (int j = 0; j < 4; ++j) codes[4 * q + j] = static_cast<uint32_t>(word >> (Bits * j)) & mask;
     }
     return;
   }
   for (int64_t g = 0; g < groups; ++g) {
     Word word = 0;
-    std::memcpy(&word, in + Bits * g, Bits);
+    if (Bits * g + 16 <= Bits * groups) {
+      std::memcpy(&word, in + Bits * g, 16);
+    } else {
+      std::memcpy(&word, in + Bits * g, Bits);
+    }
     for (int j = 0; j < 8; ++j) codes[8 * g + j] = static_cast<uint32_t>(word >> (Bits * j)) & mask;
   }
 }

@@ -180,8 +180,8 @@ void expect_definition_payloads(const torch::Tensor& x) {
 }  // namespace
 
 TEST(compress, SortQuantOfSmallTensorsEqualsTheFullSortDefinition) {
-  // Below 2^20 values (a pipeline boundary's micro-batch) the buckets come from exact order statistics of
-  // (value, index) pairs: the same bytes as the stable sort, ties and zeros of either sign included.
+  // Below 2^20 values (a pipeline boundary's micro-batch) the buckets come from order statistics selected inside
+  // histogram bins: the same bytes as the stable sort, ties and zeros of either sign included.
   for (const int64_t n : {int64_t{16}, int64_t{210}, int64_t{18816}}) {
     const torch::Tensor normal = torch::randn({n}, generator(9));
     const torch::Tensor zeros = torch::rand({n}, generator(10)) < 0.33;
@@ -195,11 +195,14 @@ TEST(compress, SortQuantOfSmallTensorsEqualsTheFullSortDefinition) {
 
 TEST(compress, SortQuantOfLargeTensorsEqualsTheFullSortDefinition) {
   // Above 2^20 values the buckets come from selected order statistics, not a sort: the payload must be the same
-  // bytes, ties at a bucket boundary included (a third of the values 0, so boundaries fall inside a run of zeros).
+  // bytes, ties at a bucket boundary included (a third of the values 0 of either sign, so boundaries fall inside a
+  // run of zeros).
   const int64_t n = (int64_t{1} << 20) + 5;
   const torch::Tensor normal = torch::randn({n}, generator(7));
   const torch::Tensor zeros = torch::rand({n}, generator(8)) < 0.33;
-  const torch::Tensor relu_like = torch::where(zeros, torch::zeros({n}), normal);
+  const torch::Tensor signed_zeros = torch::where(torch::rand({n}, generator(11)) < 0.5, torch::zeros({n}),
+                                                  -torch::zeros({n}));
+  const torch::Tensor relu_like = torch::where(zeros, signed_zeros, normal);
   const torch::Tensor rounded = torch::round(normal * 4) / 4;  // many ties everywhere
   for (const torch::Tensor& x : {normal, relu_like, rounded}) expect_definition_payloads(x);
   for (const torch::Tensor& x : {normal, relu_like}) {  // and uniform's one bucket, from one min/max pass
