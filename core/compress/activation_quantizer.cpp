@@ -161,6 +161,13 @@ IDDL_VECTOR_CLONES void bracket_block(const float* x, int64_t count, const float
   for (int j = 0; j < Boundaries; ++j) less[j] += below[j];
 }
 
+// How many of n values equal v.
+IDDL_VECTOR_CLONES int64_t count_equal(const float* x, int64_t n, float v) {
+  int32_t equal = 0;
+  for (int64_t i = 0; i < n; ++i) equal += x[i] == v ? 1 : 0;
+  return equal;
+}
+
 // Inputs from this many values up take their brackets from a sample, smaller ones from a histogram.
 constexpr int64_t kSampledInput = int64_t{1} << 20;
 
@@ -204,9 +211,11 @@ constexpr int kBinShift = 21;
 constexpr int64_t kBins = int64_t{1} << (32 - kBinShift);
 
 // Brackets [lo[j], hi[j]] that hold positions p_j - 1 and p_j (p_j = b.position[j + 1], 1 <= p_j < n) of the sorted
-// order for certain: the key ranges of their histogram bins.
+// order for certain: the key ranges of their histogram bins; or, where both positions fall in the run of zeros,
+// known[j] with the boundary, the value before it (zeros, their signs settled later) and the values below it.
 template <int Boundaries>
-void histogram_brackets(const float* x, int64_t n, const Buckets& b, float* lo, float* hi) {
+void histogram_brackets(const float* x, int64_t n, const Buckets& b, float* lo, float* hi, bool* known,
+                        float* boundary, float* before, int64_t* below_boundary) {
   static thread_local std::vector<uint32_t> histograms;
   histograms.assign(static_cast<size_t>(4 * kBins), 0);  // four, so that a run of one bin (zeros) is not serial
   uint32_t* h = histograms.data();
@@ -215,12 +224,23 @@ void histogram_brackets(const float* x, int64_t n, const Buckets& b, float* lo, 
     for (int64_t l = 0; l < 4; ++l) ++h[l * kBins + (order_key(x[i + l]) >> kBinShift)];
   for (; i < n; ++i) ++h[order_key(x[i]) >> kBinShift];
   const auto in_bin = [h](int64_t k) { return int64_t{h[k]} + h[kBins + k] + h[2 * kBins + k] + h[3 * kBins + k]; };
+  int64_t negatives = 0;  // the bins below the one of zero (key 2^31) hold the values below zero
+  for (int64_t k = 0; k < kBins / 2; ++k) negatives += in_bin(k);
+  const int64_t zeros = count_equal(x, n, 0.0f);
   int64_t bin = 0, below = 0, count = in_bin(0);  // `below`: values in the bins before `bin`
   const auto bin_of = [&](int64_t position) {
     for (; below + count <= position; count = in_bin(++bin)) below += count;
     return bin;
   };
   for (int j = 0; j < Boundaries; ++j) {
+    known[j] = negatives <= b.position[j + 1] - 1 && b.position[j + 1] < negatives + zeros;
+    if (known[j]) {
+      boundary[j] = before[j] = 0.0f;
+      below_boundary[j] = negatives;
+      lo[j] = std::numeric_limits<float>::infinity();  // an empty bracket
+      hi[j] = -std::numeric_limits<float>::infinity();
+      continue;
+    }
     const int64_t first = bin_of(b.position[j + 1] - 1), last = bin_of(b.position[j + 1]);
     lo[j] = key_value(static_cast<uint32_t>(first << kBinShift));
     hi[j] = key_value(static_cast<uint32_t>(((last + 1) << kBinShift) - 1));
@@ -243,12 +263,12 @@ struct Inside {
 };
 
 // The values at positions p_1 .. p_{B-1} (the boundaries b_j, the first value of bucket j), the value just before
-// each and, for each, how many values are below it: read from one pass that counts the values below the brackets
-// [lo[j], hi[j]] around each position and collects those inside, and that also finds the smallest and largest value
-// (`extremes`, as first_min_last_max). False when a bracket misses its position.
+// each and, for each, how many values are below it (but those `known` already): read from one pass that counts the
+// values below the brackets [lo[j], hi[j]] around each position and collects those inside, and that also finds the
+// smallest and largest value (`extremes`, as first_min_last_max). False when a bracket misses its position.
 template <int Boundaries>
-bool find_boundaries(const float* x, int64_t n, const Buckets& b, const float* lo, const float* hi, float* boundary,
-                     float* before, int64_t* below, std::pair<float, float>& extremes) {
+bool find_boundaries(const float* x, int64_t n, const Buckets& b, const float* lo, const float* hi, const bool* known,
+                     float* boundary, float* before, int64_t* below, std::pair<float, float>& extremes) {
   int64_t less[Boundaries] = {};
   static thread_local Inside inside[Boundaries];
   for (Inside& v : inside) v.size = 0;
@@ -280,6 +300,7 @@ bool find_boundaries(const float* x, int64_t n, const Buckets& b, const float* l
   }
   extremes = first_min_last_max(x, n, low, high);
   for (int j = 0; j < Boundaries; ++j) {
+    if (known[j]) continue;
     const int64_t rank = b.position[j + 1] - less[j];  // of b_j among the values inside the bracket
     const auto first = inside[j].values.begin(), last = first + inside[j].size;
     if (rank < 1 || rank >= inside[j].size) return false;
@@ -319,13 +340,6 @@ IDDL_VECTOR_CLONES int64_t block_codes(const float* x, int64_t count, const floa
   return ties;
 }
 
-// How many of n values equal v.
-IDDL_VECTOR_CLONES int64_t count_equal(const float* x, int64_t n, float v) {
-  int32_t equal = 0;
-  for (int64_t i = 0; i < n; ++i) equal += x[i] == v ? 1 : 0;
-  return equal;
-}
-
 // codes[i] = code where x[i] equals v.
 IDDL_VECTOR_CLONES void set_equal(const float* x, int64_t n, float v, uint32_t code, uint32_t* codes) {
   for (int64_t i = 0; i < n; ++i) codes[i] = x[i] == v ? code : codes[i];
@@ -346,14 +360,15 @@ float zero_at(const float* x, int64_t n, int64_t k, bool last) {
 template <int Boundaries>
 bool selected_codes(const float* x, int64_t n, int bits, int wire, Buckets& b, uint8_t* packed) {
   float lo[Boundaries], hi[Boundaries], boundary[Boundaries], before[Boundaries];
+  int64_t below[Boundaries];
+  bool known[Boundaries] = {};
   if (n >= kSampledInput) {
     sample_brackets<Boundaries>(x, n, b, lo, hi);
   } else {
-    histogram_brackets<Boundaries>(x, n, b, lo, hi);
+    histogram_brackets<Boundaries>(x, n, b, lo, hi, known, boundary, before, below);
   }
-  int64_t below[Boundaries];
   std::pair<float, float> extremes;
-  if (!find_boundaries<Boundaries>(x, n, b, lo, hi, boundary, before, below, extremes)) return false;
+  if (!find_boundaries<Boundaries>(x, n, b, lo, hi, known, boundary, before, below, extremes)) return false;
   // A boundary or the value before it that is zero is the zero of its position: the zeros sort in index order.
   for (int j = 0; j < Boundaries; ++j) {
     if (before[j] == 0.0f)
