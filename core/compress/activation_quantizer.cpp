@@ -91,6 +91,16 @@ IDDL_VECTOR_CLONES void bucket_codes(const float* x, int64_t count, float min, f
   }
 }
 
+// bucket_codes of one bucket (high bits 0) into bytes (top < 256).
+IDDL_VECTOR_CLONES void byte_codes(const float* x, int64_t count, float min, float step, float top, uint8_t* codes) {
+  if (!(step > 0.0f)) {
+    std::memset(codes, 0, static_cast<size_t>(count));
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    codes[i] = static_cast<uint8_t>(static_cast<int32_t>(level_of(x[i], min, step, top)));
+}
+
 }  // namespace
 
 namespace {
@@ -472,6 +482,23 @@ bool has_avx2() {
   static const bool supported = __builtin_cpu_supports("avx2");
   return supported;
 }
+
+// decode_codes of one bucket for `count` (a multiple of 8) codes in bytes, as decode_codes_avx2.
+__attribute__((target("avx2"))) void decode_bytes_avx2(const uint8_t* codes, int64_t count, int bits, float min,
+                                                       float step, bool stream, float* out) {
+  const __m256 table_min = _mm256_set1_ps(min), table_step = _mm256_set1_ps(step);
+  const __m256i level_mask = _mm256_set1_epi32(static_cast<int>((1u << bits) - 1));
+  for (int64_t i = 0; i < count; i += 8) {
+    const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
+    const __m256 level = _mm256_cvtepi32_ps(_mm256_and_si256(c, level_mask));
+    const __m256 value = _mm256_add_ps(table_min, _mm256_mul_ps(level, table_step));
+    if (stream) {
+      _mm256_stream_ps(out + i, value);
+    } else {
+      _mm256_storeu_ps(out + i, value);
+    }
+  }
+}
 #endif
 
 // Values of `count` codes: min[j] + level * step[j] for bucket j in the high bits (masked: an Int container has room
@@ -537,11 +564,11 @@ torch::Tensor ActivationQuantizer::encode(const torch::Tensor& x) const {
     uint32_t codes[kBlock];  // a block of kBlock codes packs into whole bytes
     for (int64_t block = 0; block < n; block += kBlock) {
       const int64_t count = std::min(kBlock, n - block);
-      bucket_codes(values + block, count, b.min[0], b.step[0], top, 0, codes);
       uint8_t* block_out = packed + block / 8 * wire;
       if (wire == 8) {
-        for (int64_t i = 0; i < count; ++i) block_out[i] = static_cast<uint8_t>(codes[i]);
+        byte_codes(values + block, count, b.min[0], b.step[0], top, block_out);
       } else {
+        bucket_codes(values + block, count, b.min[0], b.step[0], top, 0, codes);
         pack_bits(codes, count, wire, block_out);
       }
     }
@@ -592,6 +619,13 @@ torch::Tensor ActivationQuantizer::decode(const torch::Tensor& payload, at::IntA
   for (int64_t block = 0; block < n; block += kBlock) {
     const int64_t count = std::min(kBlock, n - block);
     const uint8_t* block_in = packed + block / 8 * wire_bits();
+#if defined(__x86_64__) || defined(__i386__)
+    if (wire_bits() == 8 && split_ == 0 && count % 8 == 0 && has_avx2()) {  // one bucket in bytes: one pass
+      decode_bytes_avx2(block_in, count, bits_, min[0], step[0],
+                        stream && reinterpret_cast<uintptr_t>(values + block) % 32 == 0, values + block);
+      continue;
+    }
+#endif
     if (wire_bits() == 8) {
       for (int64_t i = 0; i < count; ++i) codes[i] = block_in[i];
     } else {

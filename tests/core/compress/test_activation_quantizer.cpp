@@ -69,6 +69,10 @@ TEST(compress, UniformErrorIsAtMostHalfAStep) {
     EXPECT_FLOAT_EQ(step, ((x.max() - x.min()) / ((1 << bits) - 1)).item<float>());
     const torch::Tensor decoded = quantizer.decode(payload, x.sizes());
     EXPECT_LE((decoded - x).abs().max().item<float>(), step / 2 * (1 + 1e-3) + 1e-5) << bits << " bits";
+    if (bits == 8) {  // a code a byte: min + code * step exactly
+      const BucketTable table = quantizer.table(payload);
+      EXPECT_TRUE(torch::equal(decoded, table.min[0] + payload.slice(0, 8).to(torch::kFloat32) * table.step[0]));
+    }
   }
   // A tensor decoded past the caches (2^21 values and more) decodes as its parts do.
   const torch::Tensor large = torch::randn({(1 << 21) + 5}, generator(5));
