@@ -1,6 +1,7 @@
 #include "core/compress/activation_quantizer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -25,6 +26,13 @@ namespace {
 #define IDDL_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define IDDL_VECTOR_CLONES
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+bool has_avx2() {
+  static const bool supported = __builtin_cpu_supports("avx2");
+  return supported;
+}
 #endif
 
 // Entries coded per block: a block's codes stay in L1.
@@ -124,7 +132,8 @@ Buckets bucket_positions(int64_t n, int split) {
 
 // The codes of every value by the definition, without sorting: ordered by (value, index), which is the stable
 // sort's order, the 2^split - 1 bucket boundaries are order statistics (nth_element), and each bucket's min and
-// max are its least and greatest entries in that order (small inputs, and inputs a sample misleads).
+// max are its least and greatest entries in that order (split above 4, fewer values than buckets, and inputs a
+// sample misleads).
 void sorted_codes(const float* x, int64_t n, int bits, Buckets& b, uint32_t* codes) {
   std::vector<std::pair<float, int64_t>> entries(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) entries[static_cast<size_t>(i)] = {x[i], i};
@@ -266,6 +275,33 @@ IDDL_VECTOR_CLONES int64_t count_below(const float* x, int64_t n, float v) {
   return below;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// For each 8-bit mask, the lanes it selects, in order (then the others): a left-packing permutation.
+std::array<std::array<int32_t, 8>, 256> left_pack_table() {
+  std::array<std::array<int32_t, 8>, 256> table{};
+  for (int mask = 0; mask < 256; ++mask) {
+    int next = 0;
+    for (int lane = 0; lane < 8; ++lane)
+      if (mask >> lane & 1) table[mask][next++] = lane;
+    for (int lane = 0; lane < 8; ++lane)
+      if (!(mask >> lane & 1)) table[mask][next++] = lane;
+  }
+  return table;
+}
+
+// Writes the values of x[0..8) inside [lo, hi] to `to` (room for 8), in order; returns how many.
+__attribute__((target("avx2"))) int64_t append_inside_avx2(const float* x, float lo, float hi, float* to) {
+  static const std::array<std::array<int32_t, 8>, 256> table = left_pack_table();
+  const __m256 v = _mm256_loadu_ps(x);
+  const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(_mm256_set1_ps(lo), v, _CMP_LE_OQ),
+                                      _mm256_cmp_ps(v, _mm256_set1_ps(hi), _CMP_LE_OQ));
+  const int mask = _mm256_movemask_ps(inside);
+  const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table[static_cast<size_t>(mask)].data()));
+  _mm256_storeu_ps(to, _mm256_permutevar8x32_ps(v, order));
+  return __builtin_popcount(static_cast<unsigned>(mask));
+}
+#endif
+
 // Values of x inside a bracket, appended without branches on each value.
 struct Inside {
   std::vector<float> values;
@@ -300,6 +336,12 @@ bool find_boundaries(const float* x, int64_t n, const Buckets& b, const float* l
         const float low_j = lo[j], high_j = hi[j];
         float* to = v.values.data();
         int64_t size = v.size;
+#if defined(__x86_64__) || defined(__i386__)
+        if (word + 8 <= count && has_avx2()) {
+          v.size += append_inside_avx2(xb + word, low_j, high_j, to + size);
+          continue;
+        }
+#endif
         for (int64_t i = word; i < std::min(count, word + 8); ++i) {
           to[size] = xb[i];
           size += (low_j <= xb[i] ? 1 : 0) & (xb[i] <= high_j ? 1 : 0);
@@ -476,11 +518,6 @@ __attribute__((target("avx2"))) void decode_codes_avx2(const uint32_t* codes, in
       _mm256_storeu_ps(out + i, value);
     }
   }
-}
-
-bool has_avx2() {
-  static const bool supported = __builtin_cpu_supports("avx2");
-  return supported;
 }
 
 // decode_codes of one bucket for `count` (a multiple of 8) codes in bytes, as decode_codes_avx2.
