@@ -397,6 +397,17 @@ IDDL_VECTOR_CLONES void set_equal(const float* x, int64_t n, float v, uint32_t c
   for (int64_t i = 0; i < n; ++i) codes[i] = x[i] == v ? code : codes[i];
 }
 
+// Whether any of n floats is -0.
+IDDL_VECTOR_CLONES bool has_negative_zero(const float* x, int64_t n) {
+  int32_t found = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    found |= u == 0x80000000u ? 1 : 0;
+  }
+  return found != 0;
+}
+
 // The k-th (from 0) zero of either sign of x in index order; `last`: the last one.
 float zero_at(const float* x, int64_t n, int64_t k, bool last) {
   if (last) return *std::find(std::make_reverse_iterator(x + n), std::make_reverse_iterator(x), 0.0f);
@@ -422,7 +433,11 @@ bool selected_codes(const float* x, int64_t n, int bits, int wire, Buckets& b, u
   std::pair<float, float> extremes;
   if (!find_boundaries<Boundaries>(x, n, b, lo, hi, known, boundary, before, below, extremes)) return false;
   // A boundary or the value before it that is zero is the zero of its position: the zeros sort in index order.
-  for (int j = 0; j < Boundaries; ++j) {
+  // (Only zeros of both signs can differ: without a -0 every zero is +0.)
+  const bool zero_boundary = std::any_of(boundary, boundary + Boundaries, [](float v) { return v == 0.0f; }) ||
+                             std::any_of(before, before + Boundaries, [](float v) { return v == 0.0f; });
+  const bool signed_zeros = zero_boundary && has_negative_zero(x, n);
+  for (int j = 0; signed_zeros && j < Boundaries; ++j) {
     if (before[j] == 0.0f)
       before[j] = zero_at(x, n, b.position[j + 1] - 1 - below[j], !(boundary[j] == 0.0f));
     if (boundary[j] == 0.0f) boundary[j] = zero_at(x, n, b.position[j + 1] - below[j], false);

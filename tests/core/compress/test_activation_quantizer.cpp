@@ -192,8 +192,9 @@ TEST(compress, SortQuantOfSmallTensorsEqualsTheFullSortDefinition) {
     const torch::Tensor signed_zeros = torch::where(torch::rand({n}, generator(11)) < 0.5, torch::zeros({n}),
                                                     -torch::zeros({n}));
     const torch::Tensor relu_like = torch::where(zeros, signed_zeros, normal);
+    const torch::Tensor plus_zeros = torch::where(zeros, torch::zeros({n}), normal);  // no -0 at all
     const torch::Tensor rounded = torch::round(normal * 4) / 4;
-    for (const torch::Tensor& x : {normal, relu_like, rounded}) expect_definition_payloads(x);
+    for (const torch::Tensor& x : {normal, relu_like, plus_zeros, rounded}) expect_definition_payloads(x);
   }
 }
 
