@@ -168,9 +168,10 @@ std::map<std::string, std::vector<AxisMethod>, std::less<>> make_method_registry
                "ranks / stages such pipelines average their gradients (docs/pipeline.md)",
                {integer("stages", 0, 0, "ranks per pipeline (0: all the run's ranks, one pipeline)"),
                 integer("chunks", 4, 1, "micro-batches per batch (batch_size is per pipeline)"),
-                text("schedule", "fill_drain", {"fill_drain", "1f1b"},
+                text("schedule", "fill_drain", {"fill_drain", "1f1b", "zb_h1"},
                      "fill_drain: all forwards, then all backwards (GPipe); 1f1b: one forward, one backward (fewer "
-                     "activations held)"),
+                     "activations held); zb_h1: 1f1b with each backward split, input gradients sent first and "
+                     "weight gradients deferred (zero bubble)"),
                 text("balance", "flops", {"flops", "time"},
                      "how stages are grouped when split is empty: by counted FLOPs, or by measured time"),
                 int_list("split", {}, 1, "explicit split: the first stage (0-based) of every group but the first"),

@@ -209,6 +209,7 @@ std::vector<ExpectedMessage> PipelineTrainer::expected_messages(const std::vecto
   for (const RankOp& rank_op : ops) {
     const int64_t g = rank_op.group;
     const bool forward = rank_op.op.kind == PipelineOp::Kind::Forward;
+    if (rank_op.op.kind == PipelineOp::Kind::BackwardWeight) continue;  // its BackwardInput received the gradient
     if (forward ? first(g) : (forwards_only || last(g))) continue;
     // A forward receives its group's input, a backward the gradient of its output (the next group's input).
     const std::vector<int64_t> shape = with_rows(rows.at(static_cast<size_t>(rank_op.op.micro_batch)),
@@ -349,6 +350,8 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
   // Per group and micro-batch: its input (a leaf after a boundary) and output (the loss on the last group).
   std::vector<std::vector<torch::Tensor>> inputs(split_.size(), std::vector<torch::Tensor>(xs.size()));
   std::vector<std::vector<torch::Tensor>> outputs = inputs;
+  // Per group and micro-batch: the gradient of its output, kept from its BackwardInput for its BackwardWeight (zb_h1).
+  std::vector<std::vector<torch::Tensor>> output_grads = inputs;
   int64_t live = 0;
   for (const RankOp& rank_op : ops) {
     const int64_t g = rank_op.group;
@@ -375,16 +378,36 @@ double PipelineTrainer::train_step(const torch::Tensor& x, const torch::Tensor& 
       memory.sample();
       continue;
     }
-    zero_gradients();
-    if (last(g)) {
-      timed(device(), stats_.compute_seconds, [&] { output.backward(); });
-    } else {
-      const torch::Tensor grad = receive(inbox, output.sizes(), next_);
-      timed(device(), stats_.compute_seconds, [&] { output.backward(grad); });
+    const PipelineOp::Kind kind = rank_op.op.kind;
+    torch::Tensor& output_grad = output_grads[static_cast<size_t>(g)][i];  // undefined on the last group: the loss
+    if (kind != PipelineOp::Kind::BackwardWeight) {
+      zero_gradients();
+      if (!last(g)) output_grad = receive(inbox, output.sizes(), next_);
     }
-    if (!first(g)) send(input.grad(), rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
+    if (kind == PipelineOp::Kind::BackwardInput) {
+      // Only the input's gradient (autograd computes no weight gradient nobody asked for), sent upstream at once;
+      // the graph stays for the weights' pass. The first group's input needs none.
+      if (!first(g)) {
+        const torch::Tensor input_grad = timed(device(), stats_.compute_seconds, [&] {
+          const torch::autograd::variable_list grads =
+              output_grad.defined() ? torch::autograd::variable_list{output_grad} : torch::autograd::variable_list{};
+          return torch::autograd::grad({output}, {input}, grads, /*retain_graph=*/true)[0];
+        });
+        send(input_grad, rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
+      }
+      continue;
+    }
+    if (kind == PipelineOp::Kind::Backward) {
+      timed(device(), stats_.compute_seconds, [&] { output.backward(output_grad); });
+      if (!first(g)) send(input.grad(), rank_of(g - 1), kGradientTag, previous_, comm::Traffic::Training);
+    } else if (!owned_.empty()) {  // BackwardWeight: the weights' gradients, accumulated in .grad as a backward does
+      timed(device(), stats_.compute_seconds, [&] {
+        output.backward(output_grad, /*retain_graph=*/false, /*create_graph=*/false, torch::TensorList(owned_));
+      });
+    }
     input = torch::Tensor();  // the micro-batch's activations are freed here (1f1b holds fewer)
     output = torch::Tensor();
+    output_grad = torch::Tensor();
     --live;
   }
   const comm::DeviceTimer update_timer(device());

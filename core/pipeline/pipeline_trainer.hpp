@@ -59,7 +59,7 @@ struct StageStats {
 // The settings of a pipeline trainer.
 struct PipelineOptions {
   int64_t chunks = 4;                   // micro-batches per batch
-  std::string schedule = "fill_drain";  // fill_drain (GPipe) or 1f1b (PipeDream-flush): schedule_ops()
+  std::string schedule = "fill_drain";  // fill_drain (GPipe), 1f1b (PipeDream-flush) or zb_h1: schedule_ops()
   BoundaryCodec codec;                  // applied to activations and to their gradients
   torch::optim::SGDOptions sgd{0.01};   // this rank's optimizer over its own stages' parameters
   double receive_timeout_s = 300.0;     // a receive (or send) waiting longer throws; 0 waits forever
@@ -72,7 +72,8 @@ struct PipelineOptions {
 // and passes it here; group g of the split runs on stage rank group_ranks(placement)[g] (the last group
 // also features, output and the loss) and a rank's optimizer holds only the parameters its groups use.
 // One step cuts the batch into micro-batches, runs their forwards (activations to the next group's rank)
-// and backwards (activation gradients to the previous group's rank) in rank_ops() order with nonblocking
+// and backwards (activation gradients to the previous group's rank; under zb_h1 the input gradient first,
+// the weights' gradients later: docs/pipeline.md) in rank_ops() order with nonblocking
 // sends and receives posted ahead (BoundaryInbox), and steps once: the gradient is that of the whole batch's loss (the model's loss(): its mean or
 // sum over the batch), as without a pipeline.
 // As a train::StepEngine, pipeline d of D trains shard d of D.

@@ -8,6 +8,8 @@ namespace {
 
 PipelineOp forward(int64_t i) { return {PipelineOp::Kind::Forward, i}; }
 PipelineOp backward(int64_t i) { return {PipelineOp::Kind::Backward, i}; }
+PipelineOp backward_input(int64_t i) { return {PipelineOp::Kind::BackwardInput, i}; }
+PipelineOp backward_weight(int64_t i) { return {PipelineOp::Kind::BackwardWeight, i}; }
 
 }  // namespace
 
@@ -32,7 +34,23 @@ std::vector<PipelineOp> schedule_ops(const std::string& schedule, int64_t stage,
     for (int64_t i = chunks - warmup; i < chunks; ++i) ops.push_back(backward(i));
     return ops;
   }
-  throw std::invalid_argument("pipeline: unknown schedule '" + schedule + "' (expected fill_drain or 1f1b)");
+  if (schedule == "zb_h1") {
+    const int64_t warmup = std::min(stages - 1 - stage, chunks);
+    int64_t next_input = 0, next_weight = 0;
+    const auto backward_then_deferred_weight = [&] {
+      ops.push_back(backward_input(next_input++));
+      if (next_input - next_weight > stage) ops.push_back(backward_weight(next_weight++));
+    };
+    for (int64_t i = 0; i < warmup; ++i) ops.push_back(forward(i));
+    for (int64_t i = warmup; i < chunks; ++i) {
+      ops.push_back(forward(i));
+      backward_then_deferred_weight();
+    }
+    while (next_input < chunks) backward_then_deferred_weight();
+    while (next_weight < chunks) ops.push_back(backward_weight(next_weight++));
+    return ops;
+  }
+  throw std::invalid_argument("pipeline: unknown schedule '" + schedule + "' (expected fill_drain, 1f1b or zb_h1)");
 }
 
 std::vector<RankOp> rank_ops(const std::string& schedule, const std::vector<int>& group_ranks, int rank,
@@ -61,7 +79,8 @@ std::vector<RankOp> rank_ops(const std::string& schedule, const std::vector<int>
 int64_t peak_live_micro_batches(const std::vector<PipelineOp>& ops) {
   int64_t live = 0, peak = 0;
   for (const PipelineOp& op : ops) {
-    live += op.kind == PipelineOp::Kind::Forward ? 1 : -1;
+    if (op.kind == PipelineOp::Kind::Forward) ++live;
+    if (op.kind == PipelineOp::Kind::Backward || op.kind == PipelineOp::Kind::BackwardWeight) --live;
     peak = std::max(peak, live);
   }
   return peak;

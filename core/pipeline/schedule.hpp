@@ -5,9 +5,10 @@
 
 namespace iddl::pipeline {
 
-// One step of a stage's work on one micro-batch: its forward or its backward.
+// One step of a stage's work on one micro-batch: its forward, its backward, or (zb_h1) one of the two
+// halves of its backward: the gradient of its input (sent upstream) and, later, of its weights.
 struct PipelineOp {
-  enum class Kind { Forward, Backward };
+  enum class Kind { Forward, Backward, BackwardInput, BackwardWeight };
   Kind kind = Kind::Forward;
   int64_t micro_batch = 0;
   bool operator==(const PipelineOp& other) const { return kind == other.kind && micro_batch == other.micro_batch; }
@@ -16,8 +17,11 @@ struct PipelineOp {
 // The order in which stage `stage` of `stages` runs the forwards and backwards of `chunks`
 // micro-batches in one training step. "fill_drain" (GPipe): every forward, then every backward in
 // reverse order. "1f1b" (PipeDream-flush): min(stages - 1 - stage, chunks) forwards, then one forward
-// and one backward in turn, then the backwards left, oldest first. Throws std::invalid_argument for
-// another schedule name or a stage outside 0..stages-1, chunks < 1.
+// and one backward in turn, then the backwards left, oldest first. "zb_h1" (zero bubble, Qi et al.
+// 2024, ZB-H1): 1F1B's order with each backward split into BackwardInput and BackwardWeight, stage s
+// deferring the weight gradients of s micro-batches (each BackwardInput is followed by the oldest
+// BackwardWeight once more than s are pending; the deferred ones end the step, oldest first).
+// Throws std::invalid_argument for another schedule name or a stage outside 0..stages-1, chunks < 1.
 std::vector<PipelineOp> schedule_ops(const std::string& schedule, int64_t stage, int64_t stages, int64_t chunks);
 
 // One step of a rank's work: `op` on group `group` of the split.
@@ -36,8 +40,8 @@ struct RankOp {
 std::vector<RankOp> rank_ops(const std::string& schedule, const std::vector<int>& group_ranks, int rank,
                              int64_t chunks);
 
-// The largest number of micro-batches whose activations `ops` holds at once (forwarded, not yet
-// backwarded).
+// The largest number of micro-batches whose activations `ops` holds at once (forwarded, their backward
+// or BackwardWeight not yet run).
 int64_t peak_live_micro_batches(const std::vector<PipelineOp>& ops);
 
 // GPipe's ideal efficiency of `stages` equal stages and `chunks` micro-batches: M / (M + K - 1).

@@ -1,9 +1,10 @@
 // Trained under `mpirun -np 2`: GPipe fill-drain over two ranks against a single-process model every rank
 // trains locally on the same batches (MLP 784-64-32-16-10, plain SGD): the same losses and weights for
 // 1, 4 and 8 micro-batches and both possible splits; 1F1B equal to fill-drain while holding fewer
-// micro-batches and less memory; sortquant boundaries close to uncompressed with the analytic bytes,
-// in int16 containers (seed 004) the same training with the seed's bytes; a receive whose sender never
-// sends fails with a clear error; through the epoch driver, the first stage trains on the augmented batches.
+// micro-batches and less memory; zero bubble (zb_h1) equal to 1F1B bit for bit, holding two micro-batches;
+// sortquant boundaries close to uncompressed with the analytic bytes, in int16 containers (seed 004) the
+// same training with the seed's bytes; a receive whose sender never sends fails with a clear error; through
+// the epoch driver, the first stage trains on the augmented batches.
 // PipelineOn: on every device of tests/support/devices.hpp.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -346,6 +347,43 @@ TEST(pipeline_1f1b, EqualsFillDrain) {
     expect_losses_near(one_f_one_b.losses, fill_drain.losses, 1e-5);
     expect_owned_weights_equal(one_f_one_b, fill_drain);
   }
+}
+
+// Zero bubble (zb_h1): a rank sends the input gradient before it computes the weight gradients, which it adds to
+// .grad in micro-batch order from the same autograd ops as 1F1B's backwards: the same losses and weights bit for
+// bit, for both splits, with float32 and sortquant boundaries.
+TEST(pipeline_zb_h1, EqualsOneFOneBBitForBit) {
+  comm::MpiCommunicator comm;
+  for (const StageSplit& split : every_split(comm.size()))
+    for (const int64_t chunks : {1, 4, 8})
+      for (const BoundaryCodec& codec : {BoundaryCodec{}, BoundaryCodec{"sortquant", 8, 2}}) {
+        SCOPED_TRACE("last group starts at stage " + std::to_string(split.back().first) + ", " +
+                     std::to_string(chunks) + " chunks, boundaries " + codec.method);
+        const Trained one_f_one_b = pipelined(comm, split, options(chunks, codec, "1f1b"));
+        const Trained zero_bubble = pipelined(comm, split, options(chunks, codec, "zb_h1"));
+        EXPECT_EQ(zero_bubble.losses, one_f_one_b.losses);
+        ASSERT_EQ(zero_bubble.owned, one_f_one_b.owned);
+        for (const std::string& name : zero_bubble.owned)
+          EXPECT_TRUE(torch::equal(zero_bubble.model->named_parameters()[name],
+                                   one_f_one_b.model->named_parameters()[name]))
+              << name;
+      }
+}
+
+TEST(pipeline_zb_h1, EveryRankHoldsAtMostTwoMicroBatches) {
+  // Stage 1 defers one weight pass, so it holds two micro-batches as stage 0 does (1F1B: one).
+  comm::MpiCommunicator comm;
+  Trained run{{}, mlp(), {}};
+  PipelineTrainer trainer(run.model, kFashion, {{0, 1}, {1, 3}}, comm, options(8, {}, "zb_h1"));
+  for (const Batch& b : batches()) trainer.train_step(b.x, b.y);
+  EXPECT_EQ(trainer.stage_stats().peak_live_micro_batches, 2);
+  EXPECT_EQ(trainer.stage_stats().steps, kSteps);
+  EXPECT_GT(trainer.stage_stats().compute_seconds, 0.0);
+  // The same boundary traffic as every schedule: one activation and one gradient per micro-batch.
+  const BoundaryStats& side = comm.rank() == 0 ? trainer.next_boundary() : trainer.previous_boundary();
+  EXPECT_EQ(side.messages_sent, kSteps * 8);
+  EXPECT_EQ(side.messages_received, kSteps * 8);
+  EXPECT_EQ(side.bytes_sent, kSteps * kBatch * kBoundaryWidth * 4);
 }
 
 // Memory: the C heap on the CPU, the caching allocator's peak on CUDA (train::ActivationMemory).

@@ -1,5 +1,6 @@
 // The pipeline schedules as orders of work: every micro-batch forwarded once, then backwarded once;
-// fill-drain holds all of them, 1F1B at most as many as the stages after this one plus one.
+// fill-drain holds all of them, 1F1B at most as many as the stages after this one plus one; zb_h1 (zero bubble)
+// splits each backward into an input pass and a weight pass, stage s deferring s weight passes.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -12,30 +13,46 @@ namespace {
 
 using Kind = PipelineOp::Kind;
 
-// Checks that `ops` forwards each of `chunks` micro-batches once, in order, and backwards each once after its forward.
+// Checks that `ops` forwards each of `chunks` micro-batches once, in order, and backwards each once after its
+// forward: in one Backward, or (zb_h1) in a BackwardInput after the forward and a BackwardWeight after that,
+// the weight passes oldest first.
 void expect_complete(const std::vector<PipelineOp>& ops, int64_t chunks) {
   std::vector<int> forwarded(static_cast<size_t>(chunks), 0), backwarded(static_cast<size_t>(chunks), 0);
-  int64_t next_forward = 0;
+  std::vector<int> inputs(static_cast<size_t>(chunks), 0), weights(static_cast<size_t>(chunks), 0);
+  int64_t next_forward = 0, next_weight = 0;
   for (const PipelineOp& op : ops) {
     ASSERT_GE(op.micro_batch, 0);
     ASSERT_LT(op.micro_batch, chunks);
     const auto i = static_cast<size_t>(op.micro_batch);
-    if (op.kind == Kind::Forward) {
-      EXPECT_EQ(op.micro_batch, next_forward++);
-      ++forwarded[i];
-    } else {
-      EXPECT_EQ(forwarded[i], 1) << "backward of " << i << " before its forward";
-      ++backwarded[i];
+    switch (op.kind) {
+      case Kind::Forward:
+        EXPECT_EQ(op.micro_batch, next_forward++);
+        ++forwarded[i];
+        break;
+      case Kind::Backward:
+        EXPECT_EQ(forwarded[i], 1) << "backward of " << i << " before its forward";
+        ++backwarded[i];
+        break;
+      case Kind::BackwardInput:
+        EXPECT_EQ(forwarded[i], 1) << "input gradient of " << i << " before its forward";
+        ++inputs[i];
+        break;
+      case Kind::BackwardWeight:
+        EXPECT_EQ(inputs[i], 1) << "weight gradient of " << i << " before its input gradient";
+        EXPECT_EQ(op.micro_batch, next_weight++) << "weight gradients out of micro-batch order";
+        ++weights[i];
+        break;
     }
   }
-  for (int64_t i = 0; i < chunks; ++i) {
-    EXPECT_EQ(forwarded[static_cast<size_t>(i)], 1);
-    EXPECT_EQ(backwarded[static_cast<size_t>(i)], 1);
+  for (size_t i = 0; i < static_cast<size_t>(chunks); ++i) {
+    EXPECT_EQ(forwarded[i], 1);
+    EXPECT_EQ(inputs[i], weights[i]) << "micro-batch " << i;
+    EXPECT_EQ(backwarded[i] + weights[i], 1) << "micro-batch " << i << " not backwarded exactly once";
   }
 }
 
 TEST(pipeline_schedule, EverySchedulePassesEveryMicroBatchOnceEachWay) {
-  for (const char* schedule : {"fill_drain", "1f1b"})
+  for (const char* schedule : {"fill_drain", "1f1b", "zb_h1"})
     for (int64_t stages = 1; stages <= 4; ++stages)
       for (int64_t stage = 0; stage < stages; ++stage)
         for (int64_t chunks : {1, 2, 3, 4, 8}) {
@@ -70,6 +87,53 @@ TEST(pipeline_schedule, OneFOneBHoldsAtMostTheStagesAheadPlusOne) {
     }
 }
 
+TEST(pipeline_schedule, ZeroBubbleH1OfTwoStagesSendsInputGradientsFirstAndDefersOneWeightPass) {
+  const auto F = [](int64_t i) { return PipelineOp{Kind::Forward, i}; };
+  const auto B = [](int64_t i) { return PipelineOp{Kind::BackwardInput, i}; };
+  const auto W = [](int64_t i) { return PipelineOp{Kind::BackwardWeight, i}; };
+  // Stage 0 (1F1B's order, each weight pass right after its input pass: it defers none).
+  EXPECT_EQ(schedule_ops("zb_h1", 0, 2, 4),
+            (std::vector<PipelineOp>{F(0), F(1), B(0), W(0), F(2), B(1), W(1), F(3), B(2), W(2), B(3), W(3)}));
+  // Stage 1 (the last) defers one weight pass: its weight passes fill the time stage 0 spends on the backward.
+  EXPECT_EQ(schedule_ops("zb_h1", 1, 2, 4),
+            (std::vector<PipelineOp>{F(0), B(0), F(1), B(1), W(0), F(2), B(2), W(1), F(3), B(3), W(2), W(3)}));
+  EXPECT_EQ(schedule_ops("zb_h1", 0, 2, 1), (std::vector<PipelineOp>{F(0), B(0), W(0)}));
+  EXPECT_EQ(schedule_ops("zb_h1", 1, 2, 1), (std::vector<PipelineOp>{F(0), B(0), W(0)}));
+  EXPECT_EQ(schedule_ops("zb_h1", 0, 2, 2), (std::vector<PipelineOp>{F(0), F(1), B(0), W(0), B(1), W(1)}));
+  EXPECT_EQ(schedule_ops("zb_h1", 1, 2, 2), (std::vector<PipelineOp>{F(0), B(0), F(1), B(1), W(0), W(1)}));
+  // Three stages, 4 micro-batches: stage s defers s weight passes.
+  EXPECT_EQ(schedule_ops("zb_h1", 0, 3, 4),
+            (std::vector<PipelineOp>{F(0), F(1), F(2), B(0), W(0), F(3), B(1), W(1), B(2), W(2), B(3), W(3)}));
+  EXPECT_EQ(schedule_ops("zb_h1", 1, 3, 4),
+            (std::vector<PipelineOp>{F(0), F(1), B(0), F(2), B(1), W(0), F(3), B(2), W(1), B(3), W(2), W(3)}));
+  EXPECT_EQ(schedule_ops("zb_h1", 2, 3, 4),
+            (std::vector<PipelineOp>{F(0), B(0), F(1), B(1), F(2), B(2), W(0), F(3), B(3), W(1), W(2), W(3)}));
+}
+
+TEST(pipeline_schedule, ZeroBubbleH1KeepsOneFOneBsForwardAndInputGradientOrder) {
+  // Without its weight passes, and with each input pass read as a backward, zb_h1 is 1F1B: the same messages in
+  // the same order, so it cannot deadlock where 1F1B does not.
+  for (int64_t stages : {2, 3})
+    for (int64_t stage = 0; stage < stages; ++stage)
+      for (int64_t chunks : {1, 2, 4}) {
+        std::vector<PipelineOp> without_weights;
+        for (const PipelineOp& op : schedule_ops("zb_h1", stage, stages, chunks))
+          if (op.kind == Kind::Forward) without_weights.push_back(op);
+          else if (op.kind == Kind::BackwardInput) without_weights.push_back({Kind::Backward, op.micro_batch});
+        EXPECT_EQ(without_weights, schedule_ops("1f1b", stage, stages, chunks))
+            << "stage " << stage << " of " << stages << ", " << chunks << " chunks";
+      }
+}
+
+TEST(pipeline_schedule, ZeroBubbleH1HoldsAtMostTheStagesOnEveryStage) {
+  // A micro-batch's activations live until its weight pass: stage s holds its 1F1B count plus the s deferred.
+  for (int64_t stages : {2, 3, 4})
+    for (int64_t stage = 0; stage < stages; ++stage)
+      for (int64_t chunks : {1, 2, 4, 8})
+        EXPECT_EQ(peak_live_micro_batches(schedule_ops("zb_h1", stage, stages, chunks)), std::min(stages, chunks))
+            << "stage " << stage << " of " << stages << ", " << chunks << " chunks";
+}
+
 TEST(pipeline_schedule, IdealEfficiencyIsGpipesBubble) {
   EXPECT_DOUBLE_EQ(ideal_efficiency(1, 4), 1.0);
   EXPECT_DOUBLE_EQ(ideal_efficiency(2, 1), 0.5);
@@ -79,7 +143,7 @@ TEST(pipeline_schedule, IdealEfficiencyIsGpipesBubble) {
 
 TEST(pipeline_schedule, RankOpsOfOneGroupPerRankAreTheStageSchedule) {
   const std::vector<int> contiguous{0, 1, 2};
-  for (const char* schedule : {"fill_drain", "1f1b"})
+  for (const char* schedule : {"fill_drain", "1f1b", "zb_h1"})
     for (int rank = 0; rank < 3; ++rank) {
       std::vector<RankOp> expected;
       for (const PipelineOp& op : schedule_ops(schedule, rank, 3, 4)) expected.push_back({op, rank});
@@ -99,6 +163,7 @@ TEST(pipeline_schedule, FirstAndLastRankZeroFillsBothGroupsThenDrainsThemInRever
                                    {{Kind::Backward, 0}, 1}};
   EXPECT_EQ(rank_ops("fill_drain", first_and_last, 1, 2), server);
   EXPECT_THROW(rank_ops("1f1b", first_and_last, 0, 2), std::invalid_argument);
+  EXPECT_THROW(rank_ops("zb_h1", first_and_last, 0, 2), std::invalid_argument);
   EXPECT_THROW(rank_ops("fill_drain", first_and_last, 2, 2), std::invalid_argument);  // a rank with no group
   EXPECT_THROW(rank_ops("fill_drain", first_and_last, 0, 0), std::invalid_argument);
 }

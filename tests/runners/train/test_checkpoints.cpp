@@ -2,9 +2,9 @@
 // epoch 2 of 4 (IDDL_TEST_KILL_AFTER_EPOCH: every rank SIGKILLs itself once the epoch is checkpointed) and rerun with
 // --retry-failed resumes from its checkpoint and ends with weights bit-identical to an uninterrupted run's, with
 // the same epoch rows, none twice, for every strategy and compressor with state, a pipeline with sortquant
-// boundaries and AdaBoost (killed after epoch 3 of 6, in the second of three members); save_model keeps the final
-// weights and records their paths. checkpoint_every = "auto" saves after an epoch once checkpoint_interval_s have
-// passed.
+// boundaries, a zero-bubble (zb_h1) pipeline and AdaBoost (killed after epoch 3 of 6, in the second of three
+// members); save_model keeps the final weights and records their paths. checkpoint_every = "auto" saves after an
+// epoch once checkpoint_interval_s have passed.
 #include <torch/torch.h>
 
 #include <map>
@@ -169,6 +169,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"pipeline_sortquant",
                            "ranks = 2\ndropout = 0.2\nparallelism = {method = \"pipeline\", chunks = 2, schedule = "
                            "\"1f1b\", boundary_compression = \"sortquant\", bits = 8}\n",
+                           "checkpoint_every = 1\n", "[16, 16]"},
+                      Case{"pipeline_zero_bubble",
+                           "ranks = 2\ndropout = 0.2\nparallelism = {method = \"pipeline\", chunks = 4, schedule = "
+                           "\"zb_h1\"}\n",
                            "checkpoint_every = 1\n", "[16, 16]"},
                       Case{"adaboost_mid_member", "vertical = {method = \"adaboost\", members = 3}\n",
                            "checkpoint_every = 1\n", "[16]", 6, 3},
