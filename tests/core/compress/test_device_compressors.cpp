@@ -342,6 +342,16 @@ TEST_P(DeviceCompressOn, AveragerKeepsGradientsAndResidualsOnTheirDevice) {
     EXPECT_TRUE(same_bits(there[0].cpu(), here[0])) << method;
     EXPECT_EQ(on_device->state().at("residual_0").device(), device()) << method;
   }
+  // PowerSGD's matrices, factors and residuals stay on the device too (its products round as the device's).
+  auto low_rank = make_averager(options_of("powersgd", {{"rank", 2}, {"warm_start", true}}, true), comm, 5);
+  auto reference = make_averager(options_of("powersgd", {{"rank", 2}, {"warm_start", true}}, true), comm, 5);
+  const torch::Tensor g = torch::randn({40, 25}, generator(151));
+  std::vector<torch::Tensor> there = {g.to(device())}, here = {g.clone()};
+  low_rank->average(there, 0.5);
+  reference->average(here, 0.5);
+  EXPECT_EQ(there[0].device(), device());
+  EXPECT_TRUE(torch::allclose(there[0].cpu(), here[0], 1e-4, 1e-5));
+  EXPECT_EQ(low_rank->state().at("powersgd_residual_0").device(), device());
 }
 
 IDDL_ON_DEVICES(DeviceCompressOn);
