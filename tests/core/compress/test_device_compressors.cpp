@@ -111,6 +111,15 @@ class DeviceCompressOn : public iddl::testing::OnDevice {};
 
 }  // namespace
 
+TEST(DeviceCompress, EveryEncodeDecodeMethodHasADeviceFlavour) {
+  for (const CompressorMethod& row : compressor_registry()) {
+    EXPECT_EQ(row.device_compressor != nullptr, row.compressor != nullptr) << row.name;
+    if (row.compressor == nullptr) {
+      EXPECT_THROW(make_device_compressor(options_of(row.name), generator(1)), std::logic_error) << row.name;
+    }
+  }
+}
+
 TEST(DeviceCompress, PackedCodesHaveTheBitPackLayout) {
   for (int bits = 1; bits <= 16; ++bits) {
     for (const int64_t count : {int64_t{0}, int64_t{1}, int64_t{7}, int64_t{1003}}) {
