@@ -4,12 +4,14 @@
 #include <cmath>
 #include <vector>
 
+#include "core/compress/input_check.hpp"
+
 namespace iddl::compress {
 
 torch::Tensor AdaptiveThreshold::encode(const torch::Tensor& values) {
-  const torch::Tensor list = values.to(torch::kFloat32).contiguous();
-  const float* x = list.data_ptr<float>();
-  const int64_t n = list.numel();
+  check_input(values, "adaptive_threshold", true);
+  const float* x = values.data_ptr<float>();
+  const int64_t n = values.numel();
   // Magnitudes with NaN as infinity, so that a NaN is sent and not lost (as topk does).
   const auto magnitude = [x](int64_t i) { return std::isnan(x[i]) ? INFINITY : std::fabs(x[i]); };
   float largest = 0.0f;

@@ -21,6 +21,7 @@
 
 #include "core/compress/bit_pack.hpp"
 #include "core/compress/compressors.hpp"
+#include "core/compress/input_check.hpp"
 
 namespace iddl::compress {
 namespace {
@@ -43,15 +44,13 @@ float read_float(const uint8_t* in) {
 
 // The floats of a 1-D contiguous float32 CPU input.
 const float* input_data(const torch::Tensor& values, const std::string& method) {
-  if (!values.is_contiguous() || values.scalar_type() != torch::kFloat32 || !values.device().is_cpu())
-    throw std::invalid_argument(method + ": expected a contiguous float32 CPU tensor");
+  check_input(values, method, true);
   return values.data_ptr<float>();
 }
 
-// The floats of the contiguous float32 CPU sum a decoder adds to.
-float* sum_data(torch::Tensor& sum) {
-  if (!sum.is_contiguous() || sum.scalar_type() != torch::kFloat32 || !sum.device().is_cpu())
-    throw std::invalid_argument("decode: the sum must be a contiguous float32 CPU tensor");
+// The floats of the contiguous float32 CPU sum a decoder of `method` adds to.
+float* sum_data(torch::Tensor& sum, const std::string& method) {
+  check_sum(sum, method, torch::kCPU);
   return sum.data_ptr<float>();
 }
 
@@ -443,7 +442,7 @@ void put_terngrad(const torch::Tensor& payload, double weight, int64_t n, float*
 }  // namespace
 
 void TernGrad::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  put_terngrad<Store::Add>(payload, weight, sum.numel(), sum_data(sum));
+  put_terngrad<Store::Add>(payload, weight, sum.numel(), sum_data(sum, "terngrad"));
 }
 
 torch::Tensor TernGrad::decode(const torch::Tensor& payload, int64_t numel) const {
@@ -540,7 +539,7 @@ void put_qsgd_payload(const torch::Tensor& payload, double weight, int64_t n, in
 }  // namespace
 
 void Qsgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  put_qsgd_payload<Store::Add>(payload, weight, sum.numel(), levels_, bits_, sum_data(sum));
+  put_qsgd_payload<Store::Add>(payload, weight, sum.numel(), levels_, bits_, sum_data(sum, "qsgd"));
 }
 
 torch::Tensor Qsgd::decode(const torch::Tensor& payload, int64_t numel) const {
@@ -583,7 +582,7 @@ void put_fp16(const torch::Tensor& payload, double weight, int64_t n, float* out
 }  // namespace
 
 void Fp16::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  put_fp16<Store::Add>(payload, weight, sum.numel(), sum_data(sum));
+  put_fp16<Store::Add>(payload, weight, sum.numel(), sum_data(sum, "fp16"));
 }
 
 torch::Tensor Fp16::decode(const torch::Tensor& payload, int64_t numel) const {
@@ -629,7 +628,7 @@ void put_signsgd(const torch::Tensor& payload, double weight, int64_t n, float* 
 }  // namespace
 
 void SignSgd::decode_add(const torch::Tensor& payload, double weight, torch::Tensor& sum) const {
-  put_signsgd<Store::Add>(payload, weight, sum.numel(), sum_data(sum));
+  put_signsgd<Store::Add>(payload, weight, sum.numel(), sum_data(sum, "signsgd"));
 }
 
 torch::Tensor SignSgd::decode(const torch::Tensor& payload, int64_t numel) const {

@@ -18,7 +18,7 @@ class ErrorFeedback {
     if (!kept.defined()) return input;
     if (!kept.sizes().equals(input.sizes()))
       throw std::invalid_argument("error feedback: a unit changed shape between steps");
-    return input + kept;
+    return input + kept.to(input.device());  // a restored residual may come from the host
   }
 
   // Units with a residual slot (some may be undefined).

@@ -105,6 +105,7 @@ int64_t PowerSgd::reduce(std::vector<torch::Tensor>& tensors, comm::Communicator
     const int64_t r = std::min<int64_t>({rank_, matrix.size(0), matrix.size(1)});
     const bool reuse = warm_start_ && q_[i].defined() && q_[i].size(0) == matrix.size(1) && q_[i].size(1) == r;
     if (!reuse) q_[i] = torch::randn({matrix.size(1), r}, generator_, torch::kFloat32);
+    q_[i] = q_[i].to(matrix.device());  // drawn (or restored) on the CPU, used on the matrix's device
     p.push_back(m.back().mm(q_[i]));
   }
   bytes += allreduce_together(p, comm);

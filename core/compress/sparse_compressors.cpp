@@ -1,26 +1,18 @@
 // The sparse compressors (topk, randomk, threshold) and their shared payload: indices, then values.
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/compress/compressors.hpp"
+#include "core/compress/input_check.hpp"
+#include "core/compress/subset_draw.hpp"
 
 namespace iddl::compress {
 namespace {
-
-// k = max(1, ceil(ratio n)) capped at n (0 for an empty vector); the guard keeps ceil(0.01 * 300) at 3.
-int64_t kept(double ratio, int64_t n) {
-  if (n == 0) return 0;
-  const auto k = static_cast<int64_t>(std::ceil(ratio * static_cast<double>(n) - 1e-9));
-  return std::min(n, std::max<int64_t>(1, k));
-}
 
 template <typename Index>
 void write_indices(const int64_t* indices, int64_t count, uint8_t* out) {
@@ -45,70 +37,14 @@ void add_entries(const uint8_t* index, const uint8_t* value, int64_t count, int6
   }
 }
 
-// The floats of a 1-D float32 CPU tensor, converted and made contiguous into `holder` when needed.
-const float* float_data(const torch::Tensor& values, torch::Tensor& holder) {
-  holder = values.to(torch::kCPU, torch::kFloat32).contiguous();
-  return holder.data_ptr<float>();
+// The floats of a contiguous float32 CPU input of `method` (throws std::invalid_argument naming what is wrong).
+const float* float_data(const torch::Tensor& values, const std::string& method) {
+  check_input(values, method, true);
+  return values.data_ptr<float>();
 }
 
 // |x| with NaN as infinity (sent, so not lost).
 inline float magnitude(float x) { return std::isnan(x) ? INFINITY : std::fabs(x); }
-
-// SplitMix64: the stream of 64-bit words a RandomK seed stands for (sender and receivers draw the same).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // A uniform integer in [0, bound) (Lemire's multiply-and-reject: no modulo bias).
-  uint64_t below(uint64_t bound) {
-    __uint128_t product = static_cast<__uint128_t>(next()) * bound;
-    auto low = static_cast<uint64_t>(product);
-    if (low < bound) {
-      const uint64_t floor = (0 - bound) % bound;
-      while (low < floor) {
-        product = static_cast<__uint128_t>(next()) * bound;
-        low = static_cast<uint64_t>(product);
-      }
-    }
-    return static_cast<uint64_t>(product >> 64);
-  }
-
- private:
-  uint64_t state_;
-};
-
-// The k ascending indices of a uniformly drawn k-subset of [0, n): Floyd's algorithm (O(k) draws) on a bitmap.
-std::vector<int64_t> draw_subset(uint64_t seed, int64_t n, int64_t k) {
-  SplitMix64 stream(seed);
-  std::vector<uint64_t> chosen(static_cast<size_t>((n + 63) / 64), 0);
-  const auto set = [&chosen](int64_t i) {
-    uint64_t& word = chosen[static_cast<size_t>(i / 64)];
-    const uint64_t bit = uint64_t{1} << (i % 64);
-    const bool was = (word & bit) != 0;
-    word |= bit;
-    return !was;
-  };
-  for (int64_t j = n - k; j < n; ++j)
-    if (!set(static_cast<int64_t>(stream.below(static_cast<uint64_t>(j) + 1)))) set(j);
-  std::vector<int64_t> indices;
-  indices.reserve(static_cast<size_t>(k));
-  for (size_t w = 0; w < chosen.size(); ++w)
-    for (uint64_t word = chosen[w]; word != 0; word &= word - 1)
-      indices.push_back(static_cast<int64_t>(64 * w) + __builtin_ctzll(word));
-  return indices;
-}
-
-// A 64-bit word drawn from `generator`.
-uint64_t draw_seed(torch::Generator& generator) {
-  auto* cpu = at::check_generator<at::CPUGeneratorImpl>(generator);
-  std::lock_guard<std::mutex> lock(cpu->mutex_);
-  return cpu->random64();
-}
 
 // The ascending indices of the entries with magnitude >= cut (NaN included).
 std::vector<int64_t> at_least(const float* x, int64_t n, float cut, size_t expected) {
@@ -174,8 +110,7 @@ void SparseCompressor::decode_add(const torch::Tensor& payload, double weight, t
   const int width = index_bytes(n);
   const int64_t count = payload.numel() / (width + 4);
   if (count == 0) return;
-  if (!sum.is_contiguous() || sum.scalar_type() != torch::kFloat32 || !sum.device().is_cpu())
-    throw std::invalid_argument("decode: the sum must be a contiguous float32 CPU tensor");
+  check_sum(sum, "sparse", torch::kCPU);
   const torch::Tensor bytes = payload.contiguous();
   const uint8_t* in = bytes.data_ptr<uint8_t>();
   const uint8_t* values = in + count * width;
@@ -193,13 +128,12 @@ TopK::TopK(double ratio, Ties ties) : ratio_(ratio), ties_(ties) {
   if (!(ratio > 0.0 && ratio <= 1.0)) throw std::invalid_argument("topk: ratio must be in (0, 1]");
 }
 
-int64_t TopK::k(int64_t n) const { return kept(ratio_, n); }
+int64_t TopK::k(int64_t n) const { return kept_count(ratio_, n); }
 
 torch::Tensor TopK::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
   const int64_t count = k(n);
-  torch::Tensor holder;
-  const float* x = float_data(values, holder);
+  const float* x = float_data(values, "topk");
   // Candidates: every entry at least a cut no larger than the k-th largest magnitude (all of them when the
   // sampled cut would leave fewer than k), in ascending order.
   std::vector<int64_t> candidates;
@@ -245,9 +179,8 @@ float RandomK::scale(int64_t n, int64_t count) const {
 
 torch::Tensor RandomK::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
-  const int64_t count = kept(ratio_, n);
-  torch::Tensor holder;
-  const float* x = float_data(values, holder);
+  const int64_t count = kept_count(ratio_, n);
+  const float* x = float_data(values, "randomk");
   const uint64_t seed = draw_seed(generator_);
   const std::vector<int64_t> indices = draw_subset(seed, n, count);
   if (indices_ == Indices::Sent) return pack(indices, x, scale(n, count), n);
@@ -266,12 +199,11 @@ void RandomK::decode_add(const torch::Tensor& payload, double weight, torch::Ten
     return;
   }
   const int64_t n = sum.numel();
-  const int64_t count = kept(ratio_, n);
+  const int64_t count = kept_count(ratio_, n);
   if (!payload.is_contiguous() || payload.scalar_type() != torch::kUInt8 || payload.numel() < 8 + 4 * count)
     throw std::runtime_error("randomk payload: " + std::to_string(payload.numel()) + " bytes, expected " +
                              std::to_string(8 + 4 * count) + " contiguous uint8");
-  if (!sum.is_contiguous() || sum.scalar_type() != torch::kFloat32 || !sum.device().is_cpu())
-    throw std::invalid_argument("decode: the sum must be a contiguous float32 CPU tensor");
+  check_sum(sum, "randomk", torch::kCPU);
   const uint8_t* in = payload.data_ptr<uint8_t>();
   uint64_t seed;
   std::memcpy(&seed, in, 8);
@@ -291,8 +223,7 @@ Threshold::Threshold(double v) : v_(v) {
 
 torch::Tensor Threshold::encode(const torch::Tensor& values) {
   const int64_t n = values.numel();
-  torch::Tensor holder;
-  const float* x = float_data(values, holder);
+  const float* x = float_data(values, "threshold");
   // |x| >= v_ (a double) in float: against the least float at least v_, the same test for every float |x|.
   float v = static_cast<float>(v_);
   if (static_cast<double>(v) < v_) v = std::nextafter(v, INFINITY);

@@ -4,10 +4,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_communicator.hpp"
 #include "core/compress/compressed_averager.hpp"
 #include "core/compress/compressor_registry.hpp"
 #include "tests/core/compress/compression_values.hpp"
+#include "tests/support/devices.hpp"
 
 namespace {
 
@@ -32,7 +34,7 @@ torch::Tensor flat(const std::vector<torch::Tensor>& tensors) {
 }
 
 // Whether `tensors` are the same on both ranks (compared through a bookkeeping allgather).
-bool same_on_both_ranks(iddl::comm::MpiCommunicator& comm, const std::vector<torch::Tensor>& tensors) {
+bool same_on_both_ranks(iddl::comm::Communicator& comm, const std::vector<torch::Tensor>& tensors) {
   const auto both = comm.allgather(flat(tensors).contiguous(), Traffic::Bookkeeping);
   return torch::equal(both[0], both[1]);
 }
@@ -42,6 +44,13 @@ torch::Tensor dense_average(iddl::comm::MpiCommunicator& comm, const std::vector
   const auto both = comm.allgather((flat(tensors) * weight_of(comm.rank())).contiguous(), Traffic::Bookkeeping);
   return both[0] + both[1];
 }
+
+// The same bits (zeros' signs included).
+bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::equal(a.contiguous().view(torch::kInt32), b.contiguous().view(torch::kInt32));
+}
+
+class CompressTwoRanksOn : public iddl::testing::OnDevice {};
 
 }  // namespace
 
@@ -175,3 +184,47 @@ TEST(CompressTwoRanks, PowerSgdSumsFactorsByAllreduceAndKeepsTheResidual) {
   EXPECT_EQ(averager->wire_bytes(), bytes);
   EXPECT_DOUBLE_EQ(averager->compression_ratio(), static_cast<double>(bytes) / (4 * (50 * 40 + 40)));
 }
+
+TEST_P(CompressTwoRanksOn, DevicePathAveragesLikeTheCpuKernels) {
+  // Through the run's communicator (NCCL for CUDA tensors where built), the device flavours on this device (forced
+  // on CPU tensors) give the CPU kernels' averages on CPU copies of the same gradients: bit for bit where they write
+  // the same bytes, up to the float64 scale for signsgd; the random ones agree across ranks. The frames are the same
+  // size, so the bytes counted are the same. Error feedback on, residuals on the device.
+  const auto comm = iddl::comm::make_communicator();
+  ASSERT_EQ(comm->size(), 2);
+  for (const std::string method :
+       {"fp16", "topk", "threshold", "adaptive_threshold", "randomk", "signsgd", "terngrad", "qsgd"}) {
+    for (const std::string granularity : {"layerwise", "model"}) {
+      nlohmann::json value = {{"method", method}, {"granularity", granularity}, {"error_feedback", true}};
+      if (method == "threshold") value["v"] = 1.5;
+      auto cpu = make_averager(compression(value), *comm, 7);
+      auto on_device = make_averager(compression(value), *comm, 7, CompressorPath::Device);
+      for (int step = 0; step < 3; ++step) {
+        std::vector<torch::Tensor> here = gradients(comm->rank() + 10 * step), there;
+        for (const torch::Tensor& t : here) there.push_back(t.to(device()).clone());  // not an alias on the CPU
+        comm->take_stats();
+        cpu->average(here, weight_of(comm->rank()));
+        const int64_t cpu_bytes = comm->take_stats().bytes_sent;
+        on_device->average(there, weight_of(comm->rank()));
+        EXPECT_EQ(comm->take_stats().bytes_sent, cpu_bytes) << method << " " << granularity;
+        std::vector<torch::Tensor> back;
+        for (const torch::Tensor& t : there) {
+          EXPECT_EQ(t.device(), device());
+          back.push_back(t.cpu());
+        }
+        if (method == "signsgd") {
+          EXPECT_TRUE(torch::allclose(flat(back), flat(here), 1e-5, 1e-7)) << granularity;
+        } else if (method == "terngrad" || method == "qsgd") {
+          EXPECT_TRUE(flat(back).isfinite().all().item<bool>()) << method << " " << granularity;
+          EXPECT_TRUE(same_on_both_ranks(*comm, back)) << method << " " << granularity;
+        } else {
+          EXPECT_TRUE(same_bits(flat(back), flat(here))) << method << " " << granularity << " step " << step;
+        }
+      }
+      EXPECT_EQ(on_device->wire_bytes(), cpu->wire_bytes()) << method << " " << granularity;
+      EXPECT_EQ(on_device->state().at("residual_0").device(), device()) << method << " " << granularity;
+    }
+  }
+}
+
+IDDL_ON_DEVICES(CompressTwoRanksOn);
