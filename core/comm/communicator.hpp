@@ -40,7 +40,8 @@ class Communicator {
   virtual std::unique_ptr<Request> iallreduce_sum(torch::Tensor& tensor, Traffic traffic) = 0;
   // Copies a contiguous tensor from `root` to all ranks, in place.
   virtual void broadcast(torch::Tensor& tensor, int root, Traffic traffic) = 0;
-  // Gathers a 1-D contiguous tensor of any length (0 included) from every rank; returns them in rank order.
+  // Gathers a 1-D contiguous tensor of any length (0 included) from every rank; returns them in rank order, on the
+  // tensor's device.
   virtual std::vector<torch::Tensor> allgather(const torch::Tensor& tensor, Traffic traffic) = 0;
   // Sends a contiguous tensor to rank `dest` with `tag`; returns once the buffer may be reused.
   virtual void send(const torch::Tensor& tensor, int dest, int tag, Traffic traffic) = 0;
@@ -67,12 +68,15 @@ class Communicator {
 
   // Training traffic counted since construction or the last take_stats().
   CommStats take_stats() {
+    count_pending();
     CommStats out = stats_;
     stats_ = {};
     return out;
   }
 
  protected:
+  // Counts the calls whose figures are not known yet (collectives still queued on a GPU), waiting for them.
+  virtual void count_pending() {}
   // Counts a call's traffic; its total time is at least the time it kept the caller waiting (a blocking call's).
   void count(CommStats call, Traffic traffic) {
     call.total_seconds = std::max(call.total_seconds, call.seconds);

@@ -29,11 +29,21 @@ std::shared_ptr<StreamMark> mark_stream(int device) {
   return mark;
 }
 
-double seconds_since(const StreamMark& start) {
-  StreamMark end;
-  end.event.record(at::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(start.device)));
+int device_of(const StreamMark& mark) { return mark.device; }
+
+double seconds_since(const StreamMark& start) { return seconds_between(start, *mark_stream(start.device)); }
+
+bool reached(const StreamMark& mark) { return mark.event.query(); }
+
+void wait_until_reached(const StreamMark& mark) { mark.event.synchronize(); }
+
+double seconds_between(const StreamMark& start, const StreamMark& end) {
   end.event.synchronize();
   return static_cast<double>(start.event.elapsed_time(end.event)) / 1000.0;
+}
+
+CUstream_st* current_stream(int device) {
+  return at::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device)).stream();
 }
 
 int64_t allocated_bytes(int device) { return stats_of(device).allocated_bytes[kAggregate].current; }

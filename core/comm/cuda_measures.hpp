@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <memory>
 
+struct CUstream_st;  // a cudaStream_t points to one
+
 namespace iddl::comm::cuda {
 
 // LibTorch's CUDA timing and memory figures (c10_cuda): linked only into an IDDL built against a CUDA LibTorch
@@ -12,8 +14,19 @@ struct StreamMark;
 
 // Records a mark on the current stream of `device` (-1: the current device).
 std::shared_ptr<StreamMark> mark_stream(int device);
+// The device of the stream `mark` was recorded on.
+int device_of(const StreamMark& mark);
 // Seconds between `start` and a mark recorded now on the same stream, once that mark is reached.
 double seconds_since(const StreamMark& start);
+// Whether `mark` is reached (never blocks).
+bool reached(const StreamMark& mark);
+// Blocks until `mark` is reached.
+void wait_until_reached(const StreamMark& mark);
+// Seconds between two marks of one stream, once `end` is reached.
+double seconds_between(const StreamMark& start, const StreamMark& end);
+
+// LibTorch's current CUDA stream of `device` (-1: the current device), on which NCCL queues its collectives.
+CUstream_st* current_stream(int device);
 
 // Bytes the caching allocator has handed out on `device` now.
 int64_t allocated_bytes(int device);

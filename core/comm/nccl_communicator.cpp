@@ -4,12 +4,13 @@
 #include <mpi.h>
 #include <nccl.h>
 
+#include <algorithm>
 #include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
-#include "core/comm/device_timer.hpp"
+#include "core/comm/cuda_measures.hpp"
 
 namespace iddl::comm {
 namespace {
@@ -38,16 +39,40 @@ ncclDataType_t nccl_type(const torch::Tensor& tensor) {
 
 int64_t bytes_of(const torch::Tensor& tensor) { return tensor.numel() * static_cast<int64_t>(tensor.element_size()); }
 
-// Work on the legacy default stream is ordered after LibTorch's default-stream kernels.
-constexpr cudaStream_t kStream = nullptr;
+// LibTorch's current stream on `device`.
+cudaStream_t current_stream([[maybe_unused]] int device) {
+#ifdef IDDL_HAVE_CUDA_MEASURES
+  return cuda::current_stream(device);
+#else
+  throw std::logic_error("NCCL communicator: a CUDA tensor in an IDDL built against a LibTorch without CUDA");
+#endif
+}
 
-void wait_for_stream() { check_cuda(cudaStreamSynchronize(kStream), "cudaStreamSynchronize"); }
+// The stream a collective of `tensor` is queued on: LibTorch's current stream on its device, so that it runs after
+// the kernels that produced the tensor and before those queued after it.
+cudaStream_t stream_of(const torch::Tensor& tensor) { return current_stream(tensor.device().index()); }
+
+void require_contiguous(const torch::Tensor& tensor) {
+  if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
+}
 
 }  // namespace
 
 // The NCCL communicator of the run's GPU.
 struct NcclState {
   ncclComm_t comm = nullptr;
+  int device = 0;
+};
+
+// A collective queued on a stream, complete once the stream has done it.
+class StreamRequest : public Request {
+ public:
+  explicit StreamRequest(DeviceSpan span) : span_(std::move(span)) {}
+  bool test() override { return span_.done(); }
+  void wait() override { span_.wait(); }
+
+ private:
+  DeviceSpan span_;
 };
 
 // An MPI request that runs `on_done` once it completes.
@@ -67,12 +92,6 @@ class CountedRequest : public Request {
   std::unique_ptr<Request> inner_;
   std::function<void()> on_done_;
   bool done_ = false;
-};
-
-// A transfer that completed before its request was made.
-class CompletedRequest : public Request {
- public:
-  bool test() override { return true; }
 };
 
 NcclCommunicator::NcclCommunicator() : mpi_(std::make_unique<MpiCommunicator>()) {}
@@ -96,6 +115,7 @@ NcclState& NcclCommunicator::nccl(const torch::Tensor& tensor) {
   if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, mpi_->handle()) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Bcast of the NCCL unique id failed");
   auto state = std::make_unique<NcclState>();
+  state->device = current;
   check_nccl(ncclCommInitRank(&state->comm, size(), id, rank()), "ncclCommInitRank");
   nccl_ = std::move(state);
   return *nccl_;
@@ -104,6 +124,37 @@ NcclState& NcclCommunicator::nccl(const torch::Tensor& tensor) {
 void NcclCommunicator::abort() {
   if (nccl_) ncclCommAbort(nccl_->comm);
   nccl_.reset();
+  pending_.clear();
+}
+
+DeviceSpan NcclCommunicator::queued(const DeviceTimer& timer, CommStats call, Traffic traffic) {
+  count_done();
+  DeviceSpan span = timer.stop();
+  if (traffic == Traffic::Training) pending_.push_back({call, span});
+  return span;
+}
+
+void NcclCommunicator::count_done() {
+  while (!pending_.empty() && pending_.front().span.done()) count_front();
+}
+
+void NcclCommunicator::count_pending() {
+  while (!pending_.empty()) count_front();
+}
+
+void NcclCommunicator::count_front() {
+  Pending& call = pending_.front();
+  call.stats.seconds = call.span.seconds();
+  count(call.stats, Traffic::Training);
+  pending_.pop_front();
+}
+
+void NcclCommunicator::barrier() {
+  if (nccl_) {
+    // The collectives queued on this rank's stream are done before the ranks meet.
+    check_cuda(cudaStreamSynchronize(current_stream(nccl_->device)), "cudaStreamSynchronize");
+  }
+  mpi_->barrier();
 }
 
 void NcclCommunicator::take_mpi_stats() { count(mpi_->take_stats(), Traffic::Training); }
@@ -113,22 +164,24 @@ void NcclCommunicator::allreduce_sum(torch::Tensor& tensor, Traffic traffic) {
     mpi_->allreduce_sum(tensor, traffic);
     return take_mpi_stats();
   }
-  if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
+  queue_allreduce(tensor, traffic);
+}
+
+DeviceSpan NcclCommunicator::queue_allreduce(torch::Tensor& tensor, Traffic traffic) {
+  require_contiguous(tensor);
   NcclState& state = nccl(tensor);  // set up before the clock starts
   const DeviceTimer timer(tensor.device());
   check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
-                           nccl_type(tensor), ncclSum, state.comm, kStream),
+                           nccl_type(tensor), ncclSum, state.comm, stream_of(tensor)),
              "ncclAllReduce");
-  wait_for_stream();
   const int64_t bytes = ring_allreduce_bytes(bytes_of(tensor), size());
-  count({bytes, bytes, timer.seconds()}, traffic);
+  return queued(timer, {bytes, bytes}, traffic);
 }
 
 std::unique_ptr<Request> NcclCommunicator::iallreduce_sum(torch::Tensor& tensor, Traffic traffic) {
   if (!tensor.is_cuda())
     return std::make_unique<CountedRequest>(mpi_->iallreduce_sum(tensor, traffic), [this] { take_mpi_stats(); });
-  allreduce_sum(tensor, traffic);
-  return std::make_unique<CompletedRequest>();
+  return std::make_unique<StreamRequest>(queue_allreduce(tensor, traffic));
 }
 
 void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffic) {
@@ -136,16 +189,14 @@ void NcclCommunicator::broadcast(torch::Tensor& tensor, int root, Traffic traffi
     mpi_->broadcast(tensor, root, traffic);
     return take_mpi_stats();
   }
-  if (!tensor.is_contiguous()) throw std::invalid_argument("NCCL communicator: tensor must be contiguous");
+  require_contiguous(tensor);
   NcclState& state = nccl(tensor);  // set up before the clock starts
   const DeviceTimer timer(tensor.device());
   check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
-                           nccl_type(tensor), root, state.comm, kStream),
+                           nccl_type(tensor), root, state.comm, stream_of(tensor)),
              "ncclBroadcast");
-  wait_for_stream();
   const int64_t bytes = bytes_of(tensor);
-  const double seconds = timer.seconds();
-  count(rank() == root ? CommStats{bytes * (size() - 1), 0, seconds} : CommStats{0, bytes, seconds}, traffic);
+  queued(timer, rank() == root ? CommStats{bytes * (size() - 1), 0} : CommStats{0, bytes}, traffic);
 }
 
 std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tensor, Traffic traffic) {
@@ -158,6 +209,7 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
     throw std::invalid_argument("NCCL communicator: allgather takes a contiguous 1-D tensor");
   NcclState& state = nccl(tensor);  // set up before the clock starts
   const DeviceTimer timer(tensor.device());
+  // The sizes are host numbers (no wait for the device); the payloads stay on it.
   std::vector<int64_t> counts(static_cast<size_t>(size()));
   const int64_t own = tensor.numel();
   if (MPI_Allgather(&own, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, mpi_->handle()) != MPI_SUCCESS)
@@ -165,21 +217,27 @@ std::vector<torch::Tensor> NcclCommunicator::allgather(const torch::Tensor& tens
   std::vector<int64_t> offsets(counts.size(), 0);
   std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
   torch::Tensor gathered = torch::empty({offsets.back() + counts.back()}, tensor.options());
-  // One broadcast per rank of its payload (NCCL's allgather needs equal sizes).
-  check_nccl(ncclGroupStart(), "ncclGroupStart");
-  for (int r = 0; r < size(); ++r) {
-    if (counts[r] == 0) continue;
-    torch::Tensor slot = gathered.narrow(0, offsets[r], counts[r]);
-    check_nccl(ncclBroadcast(r == rank() ? tensor.data_ptr() : slot.data_ptr(), slot.data_ptr(),
-                             static_cast<size_t>(counts[r]), nccl_type(tensor), r, state.comm, kStream),
-               "ncclBroadcast");
+  const cudaStream_t stream = stream_of(tensor);
+  if (std::all_of(counts.begin(), counts.end(), [own](int64_t n) { return n == own; })) {
+    if (own > 0)
+      check_nccl(ncclAllGather(tensor.data_ptr(), gathered.data_ptr(), static_cast<size_t>(own), nccl_type(tensor),
+                               state.comm, stream),
+                 "ncclAllGather");
+  } else {  // NCCL's allgather takes equal sizes: one broadcast per rank of its payload, in one group
+    check_nccl(ncclGroupStart(), "ncclGroupStart");
+    for (int r = 0; r < size(); ++r) {
+      if (counts[r] == 0) continue;
+      torch::Tensor slot = gathered.narrow(0, offsets[r], counts[r]);
+      check_nccl(ncclBroadcast(r == rank() ? tensor.data_ptr() : slot.data_ptr(), slot.data_ptr(),
+                               static_cast<size_t>(counts[r]), nccl_type(tensor), r, state.comm, stream),
+                 "ncclBroadcast");
+    }
+    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
   }
-  check_nccl(ncclGroupEnd(), "ncclGroupEnd");
-  wait_for_stream();
   std::vector<torch::Tensor> parts;
   for (size_t r = 0; r < counts.size(); ++r) parts.push_back(gathered.narrow(0, offsets[r], counts[r]));
   const int64_t own_bytes = bytes_of(tensor);
-  count({allgather_sent_bytes(own_bytes, size()), bytes_of(gathered) - own_bytes, timer.seconds()}, traffic);
+  queued(timer, {allgather_sent_bytes(own_bytes, size()), bytes_of(gathered) - own_bytes}, traffic);
   return parts;
 }
 

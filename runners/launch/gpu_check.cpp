@@ -88,6 +88,20 @@ std::vector<AllreduceCheck> parse_allreduce_checks(const std::string& out) {
   return checks;
 }
 
+StreamCheck parse_stream_check(const std::string& out) {
+  StreamCheck check;
+  for (const nlohmann::json& line : json_lines(out)) {
+    if (line.value("event", "") != "stream") continue;
+    check.checked = true;
+    check.allgather_correct = line.value("allgather_correct", false);
+    check.request_truthful = line.value("request_truthful", false);
+    check.bytes = line.value("bytes", int64_t{0});
+    check.queue_seconds = line.value("queue_seconds", 0.0);
+    check.sum_seconds = line.value("sum_seconds", 0.0);
+  }
+  return check;
+}
+
 EpochCheck parse_epoch_check(const std::string& events) {
   namespace field = results::field;
   EpochCheck check;
@@ -109,7 +123,8 @@ EpochCheck parse_epoch_check(const std::string& events) {
   return check;
 }
 
-GpuVerdict gpu_verdict(int gpus, const std::vector<AllreduceCheck>& sums, const EpochCheck& epoch) {
+GpuVerdict gpu_verdict(int gpus, const std::vector<AllreduceCheck>& sums, const StreamCheck& stream,
+                       const EpochCheck& epoch) {
   GpuVerdict verdict;
   std::vector<std::string> problems;
   double best_busbw = 0.0;
@@ -122,6 +137,19 @@ GpuVerdict gpu_verdict(int gpus, const std::vector<AllreduceCheck>& sums, const 
     best_busbw = std::max(best_busbw, sum.busbw_Bps);
   }
   if (sums.empty()) problems.push_back("no allreduce was checked");
+  if (stream.checked) {
+    verdict.lines.push_back(fmt::format(
+        "NCCL on the current stream: allgather of unequal lengths {}, nonblocking sum's request {}; a sum of {} "
+        "queued in {:.1f} us, done by the GPU in {:.1f} us",
+        stream.allgather_correct ? "correct" : "WRONG", stream.request_truthful ? "truthful" : "WRONG",
+        size_text(stream.bytes), stream.queue_seconds * 1e6, stream.sum_seconds * 1e6));
+    if (!stream.allgather_correct) problems.push_back("the allgather of unequal lengths is wrong");
+    if (!stream.request_truthful) problems.push_back("a nonblocking sum's request did not report its completion");
+    if (stream.queue_seconds >= 0.5 * stream.sum_seconds)  // a host that waits for each sum takes as long as the GPU
+      problems.push_back("the host waited for each sum on the GPU");
+  } else {
+    problems.push_back("the collectives on the current stream were not checked");
+  }
   if (epoch.finished) {
     verdict.lines.push_back(fmt::format(
         "one epoch of ResNet-9 (sync, CIFAR-shaped synthetic data) on {} x {} ({} on rank 0): {:.2f} s, "
@@ -170,7 +198,8 @@ int run_gpu_check(const GpuCheckOptions& options, std::ostream& out, std::ostrea
   EpochCheck epoch_check = parse_epoch_check(epoch.out);
   if (epoch.exit_code != 0 && epoch_check.error.empty())
     epoch_check.error = "iddl-train " + hardware::program_ending(epoch, program_options(options)) + ": " + epoch.err;
-  const GpuVerdict verdict = gpu_verdict(gpus, parse_allreduce_checks(sums.out), epoch_check);
+  const GpuVerdict verdict =
+      gpu_verdict(gpus, parse_allreduce_checks(sums.out), parse_stream_check(sums.out), epoch_check);
   for (const std::string& line : verdict.lines) out << line << "\n";
   out.flush();
   return verdict.ok ? 0 : 1;

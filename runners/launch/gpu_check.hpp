@@ -29,6 +29,16 @@ struct AllreduceCheck {
   double busbw_Bps = 0.0;  // bytes each ring link carried per second
 };
 
+// The collectives on LibTorch's current stream as iddl-nccl-check reports them (its "stream" line).
+struct StreamCheck {
+  bool checked = false;            // the line arrived
+  bool allgather_correct = false;  // unequal lengths, parts right and on the device, on every rank
+  bool request_truthful = false;   // a nonblocking sum pending until every rank started it, then complete
+  int64_t bytes = 0;               // of each timed sum
+  double queue_seconds = 0.0;      // the host's, to queue one sum
+  double sum_seconds = 0.0;        // the GPU's, for one sum
+};
+
 // The epoch of iddl-train's events.
 struct EpochCheck {
   bool finished = false;   // an epoch event arrived
@@ -48,15 +58,18 @@ std::vector<std::string> epoch_check_argv(const GpuCheckOptions& options, int gp
 
 // The allreduce lines of iddl-nccl-check's output (other lines are skipped).
 std::vector<AllreduceCheck> parse_allreduce_checks(const std::string& out);
+// The stream line of iddl-nccl-check's output (checked = false without one).
+StreamCheck parse_stream_check(const std::string& out);
 // The epoch check from iddl-train's event lines.
 EpochCheck parse_epoch_check(const std::string& events);
 
-// The verdict on `gpus` GPUs: whether everything passed, and its lines (the sums, the epoch, "verdict: ...").
+// The verdict on `gpus` GPUs: whether everything passed, and its lines (the sums, the stream, the epoch, "verdict: ...").
 struct GpuVerdict {
   bool ok = false;
   std::vector<std::string> lines;
 };
-GpuVerdict gpu_verdict(int gpus, const std::vector<AllreduceCheck>& sums, const EpochCheck& epoch);
+GpuVerdict gpu_verdict(int gpus, const std::vector<AllreduceCheck>& sums, const StreamCheck& stream,
+                       const EpochCheck& epoch);
 
 // Runs the check on this machine's visible GPUs, writing progress and the verdict to `out` and problems to
 // `err`; 0 when everything passed, 1 otherwise (no GPU visible, a LibTorch without CUDA, a wrong sum, a failed epoch).

@@ -1,15 +1,18 @@
 // iddl-nccl-check: under mpirun, one rank per GPU, sums tensors of growing sizes over the ranks with the run's
-// communicator (NCCL for CUDA tensors), checks every sum and times it; rank 0 writes one JSON line per size.
-// Part of `iddl-sweep gpu-check` (docs/gpu.md).
+// communicator (NCCL for CUDA tensors), checks every sum and times it, then checks the collectives on LibTorch's
+// current stream; rank 0 writes one JSON line per size and one for the stream. Part of `iddl-sweep gpu-check`
+// (docs/gpu.md).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 
 #include "core/comm/device_timer.hpp"
 #include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_session.hpp"
+#include "core/comm/request.hpp"
 #include "runners/train/run_events.hpp"
 
 namespace {
@@ -44,6 +47,64 @@ nlohmann::json check_size(iddl::comm::Communicator& comm, const torch::Device& d
           {"busbw_Bps", algbw * 2.0 * (n - 1) / n}};  // the bytes each link carries in a ring (nccl-tests' busbw)
 }
 
+// Whether every rank says `ok` (summed over MPI on the host).
+bool on_every_rank(iddl::comm::Communicator& comm, bool ok) {
+  torch::Tensor votes = torch::full({1}, ok ? 1.0f : 0.0f);
+  comm.allreduce_sum(votes, iddl::comm::Traffic::Bookkeeping);
+  return votes.item<float>() == static_cast<float>(comm.size());
+}
+
+// The collectives on LibTorch's current stream (docs/gpu.md), checked on every rank: an allgather of unequal lengths
+// (rank r gives r + 1 values r) whose parts are right and on the device; a nonblocking sum whose request is pending
+// until the last rank has started its part and complete after wait(); and the host's seconds to queue a sum of
+// 64 MiB against the GPU's seconds to do it (a host that waited for each sum takes as long as the GPU).
+nlohmann::json check_stream(iddl::comm::Communicator& comm, const torch::Device& device) {
+  using iddl::comm::Traffic;
+  const int n = comm.size();
+  const int rank = comm.rank();
+  const auto on_device = torch::TensorOptions(torch::kFloat32).device(device);
+  const auto parts = comm.allgather(torch::full({rank + 1}, static_cast<float>(rank), on_device), Traffic::Bookkeeping);
+  bool gathered = static_cast<int>(parts.size()) == n;
+  for (int r = 0; gathered && r < n; ++r) {
+    const torch::Tensor& part = parts[static_cast<size_t>(r)];
+    gathered = part.device() == device && part.numel() == r + 1 && part.eq(static_cast<float>(r)).all().item<bool>();
+  }
+
+  torch::Tensor values = torch::ones({1 << 20}, on_device);
+  torch::Tensor go = torch::zeros({1});
+  bool truthful = true;
+  if (rank < n - 1) {  // the last rank starts only when every other rank has tested its request once
+    auto sum = comm.iallreduce_sum(values, Traffic::Bookkeeping);
+    truthful = !sum->test();
+    comm.send(go, n - 1, 11, Traffic::Bookkeeping);
+    sum->wait();
+    truthful = truthful && sum->test();
+  } else {
+    for (int r = 0; r < n - 1; ++r) comm.recv(go, r, 11, Traffic::Bookkeeping);
+    auto sum = comm.iallreduce_sum(values, Traffic::Bookkeeping);
+    sum->wait();
+    truthful = sum->test();
+  }
+  truthful = truthful && values.eq(static_cast<float>(n)).all().item<bool>();
+
+  constexpr int kSums = 20;
+  torch::Tensor big = torch::ones({int64_t{16} << 20}, on_device);  // 64 MiB
+  comm.allreduce_sum(big, Traffic::Bookkeeping);                      // warm-up
+  comm.barrier();
+  const iddl::comm::DeviceTimer timer(device);
+  const auto queuing = std::chrono::steady_clock::now();
+  for (int i = 0; i < kSums; ++i) comm.allreduce_sum(big, Traffic::Bookkeeping);
+  const double queue_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - queuing).count();
+  const double sum_seconds = timer.seconds();
+  return {{"event", "stream"},
+          {"ranks", n},
+          {"allgather_correct", on_every_rank(comm, gathered)},
+          {"request_truthful", on_every_rank(comm, truthful)},
+          {"bytes", int64_t{64} << 20},
+          {"queue_seconds", queue_seconds / kSums},
+          {"sum_seconds", sum_seconds / kSums}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +132,8 @@ int main(int argc, char** argv) {
       const nlohmann::json line = check_size(*comm, device, bytes, iterations);
       if (mpi.rank() == 0) std::cout << line << std::endl;
     }
+    const nlohmann::json stream = check_stream(*comm, device);
+    if (mpi.rank() == 0) std::cout << stream << std::endl;
     return 0;
   } catch (const std::exception& e) {
     if (mpi.rank() == 0) std::cerr << "iddl-nccl-check: " << e.what() << std::endl;

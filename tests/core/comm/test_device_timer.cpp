@@ -1,5 +1,6 @@
 // DeviceTimer on every device of tests/support/devices.hpp: it measures a sleep, counts the work queued after its
-// start (on a GPU: the kernels, not their launches) and not the work queued before it.
+// start (on a GPU: the kernels, not their launches) and not the work queued before it; a stop() ends a span without
+// waiting for the device.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 
 namespace {
 
+using iddl::comm::DeviceSpan;
 using iddl::comm::DeviceTimer;
 
 class DeviceTimerOn : public iddl::testing::OnDevice {
@@ -65,6 +67,26 @@ TEST_P(DeviceTimerOn, DoesNotCountTheWorkQueuedBeforeItsStart) {
   const double reference = whole.seconds();
   EXPECT_LT(timed, 0.25 * reference) << "timed " << timed << " s after queuing " << reference << " s of work";
   EXPECT_TRUE(torch::isfinite(after).item<bool>());
+}
+
+TEST_P(DeviceTimerOn, AStopEndsTheSpanWithoutWaitingAndTheSpanCountsTheWorkUntilThen) {
+  const auto reference_start = std::chrono::steady_clock::now();
+  queue_work();
+  host_wait(device());
+  const double reference = std::chrono::duration<double>(std::chrono::steady_clock::now() - reference_start).count();
+
+  const DeviceTimer timer(device());
+  const torch::Tensor first = queue_work();
+  const DeviceSpan span = timer.stop();
+  if (device().is_cuda()) {
+    EXPECT_FALSE(span.done()) << "the stop waited for about a second of queued work";
+  }
+  const torch::Tensor second = queue_work();  // after the stop: not in the span
+  span.wait();
+  EXPECT_TRUE(span.done());
+  EXPECT_GT(span.seconds(), 0.25 * reference) << "the span missed the work queued before its stop";
+  EXPECT_LT(span.seconds(), timer.seconds()) << "the span counted the work queued after its stop";
+  EXPECT_TRUE(torch::isfinite(first).all().item<bool>() && torch::isfinite(second).all().item<bool>());
 }
 
 IDDL_ON_DEVICES(DeviceTimerOn);

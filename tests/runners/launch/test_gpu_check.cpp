@@ -99,11 +99,16 @@ TEST(GpuCheck, VerdictFromTheProgramsLines) {
       "\"busbw_Bps\":2.0e8}\n"
       "not json: mpirun's own words\n"
       "{\"event\":\"allreduce\",\"bytes\":16384,\"ranks\":2,\"correct\":true,\"seconds\":4e-05,\"algbw_Bps\":4.0e8,"
-      "\"busbw_Bps\":4.1e8}\n";
+      "\"busbw_Bps\":4.1e8}\n"
+      "{\"event\":\"stream\",\"ranks\":2,\"allgather_correct\":true,\"request_truthful\":true,\"bytes\":67108864,"
+      "\"queue_seconds\":1.5e-05,\"sum_seconds\":0.0025}\n";
   const auto sums = iddl::launch::parse_allreduce_checks(sums_out);
   ASSERT_EQ(sums.size(), 2u);
   EXPECT_EQ(sums[1].bytes, 16384);
   EXPECT_DOUBLE_EQ(sums[1].busbw_Bps, 4.1e8);
+  const iddl::launch::StreamCheck stream = iddl::launch::parse_stream_check(sums_out);
+  EXPECT_TRUE(stream.checked);
+  EXPECT_DOUBLE_EQ(stream.sum_seconds, 0.0025);
   const std::string events =
       "{\"event\":\"run_started\",\"device\":\"cuda:0\",\"gpu_name\":\"NVIDIA A100\"}\n"
       "{\"event\":\"epoch\",\"epoch\":1,\"epoch_time_s\":12.5,\"comm_time_s\":2.5,\"train_loss\":1.9,"
@@ -113,25 +118,39 @@ TEST(GpuCheck, VerdictFromTheProgramsLines) {
   EXPECT_TRUE(epoch.finished);
   EXPECT_EQ(epoch.gpu_name, "NVIDIA A100");
 
-  const auto ok = iddl::launch::gpu_verdict(2, sums, epoch);
+  const auto ok = iddl::launch::gpu_verdict(2, sums, stream, epoch);
   EXPECT_TRUE(ok.ok);
   EXPECT_EQ(ok.lines.back(), "verdict: OK: NCCL sums correct up to 16.0 KiB on 2 GPU(s), at most 0.41 GB/s bus "
                              "bandwidth; one ResNet-9 epoch in 12.50 s");
   bool epoch_line = false;
-  for (const auto& line : ok.lines) epoch_line = epoch_line || contains(line, "12.50 s, communication 2.50 s (20%)");
+  bool stream_line = false;
+  for (const auto& line : ok.lines) {
+    epoch_line = epoch_line || contains(line, "12.50 s, communication 2.50 s (20%)");
+    stream_line = stream_line || line == "NCCL on the current stream: allgather of unequal lengths correct, nonblocking "
+                                         "sum's request truthful; a sum of 64.0 MiB queued in 15.0 us, done by the "
+                                         "GPU in 2500.0 us";
+  }
   EXPECT_TRUE(epoch_line);
+  EXPECT_TRUE(stream_line);
 
   std::vector<AllreduceCheck> wrong = sums;
   wrong[0].correct = false;
   EpochCheck on_cpu = epoch;
   on_cpu.device = "cpu";
-  const auto failed = iddl::launch::gpu_verdict(2, wrong, on_cpu);
+  iddl::launch::StreamCheck waited = stream;
+  waited.request_truthful = false;
+  waited.queue_seconds = 0.0024;  // the host waited for each sum
+  const auto failed = iddl::launch::gpu_verdict(2, wrong, waited, on_cpu);
   EXPECT_FALSE(failed.ok);
-  EXPECT_EQ(failed.lines.back(), "verdict: FAILED: the sum of 4.0 KiB is wrong; the epoch trained on cpu, not CUDA");
+  EXPECT_EQ(failed.lines.back(),
+            "verdict: FAILED: the sum of 4.0 KiB is wrong; a nonblocking sum's request did not report its completion; "
+            "the host waited for each sum on the GPU; the epoch trained on cpu, not CUDA");
   const auto crashed = iddl::launch::gpu_verdict(
-      2, {}, iddl::launch::parse_epoch_check("{\"event\":\"error\",\"message\":\"ncclCommInitRank failed\"}\n"));
+      2, {}, iddl::launch::parse_stream_check(""),
+      iddl::launch::parse_epoch_check("{\"event\":\"error\",\"message\":\"ncclCommInitRank failed\"}\n"));
   EXPECT_EQ(crashed.lines.back(),
-            "verdict: FAILED: no allreduce was checked; the epoch did not finish: ncclCommInitRank failed");
+            "verdict: FAILED: no allreduce was checked; the collectives on the current stream were not checked; the "
+            "epoch did not finish: ncclCommInitRank failed");
 }
 
 TEST(GpuCheck, PassesOnThisMachinesGpus) {
