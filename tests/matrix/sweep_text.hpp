@@ -12,6 +12,7 @@
 #include "matrix/setting_values.hpp"
 #include "matrix/settings.hpp"
 #include "matrix/sweep_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace iddl::matrix {
 
@@ -28,14 +29,15 @@ inline std::string resolve_error(const nlohmann::json& partial) {
 // The [sweep] table of most test files: lines 1 and 2.
 inline const std::string kHeader = "[sweep]\nname = \"t\"\n";
 
-// Writes `text` to a fresh file in the test's temporary directory and returns its path.
+// Writes `text` to a fresh file in this process's temporary directory (removed when the process ends) and returns
+// its path.
 inline std::string write_sweep(const std::string& text) {
+  static const test_support::TempDir dir;
   static int counter = 0;
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
-                                     (std::string(test->name()) + "_" + std::to_string(counter++) + ".toml");
+  const std::string path = dir.file(std::string(test->name()) + "_" + std::to_string(counter++) + ".toml");
   std::ofstream(path) << text;
-  return path.string();
+  return path;
 }
 
 // The error message of loading `text` from a file, which must start with "file:line:col: ".
