@@ -15,6 +15,7 @@
 #include "core/compress/compressors.hpp"
 #include "core/compress/device_compressors.hpp"
 #include "tests/core/compress/one_rank.hpp"
+#include "tests/core/compress/unbiased.hpp"
 #include "tests/support/devices.hpp"
 
 namespace {
@@ -29,21 +30,8 @@ nlohmann::json every_param() {
 }
 
 using iddl::testing::OneRank;
-
-// The mean of `draws` decodes of independent encodes of `x`.
-torch::Tensor mean_of_decodes(Compressor& compressor, const torch::Tensor& x, int draws) {
-  torch::Tensor sum = torch::zeros_like(x);
-  for (int i = 0; i < draws; ++i) compressor.decode_add(compressor.encode(x), 1.0, sum);
-  return sum / draws;
-}
-
-// Expects |mean - x| within 5 standard errors (`sd`: per-entry standard deviation of one decode) of every entry,
-// plus the float32 rounding of summing the draws.
-void expect_unbiased(const torch::Tensor& mean, const torch::Tensor& x, const torch::Tensor& sd, int draws) {
-  const torch::Tensor bound = 5.0 * sd / std::sqrt(static_cast<double>(draws)) + 1e-4 * x.abs().max();
-  const torch::Tensor excess = (mean - x).abs() - bound;
-  EXPECT_LE(excess.max().item<float>(), 0.0f) << "worst entry " << excess.argmax().item<int64_t>();
-}
+using iddl::testing::expect_unbiased;
+using iddl::testing::mean_of_decodes;
 
 torch::Tensor tensor_of(std::vector<float> values) { return torch::tensor(values, torch::kFloat32); }
 

@@ -19,12 +19,15 @@
 #include "core/compress/device_codec.hpp"
 #include "core/compress/device_compressors.hpp"
 #include "tests/core/compress/one_rank.hpp"
+#include "tests/core/compress/unbiased.hpp"
 #include "tests/support/devices.hpp"
 
 namespace {
 
 using namespace iddl::compress;
 using iddl::testing::OneRank;
+using iddl::testing::expect_unbiased;
+using iddl::testing::mean_of_decodes;
 
 torch::Generator generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
 
@@ -91,20 +94,6 @@ std::string invalid_argument_of(const std::function<void()>& call) {
     return error.what();
   }
   return "";
-}
-
-// The mean of `draws` decodes of independent encodes of `x`.
-torch::Tensor mean_of_decodes(Compressor& compressor, const torch::Tensor& x, int draws) {
-  torch::Tensor sum = torch::zeros_like(x);
-  for (int i = 0; i < draws; ++i) compressor.decode_add(compressor.encode(x), 1.0, sum);
-  return sum / draws;
-}
-
-// Expects |mean - x| within 5 standard errors (`sd`: per-entry standard deviation of one decode) of every entry.
-void expect_unbiased(const torch::Tensor& mean, const torch::Tensor& x, const torch::Tensor& sd, int draws) {
-  const torch::Tensor bound = 5.0 * sd / std::sqrt(static_cast<double>(draws)) + 1e-4 * x.abs().max();
-  const torch::Tensor excess = (mean - x).abs() - bound;
-  EXPECT_LE(excess.max().item<float>(), 0.0f) << "worst entry " << excess.argmax().item<int64_t>();
 }
 
 class DeviceCompressOn : public iddl::testing::OnDevice {};
