@@ -12,6 +12,8 @@
 
 namespace iddl::comm {
 
+class SharedSum;
+
 // Whether a call's traffic is counted as training communication or is bookkeeping (metrics).
 enum class Traffic { Training, Bookkeeping };
 
@@ -62,6 +64,10 @@ class Communicator {
   virtual std::optional<Envelope> probe() = 0;
   // Waits for every rank.
   virtual void barrier() = 0;
+  // A buffer of `elements` values of `dtype` per rank that all ranks read in place, for sums without copies
+  // (SharedSum); null unless every rank is on this machine and its shared memory holds them (every rank calls it;
+  // IDDL_SHARED_SUM=0 in the environment turns it off).
+  virtual std::unique_ptr<SharedSum> shared_sum(int64_t elements, torch::ScalarType dtype);
   // A communicator of the ranks that pass the same `color`, ranked by `key` (ties: by this rank);
   // every rank calls it. Its traffic is counted by the new communicator, not by this one.
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;

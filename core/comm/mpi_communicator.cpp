@@ -1,6 +1,13 @@
 #include "core/comm/mpi_communicator.hpp"
 
 #include <mpi.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 
 #include <chrono>
 #include <functional>
@@ -9,6 +16,7 @@
 #include <string>
 
 #include "core/comm/device_timer.hpp"
+#include "core/comm/shared_sum.hpp"
 #include "core/comm/stopwatch.hpp"
 
 namespace iddl::comm {
@@ -363,6 +371,51 @@ std::unique_ptr<Request> MpiCommunicator::irecv(torch::Tensor& tensor, int sourc
 }
 
 void MpiCommunicator::barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+namespace {
+
+// Whether IDDL_SHARED_SUM=0 turns shared-memory sums off.
+bool shared_sums_off() {
+  const char* setting = std::getenv("IDDL_SHARED_SUM");
+  return setting && std::string(setting) == "0";
+}
+
+// Whether every rank of `comm` agrees on `yes`.
+bool all_say(bool yes, MPI_Comm comm) {
+  int all = yes ? 1 : 0;
+  check(MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  return all == 1;
+}
+
+}  // namespace
+
+std::unique_ptr<SharedSum> MpiCommunicator::shared_sum(int64_t elements, torch::ScalarType dtype) {
+  if (size_ < 2 || elements <= 0 || !SharedSum::supports(dtype)) return nullptr;  // alike on every rank
+  MPI_Comm machine = MPI_COMM_NULL;
+  check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &machine), "MPI_Comm_split_type");
+  int on_machine = 0;
+  MPI_Comm_size(machine, &on_machine);
+  MPI_Comm_free(&machine);
+  if (!all_say(on_machine == size_ && !shared_sums_off(), comm_)) return nullptr;
+
+  static std::atomic<int64_t> made{0};
+  std::array<char, 64> name{};
+  if (rank_ == 0)
+    std::snprintf(name.data(), name.size(), "/iddl-sum-%ld-%lld", static_cast<long>(getpid()),
+                  static_cast<long long>(made++));
+  check(MPI_Bcast(name.data(), static_cast<int>(name.size()), MPI_CHAR, 0, comm_), "MPI_Bcast");
+  const int64_t bytes = elements * static_cast<int64_t>(c10::elementSize(dtype));
+  const int64_t segment_bytes = (bytes + 4095) / 4096 * 4096;  // segments start on pages of their own
+  std::shared_ptr<SharedSegments> segments;
+  if (rank_ == 0) segments = SharedSegments::map(name.data(), segment_bytes, size_, true);
+  if (all_say(rank_ != 0 || segments, comm_) && rank_ != 0)  // the others open what rank 0 made
+    segments = SharedSegments::map(name.data(), segment_bytes, size_, false);
+  const bool mapped = all_say(segments != nullptr, comm_);
+  if (rank_ == 0 && segments) shm_unlink(name.data());  // every rank has opened it: it goes with the last mapping
+  if (!mapped) return nullptr;
+  return std::make_unique<SharedSum>(std::move(segments), elements, dtype, rank_, size_, *this,
+                                     [this](const CommStats& call, Traffic traffic) { count(call, traffic); });
+}
 
 std::unique_ptr<MpiCommunicator> MpiCommunicator::split_mpi(int color, int key) {
   MPI_Comm part;

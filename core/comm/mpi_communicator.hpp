@@ -31,6 +31,7 @@ class MpiCommunicator : public Communicator {
   std::unique_ptr<Request> irecv(torch::Tensor& tensor, int source, int tag, Traffic traffic) override;
   std::optional<Envelope> probe() override;
   void barrier() override;
+  std::unique_ptr<SharedSum> shared_sum(int64_t elements, torch::ScalarType dtype) override;
   std::unique_ptr<Communicator> split(int color, int key) override;
 
   // split() as an MPI communicator (what the NCCL communicator builds on).

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/comm/cuda_measures.hpp"
+#include "core/comm/shared_sum.hpp"
 
 namespace iddl::comm {
 namespace {
@@ -140,6 +141,7 @@ void NcclCommunicator::count_done() {
 
 void NcclCommunicator::count_pending() {
   while (!pending_.empty()) count_front();
+  take_mpi_stats();  // what MPI counted on its own (shared sums)
 }
 
 void NcclCommunicator::count_front() {
@@ -155,6 +157,10 @@ void NcclCommunicator::barrier() {
     check_cuda(cudaStreamSynchronize(current_stream(nccl_->device)), "cudaStreamSynchronize");
   }
   mpi_->barrier();
+}
+
+std::unique_ptr<SharedSum> NcclCommunicator::shared_sum(int64_t elements, torch::ScalarType dtype) {
+  return mpi_->shared_sum(elements, dtype);
 }
 
 void NcclCommunicator::take_mpi_stats() { count(mpi_->take_stats(), Traffic::Training); }

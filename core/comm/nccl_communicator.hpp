@@ -42,6 +42,8 @@ class NcclCommunicator : public Communicator {
   std::optional<Envelope> probe() override { return mpi_->probe(); }
   // Also waits until the collectives queued on this rank's stream are done.
   void barrier() override;
+  // MPI's, for CPU buffers; its sums are counted here at the next take_stats().
+  std::unique_ptr<SharedSum> shared_sum(int64_t elements, torch::ScalarType dtype) override;
   std::unique_ptr<Communicator> split(int color, int key) override;
   // Ends NCCL's pending collectives (ncclCommAbort); the NCCL communicator is gone afterwards.
   void abort();

@@ -19,8 +19,9 @@ struct GradientBuckets::Bucket {
 };
 
 GradientBuckets::GradientBuckets(const train::FlatParameters& flat, int64_t bucket_bytes, bool overlap,
-                                 comm::Communicator& comm)
+                                 comm::Communicator& comm, comm::SharedSum* shared)
     : comm_(comm),
+      shared_(shared),
       overlap_(overlap),
       flat_(flat),
       bucket_of_(flat.parameters().size()),
@@ -102,7 +103,10 @@ void GradientBuckets::finish() {
   if (!buckets_.empty()) {  // nothing is left to overlap the last bucket with: a blocking sum
     Bucket& last = buckets_.back();
     last.values.mul_(share_);
-    comm_.allreduce_sum(last.values, comm::Traffic::Training);
+    if (shared_)
+      shared_->allreduce_sum(last.values, comm::Traffic::Training);
+    else
+      comm_.allreduce_sum(last.values, comm::Traffic::Training);
     next_ = buckets_.size();
   }
   stepping_ = false;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/comm/communicator.hpp"
+#include "core/comm/shared_sum.hpp"
 #include "core/train/flat_parameters.hpp"
 
 namespace iddl::parallel {
@@ -17,12 +18,15 @@ namespace iddl::parallel {
 // nonblocking allreduce; with `overlap`, a bucket's sum starts as soon as backward has accumulated all of its
 // gradients (and every earlier bucket's has started), while backward goes on with the layers before (PyTorch
 // DDP's reducer), else after backward. Buckets start in index order on every rank. The last bucket, which backward
-// completes last, is summed by a blocking allreduce in finish(): nothing is left to overlap it with, and Open MPI's
-// nonblocking allreduce of a large buffer is several times slower than its blocking one (docs/performance.md).
+// completes last, is summed by a blocking sum in finish(): nothing is left to overlap it with, and Open MPI's
+// nonblocking allreduce of a large buffer is several times slower than its blocking one (docs/performance.md). When
+// the flat gradients live in a SharedSum's buffer (ranks of one machine), that sum reads the other ranks' gradients
+// in place instead of MPI_Allreduce copying them.
 class GradientBuckets {
  public:
-  // `flat` must outlive the buckets.
-  GradientBuckets(const train::FlatParameters& flat, int64_t bucket_bytes, bool overlap, comm::Communicator& comm);
+  // `flat` must outlive the buckets, and so must `shared` (when given, flat's gradients are its buffer).
+  GradientBuckets(const train::FlatParameters& flat, int64_t bucket_bytes, bool overlap, comm::Communicator& comm,
+                  comm::SharedSum* shared = nullptr);
   ~GradientBuckets();
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
@@ -47,6 +51,7 @@ class GradientBuckets {
   void start_ready(bool all);
 
   comm::Communicator& comm_;
+  comm::SharedSum* shared_;
   bool overlap_;
   const train::FlatParameters& flat_;
   std::vector<Bucket> buckets_;

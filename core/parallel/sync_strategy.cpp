@@ -21,14 +21,28 @@ bool has_masks(const torch::nn::Module& model) {
   return false;
 }
 
+// Shared memory for the gradients of `parameters` (CPU tensors of one type) when `comm` offers it; every rank calls it.
+std::unique_ptr<comm::SharedSum> shared_gradients(const std::vector<torch::Tensor>& parameters,
+                                                  comm::Communicator& comm) {
+  if (parameters.empty() || !parameters.front().device().is_cpu()) return nullptr;
+  int64_t total = 0;
+  for (const auto& p : parameters) {
+    if (p.scalar_type() != parameters.front().scalar_type() || !p.device().is_cpu()) return nullptr;
+    total += p.numel();
+  }
+  return comm.shared_sum(total, parameters.front().scalar_type());
+}
+
 }  // namespace
 
 void SyncStrategy::on_start(torch::nn::Module& model) {
   broadcast_from_rank0(model, comm_);
   if (averager_) return;
-  flat_ = std::make_unique<train::FlatParameters>(model.parameters());
+  const std::vector<torch::Tensor> parameters = model.parameters();
+  shared_ = shared_gradients(parameters, comm_);
+  flat_ = std::make_unique<train::FlatParameters>(parameters, shared_ ? shared_->local() : torch::Tensor());
   // Masked gradients are masked after backward: their sums may start only then.
-  buckets_ = std::make_unique<GradientBuckets>(*flat_, bucket_bytes_, !has_masks(model), comm_);
+  buckets_ = std::make_unique<GradientBuckets>(*flat_, bucket_bytes_, !has_masks(model), comm_, shared_.get());
 }
 
 void SyncStrategy::before_backward(torch::nn::Module&, int64_t local_samples, int64_t global_samples) {

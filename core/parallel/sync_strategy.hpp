@@ -12,8 +12,9 @@ namespace iddl::parallel {
 
 // `parallelism = "sync"` (parallel SGD): every step, the gradients of all ranks are averaged,
 // weighted by each rank's share of the global batch, in allreduces of gradient buckets that start
-// while backward runs (GradientBuckets, over flat parameters the trainer updates in one pass), or through a
-// compressor (docs/compression.md) when one is given.
+// while backward runs (GradientBuckets, over flat parameters the trainer updates in one pass, whose gradients live
+// in shared memory when all ranks are on one machine), or through a compressor (docs/compression.md) when one is
+// given.
 class SyncStrategy : public train::TrainingHooks {
  public:
   // `averager` null: dense allreduces of buckets of at most `bucket_bytes` (0: one parameter each).
@@ -40,6 +41,7 @@ class SyncStrategy : public train::TrainingHooks {
   comm::Communicator& comm_;
   std::unique_ptr<compress::CompressedAverager> averager_;
   int64_t bucket_bytes_;
+  std::unique_ptr<comm::SharedSum> shared_;  // flat_'s gradient memory, where the ranks share a machine
   std::unique_ptr<train::FlatParameters> flat_;
   std::unique_ptr<GradientBuckets> buckets_;  // over flat_
 };

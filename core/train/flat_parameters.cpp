@@ -6,7 +6,7 @@
 
 namespace iddl::train {
 
-FlatParameters::FlatParameters(const std::vector<torch::Tensor>& parameters)
+FlatParameters::FlatParameters(const std::vector<torch::Tensor>& parameters, torch::Tensor gradient_storage)
     : parameters_(parameters), offsets_(parameters.size(), 0) {
   torch::TensorOptions options;
   int64_t total = 0;
@@ -17,7 +17,16 @@ FlatParameters::FlatParameters(const std::vector<torch::Tensor>& parameters)
   }
   if (!parameters.empty()) options = parameters.front().options().requires_grad(false);
   values_ = torch::empty({total}, options);
-  gradients_ = torch::zeros({total}, options);
+  if (gradient_storage.defined()) {
+    const bool alike = parameters.empty() || (gradient_storage.scalar_type() == options.dtype().toScalarType() &&
+                                              gradient_storage.device() == options.device());
+    if (gradient_storage.dim() != 1 || gradient_storage.numel() != total || !alike)
+      throw std::invalid_argument("flat parameters: the gradient storage must be 1-D, of " + std::to_string(total) +
+                                  " values of the parameters' type and device");
+    gradients_ = gradient_storage.zero_();
+  } else {
+    gradients_ = torch::zeros({total}, options);
+  }
   int64_t offset = 0;
   for (size_t k = parameters.size(); k-- > 0;) {  // last parameter first
     offsets_[k] = offset;

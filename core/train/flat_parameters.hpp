@@ -11,8 +11,10 @@ namespace iddl::train {
 // copied. The values keep what they held; the gradients start at zero.
 class FlatParameters {
  public:
-  // Every parameter needs the first one's type and device (std::invalid_argument otherwise).
-  explicit FlatParameters(const std::vector<torch::Tensor>& parameters);
+  // Every parameter needs the first one's type and device (std::invalid_argument otherwise). The gradients live in
+  // `gradient_storage` when it is given (1-D, as many values as the parameters, of their type and device; e.g. memory
+  // other ranks read), else in a buffer of their own.
+  explicit FlatParameters(const std::vector<torch::Tensor>& parameters, torch::Tensor gradient_storage = {});
 
   const std::vector<torch::Tensor>& parameters() const { return parameters_; }
   // All values / all gradients, in the layout.

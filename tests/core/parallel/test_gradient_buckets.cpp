@@ -1,11 +1,16 @@
 // Run under `mpirun -np 2`: sync's gradient buckets, summed while backward runs and applied by one flat SGD
 // update, give the weights of one MPI_Allreduce of a flattened copy with the
 // per-tensor optimizer (sync before buckets) and of one rank on the combined batch, whatever the bucket size, and
-// count exactly the bytes of one dense allreduce a step.
+// count exactly the bytes of one dense allreduce a step; with the gradients in shared memory, bit for bit those of
+// MPI_Allreduce.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <sstream>
+#include <string>
 
 #include "core/comm/mpi_communicator.hpp"
 #include "core/parallel/gradient_buckets.hpp"
@@ -184,4 +189,50 @@ TEST(GradientBuckets, BackwardStartsTheSumsOfBucketsOfViews) {
   EXPECT_EQ(after_backward.started(), 0);
   after_backward.finish();
   EXPECT_EQ(after_backward.started(), 4);
+}
+
+namespace {
+
+// The path of the file mapped at `address` in this process ("" when none is), from /proc/self/maps.
+std::string mapped_file_at(const void* address) {
+  std::ifstream maps("/proc/self/maps");
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  for (std::string line; std::getline(maps, line);) {
+    std::istringstream fields(line);
+    std::string range, permissions, offset, device, inode, path;
+    fields >> range >> permissions >> offset >> device >> inode >> path;
+    const size_t dash = range.find('-');
+    const uintptr_t begin = std::stoull(range.substr(0, dash), nullptr, 16);
+    const uintptr_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
+    if (begin <= at && at < end) return path;
+  }
+  return "";
+}
+
+}  // namespace
+
+// Ranks of one machine: sync's flat gradients live in shared memory, the last bucket is summed there, and the weights
+// and bytes are those of the same training with IDDL_SHARED_SUM=0 (MPI_Allreduce), bit for bit.
+TEST(GradientBuckets, SharedMemorySumGivesTheWeightsAndBytesOfMpiAllreduce) {
+  MpiCommunicator comm;
+  for (const char* net : {"mlp", "lenet"}) {
+    SCOPED_TRACE(net);
+    auto make = [&] { return std::string(net) == "mlp" ? iddl::testing::small_mlp(21) : lenet(21); };
+    const auto options = momentum_sgd(16);
+    iddl::parallel::SyncStrategy shared(comm);
+    const Trained in_shared_memory = train(make(), shared, options, &comm);
+    ASSERT_NE(shared.flat_parameters(), nullptr);
+    EXPECT_NE(mapped_file_at(shared.flat_parameters()->gradients().data_ptr()).find("/dev/shm/iddl-sum-"),
+              std::string::npos);
+    ASSERT_EQ(setenv("IDDL_SHARED_SUM", "0", 1), 0);
+    iddl::parallel::SyncStrategy by_mpi(comm);
+    const Trained with_mpi = train(make(), by_mpi, options, &comm);
+    ASSERT_EQ(unsetenv("IDDL_SHARED_SUM"), 0);
+    EXPECT_EQ(mapped_file_at(by_mpi.flat_parameters()->gradients().data_ptr()).find("/dev/shm/"), std::string::npos);
+    EXPECT_TRUE(torch::equal(in_shared_memory.weights, with_mpi.weights))
+        << max_difference(in_shared_memory.weights, with_mpi.weights);
+    EXPECT_EQ(in_shared_memory.traffic.bytes_sent, with_mpi.traffic.bytes_sent);
+    EXPECT_EQ(in_shared_memory.traffic.bytes_received, with_mpi.traffic.bytes_received);
+    EXPECT_TRUE(same_on_every_rank(in_shared_memory.weights, comm));
+  }
 }

@@ -1,6 +1,6 @@
 // FlatSgd over FlatParameters computes torch::optim::SGD's per-tensor update (momentum, Nesterov, weight decay,
 // float and double), its momenta go to and come from the per-tensor optimizer's state (one checkpoint format), and
-// the flat buffers notice a parameter that left them.
+// the flat buffers notice a parameter that left them and put the gradients into storage given for them.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -164,4 +164,19 @@ TEST(FlatParameters, KeepsViewsAndNoticesWhatLeavesThem) {
 
   params[0].mutable_grad() = torch::zeros_like(params[0]);
   EXPECT_THROW(sgd.step(), std::logic_error);
+}
+
+// Given storage for the gradients, they are zeroed views into it; storage of another size or type is refused.
+TEST(FlatParameters, PutsTheGradientsInTheStorageGiven) {
+  std::vector<torch::Tensor> params = make_parameters(torch::kFloat32, 3);
+  torch::Tensor storage = torch::full({64}, 7.0f);
+  FlatParameters flat(params, storage);
+  EXPECT_EQ(flat.gradients().data_ptr(), storage.data_ptr());
+  EXPECT_TRUE(storage.eq(0).all().item<bool>());
+  for (size_t k = 0; k < params.size(); ++k)
+    EXPECT_EQ(params[k].grad().data_ptr(), flat.slice(storage, k).data_ptr());
+  std::vector<torch::Tensor> others = make_parameters(torch::kFloat32, 3);
+  EXPECT_THROW(FlatParameters(others, torch::zeros({63})), std::invalid_argument);
+  EXPECT_THROW(FlatParameters(others, torch::zeros({64}, torch::kFloat64)), std::invalid_argument);
+  EXPECT_THROW(FlatParameters(others, torch::zeros({8, 8})), std::invalid_argument);
 }
