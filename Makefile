@@ -45,22 +45,11 @@ bench: build
 	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
 	  mpirun -np 2 --oversubscribe --bind-to none $(BUILD)/bin/iddl-bench-comm 4 200
 	$(BUILD)/bin/iddl-sweep run bench/sync_throughput.toml --db $(BUILD)/bench.db --force
-	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.model, r.parallelism, r.ranks, \
-	  ROUND(60000.0 * r.epochs / r.train_time_s) AS samples_per_s, r.test_accuracy, r.comm_time_s FROM runs r \
-	  JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'sync_throughput' ORDER BY r.model, r.ranks"
+	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "$$(cat bench/sync_throughput.sql)"
 	$(BUILD)/bin/iddl-sweep run bench/pipeline_efficiency.toml --db $(BUILD)/bench.db --force
-	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT json_extract(r.config, '$$.parallelism.schedule') AS schedule, \
-	  json_extract(r.config, '$$.parallelism.chunks') AS chunks, ROUND(e.value, 3) AS efficiency, ROUND(i.value, 3) AS ideal, \
-	  ROUND(t.value) AS samples_per_s FROM runs r JOIN sweeps s ON s.id = r.sweep_id \
-	  JOIN run_metrics e ON e.run_id = r.id AND e.name = 'pipeline_efficiency' \
-	  JOIN run_metrics i ON i.run_id = r.id AND i.name = 'ideal_efficiency' \
-	  JOIN run_metrics t ON t.run_id = r.id AND t.name = 'samples_per_s' WHERE s.name = 'pipeline_efficiency' ORDER BY r.id"
+	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "$$(cat bench/pipeline_efficiency.sql)"
 	$(BUILD)/bin/iddl-sweep run bench/pipeline_boundary.toml --db $(BUILD)/bench.db --force
-	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT json_extract(r.config, '$$.parallelism.boundary_compression') AS codec, \
-	  ROUND(t.value) AS samples_per_s, ROUND(c0.value, 3) AS codec_s_0, ROUND(c1.value, 3) AS codec_s_1, r.test_accuracy \
-	  FROM runs r JOIN sweeps s ON s.id = r.sweep_id JOIN run_metrics t ON t.run_id = r.id AND t.name = 'samples_per_s' \
-	  JOIN run_metrics c0 ON c0.run_id = r.id AND c0.name = 'codec_seconds.0' \
-	  JOIN run_metrics c1 ON c1.run_id = r.id AND c1.name = 'codec_seconds.1' WHERE s.name = 'pipeline_boundary' ORDER BY r.id"
+	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "$$(cat bench/pipeline_boundary.sql)"
 	$(BUILD)/bin/iddl-bench-compress --benchmark_min_time=0.3
 	$(BUILD)/bin/iddl-sweep run bench/compression_step.toml --db $(BUILD)/bench.db --force
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "SELECT r.compression, \
