@@ -44,6 +44,8 @@ bench: build
 	$(BUILD)/bin/iddl-bench-sparsity --benchmark_min_time=0.5
 	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
 	  mpirun -np 2 --oversubscribe --bind-to none $(BUILD)/bin/iddl-bench-comm 4 200
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+	  mpirun -np 2 --oversubscribe --bind-to core $(BUILD)/bin/iddl-bench-comm 0.78125 500
 	$(BUILD)/bin/iddl-sweep run bench/sync_throughput.toml --db $(BUILD)/bench.db --force
 	$(BUILD)/bin/iddl-report query --db $(BUILD)/bench.db "$$(cat bench/sync_throughput.sql)"
 	$(BUILD)/bin/iddl-sweep run bench/pipeline_efficiency.toml --db $(BUILD)/bench.db --force

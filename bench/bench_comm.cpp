@@ -1,4 +1,5 @@
-// The communicator's allreduce against a bare MPI_Allreduce on the same buffer (a bench command).
+// The communicator's allreduce against a bare MPI_Allreduce on the same buffer, and the in-place sum over shared
+// memory (SharedSum, what sync's last bucket uses on one machine) of as many values (a bench command).
 // Run: mpirun -np 2 iddl-bench-comm [MEGABYTES] [ITERATIONS]; rank 0 prints algorithm and bus
 // bandwidth (nccl-tests: algbw = bytes / time, busbw = algbw × 2(n-1)/n).
 #include <mpi.h>
@@ -7,9 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 
 #include "core/comm/mpi_communicator.hpp"
 #include "core/comm/mpi_session.hpp"
+#include "core/comm/shared_sum.hpp"
 
 namespace {
 
@@ -47,12 +50,22 @@ int main(int argc, char** argv) {
       },
       iterations);
   const double ours = seconds_per_call([&] { comm.allreduce_sum(buffer, iddl::comm::Traffic::Training); }, iterations);
+  const std::unique_ptr<iddl::comm::SharedSum> shared = comm.shared_sum(elements, torch::kFloat32);
+  const double in_place =
+      shared ? seconds_per_call([&] { shared->allreduce_sum(shared->local(), iddl::comm::Traffic::Training); },
+                                iterations)
+             : 0.0;
   if (session.rank() == 0) {
     std::printf("allreduce of %.0f bytes (float32) on %d ranks, %d iterations\n\n", bytes, session.size(), iterations);
     std::printf("| call | bytes | time (us) | algbw (GB/s) | busbw (GB/s) |\n|---|---:|---:|---:|---:|\n");
     report("MPI_Allreduce", bytes, bare, session.size());
     report("MpiCommunicator::allreduce_sum", bytes, ours, session.size());
+    if (shared) report("SharedSum::allreduce_sum", bytes, in_place, session.size());
     std::printf("\noverhead of the communicator: %+.1f%%\n", (ours / bare - 1.0) * 100.0);
+    if (shared)
+      std::printf("shared memory against MPI_Allreduce: %.2fx the time\n", in_place / bare);
+    else
+      std::printf("no shared-memory sum here (ranks on several machines, or IDDL_SHARED_SUM=0)\n");
   }
   return 0;
 }

@@ -14,22 +14,10 @@
 #include "core/comm/make_communicator.hpp"
 #include "core/comm/mpi_communicator.hpp"
 #include "core/comm/shared_sum.hpp"
-
-namespace {
+#include "tests/support/same_on_every_rank.hpp"
 
 using iddl::comm::MpiCommunicator;
 using iddl::comm::Traffic;
-
-// Whether every rank holds rank 0's `values`.
-bool same_on_every_rank(const torch::Tensor& values, MpiCommunicator& comm) {
-  torch::Tensor from_rank0 = values.clone();
-  comm.broadcast(from_rank0, 0, Traffic::Bookkeeping);
-  torch::Tensor differing = torch::full({1}, torch::equal(values, from_rank0) ? 0.0 : 1.0, torch::kFloat64);
-  comm.allreduce_sum(differing, Traffic::Bookkeeping);
-  return differing.item<double>() == 0.0;
-}
-
-}  // namespace
 
 TEST(SharedSum, SumsSlicesInPlaceAsMpiAllreduceAndCountsRingBytes) {
   MpiCommunicator comm;
@@ -62,7 +50,7 @@ TEST(SharedSum, SumsSlicesInPlaceAsMpiAllreduceAndCountsRingBytes) {
         EXPECT_TRUE(torch::equal(slice, by_mpi));  // a + b either way round
       else
         EXPECT_TRUE(torch::allclose(slice, by_mpi, 1e-6, 1e-6));
-      EXPECT_TRUE(same_on_every_rank(slice, comm));
+      EXPECT_TRUE(iddl::testing::same_on_every_rank(slice, comm));
       expected_local.narrow(0, offset, count).copy_(slice);
       EXPECT_TRUE(torch::equal(local, expected_local));  // nothing outside the slice changed
     }

@@ -5,6 +5,7 @@
 #include "core/models/model.hpp"
 #include "core/train/flat_tensors.hpp"
 #include "core/train/train_options.hpp"
+#include "tests/support/same_on_every_rank.hpp"
 
 namespace iddl::testing {
 
@@ -35,12 +36,7 @@ inline models::Model small_mlp(uint64_t seed) {
 
 // Whether every rank holds rank 0's weights (the same answer on every rank).
 inline bool all_ranks_equal(models::Model& model, comm::Communicator& comm) {
-  const torch::Tensor own = train::flatten_values(model->parameters());
-  torch::Tensor from_rank0 = own.clone();
-  comm.broadcast(from_rank0, 0, comm::Traffic::Bookkeeping);
-  torch::Tensor differing = torch::full({1}, torch::equal(own, from_rank0) ? 0.0 : 1.0, torch::kFloat64);
-  comm.allreduce_sum(differing, comm::Traffic::Bookkeeping);
-  return differing.item<double>() == 0.0;
+  return same_on_every_rank(train::flatten_values(model->parameters()), comm);
 }
 
 }  // namespace iddl::testing

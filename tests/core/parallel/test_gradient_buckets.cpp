@@ -88,15 +88,6 @@ std::string max_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return "max difference " + std::to_string((a - b).abs().max().item<double>());
 }
 
-// Whether every rank holds rank 0's `weights` (the same answer on every rank).
-bool same_on_every_rank(const torch::Tensor& weights, MpiCommunicator& comm) {
-  torch::Tensor from_rank0 = weights.clone();
-  comm.broadcast(from_rank0, 0, Traffic::Bookkeeping);
-  torch::Tensor differing = torch::full({1}, torch::equal(weights, from_rank0) ? 0.0 : 1.0, torch::kFloat64);
-  comm.allreduce_sum(differing, Traffic::Bookkeeping);
-  return differing.item<double>() == 0.0;
-}
-
 constexpr int64_t kOneBucket = std::numeric_limits<int32_t>::max();
 
 }  // namespace
@@ -118,7 +109,7 @@ TEST(GradientBuckets, EveryBucketSizeGivesTheWeightsOfOneFlatAllreduce) {
       SCOPED_TRACE(std::string(net) + ", buckets of " + std::to_string(bucket_bytes) + " bytes");
       iddl::parallel::SyncStrategy sync(comm, nullptr, bucket_bytes);
       const Trained bucketed = train(make(11 + comm.rank()), sync, options, &comm);  // different starts
-      EXPECT_TRUE(same_on_every_rank(bucketed.weights, comm));
+      EXPECT_TRUE(iddl::testing::same_on_every_rank(bucketed.weights, comm));
       ASSERT_NE(sync.flat_parameters(), nullptr);  // the weights stayed views into the flat buffer
       EXPECT_NO_THROW(sync.flat_parameters()->check_in_place());
       EXPECT_TRUE(torch::allclose(bucketed.weights, reference.weights, 1e-6, 1e-7))
@@ -233,6 +224,6 @@ TEST(GradientBuckets, SharedMemorySumGivesTheWeightsAndBytesOfMpiAllreduce) {
         << max_difference(in_shared_memory.weights, with_mpi.weights);
     EXPECT_EQ(in_shared_memory.traffic.bytes_sent, with_mpi.traffic.bytes_sent);
     EXPECT_EQ(in_shared_memory.traffic.bytes_received, with_mpi.traffic.bytes_received);
-    EXPECT_TRUE(same_on_every_rank(in_shared_memory.weights, comm));
+    EXPECT_TRUE(iddl::testing::same_on_every_rank(in_shared_memory.weights, comm));
   }
 }
