@@ -323,6 +323,28 @@ TEST(compress, QsgdPayloadIsItsDefinitionByteForByte) {
   }
 }
 
+// The norm in the header: squares summed in 8 float lanes per block of 2,048 values, the lanes then added in double
+// in order, a block's last values (fewer than 8) before its lanes — whichever kernel the CPU runs (AVX2 sums four
+// blocks at once).
+TEST(compress, QsgdNormIsItsLaneSumBitForBit) {
+  for (const int64_t n : {int64_t{1}, int64_t{8191}, int64_t{8192}, int64_t{2 * 8192 + 2048 + 13}}) {
+    const torch::Tensor x = dense_input(n, 80 + static_cast<uint64_t>(n));
+    const float* v = x.data_ptr<float>();
+    double total = 0.0;
+    for (int64_t block = 0; block < n; block += 2048) {
+      const int64_t end = std::min(n, block + 2048);
+      float lane[8] = {};
+      int64_t i = block;
+      for (; i + 8 <= end; i += 8)
+        for (int j = 0; j < 8; ++j) lane[j] += v[i + j] * v[i + j];
+      for (; i < end; ++i) total += v[i] * v[i];
+      for (const float l : lane) total += l;
+    }
+    Qsgd qsgd(256, generator(81));
+    EXPECT_EQ(header(qsgd.encode(x)), static_cast<float>(std::sqrt(total))) << n;
+  }
+}
+
 TEST(compress, DecodeIsTheSumIntoZerosBitForBit) {
   for (const std::string method :
        {"topk", "randomk", "threshold", "adaptive_threshold", "terngrad", "qsgd", "fp16", "signsgd"}) {
